@@ -1,0 +1,124 @@
+// Metrics and access logging for every gRPC call a service serves.
+#include "common/rpc/interceptors.h"
+
+#include <chrono>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "common/metrics/metrics.h"
+#include "common/rpc/channel.h"
+#include "common/runtime/log.h"
+
+namespace dj::rpc {
+namespace {
+
+struct ServerMetrics {
+  prometheus::Family<prometheus::Counter>& started;
+  prometheus::Family<prometheus::Counter>& handled;
+  prometheus::Family<prometheus::Histogram>& seconds;
+};
+
+ServerMetrics& Metrics() {
+  static ServerMetrics m{
+      prometheus::BuildCounter()
+          .Name("grpc_server_started_total")
+          .Help("RPCs started on the server.")
+          .Register(metrics::Registry()),
+      prometheus::BuildCounter()
+          .Name("grpc_server_handled_total")
+          .Help("RPCs completed on the server, by status code.")
+          .Register(metrics::Registry()),
+      prometheus::BuildHistogram()
+          .Name("grpc_server_handling_seconds")
+          .Help("Time from receiving an RPC to sending its status.")
+          .Register(metrics::Registry()),
+  };
+  return m;
+}
+
+std::string CodeName(grpc::StatusCode code) {
+  static const char* const kNames[] = {
+      "OK",        "Canceled",          "Unknown",          "InvalidArgument",
+      "DeadlineExceeded", "NotFound",   "AlreadyExists",    "PermissionDenied",
+      "ResourceExhausted", "FailedPrecondition", "Aborted", "OutOfRange",
+      "Unimplemented", "Internal",      "Unavailable",      "DataLoss",
+      "Unauthenticated"};
+  const int i = static_cast<int>(code);
+  return i >= 0 && i <= 16 ? kNames[i] : absl::StrCat(i);
+}
+
+class MetricsLoggingInterceptor final : public grpc::experimental::Interceptor {
+ public:
+  explicit MetricsLoggingInterceptor(grpc::experimental::ServerRpcInfo* info) : info_(info) {
+    std::string_view full = info->method();  // "/dangjian.org.v1.OrganizationService/GetOrganization"
+    if (!full.empty() && full.front() == '/') {
+      full.remove_prefix(1);
+    }
+    const size_t slash = full.find('/');
+    service_ = std::string(full.substr(0, slash));
+    method_ = slash == std::string_view::npos ? "" : std::string(full.substr(slash + 1));
+  }
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      start_ = std::chrono::steady_clock::now();
+      Metrics().started.Add({{"grpc_service", service_}, {"grpc_method", method_},
+                             {"grpc_type", "unary"}}).Increment();
+      if (auto* md = methods->GetRecvInitialMetadata(); md != nullptr) {
+        auto it = md->find(grpc::string_ref(kRequestIdKey.data(), kRequestIdKey.size()));
+        if (it != md->end()) {
+          request_id_.assign(it->second.data(), it->second.size());
+        }
+      }
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+      const std::string code = CodeName(status.error_code());
+      Metrics().handled.Add({{"grpc_service", service_}, {"grpc_method", method_},
+                             {"grpc_type", "unary"}, {"grpc_code", code}}).Increment();
+      Metrics().seconds.Add({{"grpc_service", service_}, {"grpc_method", method_},
+                             {"grpc_type", "unary"}},
+                            metrics::LatencyBuckets()).Observe(seconds);
+      const std::string ms = absl::StrCat(seconds * 1000.0);
+      if (status.ok()) {
+        log::Debug("rpc", {{"method", info_->method()}, {"code", code}, {"ms", ms},
+                           {"request_id", request_id_}});
+      } else {
+        log::Info("rpc", {{"method", info_->method()}, {"code", code}, {"ms", ms},
+                          {"request_id", request_id_}, {"error", status.error_message()}});
+      }
+    }
+    methods->Proceed();
+  }
+
+ private:
+  grpc::experimental::ServerRpcInfo* info_;
+  std::string service_;
+  std::string method_;
+  std::string request_id_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+};
+
+class MetricsLoggingFactory final
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new MetricsLoggingInterceptor(info);
+  }
+};
+
+}  // namespace
+
+std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+StandardServerInterceptors() {
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> out;
+  out.push_back(std::make_unique<MetricsLoggingFactory>());
+  return out;
+}
+
+}  // namespace dj::rpc

@@ -1,0 +1,84 @@
+// Resource name parsing and opaque, filter-bound page tokens.
+#include "common/rpc/names.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/rpc/errors.h"
+#include "common/runtime/strings.h"
+
+namespace dj::rpc {
+namespace {
+
+// FNV-1a: a stable fingerprint, not a security measure (tokens carry no secrets).
+uint64_t Fingerprint(std::string_view s) {
+  uint64_t h = 1469598103934665603ULL;
+  for (unsigned char c : s) {
+    h ^= c;
+    h *= 1099511628211ULL;
+  }
+  return h;
+}
+
+}  // namespace
+
+absl::StatusOr<int64_t> ParseName(std::string_view name, std::string_view collection,
+                                  std::string_view field) {
+  const std::string expected = absl::StrCat(AV(collection), "/{id}");
+  if (name.empty()) {
+    return InvalidArgument({{std::string(field), absl::StrCat("required; expected ", expected)}});
+  }
+  std::string_view rest = name;
+  int64_t id = 0;
+  if (rest.size() <= collection.size() + 1 || rest.substr(0, collection.size()) != collection ||
+      rest[collection.size()] != '/' ||
+      !absl::SimpleAtoi(AV(rest.substr(collection.size() + 1)), &id) || id <= 0 ||
+      rest.substr(collection.size() + 1).find_first_not_of("0123456789") != std::string_view::npos) {
+    return InvalidArgument(
+        {{std::string(field), absl::StrCat("'", AV(name), "' is not a valid name; expected ",
+                                           expected, " with a positive numeric id")}});
+  }
+  return id;
+}
+
+std::string FormatName(std::string_view collection, int64_t id) {
+  return absl::StrCat(AV(collection), "/", id);
+}
+
+absl::StatusOr<int32_t> PageSize(int32_t requested) {
+  if (requested < 0) {
+    return InvalidArgument({{"page_size", "must not be negative"}});
+  }
+  if (requested == 0) {
+    return kDefaultPageSize;
+  }
+  return requested > kMaxPageSize ? kMaxPageSize : requested;
+}
+
+std::string EncodePageToken(std::string_view filter, std::string_view cursor) {
+  return absl::WebSafeBase64Escape(absl::StrCat("1|", Fingerprint(filter), "|", AV(cursor)));
+}
+
+absl::StatusOr<std::string> DecodePageToken(std::string_view token, std::string_view filter) {
+  if (token.empty()) {
+    return std::string();
+  }
+  std::string raw;
+  if (!absl::WebSafeBase64Unescape(AV(token), &raw)) {
+    return InvalidArgument({{"page_token", "is not a token this service issued"}});
+  }
+  std::vector<absl::string_view> parts = absl::StrSplit(raw, absl::MaxSplits('|', 2));
+  uint64_t fp = 0;
+  if (parts.size() != 3 || parts[0] != "1" || !absl::SimpleAtoi(parts[1], &fp) ||
+      parts[2].empty()) {
+    return InvalidArgument({{"page_token", "is not a token this service issued"}});
+  }
+  if (fp != Fingerprint(filter)) {
+    return InvalidArgument(
+        {{"page_token", "was issued for a different request; keep the other parameters"}});
+  }
+  return std::string(parts[2]);
+}
+
+}  // namespace dj::rpc

@@ -1,0 +1,30 @@
+// Resource names (`organizations/7251034963021824`) and list paging (page_size, page_token).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace dj::rpc {
+
+// "organizations/123" -> 123 for collection "organizations". `field` names the request field
+// in the error ("name", "organization.parent").
+absl::StatusOr<int64_t> ParseName(std::string_view name, std::string_view collection,
+                                  std::string_view field);
+std::string FormatName(std::string_view collection, int64_t id);
+
+inline constexpr int32_t kDefaultPageSize = 50;
+inline constexpr int32_t kMaxPageSize = 500;
+
+// 0 -> default, > max -> max, negative -> INVALID_ARGUMENT.
+absl::StatusOr<int32_t> PageSize(int32_t requested);
+
+// A page token is opaque to clients: it carries the position after the last item returned and
+// a fingerprint of the request's filter, so a token used with another filter is refused.
+std::string EncodePageToken(std::string_view filter, std::string_view cursor);
+// Returns the cursor ("" for an empty token) or INVALID_ARGUMENT naming `page_token`.
+absl::StatusOr<std::string> DecodePageToken(std::string_view token, std::string_view filter);
+
+}  // namespace dj::rpc

@@ -1,0 +1,112 @@
+// Server bootstrap: interceptors, health, reflection, keepalive, thread bound, signals.
+#include "common/runtime/service_main.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <iostream>
+
+#include "absl/strings/str_cat.h"
+#include "common/metrics/metrics.h"
+#include "common/rpc/channel.h"
+#include "common/rpc/interceptors.h"
+#include "common/runtime/log.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/resource_quota.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server_builder.h"
+
+namespace dj::runtime {
+namespace {
+
+sigset_t ShutdownSignals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  return set;
+}
+
+}  // namespace
+
+std::vector<Setting> ServiceSettings() {
+  return {
+      {"grpc-listen", "0.0.0.0:9090", false, "host:port for gRPC", ValidateHostPort},
+      {"metrics-listen", "0.0.0.0:9464", false, "host:port serving GET /metrics",
+       ValidateHostPort},
+      {"log-level", "info", false, "trace, debug, info, warn or error", ValidateLogLevel},
+      {"grpc-threads", "16", false, "most threads handling calls at once", ValidatePositiveInt},
+      {"shutdown-grace-seconds", "10", false, "how long in-flight calls get on SIGTERM",
+       ValidatePositiveInt},
+  };
+}
+
+Config Init(std::string_view service, std::vector<Setting> settings, int argc,
+            const char* const* argv) {
+  // Block before any thread starts so every thread inherits the mask and Serve's sigwait is
+  // the only receiver.
+  sigset_t set = ShutdownSignals();
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  Config config = Config::LoadOrExit(service, settings, argc, argv);
+  log::Init(service, config.Get("log-level").empty() ? "info" : config.Get("log-level"));
+  return config;
+}
+
+void ExitOnError(std::string_view service, std::string_view what, const absl::Status& status) {
+  std::cerr << service << ": " << what << ": " << status.message() << std::endl;
+  std::exit(1);
+}
+
+absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
+                                              std::span<grpc::Service* const> services) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  RunningServer running;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &running.port);
+  rpc::ApplyServerChannelArgs(builder);
+  grpc::ResourceQuota quota("dj-server");
+  quota.SetMaxThreads(options.max_threads);
+  builder.SetResourceQuota(quota);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 2);
+  builder.experimental().SetInterceptorCreators(rpc::StandardServerInterceptors());
+  for (grpc::Service* s : services) {
+    builder.RegisterService(s);
+  }
+  running.server = builder.BuildAndStart();
+  if (running.server == nullptr || running.port == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options.listen));
+  }
+  running.server->GetHealthCheckService()->SetServingStatus(true);
+  return running;
+}
+
+int Serve(std::string_view service, const Config& config,
+          std::span<grpc::Service* const> services) {
+  auto exposer = metrics::StartExposer(config.Get("metrics-listen"));
+  if (!exposer.ok()) {
+    ExitOnError(service, "DJ_METRICS_LISTEN", exposer.status());
+  }
+  auto running = StartGrpcServer(
+      {config.Get("grpc-listen"), static_cast<int>(config.GetInt("grpc-threads"))}, services);
+  if (!running.ok()) {
+    ExitOnError(service, "DJ_GRPC_LISTEN", running.status());
+  }
+  log::Info("serving", {{"grpc_port", absl::StrCat(running->port)},
+                        {"metrics_listen", config.Get("metrics-listen")}});
+
+  sigset_t set = ShutdownSignals();
+  int sig = 0;
+  sigwait(&set, &sig);
+  log::Info("shutting down", {{"signal", absl::StrCat(sig)}});
+  running->server->GetHealthCheckService()->SetServingStatus(false);
+  const auto grace = std::chrono::seconds(config.GetInt("shutdown-grace-seconds"));
+  running->server->Shutdown(std::chrono::system_clock::now() + grace);
+  running->server->Wait();
+  log::Info("stopped");
+  return 0;
+}
+
+}  // namespace dj::runtime
