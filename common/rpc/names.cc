@@ -1,6 +1,8 @@
 // Resource name parsing and opaque, filter-bound page tokens.
 #include "common/rpc/names.h"
 
+#include "common/rpc/handler.h"
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -79,6 +81,23 @@ absl::StatusOr<std::string> DecodePageToken(std::string_view token, std::string_
         {{"page_token", "was issued for a different request; keep the other parameters"}});
   }
   return std::string(parts[2]);
+}
+
+}  // namespace dj::rpc
+
+namespace dj::rpc {
+
+std::string ToSnakeCase(std::string_view path) {
+  std::string out;
+  for (char c : path) {
+    if (c >= 'A' && c <= 'Z') {
+      out.push_back('_');
+      out.push_back(static_cast<char>(c - 'A' + 'a'));
+    } else {
+      out.push_back(c);
+    }
+  }
+  return out;
 }
 
 }  // namespace dj::rpc

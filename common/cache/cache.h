@@ -1,0 +1,39 @@
+// A key-value cache: Redis in the distributed topology, in-process when embedded. The database is
+// always the truth; a cache error is never a request error (see CacheAside).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "common/db/url.h"
+
+namespace dj::cache {
+
+class Cache {
+ public:
+  virtual ~Cache() = default;
+  // The value, nullopt on a miss, or an error when the cache cannot be reached.
+  virtual absl::StatusOr<std::optional<std::string>> Get(std::string_view key) = 0;
+  virtual absl::Status Set(std::string_view key, std::string_view value,
+                           std::chrono::milliseconds ttl) = 0;
+  virtual absl::Status Delete(std::string_view key) = 0;
+};
+
+struct RedisOptions {
+  db::RedisUrl url;
+  int pool_size = 8;
+  std::chrono::milliseconds connect_timeout{200};
+  std::chrono::milliseconds command_timeout{200};
+  // After a connection failure, calls fail fast for this long before Redis is tried again, so
+  // an outage costs one timeout, not one per request.
+  std::chrono::milliseconds retry_after{1000};
+};
+
+std::unique_ptr<Cache> NewRedisCache(RedisOptions options);
+
+}  // namespace dj::cache

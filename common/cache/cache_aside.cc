@@ -1,0 +1,134 @@
+// Cache-aside with single-flight and invalidation that survives a cache outage.
+#include "common/cache/cache_aside.h"
+
+#include <random>
+
+#include "common/metrics/metrics.h"
+#include "common/runtime/log.h"
+#include "common/runtime/strings.h"
+
+namespace dj::cache {
+
+CacheAside::CacheAside(Cache* cache, CacheAsideOptions options)
+    : cache_(cache), options_(std::move(options)) {
+  auto& requests = prometheus::BuildCounter()
+                       .Name("dj_cache_requests_total")
+                       .Help("Cache look-ups by result.")
+                       .Register(metrics::Registry());
+  hits_ = &requests.Add({{"cache", options_.name}, {"result", "hit"}});
+  misses_ = &requests.Add({{"cache", options_.name}, {"result", "miss"}});
+  errors_ = &requests.Add({{"cache", options_.name}, {"result", "error"}});
+  auto& invalidations = prometheus::BuildCounter()
+                            .Name("dj_cache_invalidations_total")
+                            .Help("Cache deletes after writes, by result.")
+                            .Register(metrics::Registry());
+  invalidated_ = &invalidations.Add({{"cache", options_.name}, {"result", "ok"}});
+  invalidate_errors_ = &invalidations.Add({{"cache", options_.name}, {"result", "error"}});
+}
+
+std::chrono::milliseconds CacheAside::Ttl() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  std::uniform_real_distribution<double> dist(1.0 - options_.jitter, 1.0 + options_.jitter);
+  return std::chrono::milliseconds(
+      static_cast<int64_t>(std::chrono::milliseconds(options_.ttl).count() * dist(rng)));
+}
+
+bool CacheAside::RetryPendingInvalidation(const std::string& key) {
+  {
+    std::lock_guard lock(mu_);
+    if (!pending_.contains(key)) {
+      return true;
+    }
+  }
+  if (cache_->Delete(key).ok()) {
+    std::lock_guard lock(mu_);
+    pending_.erase(key);
+    invalidated_->Increment();
+    return true;
+  }
+  return false;
+}
+
+absl::StatusOr<std::string> CacheAside::Get(const std::string& key, const Loader& load) {
+  if (cache_ == nullptr) {
+    return load();
+  }
+  const bool cache_usable = RetryPendingInvalidation(key);
+  if (cache_usable) {
+    auto cached = cache_->Get(key);
+    if (cached.ok() && cached->has_value()) {
+      hits_->Increment();
+      return **std::move(cached);
+    }
+    (cached.ok() ? misses_ : errors_)->Increment();
+  } else {
+    errors_->Increment();
+  }
+
+  std::shared_ptr<Flight> flight;
+  bool leader = false;
+  {
+    std::lock_guard lock(mu_);
+    auto& slot = flights_[key];
+    if (slot == nullptr) {
+      slot = std::make_shared<Flight>();
+      leader = true;
+    }
+    flight = slot;
+  }
+  if (!leader) {
+    std::unique_lock lock(mu_);
+    landed_.wait(lock, [&] { return flight->done; });
+    return flight->result;
+  }
+
+  absl::StatusOr<std::string> result = load();
+  bool stale = false;
+  {
+    std::lock_guard lock(mu_);
+    stale = flight->stale;
+  }
+  if (result.ok() && cache_usable && !stale) {
+    if (absl::Status s = cache_->Set(key, *result, Ttl()); !s.ok()) {
+      log::Debug("cache set failed", {{"cache", options_.name}, {"error", SV(s.message())}});
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    flight->result = result;
+    flight->done = true;
+    if (auto it = flights_.find(key); it != flights_.end() && it->second == flight) {
+      flights_.erase(it);
+    }
+  }
+  landed_.notify_all();
+  return result;
+}
+
+void CacheAside::Invalidate(const std::string& key) {
+  if (cache_ == nullptr) {
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    // A load that began before this write may have read the old row: keep it out of the cache,
+    // and let readers that arrive from now on start a fresh load.
+    if (auto it = flights_.find(key); it != flights_.end()) {
+      it->second->stale = true;
+      flights_.erase(it);
+    }
+  }
+  if (absl::Status s = cache_->Delete(key); s.ok()) {
+    invalidated_->Increment();
+    std::lock_guard lock(mu_);
+    pending_.erase(key);
+  } else {
+    invalidate_errors_->Increment();
+    log::Warn("cache delete failed; bypassing the key until it succeeds",
+              {{"cache", options_.name}, {"key", key}, {"error", SV(s.message())}});
+    std::lock_guard lock(mu_);
+    pending_.insert(key);
+  }
+}
+
+}  // namespace dj::cache

@@ -1,0 +1,67 @@
+// Cache-aside over a Cache: read through with single-flight per key, delete on write after
+// commit, TTL with jitter. With the cache down every call goes to the loader and nothing fails.
+// Metrics: dj_cache_requests_total{cache,result=hit|miss|error},
+// dj_cache_invalidations_total{cache,result=ok|error}.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/cache/cache.h"
+#include "prometheus/counter.h"
+
+namespace dj::cache {
+
+struct CacheAsideOptions {
+  std::string name;                 // label on metrics, e.g. "organization"
+  std::chrono::seconds ttl{300};
+  double jitter = 0.1;              // ttl varies by ±10% so entries do not expire together
+};
+
+class CacheAside final {
+ public:
+  using Loader = std::function<absl::StatusOr<std::string>()>;
+
+  // `cache` may be null: every Get then loads (a process run without a cache).
+  CacheAside(Cache* cache, CacheAsideOptions options);
+
+  // The cached value for `key`, else load()'s, which is then cached. Concurrent misses on one
+  // key share a single load. Errors from load() are returned and not cached.
+  absl::StatusOr<std::string> Get(const std::string& key, const Loader& load);
+
+  // Removes `key`. Call after the write's transaction commits. If the cache cannot be reached,
+  // the key is remembered and bypassed by this process until a later delete succeeds.
+  void Invalidate(const std::string& key);
+
+ private:
+  struct Flight {
+    bool done = false;
+    bool stale = false;  // invalidated while loading: do not store the result
+    absl::StatusOr<std::string> result = absl::UnknownError("pending");
+  };
+
+  std::chrono::milliseconds Ttl();
+  bool RetryPendingInvalidation(const std::string& key);
+
+  Cache* cache_;
+  CacheAsideOptions options_;
+  prometheus::Counter* hits_;
+  prometheus::Counter* misses_;
+  prometheus::Counter* errors_;
+  prometheus::Counter* invalidated_;
+  prometheus::Counter* invalidate_errors_;
+
+  std::mutex mu_;
+  std::condition_variable landed_;
+  std::map<std::string, std::shared_ptr<Flight>> flights_;  // guarded by mu_
+  std::set<std::string> pending_;                           // guarded by mu_
+};
+
+}  // namespace dj::cache

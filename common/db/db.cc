@@ -1,0 +1,54 @@
+// Row accessors.
+#include "common/db/db.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace dj::db {
+
+Value TextOrNull(std::string_view s) {
+  if (s.empty()) {
+    return Null();
+  }
+  return std::string(s);
+}
+
+bool Row::IsNull(size_t i) const { return std::holds_alternative<std::monostate>(values.at(i)); }
+
+int64_t Row::Int(size_t i) const {
+  const Value& v = values.at(i);
+  if (const auto* n = std::get_if<int64_t>(&v)) {
+    return *n;
+  }
+  if (const auto* d = std::get_if<double>(&v)) {
+    return static_cast<int64_t>(*d);
+  }
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    int64_t out = 0;
+    return absl::SimpleAtoi(*s, &out) ? out : 0;
+  }
+  return 0;
+}
+
+std::string Row::Text(size_t i) const {
+  const Value& v = values.at(i);
+  if (const auto* s = std::get_if<std::string>(&v)) {
+    return *s;
+  }
+  if (const auto* n = std::get_if<int64_t>(&v)) {
+    return absl::StrCat(*n);
+  }
+  if (const auto* d = std::get_if<double>(&v)) {
+    return absl::StrCat(*d);
+  }
+  return "";
+}
+
+std::optional<std::string> Row::OptionalText(size_t i) const {
+  if (IsNull(i)) {
+    return std::nullopt;
+  }
+  return Text(i);
+}
+
+}  // namespace dj::db

@@ -1,0 +1,80 @@
+// The database interface every store uses: parameterised statements over a Connection from a
+// Pool, results as rows of Values. A driver (MySQL today, SQLite next) implements Connection;
+// stores never see the driver.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace dj::db {
+
+enum class Dialect { kMySql, kSqlite };
+
+// NULL, an integer, a double or text/blob.
+using Value = std::variant<std::monostate, int64_t, double, std::string>;
+
+inline Value Null() { return std::monostate{}; }
+// A text value, or NULL when empty (for optional columns).
+Value TextOrNull(std::string_view s);
+
+struct Row {
+  std::vector<Value> values;
+
+  bool IsNull(size_t i) const;
+  int64_t Int(size_t i) const;          // 0 for NULL; parses text
+  std::string Text(size_t i) const;     // "" for NULL; formats numbers
+  std::optional<std::string> OptionalText(size_t i) const;
+};
+
+struct Result {
+  std::vector<Row> rows;
+  int64_t affected_rows = 0;
+};
+
+// Errors from Execute are statuses built with rpc::DatabaseError: ALREADY_EXISTS (duplicate key),
+// FAILED_PRECONDITION (foreign key), ABORTED (deadlock, lock wait timeout), UNAVAILABLE (the
+// connection is gone; the pool drops it), INTERNAL otherwise.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+
+  // Runs one statement with `?` placeholders bound to `params` in order.
+  virtual absl::StatusOr<Result> Execute(std::string_view sql,
+                                         std::span<const Value> params = {}) = 0;
+
+  virtual absl::Status Begin() = 0;
+  virtual absl::Status Commit() = 0;
+  virtual absl::Status Rollback() = 0;
+
+  // False once the connection has failed in a way that makes it unusable.
+  virtual bool Healthy() const = 0;
+  // Checks the server still answers (used for connections idle a while).
+  virtual bool Ping() = 0;
+
+  virtual Dialect dialect() const = 0;
+
+  // Convenience: Execute with an initializer list of params.
+  absl::StatusOr<Result> Exec(std::string_view sql, std::initializer_list<Value> params) {
+    return Execute(sql, std::span<const Value>(params.begin(), params.size()));
+  }
+};
+
+class Driver {
+ public:
+  virtual ~Driver() = default;
+  virtual absl::StatusOr<std::unique_ptr<Connection>> Connect() = 0;
+  virtual Dialect dialect() const = 0;
+  // Where it connects, without credentials, for logs and errors.
+  virtual std::string Describe() const = 0;
+};
+
+}  // namespace dj::db

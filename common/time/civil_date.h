@@ -1,0 +1,38 @@
+// Civil dates (YYYY-MM-DD, no time zone), as google.type.Date on the wire and ISO text in the
+// database. Every date a user enters passes through here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "google/type/date.pb.h"
+
+namespace dj::time {
+
+struct CivilDate {
+  int32_t year = 0;
+  int32_t month = 0;
+  int32_t day = 0;
+
+  auto operator<=>(const CivilDate&) const = default;
+};
+
+bool IsLeapYear(int32_t year);
+int32_t DaysInMonth(int32_t year, int32_t month);
+
+// A complete date between `min_year` and 9999, or INVALID_ARGUMENT naming `field`
+// ("organization.established_date"). Partial dates (year only) are refused: the suite's rules
+// all need a day.
+absl::StatusOr<CivilDate> FromProto(const google::type::Date& date, std::string_view field,
+                                    int32_t min_year = 1900);
+google::type::Date ToProto(const CivilDate& date);
+
+std::string ToIso(const CivilDate& date);  // "2019-07-01"
+absl::StatusOr<CivilDate> ParseIso(std::string_view text);
+
+// Today in Asia/Shanghai (UTC+8, no daylight saving) for a Unix time in seconds.
+CivilDate ShanghaiDate(int64_t unix_seconds);
+
+}  // namespace dj::time

@@ -1,0 +1,18 @@
+// dj-org: the organization service process.
+#include "common/runtime/backends.h"
+#include "common/runtime/service_main.h"
+#include "services/org/src/org_service.h"
+#include "services/org/src/schema.h"
+
+int main(int argc, char** argv) {
+  auto settings = dj::runtime::ServiceSettings();
+  for (auto& s : dj::runtime::BackendSettings()) {
+    settings.push_back(std::move(s));
+  }
+  const auto config = dj::runtime::Init("dj-org", std::move(settings), argc, argv);
+  auto backends = dj::runtime::OpenBackendsOrExit("dj-org", config, dj::org::MySqlSchema());
+  dj::org::OrgService service(*backends.pool, backends.cache.get(), *backends.ids,
+                              {.cache_ttl = std::chrono::seconds(config.GetInt("cache-ttl-seconds"))});
+  grpc::Service* services[] = {&service};
+  return dj::runtime::Serve("dj-org", config, services);
+}

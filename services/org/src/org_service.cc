@@ -1,0 +1,608 @@
+// Organization handlers.
+#include "services/org/src/org_service.h"
+
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/rpc/handler.h"
+#include "common/rpc/names.h"
+#include "common/runtime/strings.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace dj::org {
+namespace {
+
+namespace pb = dangjian::org::v1;
+using google::protobuf::util::TimeUtil;
+
+constexpr std::string_view kCollection = "organizations";
+constexpr size_t kMaxRequestIdLength = 64;
+
+std::string CacheKey(int64_t id) { return absl::StrCat("org:v1:organization:", id); }
+std::string Etag(const OrgRow& row) { return absl::StrCat("v", row.version); }
+
+absl::Status NotFound(std::string_view name) {
+  return rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
+                    absl::StrCat(AV(name), " does not exist"));
+}
+
+absl::Status EtagMismatch(std::string_view name) {
+  return rpc::Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                    absl::StrCat(AV(name),
+                                 " was changed since it was read; get it again and retry"));
+}
+
+absl::Status NameTaken(std::string_view field, std::string_view display_name) {
+  return rpc::WithViolation(
+      rpc::Error(absl::StatusCode::kAlreadyExists, "DISPLAY_NAME_TAKEN",
+                 absl::StrCat(AV(field), ": '", AV(display_name),
+                              "' is already used by another organization under the same parent")),
+      {std::string(field), "must be unique among siblings"});
+}
+
+absl::Status ValidateUnit(std::string_view unit, std::string_view field) {
+  if (unit.empty()) {
+    return absl::OkStatus();
+  }
+  return rpc::ParseName(unit, "units", field).status();
+}
+
+absl::Status ValidateRequestId(std::string_view request_id) {
+  if (request_id.size() > kMaxRequestIdLength) {
+    return rpc::InvalidArgument({{"request_id", "must be at most 64 characters (a UUID)"}});
+  }
+  for (char c : request_id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return rpc::InvalidArgument(
+          {{"request_id", "may contain only letters, digits, '-', '_' and '.'"}});
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The fields an update may name; everything else is output-only or has its own method.
+const std::set<std::string, std::less<>>& MutableFields() {
+  static const std::set<std::string, std::less<>> kFields = {"display_name", "kind", "unit",
+                                                             "established_date"};
+  return kFields;
+}
+
+absl::StatusOr<std::set<std::string>> UpdatePaths(const pb::UpdateOrganizationRequest& request) {
+  std::set<std::string> paths;
+  if (!request.has_update_mask() || request.update_mask().paths().empty()) {
+    // No mask: the fields the caller set (AIP-134).
+    const pb::Organization& o = request.organization();
+    if (!o.display_name().empty()) paths.insert("display_name");
+    if (o.kind() != pb::ORGANIZATION_KIND_UNSPECIFIED) paths.insert("kind");
+    if (!o.unit().empty()) paths.insert("unit");
+    if (o.has_established_date()) paths.insert("established_date");
+    if (paths.empty()) {
+      return rpc::InvalidArgument({{"update_mask", "names no field, and no field is set"}});
+    }
+    return paths;
+  }
+  for (const std::string& raw : request.update_mask().paths()) {
+    const std::string path = rpc::ToSnakeCase(raw);
+    if (path == "*") {
+      if (request.update_mask().paths_size() != 1) {
+        return rpc::InvalidArgument({{"update_mask", "'*' must be the only path"}});
+      }
+      return std::set<std::string>(MutableFields().begin(), MutableFields().end());
+    }
+    if (MutableFields().contains(path)) {
+      paths.insert(path);
+    } else if (path == "parent") {
+      return rpc::InvalidArgument(
+          {{"update_mask", "'parent' cannot be updated; moving an organization is its own "
+                           "method"}});
+    } else if (path == "name" || path == "etag" || path == "status" || path == "create_time" ||
+               path == "update_time" || path == "depth") {
+      return rpc::InvalidArgument({{"update_mask", absl::StrCat("'", raw, "' is output only")}});
+    } else {
+      return rpc::InvalidArgument(
+          {{"update_mask", absl::StrCat("unknown field '", raw,
+                                        "'; updatable: display_name, kind, unit, "
+                                        "established_date")}});
+    }
+  }
+  return paths;
+}
+
+}  // namespace
+
+pb::Organization ToProto(const OrgRow& row) {
+  pb::Organization o;
+  o.set_name(rpc::FormatName(kCollection, row.id));
+  o.set_display_name(row.display_name);
+  o.set_kind(row.kind);
+  if (row.parent_id.has_value()) {
+    o.set_parent(rpc::FormatName(kCollection, *row.parent_id));
+  }
+  o.set_unit(row.unit);
+  if (row.established_date.has_value()) {
+    *o.mutable_established_date() = time::ToProto(*row.established_date);
+  }
+  o.set_status(row.status);
+  o.set_etag(Etag(row));
+  *o.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.create_time_us);
+  *o.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.update_time_us);
+  o.set_depth(row.depth);
+  return o;
+}
+
+OrgService::OrgService(db::Pool& pool, cache::Cache* cache, ids::IdGenerator& ids,
+                       OrgServiceOptions options)
+    : store_(pool),
+      ids_(ids),
+      options_(std::move(options)),
+      cache_(cache, {.name = "organization", .ttl = options_.cache_ttl}) {}
+
+int64_t OrgService::NowUs() const {
+  if (options_.now_us) {
+    return options_.now_us();
+  }
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void OrgService::Invalidate(int64_t id) { cache_.Invalidate(CacheKey(id)); }
+
+absl::StatusOr<OrgRow> OrgService::Load(int64_t id) {
+  auto row = store_.Get(id);
+  if (!row.ok()) {
+    return row.status();
+  }
+  if (!row->has_value()) {
+    return NotFound(rpc::FormatName(kCollection, id));
+  }
+  return **std::move(row);
+}
+
+absl::StatusOr<pb::Organization> OrgService::Create(const pb::CreateOrganizationRequest& request) {
+  if (!request.has_organization()) {
+    return rpc::InvalidArgument({{"organization", "required"}});
+  }
+  const pb::Organization& in = request.organization();
+  if (absl::Status s = ValidateRequestId(request.request_id()); !s.ok()) {
+    return s;
+  }
+  OrgRow row;
+  row.display_name = TrimDisplayName(in.display_name());
+  if (absl::Status s = ValidateDisplayName(options_.rules, row.display_name,
+                                           "organization.display_name");
+      !s.ok()) {
+    return s;
+  }
+  row.kind = in.kind();
+  if (!in.name().empty()) {
+    return rpc::InvalidArgument({{"organization.name", "is assigned by the service; leave it "
+                                                       "empty"}});
+  }
+  std::optional<int64_t> parent_id;
+  if (!in.parent().empty()) {
+    auto p = rpc::ParseName(in.parent(), kCollection, "organization.parent");
+    if (!p.ok()) {
+      return p.status();
+    }
+    parent_id = *p;
+  }
+  if (absl::Status s = ValidateUnit(in.unit(), "organization.unit"); !s.ok()) {
+    return s;
+  }
+  row.unit = in.unit();
+  if (in.has_established_date()) {
+    auto d = time::FromProto(in.established_date(), "organization.established_date");
+    if (!d.ok()) {
+      return d.status();
+    }
+    row.established_date = *d;
+  }
+  // Checks that need no database first, so a bad request costs no round trip.
+  if (absl::Status s = CheckRoot(options_.rules, row.kind, parent_id.has_value(),
+                                 "organization.kind", "organization.parent");
+      !s.ok()) {
+    return s;
+  }
+
+  const std::string& request_id = request.request_id();
+  auto same_request = [&](const OrgRow& existing) -> absl::StatusOr<pb::Organization> {
+    if (existing.display_name != row.display_name || existing.kind != row.kind ||
+        existing.parent_id != parent_id) {
+      return rpc::Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
+                        "request_id was already used for a different organization");
+    }
+    return ToProto(existing);
+  };
+
+  row.id = ids_.Next();
+  row.create_time_us = row.update_time_us = NowUs();
+  row.version = 1;
+  row.status = pb::ACTIVE;
+  std::optional<OrgRow> replay;
+  absl::Status status = store_.pool().Transact([&](db::Connection& c) -> absl::Status {
+    if (!request_id.empty()) {
+      auto existing = OrgStore::FindByRequestId(c, request_id);
+      if (!existing.ok()) {
+        return existing.status();
+      }
+      if (existing->has_value()) {
+        replay = **existing;
+        return absl::OkStatus();
+      }
+    }
+    if (parent_id.has_value()) {
+      auto parent = OrgStore::Find(c, *parent_id, /*for_update=*/true);
+      if (!parent.ok()) {
+        return parent.status();
+      }
+      if (!parent->has_value()) {
+        return rpc::WithViolation(NotFound(in.parent()),
+                                  {"organization.parent", "no such organization"});
+      }
+      const OrgRow& p = **parent;
+      if (p.status != pb::ACTIVE) {
+        return rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
+                          absl::StrCat(in.parent(), " is dissolved"));
+      }
+      if (absl::Status s = CheckPlacement(options_.rules, p.kind, row.kind, "organization.kind",
+                                          "organization.parent");
+          !s.ok()) {
+        return s;
+      }
+      row.parent_id = p.id;
+      row.depth = p.depth + 1;
+      row.path = absl::StrCat(p.path, row.id, "/");
+    } else {
+      row.depth = 0;
+      row.path = absl::StrCat("/", row.id, "/");
+    }
+    auto taken = OrgStore::SiblingNameTaken(c, row.parent_id, row.display_name, row.id);
+    if (!taken.ok()) {
+      return taken.status();
+    }
+    if (*taken) {
+      return NameTaken("organization.display_name", row.display_name);
+    }
+    return OrgStore::Insert(c, row, request_id);
+  });
+  if (replay.has_value()) {
+    return same_request(*replay);
+  }
+  if (status.code() == absl::StatusCode::kAlreadyExists && !request_id.empty() &&
+      rpc::Reason(status).empty()) {
+    // A concurrent call with the same request_id won the insert: answer as it did.
+    auto lease = store_.pool().Acquire();
+    if (lease.ok()) {
+      auto existing = OrgStore::FindByRequestId(**lease, request_id);
+      if (existing.ok() && existing->has_value()) {
+        return same_request(**existing);
+      }
+    }
+  }
+  if (status.code() == absl::StatusCode::kAlreadyExists && rpc::Reason(status).empty()) {
+    // The unique (parent, display_name) index caught a concurrent twin.
+    return NameTaken("organization.display_name", row.display_name);
+  }
+  if (!status.ok()) {
+    return status;
+  }
+  return ToProto(row);
+}
+
+absl::StatusOr<pb::Organization> OrgService::Get(const pb::GetOrganizationRequest& request) {
+  auto id = rpc::ParseName(request.name(), kCollection, "name");
+  if (!id.ok()) {
+    return id.status();
+  }
+  auto bytes = cache_.Get(CacheKey(*id), [&]() -> absl::StatusOr<std::string> {
+    auto row = Load(*id);
+    if (!row.ok()) {
+      return row.status();
+    }
+    return ToProto(*row).SerializeAsString();
+  });
+  if (!bytes.ok()) {
+    return bytes.status();
+  }
+  pb::Organization out;
+  if (!out.ParseFromString(*bytes)) {
+    return absl::InternalError("cached organization does not parse");
+  }
+  return out;
+}
+
+absl::StatusOr<pb::ListOrganizationsResponse> OrgService::List(
+    const pb::ListOrganizationsRequest& request) {
+  auto size = rpc::PageSize(request.page_size());
+  if (!size.ok()) {
+    return size.status();
+  }
+  std::optional<int64_t> parent;
+  if (!request.parent().empty()) {
+    auto id = rpc::ParseName(request.parent(), kCollection, "parent");
+    if (!id.ok()) {
+      return id.status();
+    }
+    parent = *id;
+  }
+  auto cursor = rpc::DecodePageToken(request.page_token(), absl::StrCat("list|", request.parent()));
+  if (!cursor.ok()) {
+    return cursor.status();
+  }
+  int64_t after = 0;
+  if (!cursor->empty() && !absl::SimpleAtoi(*cursor, &after)) {
+    return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
+  }
+  if (parent.has_value() && cursor->empty()) {
+    if (auto p = Load(*parent); !p.ok()) {
+      return p.status().code() == absl::StatusCode::kNotFound
+                 ? rpc::WithViolation(p.status(), {"parent", "no such organization"})
+                 : p.status();
+    }
+  }
+  auto rows = store_.ListChildren(parent, after, *size + 1);
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  pb::ListOrganizationsResponse out;
+  const bool more = static_cast<int32_t>(rows->size()) > *size;
+  if (more) {
+    rows->pop_back();
+  }
+  for (const OrgRow& r : *rows) {
+    *out.add_organizations() = ToProto(r);
+  }
+  if (more) {
+    out.set_next_page_token(rpc::EncodePageToken(absl::StrCat("list|", request.parent()),
+                                                 absl::StrCat(rows->back().id)));
+  }
+  return out;
+}
+
+absl::StatusOr<pb::Organization> OrgService::Update(const pb::UpdateOrganizationRequest& request) {
+  if (!request.has_organization()) {
+    return rpc::InvalidArgument({{"organization", "required"}});
+  }
+  const pb::Organization& in = request.organization();
+  auto id = rpc::ParseName(in.name(), kCollection, "organization.name");
+  if (!id.ok()) {
+    return id.status();
+  }
+  auto paths = UpdatePaths(request);
+  if (!paths.ok()) {
+    return paths.status();
+  }
+  // Validate the new values before touching the database.
+  const std::string display_name = TrimDisplayName(in.display_name());
+  if (paths->contains("display_name")) {
+    if (absl::Status s =
+            ValidateDisplayName(options_.rules, display_name, "organization.display_name");
+        !s.ok()) {
+      return s;
+    }
+  }
+  if (paths->contains("kind") && !options_.rules.rank.contains(in.kind())) {
+    return rpc::InvalidArgument({{"organization.kind", "must be a known kind"}});
+  }
+  if (paths->contains("unit")) {
+    if (absl::Status s = ValidateUnit(in.unit(), "organization.unit"); !s.ok()) {
+      return s;
+    }
+  }
+  std::optional<time::CivilDate> established;
+  if (paths->contains("established_date") && in.has_established_date()) {
+    auto d = time::FromProto(in.established_date(), "organization.established_date");
+    if (!d.ok()) {
+      return d.status();
+    }
+    established = *d;
+  }
+
+  OrgRow updated;
+  bool changed = false;
+  absl::Status status = store_.pool().Transact([&](db::Connection& c) -> absl::Status {
+    auto found = OrgStore::Find(c, *id, /*for_update=*/true);
+    if (!found.ok()) {
+      return found.status();
+    }
+    if (!found->has_value()) {
+      return NotFound(in.name());
+    }
+    OrgRow row = **found;
+    if (!in.etag().empty() && in.etag() != Etag(row)) {
+      return EtagMismatch(in.name());
+    }
+    const OrgRow before = row;
+    if (paths->contains("display_name")) {
+      row.display_name = display_name;
+    }
+    if (paths->contains("unit")) {
+      row.unit = in.unit();
+    }
+    if (paths->contains("established_date")) {
+      row.established_date = established;
+    }
+    if (paths->contains("kind") && in.kind() != row.kind) {
+      std::optional<Kind> parent_kind;
+      if (row.parent_id.has_value()) {
+        auto parent = OrgStore::Find(c, *row.parent_id, /*for_update=*/false);
+        if (!parent.ok()) {
+          return parent.status();
+        }
+        if (parent->has_value()) {
+          parent_kind = (*parent)->kind;
+        }
+      }
+      if (absl::Status s = CheckPlacement(options_.rules, parent_kind, in.kind(),
+                                          "organization.kind", "organization.kind");
+          !s.ok()) {
+        return s;
+      }
+      auto children = OrgStore::ChildKinds(c, row.id);
+      if (!children.ok()) {
+        return children.status();
+      }
+      if (absl::Status s =
+              CheckChildrenFit(options_.rules, in.kind(), *children, "organization.kind");
+          !s.ok()) {
+        return s;
+      }
+      row.kind = in.kind();
+    }
+    changed = row.display_name != before.display_name || row.unit != before.unit ||
+              row.established_date != before.established_date || row.kind != before.kind;
+    if (!changed) {
+      updated = row;
+      return absl::OkStatus();
+    }
+    if (row.display_name != before.display_name) {
+      auto taken = OrgStore::SiblingNameTaken(c, row.parent_id, row.display_name, row.id);
+      if (!taken.ok()) {
+        return taken.status();
+      }
+      if (*taken) {
+        return NameTaken("organization.display_name", row.display_name);
+      }
+    }
+    row.version = before.version + 1;
+    row.update_time_us = std::max(NowUs(), before.update_time_us);
+    auto ok = OrgStore::Update(c, row, before.version);
+    if (!ok.ok()) {
+      return ok.status();
+    }
+    if (!*ok) {
+      return EtagMismatch(in.name());
+    }
+    updated = row;
+    return absl::OkStatus();
+  });
+  if (status.code() == absl::StatusCode::kAlreadyExists && rpc::Reason(status).empty()) {
+    return NameTaken("organization.display_name", display_name);
+  }
+  if (!status.ok()) {
+    return status;
+  }
+  if (changed) {
+    Invalidate(*id);
+  }
+  return ToProto(updated);
+}
+
+absl::Status OrgService::Delete(const pb::DeleteOrganizationRequest& request) {
+  auto id = rpc::ParseName(request.name(), kCollection, "name");
+  if (!id.ok()) {
+    return id.status();
+  }
+  absl::Status status = store_.pool().Transact([&](db::Connection& c) -> absl::Status {
+    auto found = OrgStore::Find(c, *id, /*for_update=*/true);
+    if (!found.ok()) {
+      return found.status();
+    }
+    if (!found->has_value()) {
+      return NotFound(request.name());
+    }
+    if (!request.etag().empty() && request.etag() != Etag(**found)) {
+      return EtagMismatch(request.name());
+    }
+    auto children = OrgStore::ChildKinds(c, *id);
+    if (!children.ok()) {
+      return children.status();
+    }
+    if (!children->empty()) {
+      return rpc::Error(absl::StatusCode::kFailedPrecondition, "HAS_CHILDREN",
+                        absl::StrCat(request.name(),
+                                     " has child organizations; delete or move them first"));
+    }
+    return OrgStore::Delete(c, *id);
+  });
+  if (status.code() == absl::StatusCode::kFailedPrecondition && rpc::Reason(status).empty()) {
+    // The foreign key caught a child inserted concurrently.
+    return rpc::Error(absl::StatusCode::kFailedPrecondition, "HAS_CHILDREN",
+                      absl::StrCat(request.name(), " has child organizations"));
+  }
+  if (status.ok()) {
+    Invalidate(*id);
+  }
+  return status;
+}
+
+absl::StatusOr<pb::ListDescendantsResponse> OrgService::Descendants(
+    const pb::ListDescendantsRequest& request) {
+  auto id = rpc::ParseName(request.name(), kCollection, "name");
+  if (!id.ok()) {
+    return id.status();
+  }
+  auto size = rpc::PageSize(request.page_size());
+  if (!size.ok()) {
+    return size.status();
+  }
+  auto cursor =
+      rpc::DecodePageToken(request.page_token(), absl::StrCat("descendants|", request.name()));
+  if (!cursor.ok()) {
+    return cursor.status();
+  }
+  auto root = Load(*id);
+  if (!root.ok()) {
+    return root.status();
+  }
+  if (!cursor->empty() && !cursor->starts_with(root->path)) {
+    return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
+  }
+  auto rows = store_.ListDescendants(root->path, *cursor, *size + 1);
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  pb::ListDescendantsResponse out;
+  const bool more = static_cast<int32_t>(rows->size()) > *size;
+  if (more) {
+    rows->pop_back();
+  }
+  for (const OrgRow& r : *rows) {
+    *out.add_organizations() = ToProto(r);
+  }
+  if (more) {
+    out.set_next_page_token(
+        rpc::EncodePageToken(absl::StrCat("descendants|", request.name()), rows->back().path));
+  }
+  return out;
+}
+
+grpc::Status OrgService::CreateOrganization(grpc::ServerContext* context,
+                                            const pb::CreateOrganizationRequest* request,
+                                            pb::Organization* response) {
+  return rpc::Reply(*context, kErrorDomain, Create(*request), response);
+}
+
+grpc::Status OrgService::GetOrganization(grpc::ServerContext* context,
+                                         const pb::GetOrganizationRequest* request,
+                                         pb::Organization* response) {
+  return rpc::Reply(*context, kErrorDomain, Get(*request), response);
+}
+
+grpc::Status OrgService::ListOrganizations(grpc::ServerContext* context,
+                                           const pb::ListOrganizationsRequest* request,
+                                           pb::ListOrganizationsResponse* response) {
+  return rpc::Reply(*context, kErrorDomain, List(*request), response);
+}
+
+grpc::Status OrgService::UpdateOrganization(grpc::ServerContext* context,
+                                            const pb::UpdateOrganizationRequest* request,
+                                            pb::Organization* response) {
+  return rpc::Reply(*context, kErrorDomain, Update(*request), response);
+}
+
+grpc::Status OrgService::DeleteOrganization(grpc::ServerContext* context,
+                                            const pb::DeleteOrganizationRequest* request,
+                                            google::protobuf::Empty* response) {
+  return rpc::Reply(*context, kErrorDomain, Delete(*request));
+}
+
+grpc::Status OrgService::ListDescendants(grpc::ServerContext* context,
+                                         const pb::ListDescendantsRequest* request,
+                                         pb::ListDescendantsResponse* response) {
+  return rpc::Reply(*context, kErrorDomain, Descendants(*request), response);
+}
+
+}  // namespace dj::org

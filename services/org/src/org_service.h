@@ -1,0 +1,78 @@
+// gRPC handlers of dangjian.org.v1.OrganizationService: validate the request, apply the
+// structure rules, call the store in a transaction, keep the cache coherent, map errors.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+
+#include "common/cache/cache_aside.h"
+#include "common/db/pool.h"
+#include "common/ids/id_generator.h"
+#include "dangjian/org/v1/org.grpc.pb.h"
+#include "services/org/src/org_store.h"
+#include "services/org/src/organization_rules.h"
+
+namespace dj::org {
+
+inline constexpr std::string_view kErrorDomain = "org.dangjian";
+
+struct OrgServiceOptions {
+  StructureRules rules = StructureRules::NationalDefaults();
+  std::chrono::seconds cache_ttl{300};
+  std::function<int64_t()> now_us;  // microseconds since the epoch; the system clock if unset
+};
+
+class OrgService final : public dangjian::org::v1::OrganizationService::Service {
+ public:
+  // `cache` may be null (no caching).
+  OrgService(db::Pool& pool, cache::Cache* cache, ids::IdGenerator& ids,
+             OrgServiceOptions options = {});
+
+  grpc::Status CreateOrganization(grpc::ServerContext* context,
+                                  const dangjian::org::v1::CreateOrganizationRequest* request,
+                                  dangjian::org::v1::Organization* response) override;
+  grpc::Status GetOrganization(grpc::ServerContext* context,
+                               const dangjian::org::v1::GetOrganizationRequest* request,
+                               dangjian::org::v1::Organization* response) override;
+  grpc::Status ListOrganizations(grpc::ServerContext* context,
+                                 const dangjian::org::v1::ListOrganizationsRequest* request,
+                                 dangjian::org::v1::ListOrganizationsResponse* response) override;
+  grpc::Status UpdateOrganization(grpc::ServerContext* context,
+                                  const dangjian::org::v1::UpdateOrganizationRequest* request,
+                                  dangjian::org::v1::Organization* response) override;
+  grpc::Status DeleteOrganization(grpc::ServerContext* context,
+                                  const dangjian::org::v1::DeleteOrganizationRequest* request,
+                                  google::protobuf::Empty* response) override;
+  grpc::Status ListDescendants(grpc::ServerContext* context,
+                               const dangjian::org::v1::ListDescendantsRequest* request,
+                               dangjian::org::v1::ListDescendantsResponse* response) override;
+
+  // The same operations without gRPC, for in-process callers and tests.
+  absl::StatusOr<dangjian::org::v1::Organization> Create(
+      const dangjian::org::v1::CreateOrganizationRequest& request);
+  absl::StatusOr<dangjian::org::v1::Organization> Get(
+      const dangjian::org::v1::GetOrganizationRequest& request);
+  absl::StatusOr<dangjian::org::v1::ListOrganizationsResponse> List(
+      const dangjian::org::v1::ListOrganizationsRequest& request);
+  absl::StatusOr<dangjian::org::v1::Organization> Update(
+      const dangjian::org::v1::UpdateOrganizationRequest& request);
+  absl::Status Delete(const dangjian::org::v1::DeleteOrganizationRequest& request);
+  absl::StatusOr<dangjian::org::v1::ListDescendantsResponse> Descendants(
+      const dangjian::org::v1::ListDescendantsRequest& request);
+
+ private:
+  int64_t NowUs() const;
+  absl::StatusOr<OrgRow> Load(int64_t id);
+  void Invalidate(int64_t id);
+
+  OrgStore store_;
+  ids::IdGenerator& ids_;
+  OrgServiceOptions options_;
+  cache::CacheAside cache_;
+};
+
+// Proto <-> row, exposed for tests.
+dangjian::org::v1::Organization ToProto(const OrgRow& row);
+
+}  // namespace dj::org

@@ -1,0 +1,198 @@
+// SQL for organizations. Dialect differences (row locks) are in Dialect* helpers at the top.
+#include "services/org/src/org_store.h"
+
+#include "absl/strings/str_cat.h"
+#include "common/runtime/strings.h"
+
+namespace dj::org {
+namespace {
+
+using db::Value;
+
+// SQLite has one writer at a time and no row locks; MySQL needs FOR UPDATE.
+std::string_view LockClause(const db::Connection& c) {
+  return c.dialect() == db::Dialect::kMySql ? " FOR UPDATE" : "";
+}
+
+constexpr std::string_view kColumns =
+    "id, parent_id, path, depth, kind, display_name, unit, established_date, status, version, "
+    "create_time_us, update_time_us";
+
+OrgRow FromDb(const db::Row& r) {
+  OrgRow o;
+  o.id = r.Int(0);
+  if (!r.IsNull(1)) {
+    o.parent_id = r.Int(1);
+  }
+  o.path = r.Text(2);
+  o.depth = static_cast<int32_t>(r.Int(3));
+  Kind kind;
+  o.kind = dangjian::org::v1::OrganizationKind_Parse(r.Text(4), &kind)
+               ? kind
+               : dangjian::org::v1::ORGANIZATION_KIND_UNSPECIFIED;
+  o.display_name = r.Text(5);
+  o.unit = r.Text(6);
+  if (auto d = r.OptionalText(7); d.has_value()) {
+    if (auto parsed = time::ParseIso(d->substr(0, 10)); parsed.ok()) {
+      o.established_date = *parsed;
+    }
+  }
+  dangjian::org::v1::OrganizationStatus status;
+  o.status = dangjian::org::v1::OrganizationStatus_Parse(r.Text(8), &status)
+                 ? status
+                 : dangjian::org::v1::ORGANIZATION_STATUS_UNSPECIFIED;
+  o.version = r.Int(9);
+  o.create_time_us = r.Int(10);
+  o.update_time_us = r.Int(11);
+  return o;
+}
+
+absl::StatusOr<std::vector<OrgRow>> Rows(absl::StatusOr<db::Result> result) {
+  if (!result.ok()) {
+    return result.status();
+  }
+  std::vector<OrgRow> out;
+  out.reserve(result->rows.size());
+  for (const db::Row& r : result->rows) {
+    out.push_back(FromDb(r));
+  }
+  return out;
+}
+
+absl::StatusOr<std::optional<OrgRow>> One(absl::StatusOr<db::Result> result) {
+  auto rows = Rows(std::move(result));
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  if (rows->empty()) {
+    return std::optional<OrgRow>();
+  }
+  return std::optional<OrgRow>(std::move(rows->front()));
+}
+
+Value DateValue(const std::optional<time::CivilDate>& d) {
+  return d.has_value() ? Value(time::ToIso(*d)) : db::Null();
+}
+
+}  // namespace
+
+absl::StatusOr<std::optional<OrgRow>> OrgStore::Find(db::Connection& c, int64_t id,
+                                                     bool for_update) {
+  const std::string sql = absl::StrCat("SELECT ", AV(kColumns), " FROM organizations WHERE id = ?",
+                                       AV(for_update ? LockClause(c) : ""));
+  return One(c.Exec(sql, {id}));
+}
+
+absl::StatusOr<std::optional<OrgRow>> OrgStore::FindByRequestId(db::Connection& c,
+                                                                std::string_view request_id) {
+  const std::string sql =
+      absl::StrCat("SELECT ", AV(kColumns), " FROM organizations WHERE request_id = ?");
+  return One(c.Exec(sql, {std::string(request_id)}));
+}
+
+absl::Status OrgStore::Insert(db::Connection& c, const OrgRow& o, std::string_view request_id) {
+  return c
+      .Exec(
+          "INSERT INTO organizations (id, parent_id, path, depth, kind, display_name, unit, "
+          "established_date, status, version, request_id, create_time_us, update_time_us) "
+          "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+          {o.id, o.parent_id.has_value() ? Value(*o.parent_id) : db::Null(), o.path,
+           int64_t{o.depth}, std::string(KindName(o.kind)), o.display_name, o.unit,
+           DateValue(o.established_date),
+           dangjian::org::v1::OrganizationStatus_Name(o.status), o.version,
+           db::TextOrNull(request_id), o.create_time_us, o.update_time_us})
+      .status();
+}
+
+absl::StatusOr<bool> OrgStore::Update(db::Connection& c, const OrgRow& o,
+                                      int64_t expected_version) {
+  auto r = c.Exec(
+      "UPDATE organizations SET kind = ?, display_name = ?, unit = ?, established_date = ?, "
+      "status = ?, version = ?, update_time_us = ? WHERE id = ? AND version = ?",
+      {std::string(KindName(o.kind)), o.display_name, o.unit, DateValue(o.established_date),
+       dangjian::org::v1::OrganizationStatus_Name(o.status), o.version, o.update_time_us, o.id,
+       expected_version});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return r->affected_rows == 1;
+}
+
+absl::Status OrgStore::Delete(db::Connection& c, int64_t id) {
+  return c.Exec("DELETE FROM organizations WHERE id = ?", {id}).status();
+}
+
+absl::StatusOr<std::vector<Kind>> OrgStore::ChildKinds(db::Connection& c, int64_t id) {
+  auto r = c.Exec("SELECT DISTINCT kind FROM organizations WHERE parent_id = ?", {id});
+  if (!r.ok()) {
+    return r.status();
+  }
+  std::vector<Kind> out;
+  for (const db::Row& row : r->rows) {
+    Kind k;
+    if (dangjian::org::v1::OrganizationKind_Parse(row.Text(0), &k)) {
+      out.push_back(k);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<bool> OrgStore::SiblingNameTaken(db::Connection& c, std::optional<int64_t> parent,
+                                                std::string_view name, int64_t except_id) {
+  auto r = parent.has_value()
+               ? c.Exec("SELECT id FROM organizations WHERE parent_id = ? AND display_name = ? "
+                        "AND id <> ? LIMIT 1",
+                        {*parent, std::string(name), except_id})
+               : c.Exec("SELECT id FROM organizations WHERE parent_id IS NULL AND "
+                        "display_name = ? AND id <> ? LIMIT 1",
+                        {std::string(name), except_id});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return !r->rows.empty();
+}
+
+absl::StatusOr<std::optional<OrgRow>> OrgStore::Get(int64_t id) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) {
+    return lease.status();
+  }
+  return Find(**lease, id, /*for_update=*/false);
+}
+
+absl::StatusOr<std::vector<OrgRow>> OrgStore::ListChildren(std::optional<int64_t> parent,
+                                                           int64_t after_id, int limit) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) {
+    return lease.status();
+  }
+  if (parent.has_value()) {
+    return Rows((*lease)->Exec(
+        absl::StrCat("SELECT ", AV(kColumns),
+                     " FROM organizations WHERE parent_id = ? AND id > ? ORDER BY id LIMIT ?"),
+        {*parent, after_id, int64_t{limit}}));
+  }
+  return Rows((*lease)->Exec(
+      absl::StrCat("SELECT ", AV(kColumns),
+                   " FROM organizations WHERE parent_id IS NULL AND id > ? ORDER BY id LIMIT ?"),
+      {after_id, int64_t{limit}}));
+}
+
+absl::StatusOr<std::vector<OrgRow>> OrgStore::ListDescendants(const std::string& path,
+                                                              const std::string& after_path,
+                                                              int limit) {
+  // Paths below '/1/5/' are exactly the strings s with '/1/5/' < s < '/1/50' ('0' follows '/'),
+  // a range any index on `path` serves, in either dialect.
+  std::string upper = path;
+  upper.back() = '0';
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) {
+    return lease.status();
+  }
+  return Rows((*lease)->Exec(
+      absl::StrCat("SELECT ", AV(kColumns),
+                   " FROM organizations WHERE path > ? AND path < ? ORDER BY path LIMIT ?"),
+      {after_path.empty() ? path : std::max(path, after_path), upper, int64_t{limit}}));
+}
+
+}  // namespace dj::org

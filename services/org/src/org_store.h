@@ -1,0 +1,68 @@
+// Repository for organizations: the only place in the org service with SQL. Writes take the
+// caller's transaction connection; reads take their own connection from the pool.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/db/pool.h"
+#include "common/time/civil_date.h"
+#include "services/org/src/organization_rules.h"
+
+namespace dj::org {
+
+struct OrgRow {
+  int64_t id = 0;
+  std::optional<int64_t> parent_id;
+  std::string path;  // "/root/.../id/"
+  int32_t depth = 0;
+  Kind kind = dangjian::org::v1::ORGANIZATION_KIND_UNSPECIFIED;
+  std::string display_name;
+  std::string unit;
+  std::optional<time::CivilDate> established_date;
+  dangjian::org::v1::OrganizationStatus status = dangjian::org::v1::ACTIVE;
+  int64_t version = 1;
+  int64_t create_time_us = 0;
+  int64_t update_time_us = 0;
+};
+
+class OrgStore final {
+ public:
+  explicit OrgStore(db::Pool& pool) : pool_(pool) {}
+
+  db::Pool& pool() { return pool_; }
+
+  // --- inside a transaction ---
+  // `for_update` locks the row until the transaction ends.
+  static absl::StatusOr<std::optional<OrgRow>> Find(db::Connection& c, int64_t id,
+                                                    bool for_update);
+  static absl::StatusOr<std::optional<OrgRow>> FindByRequestId(db::Connection& c,
+                                                               std::string_view request_id);
+  static absl::Status Insert(db::Connection& c, const OrgRow& row, std::string_view request_id);
+  // Writes every mutable column of `row` if the stored version is still `expected_version`;
+  // false when it is not (a concurrent change).
+  static absl::StatusOr<bool> Update(db::Connection& c, const OrgRow& row,
+                                     int64_t expected_version);
+  static absl::Status Delete(db::Connection& c, int64_t id);
+  static absl::StatusOr<std::vector<Kind>> ChildKinds(db::Connection& c, int64_t id);
+  // Whether another organization under the same parent (or among the roots) has `name`.
+  static absl::StatusOr<bool> SiblingNameTaken(db::Connection& c, std::optional<int64_t> parent,
+                                               std::string_view name, int64_t except_id);
+
+  // --- reads ---
+  absl::StatusOr<std::optional<OrgRow>> Get(int64_t id);
+  // Children of `parent` (roots when nullopt) with id > after_id, by id.
+  absl::StatusOr<std::vector<OrgRow>> ListChildren(std::optional<int64_t> parent,
+                                                   int64_t after_id, int limit);
+  // Every row strictly below `path`, depth first (by path), after `after_path`.
+  absl::StatusOr<std::vector<OrgRow>> ListDescendants(const std::string& path,
+                                                      const std::string& after_path, int limit);
+
+ private:
+  db::Pool& pool_;
+};
+
+}  // namespace dj::org

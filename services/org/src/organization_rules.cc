@@ -1,0 +1,168 @@
+// Nesting and naming rules for organizations.
+#include "services/org/src/organization_rules.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "common/rpc/errors.h"
+#include "common/runtime/strings.h"
+
+namespace dj::org {
+
+using dangjian::org::v1::OrganizationKind;
+
+StructureRules StructureRules::NationalDefaults() {
+  StructureRules r;
+  r.rank = {
+      {dangjian::org::v1::WORK_COMMITTEE, 0},  {dangjian::org::v1::PARTY_COMMITTEE, 1},
+      {dangjian::org::v1::LEADING_GROUP, 1},   {dangjian::org::v1::GENERAL_BRANCH, 2},
+      {dangjian::org::v1::BRANCH, 3},          {dangjian::org::v1::PARTY_GROUP, 4},
+  };
+  r.only_under = {{dangjian::org::v1::PARTY_GROUP, dangjian::org::v1::BRANCH}};
+  r.root_kinds = {dangjian::org::v1::WORK_COMMITTEE};
+  return r;
+}
+
+std::string_view KindName(Kind kind) {
+  const std::string& name = dangjian::org::v1::OrganizationKind_Name(kind);
+  return name.empty() ? std::string_view("UNKNOWN") : std::string_view(name);
+}
+
+absl::Status CheckRoot(const StructureRules& rules, Kind kind, bool has_parent,
+                       std::string_view kind_field, std::string_view parent_field) {
+  if (!rules.rank.contains(kind)) {
+    return rpc::InvalidArgument(
+        {{std::string(kind_field),
+          kind == dangjian::org::v1::ORGANIZATION_KIND_UNSPECIFIED
+              ? "required; one of WORK_COMMITTEE, PARTY_COMMITTEE, LEADING_GROUP, "
+                "GENERAL_BRANCH, BRANCH, PARTY_GROUP"
+              : "is not a kind the structure rules know"}});
+  }
+  const bool is_root_kind =
+      std::find(rules.root_kinds.begin(), rules.root_kinds.end(), kind) != rules.root_kinds.end();
+  if (!has_parent && !is_root_kind) {
+    return rpc::InvalidArgument(
+        {{std::string(parent_field),
+          absl::StrCat("required: a ", AV(KindName(kind)), " must have a parent")}},
+        "ILLEGAL_NESTING");
+  }
+  if (has_parent && is_root_kind) {
+    return rpc::InvalidArgument(
+        {{std::string(parent_field),
+          absl::StrCat("must be empty: a ", AV(KindName(kind)), " is the root of its tree")}},
+        "ILLEGAL_NESTING");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckPlacement(const StructureRules& rules, std::optional<Kind> parent_kind,
+                            Kind kind, std::string_view kind_field,
+                            std::string_view parent_field) {
+  if (absl::Status s = CheckRoot(rules, kind, parent_kind.has_value(), kind_field, parent_field);
+      !s.ok() || !parent_kind.has_value()) {
+    return s;
+  }
+  const std::string pf(parent_field);
+  const int rank = rules.rank.at(kind);
+  if (auto only = rules.only_under.find(kind);
+      only != rules.only_under.end() && only->second != *parent_kind) {
+    return rpc::InvalidArgument(
+        {{pf, absl::StrCat("a ", AV(KindName(kind)), " may only be placed under a ",
+                           AV(KindName(only->second)), ", not under a ",
+                           AV(KindName(*parent_kind)))}},
+        "ILLEGAL_NESTING");
+  }
+  auto parent_rank = rules.rank.find(*parent_kind);
+  if (parent_rank == rules.rank.end() || parent_rank->second >= rank) {
+    return rpc::InvalidArgument(
+        {{pf, absl::StrCat("a ", AV(KindName(kind)), " cannot be placed under a ",
+                           AV(KindName(*parent_kind)),
+                           ": a child must rank below its parent")}},
+        "ILLEGAL_NESTING");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckChildrenFit(const StructureRules& rules, Kind kind,
+                              const std::vector<Kind>& child_kinds, std::string_view kind_field) {
+  for (Kind child : child_kinds) {
+    absl::Status s = CheckPlacement(rules, kind, child, "", "");
+    if (!s.ok()) {
+      return rpc::InvalidArgument(
+          {{std::string(kind_field),
+            absl::StrCat("cannot become ", AV(KindName(kind)), ": it has a ",
+                         AV(KindName(child)), " child that may not sit under a ",
+                         AV(KindName(kind)))}},
+          "ILLEGAL_NESTING");
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string TrimDisplayName(std::string_view name) {
+  auto is_space_at = [&](size_t i, bool from_end) -> size_t {
+    // Returns the byte length of a space at i (or ending at i when from_end), else 0.
+    const std::string_view ideographic = "\xE3\x80\x80";  // U+3000
+    if (!from_end) {
+      if (name[i] == ' ' || name[i] == '\t' || name[i] == '\n' || name[i] == '\r') {
+        return 1;
+      }
+      return name.substr(i, 3) == ideographic ? 3 : 0;
+    }
+    if (name[i] == ' ' || name[i] == '\t' || name[i] == '\n' || name[i] == '\r') {
+      return 1;
+    }
+    return i >= 2 && name.substr(i - 2, 3) == ideographic ? 3 : 0;
+  };
+  size_t begin = 0;
+  while (begin < name.size()) {
+    size_t n = is_space_at(begin, false);
+    if (n == 0) {
+      break;
+    }
+    begin += n;
+  }
+  size_t end = name.size();
+  while (end > begin) {
+    size_t n = is_space_at(end - 1, true);
+    if (n == 0) {
+      break;
+    }
+    end -= n;
+  }
+  return std::string(name.substr(begin, end - begin));
+}
+
+absl::Status ValidateDisplayName(const StructureRules& rules, std::string_view name,
+                                 std::string_view field) {
+  const std::string f(field);
+  if (name.empty()) {
+    return rpc::InvalidArgument({{f, "required; the organization's full name"}});
+  }
+  int chars = 0;
+  for (size_t i = 0; i < name.size();) {
+    const unsigned char c = static_cast<unsigned char>(name[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > name.size()) {
+      return rpc::InvalidArgument({{f, "is not valid UTF-8"}});
+    }
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(name[i + k]) & 0xc0) != 0x80) {
+        return rpc::InvalidArgument({{f, "is not valid UTF-8"}});
+      }
+    }
+    if (c < 0x20 || c == 0x7f) {
+      return rpc::InvalidArgument({{f, "must not contain control characters"}});
+    }
+    i += len;
+    ++chars;
+  }
+  if (chars > rules.max_display_name_chars) {
+    return rpc::InvalidArgument({{f, absl::StrCat("must be at most ",
+                                                  rules.max_display_name_chars,
+                                                  " characters, got ", chars)}});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace dj::org
