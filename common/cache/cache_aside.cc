@@ -24,6 +24,11 @@ CacheAside::CacheAside(Cache* cache, CacheAsideOptions options)
                             .Register(metrics::Registry());
   invalidated_ = &invalidations.Add({{"cache", options_.name}, {"result", "ok"}});
   invalidate_errors_ = &invalidations.Add({{"cache", options_.name}, {"result", "error"}});
+  shared_ = &prometheus::BuildCounter()
+                 .Name("dj_cache_singleflight_shared_total")
+                 .Help("Cache misses served by another caller's load of the same key.")
+                 .Register(metrics::Registry())
+                 .Add({{"cache", options_.name}});
 }
 
 std::chrono::milliseconds CacheAside::Ttl() {
@@ -78,6 +83,8 @@ absl::StatusOr<std::string> CacheAside::Get(const std::string& key, const Loader
   }
   if (!leader) {
     std::unique_lock lock(mu_);
+    ++flight->waiters;
+    shared_->Increment();
     landed_.wait(lock, [&] { return flight->done; });
     return flight->result;
   }
@@ -103,6 +110,12 @@ absl::StatusOr<std::string> CacheAside::Get(const std::string& key, const Loader
   }
   landed_.notify_all();
   return result;
+}
+
+int CacheAside::Waiters(const std::string& key) {
+  std::lock_guard lock(mu_);
+  auto it = flights_.find(key);
+  return it == flights_.end() ? 0 : it->second->waiters;
 }
 
 void CacheAside::Invalidate(const std::string& key) {

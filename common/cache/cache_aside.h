@@ -1,7 +1,7 @@
 // Cache-aside over a Cache: read through with single-flight per key, delete on write after
 // commit, TTL with jitter. With the cache down every call goes to the loader and nothing fails.
 // Metrics: dj_cache_requests_total{cache,result=hit|miss|error},
-// dj_cache_invalidations_total{cache,result=ok|error}.
+// dj_cache_invalidations_total{cache,result=ok|error}, dj_cache_singleflight_shared_total{cache}.
 #pragma once
 
 #include <chrono>
@@ -40,10 +40,14 @@ class CacheAside final {
   // the key is remembered and bypassed by this process until a later delete succeeds.
   void Invalidate(const std::string& key);
 
+  // How many callers are waiting on an in-flight load of `key` (observability and tests).
+  int Waiters(const std::string& key);
+
  private:
   struct Flight {
     bool done = false;
     bool stale = false;  // invalidated while loading: do not store the result
+    int waiters = 0;
     absl::StatusOr<std::string> result = absl::UnknownError("pending");
   };
 
@@ -57,6 +61,7 @@ class CacheAside final {
   prometheus::Counter* errors_;
   prometheus::Counter* invalidated_;
   prometheus::Counter* invalidate_errors_;
+  prometheus::Counter* shared_;
 
   std::mutex mu_;
   std::condition_variable landed_;

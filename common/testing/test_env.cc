@@ -1,0 +1,227 @@
+// Test databases, processes and HTTP for the test suites.
+#include "common/testing/test_env.h"
+
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <cstdlib>
+#include <fstream>
+#include <random>
+#include <sstream>
+#include <thread>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/db/mysql_driver.h"
+#include "common/db/url.h"
+#include "gtest/gtest.h"
+
+namespace dj::testing {
+
+std::string RequireEnv(const char* name) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') {
+    ADD_FAILURE() << name << " is not set: run the tests with scripts/test, which starts "
+                  << "MariaDB and Redis and sets it";
+    return "";
+  }
+  return v;
+}
+
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create() {
+  std::unique_ptr<TestDatabase> t(new TestDatabase());
+  t->admin_url_ = RequireEnv("DJ_TEST_MYSQL_URL");
+  auto admin = db::ParseMySqlUrl(t->admin_url_);
+  if (!admin.ok()) {
+    return admin.status();
+  }
+  std::random_device rd;
+  t->name_ = absl::StrCat("dj_test_", getpid(), "_", rd() % 1000000000);
+  db::MySqlUrl url = *admin;
+  url.database.clear();
+  auto conn = db::NewMySqlDriver({.url = url})->Connect();
+  if (!conn.ok()) {
+    return conn.status();
+  }
+  auto created = (*conn)->Exec(absl::StrCat("CREATE DATABASE ", t->name_,
+                                                 " CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"), {});
+  if (!created.ok()) {
+    return created.status();
+  }
+  t->url_ = absl::StrCat("mysql://", url.user, ":", url.password, "@", url.host, ":", url.port,
+                         "/", t->name_);
+  return t;
+}
+
+TestDatabase::~TestDatabase() {
+  auto admin = db::ParseMySqlUrl(admin_url_);
+  if (!admin.ok()) {
+    return;
+  }
+  admin->database.clear();
+  auto conn = db::NewMySqlDriver({.url = *admin})->Connect();
+  if (conn.ok()) {
+    (void)(*conn)->Exec(absl::StrCat("DROP DATABASE IF EXISTS ", name_), {});
+  }
+}
+
+std::unique_ptr<db::Pool> TestDatabase::NewPool(int size) const {
+  return std::make_unique<db::Pool>(db::NewMySqlDriver({.url = *db::ParseMySqlUrl(url_)}),
+                                    db::PoolOptions{.name = name_, .size = size});
+}
+
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  addr.sin_port = 0;
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+Process::Process(std::string path, std::vector<std::string> args,
+                 std::map<std::string, std::string> env, std::string log_path)
+    : log_path_(std::move(log_path)) {
+  pid_ = fork();
+  if (pid_ == 0) {
+    int fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+    // The parent may block signals; the child must get SIGTERM.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (const auto& [k, v] : env) {
+      setenv(k.c_str(), v.c_str(), 1);
+    }
+    std::vector<char*> argv;
+    argv.push_back(path.data());
+    for (auto& a : args) {
+      argv.push_back(a.data());
+    }
+    argv.push_back(nullptr);
+    execv(path.c_str(), argv.data());
+    _exit(127);
+  }
+}
+
+Process::~Process() {
+  if (Running()) {
+    kill(pid_, SIGKILL);
+    int st = 0;
+    waitpid(pid_, &st, 0);
+  }
+}
+
+bool Process::Running() {
+  if (pid_ <= 0 || status_.has_value()) {
+    return false;
+  }
+  int st = 0;
+  if (waitpid(pid_, &st, WNOHANG) == pid_) {
+    status_ = st;
+    return false;
+  }
+  return true;
+}
+
+int Process::Wait(std::chrono::milliseconds timeout) {
+  WaitFor([&] { return !Running(); }, timeout);
+  if (!status_.has_value()) {
+    return -1;
+  }
+  return WIFEXITED(*status_) ? WEXITSTATUS(*status_) : 128 + WTERMSIG(*status_);
+}
+
+int Process::Stop(std::chrono::milliseconds grace) {
+  if (Running()) {
+    kill(pid_, SIGTERM);
+    if (Wait(grace) == -1) {
+      kill(pid_, SIGKILL);
+      Wait(std::chrono::seconds(5));
+    }
+  }
+  if (!status_.has_value()) {
+    return -1;
+  }
+  return WIFEXITED(*status_) ? WEXITSTATUS(*status_) : 128 + WTERMSIG(*status_);
+}
+
+std::string Process::Log() const {
+  std::ifstream in(log_path_);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+HttpResponse Http(int port, const std::string& method, const std::string& target,
+                  const std::string& body, const std::map<std::string, std::string>& headers) {
+  namespace beast = boost::beast;
+  namespace http = beast::http;
+  HttpResponse out;
+  try {
+    boost::asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(30));
+    stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"),
+                                                  static_cast<unsigned short>(port)));
+    http::request<http::string_body> req(http::string_to_verb(method), target, 11);
+    req.set(http::field::host, absl::StrCat("127.0.0.1:", port));
+    bool has_content_type = false;
+    for (const auto& [k, v] : headers) {
+      req.set(k, v);
+      has_content_type = has_content_type || absl::AsciiStrToLower(k) == "content-type";
+    }
+    if (!body.empty()) {
+      if (!has_content_type) {
+        req.set(http::field::content_type, "application/json");
+      }
+      req.body() = body;
+      req.prepare_payload();
+    }
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 * 1024 * 1024);
+    http::read(stream, buffer, parser);
+    auto res = parser.release();
+    out.status = res.result_int();
+    for (const auto& field : res) {
+      out.headers[absl::AsciiStrToLower(std::string(field.name_string()))] =
+          std::string(field.value());
+    }
+    out.body = res.body();
+    beast::error_code ec;
+    stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
+  } catch (const std::exception&) {
+    out.status = 0;
+  }
+  return out;
+}
+
+bool WaitFor(const std::function<bool()>& ready, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (ready()) {
+      return true;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+}  // namespace dj::testing

@@ -1,0 +1,139 @@
+// The Redis cache and cache-aside against a real Redis (DJ_TEST_REDIS_URL).
+#include <atomic>
+#include <condition_variable>
+#include <thread>
+
+#include "common/cache/cache_aside.h"
+#include "common/metrics/metrics.h"
+#include "common/testing/test_env.h"
+#include "gtest/gtest.h"
+
+namespace dj::cache {
+namespace {
+
+std::string UniqueKey(std::string_view base) {
+  return std::string("test:") + std::to_string(getpid()) + ":" + std::string(base) + ":" +
+         std::to_string(std::chrono::steady_clock::now().time_since_epoch().count());
+}
+
+std::unique_ptr<Cache> TestRedis() {
+  auto url = db::ParseRedisUrl(testing::RequireEnv("DJ_TEST_REDIS_URL"));
+  EXPECT_TRUE(url.ok());
+  return NewRedisCache({.url = *url});
+}
+
+TEST(RedisCacheTest, SetGetDeleteBinarySafe) {
+  auto cache = TestRedis();
+  const std::string key = UniqueKey("bin");
+  const std::string value("a\0b\xff\n", 5);
+  ASSERT_TRUE(cache->Set(key, value, std::chrono::seconds(30)).ok());
+  auto got = cache->Get(key);
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_TRUE(got->has_value());
+  EXPECT_EQ(**got, value);
+  ASSERT_TRUE(cache->Delete(key).ok());
+  EXPECT_FALSE(cache->Get(key)->has_value());
+}
+
+TEST(RedisCacheTest, UnreachableRedisFailsFastAndIsRetried) {
+  auto cache = NewRedisCache({.url = {"", "127.0.0.1", testing::FreePort(), 0},
+                              .retry_after = std::chrono::milliseconds(50)});
+  EXPECT_EQ(cache->Get("k").status().code(), absl::StatusCode::kUnavailable);
+  // While marked down, calls do not even try to connect.
+  EXPECT_EQ(cache->Get("k").status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST(CacheAsideTest, MissThenHit) {
+  auto cache = TestRedis();
+  CacheAside aside(cache.get(), {.name = "t_hit"});
+  const std::string key = UniqueKey("hit");
+  int loads = 0;
+  auto load = [&]() -> absl::StatusOr<std::string> {
+    ++loads;
+    return std::string("v1");
+  };
+  EXPECT_EQ(*aside.Get(key, load), "v1");
+  EXPECT_EQ(*aside.Get(key, load), "v1");
+  EXPECT_EQ(loads, 1);
+  aside.Invalidate(key);
+  EXPECT_EQ(*aside.Get(key, load), "v1");
+  EXPECT_EQ(loads, 2);
+  const std::string text = metrics::Serialize();
+  EXPECT_NE(text.find("dj_cache_requests_total{cache=\"t_hit\",result=\"hit\"} 1"),
+            std::string::npos)
+      << text;
+}
+
+TEST(CacheAsideTest, ErrorsAreNotCached) {
+  auto cache = TestRedis();
+  CacheAside aside(cache.get(), {.name = "t_err"});
+  const std::string key = UniqueKey("err");
+  auto missing = aside.Get(key, [] { return absl::StatusOr<std::string>(absl::NotFoundError("x")); });
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(*aside.Get(key, [] { return absl::StatusOr<std::string>("now"); }), "now");
+}
+
+TEST(CacheAsideTest, ConcurrentMissesShareOneLoad) {
+  auto cache = TestRedis();
+  CacheAside aside(cache.get(), {.name = "t_flight"});
+  const std::string key = UniqueKey("flight");
+  constexpr int kThreads = 6;
+  std::atomic<int> loads{0};
+  auto load = [&]() -> absl::StatusOr<std::string> {
+    ++loads;
+    // Hold the load until every other caller is waiting on it.
+    EXPECT_TRUE(testing::WaitFor([&] { return aside.Waiters(key) == kThreads - 1; },
+                                 std::chrono::seconds(20)));
+    return std::string("shared");
+  };
+  std::vector<std::thread> threads;
+  std::vector<std::string> results(kThreads);
+  for (int i = 0; i < kThreads; ++i) {
+    threads.emplace_back([&, i] { results[i] = *aside.Get(key, load); });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  EXPECT_EQ(loads.load(), 1);
+  for (const auto& r : results) {
+    EXPECT_EQ(r, "shared");
+  }
+}
+
+TEST(CacheAsideTest, WriteDuringLoadKeepsStaleValueOut) {
+  auto cache = TestRedis();
+  CacheAside aside(cache.get(), {.name = "t_stale"});
+  const std::string key = UniqueKey("stale");
+  // The load reads "old", then a write commits and invalidates before the load stores.
+  auto first = aside.Get(key, [&]() -> absl::StatusOr<std::string> {
+    aside.Invalidate(key);
+    return std::string("old");
+  });
+  EXPECT_EQ(*first, "old");
+  int loads = 0;
+  auto second = aside.Get(key, [&]() -> absl::StatusOr<std::string> {
+    ++loads;
+    return std::string("new");
+  });
+  EXPECT_EQ(*second, "new");
+  EXPECT_EQ(loads, 1);
+}
+
+TEST(CacheAsideTest, DownCacheServesFromLoaderAndRemembersInvalidations) {
+  auto down = NewRedisCache({.url = {"", "127.0.0.1", testing::FreePort(), 0}});
+  CacheAside aside(down.get(), {.name = "t_down"});
+  int loads = 0;
+  auto load = [&]() -> absl::StatusOr<std::string> {
+    ++loads;
+    return std::string("db");
+  };
+  EXPECT_EQ(*aside.Get("k", load), "db");
+  EXPECT_EQ(*aside.Get("k", load), "db");
+  EXPECT_EQ(loads, 2);
+  aside.Invalidate("k");  // fails; remembered, no throw
+  CacheAside none(nullptr, {.name = "t_none"});
+  EXPECT_EQ(*none.Get("k", load), "db");
+}
+
+}  // namespace
+}  // namespace dj::cache
