@@ -1,0 +1,476 @@
+// OrganizationService over a real gRPC server (port 0) on a real MariaDB and Redis.
+#include <random>
+#include <thread>
+
+#include "common/db/migrate.h"
+#include "common/metrics/metrics.h"
+#include "common/rpc/channel.h"
+#include "common/rpc/errors.h"
+#include "common/runtime/service_main.h"
+#include "common/testing/test_env.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "gtest/gtest.h"
+#include "services/org/src/org_service.h"
+#include "services/org/src/schema.h"
+
+namespace dj::org {
+namespace {
+
+namespace pb = dangjian::org::v1;
+
+class OrgServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = testing::TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    pool_ = db_->NewPool();
+    ASSERT_TRUE(db::Migrate(*pool_, MySqlSchema()).ok());
+    auto redis = db::ParseRedisUrl(testing::RequireEnv("DJ_TEST_REDIS_URL"));
+    ASSERT_TRUE(redis.ok());
+    cache_ = cache::NewRedisCache({.url = *redis});
+    std::random_device rd;
+    ids_ = std::make_unique<ids::IdGenerator>(static_cast<int>(rd() % 1024));
+    service_ = std::make_unique<OrgService>(*pool_, cache_.get(), *ids_);
+    grpc::Service* services[] = {service_.get()};
+    auto running = runtime::StartGrpcServer({}, services);
+    ASSERT_TRUE(running.ok()) << running.status();
+    server_ = std::move(*running);
+    stub_ = pb::OrganizationService::NewStub(
+        rpc::MakeChannel("127.0.0.1:" + std::to_string(server_.port)));
+  }
+
+  void TearDown() override {
+    if (server_.server) {
+      server_.server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    }
+  }
+
+  grpc::Status Create(const std::string& parent, pb::OrganizationKind kind,
+                      const std::string& display_name, pb::Organization* out,
+                      const std::string& request_id = "") {
+    pb::CreateOrganizationRequest req;
+    req.mutable_organization()->set_parent(parent);
+    req.mutable_organization()->set_kind(kind);
+    req.mutable_organization()->set_display_name(display_name);
+    req.set_request_id(request_id);
+    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    return stub_->CreateOrganization(ctx.get(), req, out);
+  }
+
+  pb::Organization MustCreate(const std::string& parent, pb::OrganizationKind kind,
+                              const std::string& display_name) {
+    pb::Organization out;
+    grpc::Status s = Create(parent, kind, display_name, &out);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return out;
+  }
+
+  grpc::Status Get(const std::string& name, pb::Organization* out) {
+    pb::GetOrganizationRequest req;
+    req.set_name(name);
+    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    return stub_->GetOrganization(ctx.get(), req, out);
+  }
+
+  grpc::Status Update(const pb::Organization& org, std::vector<std::string> paths,
+                      pb::Organization* out) {
+    pb::UpdateOrganizationRequest req;
+    *req.mutable_organization() = org;
+    for (auto& p : paths) {
+      req.mutable_update_mask()->add_paths(p);
+    }
+    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    return stub_->UpdateOrganization(ctx.get(), req, out);
+  }
+
+  grpc::Status Delete(const std::string& name, const std::string& etag = "") {
+    pb::DeleteOrganizationRequest req;
+    req.set_name(name);
+    req.set_etag(etag);
+    google::protobuf::Empty out;
+    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    return stub_->DeleteOrganization(ctx.get(), req, &out);
+  }
+
+  int64_t Rows() {
+    auto lease = pool_->Acquire();
+    return (*lease)->Exec("SELECT COUNT(*) FROM organizations", {})->rows[0].Int(0);
+  }
+
+  static std::string ViolationField(const grpc::Status& s) {
+    auto v = rpc::Violations(rpc::FromGrpcStatus(s));
+    return v.empty() ? "" : v[0].field;
+  }
+  static std::string Reason(const grpc::Status& s) { return rpc::Reason(rpc::FromGrpcStatus(s)); }
+
+  std::unique_ptr<testing::TestDatabase> db_;
+  std::unique_ptr<db::Pool> pool_;
+  std::unique_ptr<cache::Cache> cache_;
+  std::unique_ptr<ids::IdGenerator> ids_;
+  std::unique_ptr<OrgService> service_;
+  runtime::RunningServer server_;
+  std::unique_ptr<pb::OrganizationService::Stub> stub_;
+};
+
+TEST_F(OrgServiceTest, BuildsATreeAndReadsItBack) {
+  pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "启东市级机关工委");
+  EXPECT_TRUE(root.name().starts_with("organizations/"));
+  EXPECT_EQ(root.depth(), 0);
+  EXPECT_EQ(root.status(), pb::ACTIVE);
+  EXPECT_FALSE(root.etag().empty());
+  pb::Organization committee = MustCreate(root.name(), pb::PARTY_COMMITTEE, "市财政局机关党委");
+  EXPECT_EQ(committee.parent(), root.name());
+  EXPECT_EQ(committee.depth(), 1);
+  pb::Organization branch = MustCreate(committee.name(), pb::BRANCH, "第一党支部");
+  pb::Organization group = MustCreate(branch.name(), pb::PARTY_GROUP, "第一党小组");
+  EXPECT_EQ(group.depth(), 3);
+
+  pb::Organization got;
+  ASSERT_TRUE(Get(branch.name(), &got).ok());
+  EXPECT_EQ(got.display_name(), "第一党支部");
+  EXPECT_EQ(got.etag(), branch.etag());
+  EXPECT_EQ(got.create_time().seconds(), branch.create_time().seconds());
+
+  pb::ListDescendantsRequest req;
+  req.set_name(root.name());
+  pb::ListDescendantsResponse resp;
+  auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+  ASSERT_TRUE(stub_->ListDescendants(ctx.get(), req, &resp).ok());
+  ASSERT_EQ(resp.organizations_size(), 3);
+  EXPECT_EQ(resp.organizations(0).name(), committee.name());
+  EXPECT_EQ(resp.organizations(2).name(), group.name());
+  EXPECT_TRUE(resp.next_page_token().empty());
+}
+
+TEST_F(OrgServiceTest, IllegalNestingIsRefusedWithAFieldAndWritesNothing) {
+  pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
+  pb::Organization general = MustCreate(root.name(), pb::GENERAL_BRANCH, "总支");
+  const int64_t before = Rows();
+  struct Case {
+    std::string parent;
+    pb::OrganizationKind kind;
+    std::string name;
+    grpc::StatusCode code;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {general.name(), pb::PARTY_GROUP, "小组", grpc::INVALID_ARGUMENT, "organization.parent"},
+      {general.name(), pb::PARTY_COMMITTEE, "党委", grpc::INVALID_ARGUMENT,
+       "organization.parent"},
+      {root.name(), pb::WORK_COMMITTEE, "工委2", grpc::INVALID_ARGUMENT, "organization.parent"},
+      {"", pb::BRANCH, "孤儿支部", grpc::INVALID_ARGUMENT, "organization.parent"},
+      {root.name(), pb::ORGANIZATION_KIND_UNSPECIFIED, "x", grpc::INVALID_ARGUMENT,
+       "organization.kind"},
+      {root.name(), pb::BRANCH, "", grpc::INVALID_ARGUMENT, "organization.display_name"},
+      {root.name(), pb::BRANCH, "   ", grpc::INVALID_ARGUMENT, "organization.display_name"},
+      {"organizations/abc", pb::BRANCH, "x", grpc::INVALID_ARGUMENT, "organization.parent"},
+      {"units/5", pb::BRANCH, "x", grpc::INVALID_ARGUMENT, "organization.parent"},
+      {"organizations/99999", pb::BRANCH, "x", grpc::NOT_FOUND, "organization.parent"},
+  };
+  for (const Case& c : cases) {
+    pb::Organization out;
+    grpc::Status s = Create(c.parent, c.kind, c.name, &out);
+    EXPECT_EQ(s.error_code(), c.code) << c.name << ": " << s.error_message();
+    EXPECT_EQ(ViolationField(s), c.field) << c.name;
+  }
+  EXPECT_EQ(Rows(), before);
+}
+
+TEST_F(OrgServiceTest, CreateValidatesEveryField) {
+  pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
+  struct Case {
+    std::function<void(pb::CreateOrganizationRequest&)> mutate;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {[](auto& r) { r.mutable_organization()->set_name("organizations/1"); },
+       "organization.name"},
+      {[](auto& r) { r.mutable_organization()->set_unit("unit-5"); }, "organization.unit"},
+      {[](auto& r) {
+         auto* d = r.mutable_organization()->mutable_established_date();
+         d->set_year(2023);
+         d->set_month(2);
+         d->set_day(29);
+       },
+       "organization.established_date.day"},
+      {[](auto& r) { r.set_request_id(std::string(65, 'a')); }, "request_id"},
+      {[](auto& r) { r.set_request_id("has space"); }, "request_id"},
+      {[](auto& r) { r.clear_organization(); }, "organization"},
+  };
+  for (const Case& c : cases) {
+    pb::CreateOrganizationRequest req;
+    req.mutable_organization()->set_parent(root.name());
+    req.mutable_organization()->set_kind(pb::BRANCH);
+    req.mutable_organization()->set_display_name("支部");
+    c.mutate(req);
+    pb::Organization out;
+    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    grpc::Status s = stub_->CreateOrganization(ctx.get(), req, &out);
+    EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT) << c.field;
+    EXPECT_EQ(ViolationField(s), c.field);
+  }
+  EXPECT_EQ(Rows(), 1);
+}
+
+TEST_F(OrgServiceTest, CreateIsIdempotentByRequestId) {
+  pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
+  pb::Organization first;
+  pb::Organization second;
+  ASSERT_TRUE(Create(root.name(), pb::BRANCH, "支部", &first, "req-1").ok());
+  ASSERT_TRUE(Create(root.name(), pb::BRANCH, "支部", &second, "req-1").ok());
+  EXPECT_EQ(first.name(), second.name());
+  EXPECT_EQ(Rows(), 2);
+  pb::Organization other;
+  grpc::Status reused = Create(root.name(), pb::BRANCH, "另一个支部", &other, "req-1");
+  EXPECT_EQ(reused.error_code(), grpc::ALREADY_EXISTS);
+  EXPECT_EQ(Reason(reused), "REQUEST_ID_REUSED");
+
+  // Eight concurrent retries of one request create one organization.
+  std::vector<std::thread> threads;
+  std::vector<std::string> names(8);
+  for (int i = 0; i < 8; ++i) {
+    threads.emplace_back([&, i] {
+      pb::Organization out;
+      grpc::Status s = Create(root.name(), pb::BRANCH, "并发支部", &out, "req-race");
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      names[i] = out.name();
+    });
+  }
+  for (auto& t : threads) {
+    t.join();
+  }
+  for (const auto& n : names) {
+    EXPECT_EQ(n, names[0]);
+  }
+  EXPECT_EQ(Rows(), 3);
+}
+
+TEST_F(OrgServiceTest, SiblingNamesAreUnique) {
+  pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
+  pb::Organization a = MustCreate(root.name(), pb::PARTY_COMMITTEE, "甲局机关党委");
+  pb::Organization b = MustCreate(root.name(), pb::PARTY_COMMITTEE, "乙局机关党委");
+  MustCreate(a.name(), pb::BRANCH, "第一党支部");
+  MustCreate(b.name(), pb::BRANCH, "第一党支部");  // same name, other parent: fine
+  pb::Organization dup;
+  grpc::Status s = Create(a.name(), pb::BRANCH, " 第一党支部 ", &dup);
+  EXPECT_EQ(s.error_code(), grpc::ALREADY_EXISTS);
+  EXPECT_EQ(ViolationField(s), "organization.display_name");
+  pb::Organization renamed = b;
+  renamed.set_display_name("甲局机关党委");
+  pb::Organization out;
+  EXPECT_EQ(Update(renamed, {"display_name"}, &out).error_code(), grpc::ALREADY_EXISTS);
+}
+
+TEST_F(OrgServiceTest, GetIsServedFromTheCacheAndWritesInvalidateIt) {
+  pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
+  auto hits = [] {
+    const std::string text = metrics::Serialize();
+    const std::string key = "dj_cache_requests_total{cache=\"organization\",result=\"hit\"} ";
+    size_t at = text.find(key);
+    return at == std::string::npos ? 0.0 : std::stod(text.substr(at + key.size()));
+  };
+  pb::Organization got;
+  ASSERT_TRUE(Get(root.name(), &got).ok());
+  const double before = hits();
+  ASSERT_TRUE(Get(root.name(), &got).ok());
+  EXPECT_EQ(hits(), before + 1);
+
+  pb::Organization change = got;
+  change.set_display_name("新名字");
+  pb::Organization updated;
+  ASSERT_TRUE(Update(change, {"displayName"}, &updated).ok());
+  ASSERT_TRUE(Get(root.name(), &got).ok());
+  EXPECT_EQ(got.display_name(), "新名字");  // not the cached old name
+  EXPECT_EQ(got.etag(), updated.etag());
+}
+
+TEST_F(OrgServiceTest, UpdateHonoursMaskAndEtag) {
+  pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
+  pb::Organization branch = MustCreate(root.name(), pb::BRANCH, "支部");
+
+  pb::Organization change = branch;
+  change.set_display_name("改名支部");
+  change.set_unit("units/42");  // not in the mask: ignored
+  pb::Organization out;
+  ASSERT_TRUE(Update(change, {"display_name"}, &out).ok());
+  EXPECT_EQ(out.display_name(), "改名支部");
+  EXPECT_EQ(out.unit(), "");
+  EXPECT_NE(out.etag(), branch.etag());
+  EXPECT_GE(out.update_time().seconds(), branch.update_time().seconds());
+
+  // The old etag is stale now.
+  grpc::Status stale = Update(change, {"display_name"}, &out);
+  EXPECT_EQ(stale.error_code(), grpc::ABORTED);
+  EXPECT_EQ(Reason(stale), "ETAG_MISMATCH");
+
+  // No etag: last writer wins. Date and kind through the mask.
+  pb::Organization patch;
+  patch.set_name(branch.name());
+  patch.set_kind(pb::GENERAL_BRANCH);
+  patch.mutable_established_date()->set_year(2024);
+  patch.mutable_established_date()->set_month(2);
+  patch.mutable_established_date()->set_day(29);
+  ASSERT_TRUE(Update(patch, {"kind", "established_date"}, &out).ok());
+  EXPECT_EQ(out.kind(), pb::GENERAL_BRANCH);
+  EXPECT_EQ(out.established_date().day(), 29);
+  EXPECT_EQ(out.display_name(), "改名支部");
+
+  struct Case {
+    std::vector<std::string> paths;
+    std::string field;
+  };
+  const std::vector<Case> bad = {
+      {{"parent"}, "update_mask"},   {{"etag"}, "update_mask"},
+      {{"no_such"}, "update_mask"},  {{"*", "kind"}, "update_mask"},
+      {{"create_time"}, "update_mask"},
+  };
+  for (const Case& c : bad) {
+    grpc::Status s = Update(patch, c.paths, &out);
+    EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT) << c.paths[0];
+    EXPECT_EQ(ViolationField(s), c.field);
+  }
+  pb::Organization missing = patch;
+  missing.set_name("organizations/123456789");
+  EXPECT_EQ(Update(missing, {"kind"}, &out).error_code(), grpc::NOT_FOUND);
+}
+
+TEST_F(OrgServiceTest, KindChangeMustFitParentAndChildren) {
+  pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
+  pb::Organization branch = MustCreate(root.name(), pb::BRANCH, "支部");
+  MustCreate(branch.name(), pb::PARTY_GROUP, "小组");
+  pb::Organization change;
+  change.set_name(branch.name());
+  change.set_kind(pb::GENERAL_BRANCH);  // its party group could no longer sit under it
+  pb::Organization out;
+  grpc::Status s = Update(change, {"kind"}, &out);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolationField(s), "organization.kind");
+  change.set_kind(pb::WORK_COMMITTEE);
+  EXPECT_EQ(Update(change, {"kind"}, &out).error_code(), grpc::INVALID_ARGUMENT);
+  pb::Organization got;
+  ASSERT_TRUE(Get(branch.name(), &got).ok());
+  EXPECT_EQ(got.kind(), pb::BRANCH);
+}
+
+TEST_F(OrgServiceTest, DeleteRefusesWhileChildrenExist) {
+  pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
+  pb::Organization branch = MustCreate(root.name(), pb::BRANCH, "支部");
+  grpc::Status s = Delete(root.name());
+  EXPECT_EQ(s.error_code(), grpc::FAILED_PRECONDITION);
+  EXPECT_EQ(Reason(s), "HAS_CHILDREN");
+  EXPECT_EQ(Delete(branch.name(), "v999").error_code(), grpc::ABORTED);
+  pb::Organization got;
+  ASSERT_TRUE(Get(branch.name(), &got).ok());  // cached now
+  ASSERT_TRUE(Delete(branch.name(), branch.etag()).ok());
+  EXPECT_EQ(Get(branch.name(), &got).error_code(), grpc::NOT_FOUND);  // cache invalidated
+  EXPECT_EQ(Delete(branch.name()).error_code(), grpc::NOT_FOUND);
+  ASSERT_TRUE(Delete(root.name()).ok());
+  EXPECT_EQ(Rows(), 0);
+}
+
+TEST_F(OrgServiceTest, ListPagesThroughChildren) {
+  pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
+  std::vector<std::string> created;
+  for (int i = 0; i < 7; ++i) {
+    created.push_back(MustCreate(root.name(), pb::BRANCH, "支部" + std::to_string(i)).name());
+  }
+  std::vector<std::string> seen;
+  std::string token;
+  int pages = 0;
+  do {
+    pb::ListOrganizationsRequest req;
+    req.set_parent(root.name());
+    req.set_page_size(3);
+    req.set_page_token(token);
+    pb::ListOrganizationsResponse resp;
+    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    ASSERT_TRUE(stub_->ListOrganizations(ctx.get(), req, &resp).ok());
+    for (const auto& o : resp.organizations()) {
+      seen.push_back(o.name());
+    }
+    token = resp.next_page_token();
+    ++pages;
+  } while (!token.empty() && pages < 10);
+  EXPECT_EQ(pages, 3);
+  EXPECT_EQ(seen, created);
+
+  // Roots, a token reused with another parent, a negative size, an unknown parent.
+  pb::ListOrganizationsRequest roots;
+  pb::ListOrganizationsResponse resp;
+  auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+  ASSERT_TRUE(stub_->ListOrganizations(ctx.get(), roots, &resp).ok());
+  ASSERT_EQ(resp.organizations_size(), 1);
+
+  pb::ListOrganizationsRequest first;
+  first.set_parent(root.name());
+  first.set_page_size(3);
+  ctx = rpc::NewClientContext(std::chrono::seconds(10));
+  ASSERT_TRUE(stub_->ListOrganizations(ctx.get(), first, &resp).ok());
+  pb::ListOrganizationsRequest wrong;
+  wrong.set_parent(created[0]);
+  wrong.set_page_token(resp.next_page_token());
+  ctx = rpc::NewClientContext(std::chrono::seconds(10));
+  grpc::Status s = stub_->ListOrganizations(ctx.get(), wrong, &resp);
+  EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(ViolationField(s), "page_token");
+
+  pb::ListOrganizationsRequest negative;
+  negative.set_page_size(-1);
+  ctx = rpc::NewClientContext(std::chrono::seconds(10));
+  EXPECT_EQ(ViolationField(stub_->ListOrganizations(ctx.get(), negative, &resp)), "page_size");
+
+  pb::ListOrganizationsRequest unknown;
+  unknown.set_parent("organizations/424242");
+  ctx = rpc::NewClientContext(std::chrono::seconds(10));
+  EXPECT_EQ(stub_->ListOrganizations(ctx.get(), unknown, &resp).error_code(), grpc::NOT_FOUND);
+}
+
+TEST_F(OrgServiceTest, DescendantsPageDepthFirst) {
+  pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
+  std::vector<std::string> expected;
+  for (int c = 0; c < 3; ++c) {
+    pb::Organization committee =
+        MustCreate(root.name(), pb::PARTY_COMMITTEE, "党委" + std::to_string(c));
+    expected.push_back(committee.name());
+    for (int b = 0; b < 2; ++b) {
+      expected.push_back(
+          MustCreate(committee.name(), pb::BRANCH, "支部" + std::to_string(b)).name());
+    }
+  }
+  std::vector<std::string> seen;
+  std::string token;
+  do {
+    pb::ListDescendantsRequest req;
+    req.set_name(root.name());
+    req.set_page_size(4);
+    req.set_page_token(token);
+    pb::ListDescendantsResponse resp;
+    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    ASSERT_TRUE(stub_->ListDescendants(ctx.get(), req, &resp).ok());
+    for (const auto& o : resp.organizations()) {
+      seen.push_back(o.name());
+    }
+    token = resp.next_page_token();
+  } while (!token.empty());
+  EXPECT_EQ(seen, expected);
+}
+
+TEST_F(OrgServiceTest, RequestIdReachesTheServer) {
+  pb::GetOrganizationRequest req;
+  req.set_name("organizations/1");
+  pb::Organization out;
+  auto ctx = rpc::NewClientContext(std::chrono::seconds(10), "test-request-42");
+  grpc::Status s = stub_->GetOrganization(ctx.get(), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(s.error_details()));
+  google::rpc::ErrorInfo info;
+  ASSERT_TRUE(details.details(0).UnpackTo(&info));
+  EXPECT_EQ(info.domain(), "org.dangjian");
+  EXPECT_EQ(info.reason(), "ORGANIZATION_NOT_FOUND");
+}
+
+}  // namespace
+}  // namespace dj::org
