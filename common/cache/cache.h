@@ -36,4 +36,12 @@ struct RedisOptions {
 
 std::unique_ptr<Cache> NewRedisCache(RedisOptions options);
 
+struct MemoryCacheOptions {
+  size_t max_entries = 100'000;
+  size_t max_bytes = 64 * 1024 * 1024;
+};
+
+// An in-process LRU with TTL (the embedded topology).
+std::unique_ptr<Cache> NewMemoryCache(MemoryCacheOptions options = {});
+
 }  // namespace dj::cache

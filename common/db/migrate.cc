@@ -137,20 +137,37 @@ absl::Status Migrate(Pool& pool, std::span<const EmbeddedFile> files) {
         }
         continue;
       }
-      // MySQL commits DDL implicitly, so a migration is atomic only on SQLite; each file is
-      // written to be safe to re-run up to its first statement's effect (CREATE ... IF NOT
-      // EXISTS), and the record is written last.
-      for (const std::string& stmt : SplitStatements(m.script)) {
-        if (auto r = conn.Execute(stmt); !r.ok()) {
-          return absl::Status(r.status().code(),
-                              absl::StrCat("migration ", m.name, ": ", r.status().message()));
+      // SQLite applies a migration and its record atomically. MySQL commits DDL implicitly, so
+      // there each file is written to be safe to re-run (CREATE ... IF NOT EXISTS), and the
+      // record is written last.
+      if (!mysql) {
+        if (absl::Status s = conn.Begin(); !s.ok()) {
+          return s;
         }
       }
-      auto recorded = conn.Exec(
-          "INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?,?,?,?)",
-          {m.version, m.name, checksum, NowMicros()});
-      if (!recorded.ok()) {
-        return recorded.status();
+      absl::Status applied_ok = absl::OkStatus();
+      for (const std::string& stmt : SplitStatements(m.script)) {
+        if (auto r = conn.Execute(stmt); !r.ok()) {
+          applied_ok = absl::Status(r.status().code(), absl::StrCat("migration ", m.name, ": ",
+                                                                    r.status().message()));
+          break;
+        }
+      }
+      if (applied_ok.ok()) {
+        applied_ok = conn.Exec("INSERT INTO schema_migrations (version, name, checksum, "
+                               "applied_at) VALUES (?,?,?,?)",
+                               {m.version, m.name, checksum, NowMicros()})
+                         .status();
+      }
+      if (!mysql) {
+        if (applied_ok.ok()) {
+          applied_ok = conn.Commit();
+        } else {
+          conn.Rollback().IgnoreError();  // the failure being reported matters more
+        }
+      }
+      if (!applied_ok.ok()) {
+        return applied_ok;
       }
       log::Info("applied migration", {{"migration", m.name}});
     }

@@ -2,7 +2,9 @@
 #include "common/runtime/backends.h"
 
 #include "common/db/migrate.h"
+#include "absl/strings/str_cat.h"
 #include "common/db/mysql_driver.h"
+#include "common/db/sqlite_driver.h"
 #include "common/db/url.h"
 #include "common/runtime/log.h"
 #include "common/runtime/service_main.h"
@@ -22,33 +24,56 @@ std::vector<Setting> BackendSettings() {
   };
 }
 
-Backends OpenBackendsOrExit(std::string_view service, const Config& config,
-                            std::span<const EmbeddedFile> migrations) {
+absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn schema) {
   Backends b;
-  auto url = db::ParseMySqlUrl(config.Get("mysql-url"));
-  if (!url.ok()) {
-    ExitOnError(service, "DJ_MYSQL_URL", url.status());
+  db::Dialect dialect = db::Dialect::kSqlite;
+  if (!choice.mysql_url.empty()) {
+    auto url = db::ParseMySqlUrl(choice.mysql_url);
+    if (!url.ok()) {
+      return url.status();
+    }
+    dialect = db::Dialect::kMySql;
+    b.pool = std::make_unique<db::Pool>(db::NewMySqlDriver({.url = *url}),
+                                        db::PoolOptions{.name = "main", .size = choice.pool_size});
+    if (absl::Status s = b.pool->WaitUntilReachable(choice.db_wait); !s.ok()) {
+      return s;
+    }
+  } else {
+    b.pool = std::make_unique<db::Pool>(db::NewSqliteDriver({.path = choice.sqlite_path}),
+                                        db::PoolOptions{.name = "main", .size = choice.pool_size});
+    if (auto lease = b.pool->Acquire(); !lease.ok()) {
+      return lease.status();
+    }
   }
-  b.pool = std::make_unique<db::Pool>(
-      db::NewMySqlDriver({.url = *url}),
-      db::PoolOptions{.name = "main", .size = static_cast<int>(config.GetInt("db-pool-size"))});
-  if (absl::Status s =
-          b.pool->WaitUntilReachable(std::chrono::seconds(config.GetInt("db-wait-seconds")));
-      !s.ok()) {
-    ExitOnError(service, "DJ_MYSQL_URL", s);
+  if (absl::Status s = db::Migrate(*b.pool, schema(dialect)); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("migrations: ", s.message()));
   }
-  if (absl::Status s = db::Migrate(*b.pool, migrations); !s.ok()) {
-    ExitOnError(service, "migrations", s);
+  if (!choice.redis_url.empty()) {
+    auto redis = db::ParseRedisUrl(choice.redis_url);
+    if (!redis.ok()) {
+      return redis.status();
+    }
+    // Redis being down at start is not fatal: reads go to the database until it is back.
+    b.cache = cache::NewRedisCache({.url = *redis});
+  } else {
+    b.cache = cache::NewMemoryCache();
   }
-  auto redis = db::ParseRedisUrl(config.Get("redis-url"));
-  if (!redis.ok()) {
-    ExitOnError(service, "DJ_REDIS_URL", redis.status());
-  }
-  // Redis being down at start is not fatal: reads go to the database until it is back.
-  b.cache = cache::NewRedisCache({.url = *redis});
   b.ids = std::make_unique<ids::IdGenerator>(ids::IdGenerator::DefaultNodeId());
-  log::Info("backends ready", {{"database", b.pool->driver().Describe()}});
+  log::Info("backends ready", {{"database", b.pool->driver().Describe()},
+                               {"cache", choice.redis_url.empty() ? "in-process" : "redis"}});
   return b;
+}
+
+Backends OpenBackendsOrExit(std::string_view service, const Config& config, SchemaFn schema) {
+  auto b = OpenBackends({.mysql_url = config.Get("mysql-url"),
+                         .redis_url = config.Get("redis-url"),
+                         .pool_size = static_cast<int>(config.GetInt("db-pool-size")),
+                         .db_wait = std::chrono::seconds(config.GetInt("db-wait-seconds"))},
+                        schema);
+  if (!b.ok()) {
+    ExitOnError(service, "DJ_MYSQL_URL", b.status());
+  }
+  return *std::move(b);
 }
 
 }  // namespace dj::runtime

@@ -2,7 +2,9 @@
 // once from settings, the same way for every service.
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <string>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -21,12 +23,27 @@ struct Backends {
   std::unique_ptr<ids::IdGenerator> ids;
 };
 
-// mysql-url, redis-url, db-pool-size, db-wait-seconds, cache-ttl-seconds.
+// A service's migrations for a dialect (services/<svc>/schema/<dialect>/).
+using SchemaFn = std::span<const EmbeddedFile> (*)(db::Dialect);
+
+struct BackendChoice {
+  std::string mysql_url;    // set: MySQL/MariaDB
+  std::string sqlite_path;  // else: this SQLite file
+  std::string redis_url;    // set: Redis; else an in-process cache
+  int pool_size = 8;
+  std::chrono::seconds db_wait{30};
+};
+
+// Connects (waiting up to db_wait for a MySQL server), applies the migrations, and makes the
+// cache and the id generator. Errors say which part failed.
+absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn schema);
+
+// mysql-url, redis-url, db-pool-size, db-wait-seconds, cache-ttl-seconds (the distributed
+// topology: MySQL and Redis are required).
 std::vector<Setting> BackendSettings();
 
-// Connects (waiting up to db-wait-seconds for the database), applies `migrations`, and connects
-// the cache; on failure prints one line naming the setting at fault and exits.
-Backends OpenBackendsOrExit(std::string_view service, const Config& config,
-                            std::span<const EmbeddedFile> migrations);
+// OpenBackends from those settings; on failure prints one line naming the setting at fault and
+// exits.
+Backends OpenBackendsOrExit(std::string_view service, const Config& config, SchemaFn schema);
 
 }  // namespace dj::runtime

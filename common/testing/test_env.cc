@@ -21,6 +21,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/db/mysql_driver.h"
+#include "common/db/sqlite_driver.h"
 #include "common/db/url.h"
 #include "gtest/gtest.h"
 
@@ -36,15 +37,20 @@ std::string RequireEnv(const char* name) {
   return v;
 }
 
-absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create() {
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(db::Dialect dialect) {
   std::unique_ptr<TestDatabase> t(new TestDatabase());
+  t->dialect_ = dialect;
+  std::random_device rd;
+  t->name_ = absl::StrCat("dj_test_", getpid(), "_", rd() % 1000000000);
+  if (dialect == db::Dialect::kSqlite) {
+    t->path_ = absl::StrCat(::testing::TempDir(), "/", t->name_, ".db");
+    return t;
+  }
   t->admin_url_ = RequireEnv("DJ_TEST_MYSQL_URL");
   auto admin = db::ParseMySqlUrl(t->admin_url_);
   if (!admin.ok()) {
     return admin.status();
   }
-  std::random_device rd;
-  t->name_ = absl::StrCat("dj_test_", getpid(), "_", rd() % 1000000000);
   db::MySqlUrl url = *admin;
   url.database.clear();
   auto conn = db::NewMySqlDriver({.url = url})->Connect();
@@ -62,6 +68,12 @@ absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create() {
 }
 
 TestDatabase::~TestDatabase() {
+  if (dialect_ == db::Dialect::kSqlite) {
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      std::remove((path_ + suffix).c_str());
+    }
+    return;
+  }
   auto admin = db::ParseMySqlUrl(admin_url_);
   if (!admin.ok()) {
     return;
@@ -73,7 +85,15 @@ TestDatabase::~TestDatabase() {
   }
 }
 
+std::string DialectName(const ::testing::TestParamInfo<db::Dialect>& info) {
+  return info.param == db::Dialect::kMySql ? "MySql" : "Sqlite";
+}
+
 std::unique_ptr<db::Pool> TestDatabase::NewPool(int size) const {
+  if (dialect_ == db::Dialect::kSqlite) {
+    return std::make_unique<db::Pool>(db::NewSqliteDriver({.path = path_}),
+                                      db::PoolOptions{.name = name_, .size = size});
+  }
   return std::make_unique<db::Pool>(db::NewMySqlDriver({.url = *db::ParseMySqlUrl(url_)}),
                                     db::PoolOptions{.name = name_, .size = size});
 }

@@ -14,6 +14,7 @@
 
 #include "absl/status/statusor.h"
 #include "common/db/pool.h"
+#include "gtest/gtest.h"
 
 namespace dj::testing {
 
@@ -21,23 +22,32 @@ namespace dj::testing {
 // run scripts/test) when it is missing.
 std::string RequireEnv(const char* name);
 
-// A uniquely named database on the test MariaDB server, dropped on destruction.
+// A fresh database, removed on destruction: a uniquely named one on the test MariaDB server, or
+// a new SQLite file in the test's temp dir.
 class TestDatabase final {
  public:
-  static absl::StatusOr<std::unique_ptr<TestDatabase>> Create();
+  static absl::StatusOr<std::unique_ptr<TestDatabase>> Create(
+      db::Dialect dialect = db::Dialect::kMySql);
   ~TestDatabase();
 
-  const std::string& url() const { return url_; }  // mysql://user:pass@host:port/name
+  db::Dialect dialect() const { return dialect_; }
+  const std::string& url() const { return url_; }  // MySQL: mysql://user:pass@host:port/name
+  const std::string& path() const { return path_; }  // SQLite: the file
   const std::string& name() const { return name_; }
   // A pool on this database.
   std::unique_ptr<db::Pool> NewPool(int size = 4) const;
 
  private:
   TestDatabase() = default;
+  db::Dialect dialect_ = db::Dialect::kMySql;
+  std::string path_;
   std::string admin_url_;
   std::string url_;
   std::string name_;
 };
+
+// For INSTANTIATE_TEST_SUITE_P over both databases: "MySql" / "Sqlite".
+std::string DialectName(const ::testing::TestParamInfo<db::Dialect>& info);
 
 // A TCP port nobody listens on right now (bind to 0, read it, close).
 int FreePort();

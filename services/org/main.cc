@@ -10,7 +10,7 @@ int main(int argc, char** argv) {
     settings.push_back(std::move(s));
   }
   const auto config = dj::runtime::Init("dj-org", std::move(settings), argc, argv);
-  auto backends = dj::runtime::OpenBackendsOrExit("dj-org", config, dj::org::MySqlSchema());
+  auto backends = dj::runtime::OpenBackendsOrExit("dj-org", config, dj::org::Schema);
   dj::org::OrgService service(*backends.pool, backends.cache.get(), *backends.ids,
                               {.cache_ttl = std::chrono::seconds(config.GetInt("cache-ttl-seconds"))});
   grpc::Service* services[] = {&service};

@@ -3,10 +3,11 @@
 
 #include <span>
 
+#include "common/db/db.h"
 #include "common/runtime/embedded_file.h"
 
 namespace dj::org {
 
-std::span<const EmbeddedFile> MySqlSchema();
+std::span<const EmbeddedFile> Schema(db::Dialect dialect);
 
 }  // namespace dj::org

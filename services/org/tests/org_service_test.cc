@@ -19,14 +19,14 @@ namespace {
 
 namespace pb = dangjian::org::v1;
 
-class OrgServiceTest : public ::testing::Test {
+class OrgServiceTest : public ::testing::TestWithParam<db::Dialect> {
  protected:
   void SetUp() override {
-    auto db = testing::TestDatabase::Create();
+    auto db = testing::TestDatabase::Create(GetParam());
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
     pool_ = db_->NewPool();
-    ASSERT_TRUE(db::Migrate(*pool_, MySqlSchema()).ok());
+    ASSERT_TRUE(db::Migrate(*pool_, Schema(GetParam())).ok());
     auto redis = db::ParseRedisUrl(testing::RequireEnv("DJ_TEST_REDIS_URL"));
     ASSERT_TRUE(redis.ok());
     cache_ = cache::NewRedisCache({.url = *redis});
@@ -114,7 +114,7 @@ class OrgServiceTest : public ::testing::Test {
   std::unique_ptr<pb::OrganizationService::Stub> stub_;
 };
 
-TEST_F(OrgServiceTest, BuildsATreeAndReadsItBack) {
+TEST_P(OrgServiceTest, BuildsATreeAndReadsItBack) {
   pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "启东市级机关工委");
   EXPECT_TRUE(root.name().starts_with("organizations/"));
   EXPECT_EQ(root.depth(), 0);
@@ -144,7 +144,7 @@ TEST_F(OrgServiceTest, BuildsATreeAndReadsItBack) {
   EXPECT_TRUE(resp.next_page_token().empty());
 }
 
-TEST_F(OrgServiceTest, IllegalNestingIsRefusedWithAFieldAndWritesNothing) {
+TEST_P(OrgServiceTest, IllegalNestingIsRefusedWithAFieldAndWritesNothing) {
   pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
   pb::Organization general = MustCreate(root.name(), pb::GENERAL_BRANCH, "总支");
   const int64_t before = Rows();
@@ -178,7 +178,7 @@ TEST_F(OrgServiceTest, IllegalNestingIsRefusedWithAFieldAndWritesNothing) {
   EXPECT_EQ(Rows(), before);
 }
 
-TEST_F(OrgServiceTest, CreateValidatesEveryField) {
+TEST_P(OrgServiceTest, CreateValidatesEveryField) {
   pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
   struct Case {
     std::function<void(pb::CreateOrganizationRequest&)> mutate;
@@ -214,7 +214,7 @@ TEST_F(OrgServiceTest, CreateValidatesEveryField) {
   EXPECT_EQ(Rows(), 1);
 }
 
-TEST_F(OrgServiceTest, CreateIsIdempotentByRequestId) {
+TEST_P(OrgServiceTest, CreateIsIdempotentByRequestId) {
   pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
   pb::Organization first;
   pb::Organization second;
@@ -247,7 +247,7 @@ TEST_F(OrgServiceTest, CreateIsIdempotentByRequestId) {
   EXPECT_EQ(Rows(), 3);
 }
 
-TEST_F(OrgServiceTest, SiblingNamesAreUnique) {
+TEST_P(OrgServiceTest, SiblingNamesAreUnique) {
   pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
   pb::Organization a = MustCreate(root.name(), pb::PARTY_COMMITTEE, "甲局机关党委");
   pb::Organization b = MustCreate(root.name(), pb::PARTY_COMMITTEE, "乙局机关党委");
@@ -263,7 +263,7 @@ TEST_F(OrgServiceTest, SiblingNamesAreUnique) {
   EXPECT_EQ(Update(renamed, {"display_name"}, &out).error_code(), grpc::ALREADY_EXISTS);
 }
 
-TEST_F(OrgServiceTest, GetIsServedFromTheCacheAndWritesInvalidateIt) {
+TEST_P(OrgServiceTest, GetIsServedFromTheCacheAndWritesInvalidateIt) {
   pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
   auto hits = [] {
     const std::string text = metrics::Serialize();
@@ -286,7 +286,7 @@ TEST_F(OrgServiceTest, GetIsServedFromTheCacheAndWritesInvalidateIt) {
   EXPECT_EQ(got.etag(), updated.etag());
 }
 
-TEST_F(OrgServiceTest, UpdateHonoursMaskAndEtag) {
+TEST_P(OrgServiceTest, UpdateHonoursMaskAndEtag) {
   pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
   pb::Organization branch = MustCreate(root.name(), pb::BRANCH, "支部");
 
@@ -336,7 +336,7 @@ TEST_F(OrgServiceTest, UpdateHonoursMaskAndEtag) {
   EXPECT_EQ(Update(missing, {"kind"}, &out).error_code(), grpc::NOT_FOUND);
 }
 
-TEST_F(OrgServiceTest, KindChangeMustFitParentAndChildren) {
+TEST_P(OrgServiceTest, KindChangeMustFitParentAndChildren) {
   pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
   pb::Organization branch = MustCreate(root.name(), pb::BRANCH, "支部");
   MustCreate(branch.name(), pb::PARTY_GROUP, "小组");
@@ -354,7 +354,7 @@ TEST_F(OrgServiceTest, KindChangeMustFitParentAndChildren) {
   EXPECT_EQ(got.kind(), pb::BRANCH);
 }
 
-TEST_F(OrgServiceTest, DeleteRefusesWhileChildrenExist) {
+TEST_P(OrgServiceTest, DeleteRefusesWhileChildrenExist) {
   pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
   pb::Organization branch = MustCreate(root.name(), pb::BRANCH, "支部");
   grpc::Status s = Delete(root.name());
@@ -370,7 +370,7 @@ TEST_F(OrgServiceTest, DeleteRefusesWhileChildrenExist) {
   EXPECT_EQ(Rows(), 0);
 }
 
-TEST_F(OrgServiceTest, ListPagesThroughChildren) {
+TEST_P(OrgServiceTest, ListPagesThroughChildren) {
   pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
   std::vector<std::string> created;
   for (int i = 0; i < 7; ++i) {
@@ -427,7 +427,7 @@ TEST_F(OrgServiceTest, ListPagesThroughChildren) {
   EXPECT_EQ(stub_->ListOrganizations(ctx.get(), unknown, &resp).error_code(), grpc::NOT_FOUND);
 }
 
-TEST_F(OrgServiceTest, DescendantsPageDepthFirst) {
+TEST_P(OrgServiceTest, DescendantsPageDepthFirst) {
   pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
   std::vector<std::string> expected;
   for (int c = 0; c < 3; ++c) {
@@ -457,7 +457,7 @@ TEST_F(OrgServiceTest, DescendantsPageDepthFirst) {
   EXPECT_EQ(seen, expected);
 }
 
-TEST_F(OrgServiceTest, RequestIdReachesTheServer) {
+TEST_P(OrgServiceTest, RequestIdReachesTheServer) {
   pb::GetOrganizationRequest req;
   req.set_name("organizations/1");
   pb::Organization out;
@@ -471,6 +471,10 @@ TEST_F(OrgServiceTest, RequestIdReachesTheServer) {
   EXPECT_EQ(info.domain(), "org.dangjian");
   EXPECT_EQ(info.reason(), "ORGANIZATION_NOT_FOUND");
 }
+
+INSTANTIATE_TEST_SUITE_P(Databases, OrgServiceTest,
+                         ::testing::Values(db::Dialect::kMySql, db::Dialect::kSqlite),
+                         testing::DialectName);
 
 }  // namespace
 }  // namespace dj::org

@@ -10,14 +10,14 @@ namespace {
 
 namespace pb = dangjian::org::v1;
 
-class OrgStoreTest : public ::testing::Test {
+class OrgStoreTest : public ::testing::TestWithParam<db::Dialect> {
  protected:
   void SetUp() override {
-    auto db = testing::TestDatabase::Create();
+    auto db = testing::TestDatabase::Create(GetParam());
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
     pool_ = db_->NewPool();
-    ASSERT_TRUE(db::Migrate(*pool_, MySqlSchema()).ok());
+    ASSERT_TRUE(db::Migrate(*pool_, Schema(GetParam())).ok());
     store_ = std::make_unique<OrgStore>(*pool_);
   }
 
@@ -43,7 +43,7 @@ class OrgStoreTest : public ::testing::Test {
   std::unique_ptr<OrgStore> store_;
 };
 
-TEST_F(OrgStoreTest, DescendantsRangeDoesNotLeakIntoSiblingsSharingAPrefix) {
+TEST_P(OrgStoreTest, DescendantsRangeDoesNotLeakIntoSiblingsSharingAPrefix) {
   // Ids 5 and 50 share the text prefix "/1/5": the range must keep them apart.
   Insert(Row(1, std::nullopt, "/1/", pb::WORK_COMMITTEE));
   Insert(Row(5, 1, "/1/5/", pb::PARTY_COMMITTEE));
@@ -72,7 +72,7 @@ TEST_F(OrgStoreTest, DescendantsRangeDoesNotLeakIntoSiblingsSharingAPrefix) {
   EXPECT_EQ((*page)[0].id, 50);
 }
 
-TEST_F(OrgStoreTest, ChildrenAndRootsByIdWithCursor) {
+TEST_P(OrgStoreTest, ChildrenAndRootsByIdWithCursor) {
   Insert(Row(1, std::nullopt, "/1/", pb::WORK_COMMITTEE));
   Insert(Row(2, std::nullopt, "/2/", pb::WORK_COMMITTEE));
   for (int64_t id = 10; id < 15; ++id) {
@@ -87,7 +87,7 @@ TEST_F(OrgStoreTest, ChildrenAndRootsByIdWithCursor) {
   EXPECT_EQ(rest->front().id, 13);
 }
 
-TEST_F(OrgStoreTest, UpdateIsGuardedByVersion) {
+TEST_P(OrgStoreTest, UpdateIsGuardedByVersion) {
   OrgRow r = Row(1, std::nullopt, "/1/", pb::WORK_COMMITTEE);
   r.established_date = time::CivilDate{2024, 2, 29};
   Insert(r);
@@ -119,7 +119,7 @@ TEST_F(OrgStoreTest, UpdateIsGuardedByVersion) {
   EXPECT_EQ((*store_->Get(1))->display_name, "renamed");
 }
 
-TEST_F(OrgStoreTest, ChineseNamesAndSiblingUniqueness) {
+TEST_P(OrgStoreTest, ChineseNamesAndSiblingUniqueness) {
   OrgRow a = Row(1, std::nullopt, "/1/", pb::WORK_COMMITTEE);
   a.display_name = "启东市级机关工委";
   Insert(a);
@@ -129,6 +129,10 @@ TEST_F(OrgStoreTest, ChineseNamesAndSiblingUniqueness) {
   EXPECT_FALSE(*OrgStore::SiblingNameTaken(**lease, 1, "启东市级机关工委", 0));
   EXPECT_EQ((*store_->Get(1))->display_name, "启东市级机关工委");
 }
+
+INSTANTIATE_TEST_SUITE_P(Databases, OrgStoreTest,
+                         ::testing::Values(db::Dialect::kMySql, db::Dialect::kSqlite),
+                         testing::DialectName);
 
 }  // namespace
 }  // namespace dj::org

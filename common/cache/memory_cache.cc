@@ -1,0 +1,86 @@
+// The in-process cache for the embedded topology: an LRU bounded by entries and bytes, with a
+// TTL per entry. Same interface as Redis, so cache-aside code is unchanged.
+#include <list>
+#include <mutex>
+#include <unordered_map>
+
+#include "common/cache/cache.h"
+
+namespace dj::cache {
+namespace {
+
+class MemoryCache final : public Cache {
+ public:
+  explicit MemoryCache(MemoryCacheOptions options) : options_(options) {}
+
+  absl::StatusOr<std::optional<std::string>> Get(std::string_view key) override {
+    std::lock_guard lock(mu_);
+    auto it = index_.find(std::string(key));
+    if (it == index_.end()) {
+      return std::optional<std::string>();
+    }
+    if (Clock::now() >= it->second->expires) {
+      Erase(it);
+      return std::optional<std::string>();
+    }
+    lru_.splice(lru_.begin(), lru_, it->second);
+    return std::optional<std::string>(it->second->value);
+  }
+
+  absl::Status Set(std::string_view key, std::string_view value,
+                   std::chrono::milliseconds ttl) override {
+    std::lock_guard lock(mu_);
+    const std::string k(key);
+    if (auto it = index_.find(k); it != index_.end()) {
+      Erase(it);
+    }
+    const size_t size = k.size() + value.size();
+    if (size > options_.max_bytes) {
+      return absl::OkStatus();  // larger than the whole cache: not worth evicting everything
+    }
+    lru_.push_front({k, std::string(value), Clock::now() + ttl});
+    index_[k] = lru_.begin();
+    bytes_ += size;
+    while (index_.size() > options_.max_entries || bytes_ > options_.max_bytes) {
+      Erase(index_.find(lru_.back().key));
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status Delete(std::string_view key) override {
+    std::lock_guard lock(mu_);
+    if (auto it = index_.find(std::string(key)); it != index_.end()) {
+      Erase(it);
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  using Clock = std::chrono::steady_clock;
+  struct Entry {
+    std::string key;
+    std::string value;
+    Clock::time_point expires;
+  };
+  using Index = std::unordered_map<std::string, std::list<Entry>::iterator>;
+
+  void Erase(Index::iterator it) {
+    bytes_ -= it->second->key.size() + it->second->value.size();
+    lru_.erase(it->second);
+    index_.erase(it);
+  }
+
+  const MemoryCacheOptions options_;
+  std::mutex mu_;
+  std::list<Entry> lru_;  // guarded by mu_; most recently used first
+  Index index_;           // guarded by mu_
+  size_t bytes_ = 0;      // guarded by mu_
+};
+
+}  // namespace
+
+std::unique_ptr<Cache> NewMemoryCache(MemoryCacheOptions options) {
+  return std::make_unique<MemoryCache>(options);
+}
+
+}  // namespace dj::cache
