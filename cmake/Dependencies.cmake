@@ -11,6 +11,7 @@ find_package(Boost 1.74 REQUIRED COMPONENTS system)
 find_package(OpenSSL 3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
+pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
 
 # Debian ships no CMake or pkg-config file for Connector/C++ 1.1.
 find_path(MYSQLCPPCONN_INCLUDE_DIR NAMES cppconn/driver.h mysql_driver.h REQUIRED)
