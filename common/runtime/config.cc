@@ -75,6 +75,10 @@ absl::StatusOr<Config> Config::Load(std::span<const Setting> settings, int argc,
     if (size_t eq = arg.find('='); eq != absl::string_view::npos) {
       name = std::string(arg.substr(0, eq));
       value = std::string(arg.substr(eq + 1));
+    } else if (const Setting* s = FindSetting(settings, std::string(arg));
+               s != nullptr && s->boolean) {
+      name = std::string(arg);
+      value = "true";
     } else {
       name = std::string(arg);
       if (i + 1 >= argc) {
@@ -149,8 +153,8 @@ absl::StatusOr<Config> Config::Load(std::span<const Setting> settings, int argc,
         return absl::InvalidArgumentError(absl::StrCat(
             env_name, ": missing (set ", env_name, " or --", s.flag, "): ", s.help));
       }
-    } else if (s.validate) {
-      if (absl::Status st = s.validate(value); !st.ok()) {
+    } else if (s.validate || s.boolean) {
+      if (absl::Status st = s.boolean ? ValidateBool(value) : s.validate(value); !st.ok()) {
         return absl::InvalidArgumentError(
             absl::StrCat(env_name, ": ", st.message(), " (from ", source, ")"));
       }
@@ -167,7 +171,7 @@ Config Config::LoadOrExit(std::string_view program, std::span<const Setting> set
       std::cout << "Usage: " << program << " [--flag=value ...] [--config FILE]\n\n";
       for (const Setting& s : settings) {
         std::cout << "  --" << s.flag << " / " << EnvName(s.flag)
-                  << (s.required ? " (required)" : "")
+                  << (s.boolean ? " (switch)" : "") << (s.required ? " (required)" : "")
                   << (s.default_value.empty() ? "" : " [default " + s.default_value + "]")
                   << "\n      " << s.help << "\n";
       }
@@ -211,6 +215,13 @@ absl::Status ValidatePositiveInt(std::string_view value) {
     return absl::InvalidArgumentError(absl::StrCat("'", AV(value), "' is not a positive integer"));
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateBool(std::string_view value) {
+  if (value == "true" || value == "false" || value == "1" || value == "0") {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat("'", AV(value), "' is not true or false"));
 }
 
 absl::Status ValidateLogLevel(std::string_view value) {

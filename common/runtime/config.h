@@ -22,6 +22,8 @@ struct Setting {
   std::string help;
   // Returns an error describing what is wrong with the value (not naming the setting).
   std::function<absl::Status(std::string_view)> validate;
+  // A switch: `--flag` alone means "true"; the variable and file take true/false/1/0.
+  bool boolean = false;
 };
 
 class Config final {
@@ -39,6 +41,7 @@ class Config final {
   const std::string& Get(std::string_view flag) const;
   int64_t GetInt(std::string_view flag) const;
   bool Has(std::string_view flag) const { return !Get(flag).empty(); }
+  bool GetBool(std::string_view flag) const { return Get(flag) == "true" || Get(flag) == "1"; }
 
   static std::string EnvName(std::string_view flag);
 
@@ -50,5 +53,6 @@ class Config final {
 absl::Status ValidateHostPort(std::string_view value);
 absl::Status ValidatePositiveInt(std::string_view value);
 absl::Status ValidateLogLevel(std::string_view value);
+absl::Status ValidateBool(std::string_view value);
 
 }  // namespace dj::runtime

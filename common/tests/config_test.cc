@@ -12,6 +12,7 @@ std::vector<Setting> Settings() {
       {"grpc-listen", "0.0.0.0:9090", false, "listen", ValidateHostPort},
       {"mysql-url", "", true, "the database", nullptr},
       {"grpc-threads", "16", false, "threads", ValidatePositiveInt},
+      {"demo", "false", false, "load the demo", nullptr, /*boolean=*/true},
   };
 }
 
@@ -77,6 +78,20 @@ TEST(ConfigTest, UnknownKeyInFileIsAnError) {
   auto c = Load({"--config", file.c_str()}, {});
   ASSERT_FALSE(c.ok());
   EXPECT_NE(std::string(c.status().message()).find("DJ_TYPO"), std::string::npos);
+}
+
+TEST(ConfigTest, Switches) {
+  auto on = Load({"--demo", "--mysql-url", "m"}, {});
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_TRUE(on->GetBool("demo"));
+  EXPECT_EQ(on->Get("mysql-url"), "m");
+  auto off = Load({"--demo=false"}, {{"DJ_MYSQL_URL", "m"}});
+  ASSERT_TRUE(off.ok());
+  EXPECT_FALSE(off->GetBool("demo"));
+  EXPECT_TRUE(Load({}, {{"DJ_MYSQL_URL", "m"}, {"DJ_DEMO", "1"}})->GetBool("demo"));
+  auto bad = Load({}, {{"DJ_MYSQL_URL", "m"}, {"DJ_DEMO", "yes please"}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(std::string(bad.status().message()).find("DJ_DEMO"), std::string::npos);
 }
 
 TEST(ConfigTest, EnvName) {
