@@ -83,6 +83,13 @@ absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
   return running;
 }
 
+void WaitForShutdownSignal() {
+  sigset_t set = ShutdownSignals();
+  int sig = 0;
+  sigwait(&set, &sig);
+  log::Info("shutting down", {{"signal", absl::StrCat(sig)}});
+}
+
 int Serve(std::string_view service, const Config& config,
           std::span<grpc::Service* const> services) {
   auto exposer = metrics::StartExposer(config.Get("metrics-listen"));
@@ -97,10 +104,7 @@ int Serve(std::string_view service, const Config& config,
   log::Info("serving", {{"grpc_port", absl::StrCat(running->port)},
                         {"metrics_listen", config.Get("metrics-listen")}});
 
-  sigset_t set = ShutdownSignals();
-  int sig = 0;
-  sigwait(&set, &sig);
-  log::Info("shutting down", {{"signal", absl::StrCat(sig)}});
+  WaitForShutdownSignal();
   running->server->GetHealthCheckService()->SetServingStatus(false);
   const auto grace = std::chrono::seconds(config.GetInt("shutdown-grace-seconds"));
   running->server->Shutdown(std::chrono::system_clock::now() + grace);

@@ -45,6 +45,9 @@ absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
 int Serve(std::string_view service, const Config& config,
           std::span<grpc::Service* const> services);
 
+// Blocks until SIGTERM or SIGINT (blocked by Init) arrives.
+void WaitForShutdownSignal();
+
 // Exits the process with one line on stderr: "<service>: <what>: <status message>".
 [[noreturn]] void ExitOnError(std::string_view service, std::string_view what,
                               const absl::Status& status);

@@ -1,0 +1,663 @@
+// Routing, transcoding and backend calls for the HTTP/JSON gateway.
+#include "gateway/src/gateway.h"
+
+#include <algorithm>
+#include <random>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/metrics/metrics.h"
+#include "common/rpc/channel.h"
+#include "common/runtime/embedded_file.h"
+#include "common/runtime/log.h"
+#include "common/runtime/strings.h"
+#include "google/api/annotations.pb.h"
+#include "google/protobuf/descriptor.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpcpp/support/byte_buffer.h"
+
+namespace dj::descriptors {
+std::span<const dj::EmbeddedFile> Files();
+}  // namespace dj::descriptors
+
+namespace dj::gateway {
+namespace {
+
+namespace gpb = google::protobuf;
+
+const gpb::FileDescriptorSet& DescriptorSet() {
+  static const gpb::FileDescriptorSet set = [] {
+    gpb::FileDescriptorSet s;
+    for (const EmbeddedFile& f : descriptors::Files()) {
+      gpb::FileDescriptorSet part;
+      if (part.ParseFromArray(f.data.data(), static_cast<int>(f.data.size()))) {
+        s.MergeFrom(part);
+      }
+    }
+    return s;
+  }();
+  return set;
+}
+
+// "dangjian.org.v1" -> "org"; "" for packages that are not a backend's.
+std::string BackendOf(const std::string& package) {
+  std::vector<std::string> parts = absl::StrSplit(package, '.');
+  if (parts.size() == 3 && parts[0] == "dangjian" && parts[2] == "v1" && parts[1] != "type") {
+    return parts[1];
+  }
+  return "";
+}
+
+struct ClientMetrics {
+  gpb::Message* unused = nullptr;
+  prometheus::Family<prometheus::Counter>& handled;
+  prometheus::Family<prometheus::Histogram>& seconds;
+  prometheus::Family<prometheus::Counter>& requests;
+  prometheus::Family<prometheus::Histogram>& duration;
+};
+
+ClientMetrics& Metrics() {
+  static ClientMetrics m{
+      nullptr,
+      prometheus::BuildCounter()
+          .Name("grpc_client_handled_total")
+          .Help("RPCs completed by the gateway, by status code.")
+          .Register(metrics::Registry()),
+      prometheus::BuildHistogram()
+          .Name("grpc_client_handling_seconds")
+          .Help("Time from starting an RPC to its status, seen by the gateway.")
+          .Register(metrics::Registry()),
+      prometheus::BuildCounter()
+          .Name("http_requests_total")
+          .Help("HTTP requests served by the gateway.")
+          .Register(metrics::Registry()),
+      prometheus::BuildHistogram()
+          .Name("http_request_duration_seconds")
+          .Help("Time to serve an HTTP request.")
+          .Register(metrics::Registry()),
+  };
+  return m;
+}
+
+const char* const kCodeNames[] = {
+    "OK",        "CANCELLED",          "UNKNOWN",         "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED", "NOT_FOUND",  "ALREADY_EXISTS",  "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
+    "UNIMPLEMENTED", "INTERNAL",       "UNAVAILABLE",     "DATA_LOSS",
+    "UNAUTHENTICATED"};
+
+std::string NewRequestId() {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  return absl::StrCat(absl::Hex(rng(), absl::kZeroPad16), absl::Hex(rng(), absl::kZeroPad16));
+}
+
+bool ValidRequestId(const std::string& id) {
+  if (id.empty() || id.size() > 128) {
+    return false;
+  }
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '_' || c == '-';
+  });
+}
+
+const gpb::FieldDescriptor* FindField(const gpb::Descriptor* d, std::string_view name) {
+  for (int i = 0; i < d->field_count(); ++i) {
+    const gpb::FieldDescriptor* f = d->field(i);
+    if (f->name() == name || f->json_name() == name) {
+      return f;
+    }
+  }
+  return nullptr;
+}
+
+// Walks `path` ("organization.name" or "organization.displayName") to the message holding its
+// last field; returns that field, or null.
+const gpb::FieldDescriptor* Walk(gpb::Message& root, std::string_view path, gpb::Message** holder,
+                                 std::string* canonical) {
+  gpb::Message* m = &root;
+  std::vector<std::string> parts = absl::StrSplit(AV(path), '.');
+  canonical->clear();
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const gpb::FieldDescriptor* f = FindField(m->GetDescriptor(), parts[i]);
+    if (f == nullptr) {
+      return nullptr;
+    }
+    if (!canonical->empty()) {
+      *canonical += '.';
+    }
+    *canonical += f->name();
+    if (i + 1 == parts.size()) {
+      *holder = m;
+      return f;
+    }
+    if (f->cpp_type() != gpb::FieldDescriptor::CPPTYPE_MESSAGE || f->is_repeated()) {
+      return nullptr;
+    }
+    m = m->GetReflection()->MutableMessage(m, f);
+  }
+  return nullptr;
+}
+
+absl::Status SetScalar(gpb::Message& m, const gpb::FieldDescriptor* f, const std::string& value,
+                       const std::string& param) {
+  const gpb::Reflection* r = m.GetReflection();
+  const bool rep = f->is_repeated();
+  auto bad = [&](std::string_view what) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(param, ": '", value, "' is not ", AV(what)));
+  };
+  switch (f->cpp_type()) {
+    case gpb::FieldDescriptor::CPPTYPE_INT32: {
+      int32_t v;
+      if (!absl::SimpleAtoi(value, &v)) return bad("a 32-bit integer");
+      rep ? r->AddInt32(&m, f, v) : r->SetInt32(&m, f, v);
+      break;
+    }
+    case gpb::FieldDescriptor::CPPTYPE_INT64: {
+      int64_t v;
+      if (!absl::SimpleAtoi(value, &v)) return bad("an integer");
+      rep ? r->AddInt64(&m, f, v) : r->SetInt64(&m, f, v);
+      break;
+    }
+    case gpb::FieldDescriptor::CPPTYPE_UINT32: {
+      uint32_t v;
+      if (!absl::SimpleAtoi(value, &v)) return bad("an unsigned 32-bit integer");
+      rep ? r->AddUInt32(&m, f, v) : r->SetUInt32(&m, f, v);
+      break;
+    }
+    case gpb::FieldDescriptor::CPPTYPE_UINT64: {
+      uint64_t v;
+      if (!absl::SimpleAtoi(value, &v)) return bad("an unsigned integer");
+      rep ? r->AddUInt64(&m, f, v) : r->SetUInt64(&m, f, v);
+      break;
+    }
+    case gpb::FieldDescriptor::CPPTYPE_DOUBLE:
+    case gpb::FieldDescriptor::CPPTYPE_FLOAT: {
+      double v;
+      if (!absl::SimpleAtod(value, &v)) return bad("a number");
+      if (f->cpp_type() == gpb::FieldDescriptor::CPPTYPE_DOUBLE) {
+        rep ? r->AddDouble(&m, f, v) : r->SetDouble(&m, f, v);
+      } else {
+        rep ? r->AddFloat(&m, f, static_cast<float>(v)) : r->SetFloat(&m, f, static_cast<float>(v));
+      }
+      break;
+    }
+    case gpb::FieldDescriptor::CPPTYPE_BOOL: {
+      if (value != "true" && value != "false" && value != "1" && value != "0") {
+        return bad("true or false");
+      }
+      const bool v = value == "true" || value == "1";
+      rep ? r->AddBool(&m, f, v) : r->SetBool(&m, f, v);
+      break;
+    }
+    case gpb::FieldDescriptor::CPPTYPE_ENUM: {
+      const gpb::EnumValueDescriptor* e = f->enum_type()->FindValueByName(value);
+      int number = 0;
+      if (e == nullptr && absl::SimpleAtoi(value, &number)) {
+        e = f->enum_type()->FindValueByNumber(number);
+      }
+      if (e == nullptr) return bad(absl::StrCat("a value of ", f->enum_type()->name()));
+      rep ? r->AddEnum(&m, f, e) : r->SetEnum(&m, f, e);
+      break;
+    }
+    case gpb::FieldDescriptor::CPPTYPE_STRING: {
+      std::string v = value;
+      if (f->type() == gpb::FieldDescriptor::TYPE_BYTES &&
+          !absl::WebSafeBase64Unescape(value, &v) && !absl::Base64Unescape(value, &v)) {
+        return bad("base64");
+      }
+      rep ? r->AddString(&m, f, v) : r->SetString(&m, f, v);
+      break;
+    }
+    case gpb::FieldDescriptor::CPPTYPE_MESSAGE: {
+      // Well-known types with a JSON string form (FieldMask "a,b", Timestamp, Duration).
+      const std::string& type = f->message_type()->full_name();
+      if (type != "google.protobuf.FieldMask" && type != "google.protobuf.Timestamp" &&
+          type != "google.protobuf.Duration") {
+        return absl::InvalidArgumentError(
+            absl::StrCat(param, ": cannot be set from a query parameter"));
+      }
+      gpb::Message* sub = rep ? r->AddMessage(&m, f) : r->MutableMessage(&m, f);
+      const std::string json = absl::StrCat("\"", log::JsonEscape(value), "\"");
+      if (!gpb::util::JsonStringToMessage(json, sub).ok()) {
+        return bad(absl::StrCat("a valid ", type));
+      }
+      break;
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::string QueryDecode(std::string_view s) {
+  std::string plus(s);
+  std::replace(plus.begin(), plus.end(), '+', ' ');
+  return PercentDecode(plus);
+}
+
+std::string ErrorJson(int grpc_code, const std::string& message,
+                      const google::rpc::Status* details) {
+  std::string out = absl::StrCat("{\"error\":{\"code\":", HttpStatusFromGrpc(grpc_code),
+                                 ",\"message\":\"", log::JsonEscape(message), "\",\"status\":\"",
+                                 GrpcCodeName(grpc_code), "\",\"details\":[");
+  bool first = true;
+  if (details != nullptr) {
+    for (const gpb::Any& any : details->details()) {
+      std::string json;
+      if (gpb::util::MessageToJsonString(any, &json).ok()) {
+        absl::StrAppend(&out, first ? "" : ",", json);
+        first = false;
+      }
+    }
+  }
+  absl::StrAppend(&out, "]}}");
+  return out;
+}
+
+}  // namespace
+
+int HttpStatusFromGrpc(int code) {
+  switch (code) {
+    case 0: return 200;
+    case 1: return 499;
+    case 3: case 9: case 11: return 400;
+    case 4: return 504;
+    case 5: return 404;
+    case 6: case 10: return 409;
+    case 7: return 403;
+    case 8: return 429;
+    case 12: return 501;
+    case 14: return 503;
+    case 16: return 401;
+    default: return 500;
+  }
+}
+
+std::string GrpcCodeName(int code) {
+  return code >= 0 && code <= 16 ? kCodeNames[code] : "UNKNOWN";
+}
+
+HttpResponse Gateway::ErrorResponse(int grpc_code, const std::string& message,
+                                    const std::string& field) {
+  google::rpc::Status details;
+  google::rpc::ErrorInfo info;
+  info.set_reason(GrpcCodeName(grpc_code));
+  info.set_domain("gateway.dangjian");
+  details.add_details()->PackFrom(info);
+  if (!field.empty()) {
+    google::rpc::BadRequest bad;
+    auto* v = bad.add_field_violations();
+    v->set_field(field);
+    v->set_description(message);
+    details.add_details()->PackFrom(bad);
+  }
+  HttpResponse r;
+  r.status = HttpStatusFromGrpc(grpc_code);
+  r.body = ErrorJson(grpc_code, message, &details);
+  return r;
+}
+
+absl::Status BindQuery(const std::string& query, gpb::Message& message,
+                       const std::vector<std::string>& bound) {
+  if (query.empty()) {
+    return absl::OkStatus();
+  }
+  for (absl::string_view pair : absl::StrSplit(query, '&', absl::SkipEmpty())) {
+    const size_t eq = pair.find('=');
+    const std::string key = QueryDecode(SV(pair.substr(0, eq)));
+    const std::string value =
+        eq == absl::string_view::npos ? "" : QueryDecode(SV(pair.substr(eq + 1)));
+    gpb::Message* holder = nullptr;
+    std::string canonical;
+    const gpb::FieldDescriptor* f = Walk(message, key, &holder, &canonical);
+    if (f == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown query parameter '", key, "'"));
+    }
+    for (const std::string& b : bound) {
+      if (b == "*" || canonical == b || absl::StartsWith(canonical, b + ".")) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("query parameter '", key, "' is set by the path or the body"));
+      }
+    }
+    if (absl::Status s = SetScalar(*holder, f, value, key); !s.ok()) {
+      return s;
+    }
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> Gateway::BackendNames() {
+  std::vector<std::string> out;
+  for (const gpb::FileDescriptorProto& file : DescriptorSet().file()) {
+    const std::string backend = BackendOf(file.package());
+    if (!backend.empty() && file.service_size() > 0 &&
+        std::find(out.begin(), out.end(), backend) == out.end()) {
+      out.push_back(backend);
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
+    std::map<std::string, std::shared_ptr<grpc::Channel>> channels, GatewayOptions options) {
+  std::unique_ptr<Gateway> g(new Gateway());
+  g->options_ = options;
+  for (const gpb::FileDescriptorProto& file : DescriptorSet().file()) {
+    if (g->pool_.BuildFile(file) == nullptr) {
+      return absl::InternalError(absl::StrCat("descriptor set: cannot build ", file.name()));
+    }
+  }
+  for (const std::string& backend : BackendNames()) {
+    auto it = channels.find(backend);
+    if (it == channels.end() || it->second == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("no channel for backend '", backend, "'"));
+    }
+    g->stubs_[backend] = std::make_unique<grpc::GenericStub>(it->second);
+  }
+  if (absl::Status s = g->BuildRoutes(); !s.ok()) {
+    return s;
+  }
+  return g;
+}
+
+absl::Status Gateway::BuildRoutes() {
+  for (const gpb::FileDescriptorProto& proto : DescriptorSet().file()) {
+    const std::string backend = BackendOf(proto.package());
+    if (backend.empty()) {
+      continue;
+    }
+    const gpb::FileDescriptor* file = pool_.FindFileByName(proto.name());
+    for (int s = 0; s < file->service_count(); ++s) {
+      const gpb::ServiceDescriptor* service = file->service(s);
+      for (int m = 0; m < service->method_count(); ++m) {
+        const gpb::MethodDescriptor* method = service->method(m);
+        // The options were parsed with the generated MethodOptions, so the extension is known.
+        const google::api::HttpRule& rule = method->options().GetExtension(google::api::http);
+        std::vector<const google::api::HttpRule*> rules = {&rule};
+        for (const auto& extra : rule.additional_bindings()) {
+          rules.push_back(&extra);
+        }
+        for (const google::api::HttpRule* r : rules) {
+          std::string verb;
+          std::string path;
+          switch (r->pattern_case()) {
+            case google::api::HttpRule::kGet: verb = "GET"; path = r->get(); break;
+            case google::api::HttpRule::kPost: verb = "POST"; path = r->post(); break;
+            case google::api::HttpRule::kPut: verb = "PUT"; path = r->put(); break;
+            case google::api::HttpRule::kPatch: verb = "PATCH"; path = r->patch(); break;
+            case google::api::HttpRule::kDelete: verb = "DELETE"; path = r->delete_(); break;
+            case google::api::HttpRule::kCustom:
+              verb = r->custom().kind();
+              path = r->custom().path();
+              break;
+            default:
+              continue;  // no HTTP binding: gRPC only
+          }
+          auto tmpl = PathTemplate::Parse(path);
+          if (!tmpl.ok()) {
+            return absl::InternalError(
+                absl::StrCat(method->full_name(), ": ", tmpl.status().message()));
+          }
+          if (!r->body().empty() && r->body() != "*" &&
+              method->input_type()->FindFieldByName(r->body()) == nullptr) {
+            return absl::InternalError(
+                absl::StrCat(method->full_name(), ": body field '", r->body(), "' not found"));
+          }
+          routes_.push_back({verb, *std::move(tmpl), r->body(), method, backend});
+        }
+      }
+    }
+  }
+  // Most specific first: more literal segments win over variables.
+  std::stable_sort(routes_.begin(), routes_.end(), [](const Route& a, const Route& b) {
+    return a.path.literal_count() > b.path.literal_count();
+  });
+  return absl::OkStatus();
+}
+
+void Gateway::Handle(const HttpRequest& request, Done done) {
+  const auto start = std::chrono::steady_clock::now();
+  std::string request_id;
+  if (auto it = request.headers.find("x-request-id");
+      it != request.headers.end() && ValidRequestId(it->second)) {
+    request_id = it->second;
+  } else {
+    request_id = NewRequestId();
+  }
+  // Wraps `done`: request id header, metrics and the access log, once per request.
+  auto finish = [done = std::move(done), request_id, start, method = request.method,
+                 target = request.target, remote = request.remote](HttpResponse r) {
+    r.headers.emplace_back("x-request-id", request_id);
+    const double seconds =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    Metrics().requests.Add({{"method", method}, {"route", r.route},
+                            {"code", absl::StrCat(r.status)}}).Increment();
+    Metrics().duration.Add({{"method", method}, {"route", r.route}}, metrics::LatencyBuckets())
+        .Observe(seconds);
+    log::Info("http", {{"method", method}, {"path", target}, {"status", absl::StrCat(r.status)},
+                       {"ms", absl::StrCat(seconds * 1000)}, {"request_id", request_id},
+                       {"remote", remote}});
+    done(std::move(r));
+  };
+
+  const size_t q = request.target.find('?');
+  const std::string path = request.target.substr(0, q);
+  const std::string query = q == std::string::npos ? "" : request.target.substr(q + 1);
+
+  const Route* route = nullptr;
+  std::map<std::string, std::string> vars;
+  std::vector<std::string> allowed;
+  for (const Route& r : routes_) {
+    auto m = r.path.Match(path);
+    if (!m.has_value()) {
+      continue;
+    }
+    if (r.http_method == request.method) {
+      route = &r;
+      vars = *std::move(m);
+      break;
+    }
+    if (std::find(allowed.begin(), allowed.end(), r.http_method) == allowed.end()) {
+      allowed.push_back(r.http_method);
+    }
+  }
+  if (route == nullptr) {
+    if (!allowed.empty()) {
+      HttpResponse r = ErrorResponse(
+          12, absl::StrCat("method ", request.method, " is not allowed on ", path, "; allowed: ",
+                           absl::StrJoin(allowed, ", ")));
+      r.status = 405;
+      r.body = absl::StrCat("{\"error\":{\"code\":405,\"message\":\"",
+                            log::JsonEscape(absl::StrCat("method ", request.method,
+                                                         " is not allowed here; allowed: ",
+                                                         absl::StrJoin(allowed, ", "))),
+                            "\",\"status\":\"UNIMPLEMENTED\",\"details\":[]}}");
+      r.headers.emplace_back("allow", absl::StrJoin(allowed, ", "));
+      finish(std::move(r));
+      return;
+    }
+    finish(ErrorResponse(5, absl::StrCat("no route for ", path)));
+    return;
+  }
+
+  std::shared_ptr<gpb::Message> message(
+      factory_.GetPrototype(route->method->input_type())->New());
+  auto fail = [&](int code, const std::string& msg, const std::string& field = "") {
+    HttpResponse r = ErrorResponse(code, msg, field);
+    r.route = route->path.text();
+    finish(std::move(r));
+  };
+
+  // The body first; path variables then override anything it set.
+  std::vector<std::string> bound;
+  if (!route->body.empty()) {
+    if (!request.body.empty()) {
+      auto ct = request.headers.find("content-type");
+      if (ct != request.headers.end() && !absl::StartsWith(ct->second, "application/json")) {
+        HttpResponse r = ErrorResponse(3, "the body must be application/json");
+        r.status = 415;
+        r.route = route->path.text();
+        r.body = absl::StrCat("{\"error\":{\"code\":415,\"message\":\"the body must be "
+                              "application/json\",\"status\":\"INVALID_ARGUMENT\",\"details\":[]}}");
+        finish(std::move(r));
+        return;
+      }
+    }
+    const std::string json = request.body.empty() ? "{}" : request.body;
+    gpb::Message* target = message.get();
+    if (route->body != "*") {
+      const gpb::FieldDescriptor* f = route->method->input_type()->FindFieldByName(route->body);
+      target = message->GetReflection()->MutableMessage(message.get(), f, &factory_);
+    }
+    gpb::util::JsonParseOptions opts;
+    opts.ignore_unknown_fields = false;
+    if (auto st = gpb::util::JsonStringToMessage(json, target, opts); !st.ok()) {
+      fail(3, absl::StrCat("invalid JSON body: ", st.message().as_string()));
+      return;
+    }
+    bound.push_back(route->body == "*" ? "*" : route->body);
+  }
+  for (const auto& [field_path, value] : vars) {
+    gpb::Message* holder = nullptr;
+    std::string canonical;
+    const gpb::FieldDescriptor* f = Walk(*message, field_path, &holder, &canonical);
+    if (f == nullptr || f->cpp_type() != gpb::FieldDescriptor::CPPTYPE_STRING) {
+      fail(13, "route configuration error");
+      return;
+    }
+    holder->GetReflection()->SetString(holder, f, value);
+  }
+  if (absl::Status s = BindQuery(query, *message, bound); !s.ok()) {
+    fail(3, std::string(SV(s.message())));
+    return;
+  }
+
+  struct Call {
+    grpc::ClientContext context;
+    grpc::ByteBuffer request;
+    grpc::ByteBuffer response;
+  };
+  auto call = std::make_shared<Call>();
+  call->context.set_deadline(std::chrono::system_clock::now() + options_.request_timeout);
+  call->context.AddMetadata(std::string(rpc::kRequestIdKey), request_id);
+  if (auto it = request.headers.find("x-forwarded-for"); it != request.headers.end()) {
+    call->context.AddMetadata("x-forwarded-for", it->second);
+  }
+  std::string bytes;
+  message->SerializeToString(&bytes);
+  grpc::Slice slice(bytes);
+  call->request = grpc::ByteBuffer(&slice, 1);
+
+  const gpb::MethodDescriptor* method = route->method;
+  const std::string rpc_path = absl::StrCat("/", method->service()->full_name(), "/",
+                                            method->name());
+  const auto call_start = std::chrono::steady_clock::now();
+  stubs_.at(route->backend)
+      ->UnaryCall(&call->context, rpc_path, grpc::StubOptions(), &call->request,
+                  &call->response,
+                  [this, call, method, call_start, finish = std::move(finish),
+                   route_text = route->path.text()](grpc::Status status) mutable {
+                    const std::string code = GrpcCodeName(status.error_code());
+                    Metrics().handled.Add({{"grpc_service", method->service()->full_name()},
+                                           {"grpc_method", method->name()},
+                                           {"grpc_code", code}}).Increment();
+                    Metrics().seconds.Add({{"grpc_service", method->service()->full_name()},
+                                           {"grpc_method", method->name()}},
+                                          metrics::LatencyBuckets())
+                        .Observe(std::chrono::duration<double>(
+                                     std::chrono::steady_clock::now() - call_start)
+                                     .count());
+                    HttpResponse r;
+                    r.route = route_text;
+                    if (!status.ok()) {
+                      google::rpc::Status details;
+                      const bool has = !status.error_details().empty() &&
+                                       details.ParseFromString(status.error_details());
+                      std::string message = status.error_message();
+                      if (status.error_code() == grpc::StatusCode::UNAVAILABLE && !has) {
+                        message = "the service is unavailable; retry later";
+                      }
+                      r.status = HttpStatusFromGrpc(status.error_code());
+                      r.body = ErrorJson(status.error_code(), message, has ? &details : nullptr);
+                      finish(std::move(r));
+                      return;
+                    }
+                    std::vector<grpc::Slice> slices;
+                    std::string raw;
+                    if (call->response.Dump(&slices).ok()) {
+                      for (const auto& s : slices) {
+                        raw.append(reinterpret_cast<const char*>(s.begin()), s.size());
+                      }
+                    }
+                    std::unique_ptr<gpb::Message> out(
+                        factory_.GetPrototype(method->output_type())->New());
+                    gpb::util::JsonPrintOptions opts;
+                    opts.always_print_primitive_fields = true;
+                    std::string json;
+                    if (!out->ParseFromString(raw) ||
+                        !gpb::util::MessageToJsonString(*out, &json, opts).ok()) {
+                      HttpResponse e = ErrorResponse(13, "internal error");
+                      e.route = route_text;
+                      finish(std::move(e));
+                      return;
+                    }
+                    r.body = std::move(json);
+                    finish(std::move(r));
+                  });
+}
+
+void Gateway::CheckReady(std::function<void(bool, std::string)> done) {
+  struct State {
+    std::mutex mu;
+    int pending = 0;
+    bool ok = true;
+    std::string detail;
+    std::function<void(bool, std::string)> done;
+  };
+  auto state = std::make_shared<State>();
+  state->pending = static_cast<int>(stubs_.size());
+  state->done = std::move(done);
+  if (state->pending == 0) {
+    state->done(true, "");
+    return;
+  }
+  for (auto& [name, stub] : stubs_) {
+    struct Probe {
+      grpc::ClientContext context;
+      grpc::ByteBuffer request;
+      grpc::ByteBuffer response;
+    };
+    auto probe = std::make_shared<Probe>();
+    probe->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc::Slice empty("");
+    probe->request = grpc::ByteBuffer(&empty, 1);
+    stub->UnaryCall(&probe->context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
+                    &probe->request, &probe->response,
+                    [state, probe, backend = name](grpc::Status status) {
+                      std::vector<grpc::Slice> slices;
+                      std::string raw;
+                      if (status.ok() && probe->response.Dump(&slices).ok()) {
+                        for (const auto& s : slices) {
+                          raw.append(reinterpret_cast<const char*>(s.begin()), s.size());
+                        }
+                      }
+                      // HealthCheckResponse{status: SERVING} is field 1 = 1: bytes 08 01.
+                      const bool serving = status.ok() && raw == std::string("\x08\x01", 2);
+                      std::lock_guard lock(state->mu);
+                      if (!serving) {
+                        state->ok = false;
+                        absl::StrAppend(&state->detail, state->detail.empty() ? "" : "; ",
+                                        backend, " not serving");
+                      }
+                      if (--state->pending == 0) {
+                        state->done(state->ok, state->detail);
+                      }
+                    });
+  }
+}
+
+}  // namespace dj::gateway

@@ -1,0 +1,94 @@
+// The gateway's core, independent of the HTTP transport: routes derived from the google.api.http
+// annotations in the embedded descriptor set, JSON and query parameters transcoded to protobuf,
+// the backend called through a generic gRPC callback stub (no thread blocked per request), and
+// the answer (or a google.rpc.Status as AIP-193 JSON) transcoded back.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "gateway/src/path_template.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/dynamic_message.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/generic/generic_stub.h"
+
+namespace dj::gateway {
+
+struct HttpRequest {
+  std::string method;  // "GET"
+  std::string target;  // "/v1/organizations?parent=..."
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string body;
+  std::string remote;  // client address, for logs
+};
+
+struct HttpResponse {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+  std::string route = "unmatched";  // the template that served it, for metrics
+};
+
+struct GatewayOptions {
+  std::chrono::milliseconds request_timeout{10000};
+};
+
+struct Route {
+  std::string http_method;
+  PathTemplate path;
+  std::string body;  // "", "*" or a field name
+  const google::protobuf::MethodDescriptor* method = nullptr;
+  std::string backend;  // "org" for package dangjian.org.v1
+};
+
+class Gateway final {
+ public:
+  // The backends the descriptor set has services for ("org", ...), in order.
+  static std::vector<std::string> BackendNames();
+
+  // `channels` must hold one channel per BackendNames() entry.
+  static absl::StatusOr<std::unique_ptr<Gateway>> Create(
+      std::map<std::string, std::shared_ptr<grpc::Channel>> channels, GatewayOptions options);
+
+  using Done = std::function<void(HttpResponse)>;
+  // Serves one request; `done` runs exactly once, possibly on a gRPC thread.
+  void Handle(const HttpRequest& request, Done done);
+
+  // Asks every backend's grpc.health.v1 Check; `done(ok, detail)`.
+  void CheckReady(std::function<void(bool, std::string)> done);
+
+  const std::vector<Route>& routes() const { return routes_; }
+
+  // An AIP-193 error body and status for a gateway-made error.
+  static HttpResponse ErrorResponse(int grpc_code, const std::string& message,
+                                    const std::string& field = "");
+
+ private:
+  Gateway() = default;
+  absl::Status BuildRoutes();
+
+  google::protobuf::DescriptorPool pool_;
+  google::protobuf::DynamicMessageFactory factory_{&pool_};
+  std::vector<Route> routes_;
+  std::map<std::string, std::unique_ptr<grpc::GenericStub>> stubs_;
+  GatewayOptions options_;
+};
+
+// gRPC status code -> HTTP status (grpc-gateway's table).
+int HttpStatusFromGrpc(int grpc_code);
+// "INVALID_ARGUMENT" for 3, ...
+std::string GrpcCodeName(int grpc_code);
+
+// Sets `message`'s fields from query parameters (camelCase or snake_case, nested with dots),
+// skipping `bound` field paths. Errors name the parameter.
+absl::Status BindQuery(const std::string& query, google::protobuf::Message& message,
+                       const std::vector<std::string>& bound);
+
+}  // namespace dj::gateway
