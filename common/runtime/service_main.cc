@@ -65,7 +65,9 @@ absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   RunningServer running;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &running.port);
+  if (!options.listen.empty()) {
+    builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &running.port);
+  }
   rpc::ApplyServerChannelArgs(builder);
   grpc::ResourceQuota quota("dj-server");
   quota.SetMaxThreads(options.max_threads);
@@ -76,7 +78,7 @@ absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
     builder.RegisterService(s);
   }
   running.server = builder.BuildAndStart();
-  if (running.server == nullptr || running.port == 0) {
+  if (running.server == nullptr || (!options.listen.empty() && running.port == 0)) {
     return absl::UnavailableError(absl::StrCat("cannot listen for gRPC on ", options.listen));
   }
   running.server->GetHealthCheckService()->SetServingStatus(true);

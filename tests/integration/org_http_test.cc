@@ -70,12 +70,34 @@ std::string ErrorStatus(const std::string& body) {
   return s.fields().at("error").struct_value().fields().at("status").string_value();
 }
 
-class Suite : public ::testing::Test {
+enum class Topology { kDistributed, kEmbedded };
+
+// Starts the suite in one topology: Redis + dj-org + dj-gateway on the test MariaDB, or one
+// dangjian process on SQLite files. Tests then talk HTTP to http_port_.
+class Topo : public ::testing::Test {
  protected:
-  void SetUp() override {
-    dir_ = ::testing::TempDir() + "/dj-it-" + std::to_string(getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  void Start(Topology topology) {
+    topology_ = topology;
+    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::replace(test.begin(), test.end(), '/', '_');  // parameterized names contain '/'
+    dir_ = ::testing::TempDir() + "/dj-it-" + std::to_string(getpid()) + "-" + test;
+    std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
+    http_port_ = testing::FreePort();
+    if (topology == Topology::kEmbedded) {
+      gateway_ = std::make_unique<testing::Process>(
+          BinDir() + "/dangjian", std::vector<std::string>{},
+          std::map<std::string, std::string>{
+              {"DJ_HTTP_LISTEN", absl::StrCat("127.0.0.1:", http_port_)},
+              {"DJ_DATA_DIR", dir_ + "/data"}},
+          dir_ + "/dangjian.log");
+      metrics_port_ = http_port_;
+      ASSERT_TRUE(testing::WaitFor(
+          [&] { return Http(http_port_, "GET", "/readyz").status == 200; },
+          std::chrono::seconds(60)))
+          << gateway_->Log();
+      return;
+    }
     auto db = testing::TestDatabase::Create();
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
@@ -84,22 +106,21 @@ class Suite : public ::testing::Test {
     StartRedis();
 
     grpc_port_ = testing::FreePort();
-    org_metrics_port_ = testing::FreePort();
+    metrics_port_ = testing::FreePort();
     org_ = std::make_unique<testing::Process>(
         BinDir() + "/dj-org", std::vector<std::string>{},
         std::map<std::string, std::string>{
             {"DJ_MYSQL_URL", db_->url()},
             {"DJ_REDIS_URL", absl::StrCat("redis://127.0.0.1:", redis_port_, "/0")},
             {"DJ_GRPC_LISTEN", absl::StrCat("127.0.0.1:", grpc_port_)},
-            {"DJ_METRICS_LISTEN", absl::StrCat("127.0.0.1:", org_metrics_port_)},
+            {"DJ_METRICS_LISTEN", absl::StrCat("127.0.0.1:", metrics_port_)},
             {"DJ_LOG_LEVEL", "info"}},
         dir_ + "/org.log");
     ASSERT_TRUE(testing::WaitFor(
-        [&] { return Http(org_metrics_port_, "GET", "/metrics").status == 200; },
+        [&] { return Http(metrics_port_, "GET", "/metrics").status == 200; },
         std::chrono::seconds(60)))
         << org_->Log();
 
-    http_port_ = testing::FreePort();
     gateway_ = std::make_unique<testing::Process>(
         BinDir() + "/dj-gateway", std::vector<std::string>{},
         std::map<std::string, std::string>{
@@ -122,11 +143,14 @@ class Suite : public ::testing::Test {
       redis_->Stop();
     }
     if (HasFailure()) {
-      std::cerr << "--- dj-org log ---\n"
-                << (org_ ? org_->Log() : "") << "--- dj-gateway log ---\n"
+      std::cerr << "--- backend log ---\n"
+                << (org_ ? org_->Log() : "") << "--- gateway / dangjian log ---\n"
                 << (gateway_ ? gateway_->Log() : "");
     }
   }
+
+  // The log of the process that serves gRPC (dj-org, or dangjian itself).
+  std::string BackendLog() { return org_ ? org_->Log() : gateway_->Log(); }
 
   void StartRedis() {
     redis_ = std::make_unique<testing::Process>(
@@ -167,22 +191,35 @@ class Suite : public ::testing::Test {
   }
 
   double CacheHits() {
-    return Metric(org_metrics_port_,
+    return Metric(metrics_port_,
                   "dj_cache_requests_total{cache=\"organization\",result=\"hit\"}");
   }
 
+  Topology topology_ = Topology::kDistributed;
   std::string dir_;
   std::unique_ptr<testing::TestDatabase> db_;
   int redis_port_ = 0;
   int grpc_port_ = 0;
-  int org_metrics_port_ = 0;
+  int metrics_port_ = 0;  // where the backend's metrics are: dj-org's port, or dangjian's HTTP
   int http_port_ = 0;
   std::unique_ptr<testing::Process> redis_;
   std::unique_ptr<testing::Process> org_;
-  std::unique_ptr<testing::Process> gateway_;
+  std::unique_ptr<testing::Process> gateway_;  // dj-gateway, or dangjian
 };
 
-TEST_F(Suite, BuildsATreeReadsThroughTheCacheAndPages) {
+// The suites that hold in both topologies.
+class Suite : public Topo, public ::testing::WithParamInterface<Topology> {
+ protected:
+  void SetUp() override { Start(GetParam()); }
+};
+
+// Redis outages only exist in the distributed topology.
+class Distributed : public Topo {
+ protected:
+  void SetUp() override { Start(Topology::kDistributed); }
+};
+
+TEST_P(Suite, BuildsATreeReadsThroughTheCacheAndPages) {
   pb::Organization root = MustCreate("", "WORK_COMMITTEE", "启东市级机关工委");
   pb::Organization committee = MustCreate(root.name(), "PARTY_COMMITTEE", "市财政局机关党委");
   pb::Organization branch = MustCreate(committee.name(), "BRANCH", "第一党支部");
@@ -262,7 +299,7 @@ TEST_F(Suite, BuildsATreeReadsThroughTheCacheAndPages) {
   EXPECT_EQ(Http(http_port_, "GET", "/v1/" + branch.name()).status, 404);
 }
 
-TEST_F(Suite, BadInputGetsAClearErrorAndChangesNothing) {
+TEST_P(Suite, BadInputGetsAClearErrorAndChangesNothing) {
   pb::Organization root = MustCreate("", "WORK_COMMITTEE", "工委");
   pb::Organization general = MustCreate(root.name(), "GENERAL_BRANCH", "总支");
   struct Case {
@@ -323,7 +360,7 @@ TEST_F(Suite, BadInputGetsAClearErrorAndChangesNothing) {
   EXPECT_EQ(all.organizations_size(), 1);
 }
 
-TEST_F(Suite, ReadsSurviveARedisOutageAndCachingResumes) {
+TEST_F(Distributed, ReadsSurviveARedisOutageAndCachingResumes) {
   pb::Organization root = MustCreate("", "WORK_COMMITTEE", "工委");
   ASSERT_EQ(Http(http_port_, "GET", "/v1/" + root.name()).status, 200);
 
@@ -339,7 +376,7 @@ TEST_F(Suite, ReadsSurviveARedisOutageAndCachingResumes) {
   ASSERT_EQ(patched.status, 200) << patched.body;
   EXPECT_EQ(ParseOrg(Http(http_port_, "GET", "/v1/" + root.name()).body).display_name(),
             "工委（停缓存时改名）");
-  EXPECT_GT(Metric(org_metrics_port_,
+  EXPECT_GT(Metric(metrics_port_,
                    "dj_cache_requests_total{cache=\"organization\",result=\"error\"}"),
             0);
 
@@ -356,23 +393,23 @@ TEST_F(Suite, ReadsSurviveARedisOutageAndCachingResumes) {
             "工委（停缓存时改名）");
 }
 
-TEST_F(Suite, RequestIdsMetricsAndHealth) {
+TEST_P(Suite, RequestIdsMetricsAndHealth) {
   HttpResponse r = Http(http_port_, "GET", "/v1/organizations/77777",
                         "", {{"x-request-id", "it-req-0042"}});
   EXPECT_EQ(r.status, 404);
   EXPECT_EQ(r.headers["x-request-id"], "it-req-0042");
   // The backend logged the failed call with the same request id.
   EXPECT_TRUE(testing::WaitFor(
-      [&] { return org_->Log().find("it-req-0042") != std::string::npos; },
+      [&] { return BackendLog().find("it-req-0042") != std::string::npos; },
       std::chrono::seconds(10)))
-      << org_->Log();
+      << BackendLog();
   HttpResponse generated = Http(http_port_, "GET", "/v1/organizations");
   EXPECT_FALSE(generated.headers["x-request-id"].empty());
 
   EXPECT_EQ(Http(http_port_, "GET", "/healthz").status, 200);
   const std::string gw = Http(http_port_, "GET", "/metrics").body;
   EXPECT_NE(gw.find("http_requests_total"), std::string::npos);
-  const std::string org = Http(org_metrics_port_, "GET", "/metrics").body;
+  const std::string org = Http(metrics_port_, "GET", "/metrics").body;
   EXPECT_NE(org.find("grpc_server_handled_total{grpc_code=\"NotFound\",grpc_method="
                      "\"GetOrganization\",grpc_service=\"dangjian.org.v1.OrganizationService\""),
             std::string::npos)
@@ -380,6 +417,13 @@ TEST_F(Suite, RequestIdsMetricsAndHealth) {
   EXPECT_NE(org.find("grpc_server_handling_seconds_bucket"), std::string::npos);
   EXPECT_NE(org.find("dj_db_pool_connections_in_use"), std::string::npos);
 }
+
+INSTANTIATE_TEST_SUITE_P(Topologies, Suite,
+                         ::testing::Values(Topology::kDistributed, Topology::kEmbedded),
+                         [](const auto& info) {
+                           return info.param == Topology::kDistributed ? "Distributed"
+                                                                       : "Embedded";
+                         });
 
 TEST(ProcessInterface, BadOrMissingSettingsExitWithOneLineNamingThem) {
   const std::string dir = ::testing::TempDir();

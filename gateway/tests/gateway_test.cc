@@ -1,0 +1,171 @@
+// Path templates, query binding, status mapping, error bodies and the routes the descriptors give.
+#include "dangjian/org/v1/org.pb.h"
+#include "gateway/src/gateway.h"
+#include "gateway/src/path_template.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/create_channel.h"
+#include "gtest/gtest.h"
+
+namespace dj::gateway {
+namespace {
+
+namespace pb = dangjian::org::v1;
+
+TEST(PathTemplateTest, MatchesAndCaptures) {
+  struct Case {
+    std::string tmpl;
+    std::string path;
+    bool match;
+    std::map<std::string, std::string> vars;
+  };
+  const std::vector<Case> cases = {
+      {"/v1/organizations", "/v1/organizations", true, {}},
+      {"/v1/organizations", "/v1/organizations/1", false, {}},
+      {"/v1/{name=organizations/*}", "/v1/organizations/123", true,
+       {{"name", "organizations/123"}}},
+      {"/v1/{name=organizations/*}", "/v1/organizations", false, {}},
+      {"/v1/{name=organizations/*}", "/v1/organizations/1/x", false, {}},
+      {"/v1/{name=organizations/*}", "/v1/members/1", false, {}},
+      {"/v1/{name=organizations/*}", "/v1/organizations/", false, {}},
+      {"/v1/{name=organizations/*}", "/v1/organizations/1:listDescendants", false, {}},
+      {"/v1/{name=organizations/*}:listDescendants", "/v1/organizations/9:listDescendants", true,
+       {{"name", "organizations/9"}}},
+      {"/v1/{name=organizations/*}:listDescendants", "/v1/organizations/9:move", false, {}},
+      {"/v1/{name=organizations/*}:listDescendants", "/v1/organizations/9", false, {}},
+      {"/v1/{organization.name=organizations/*}", "/v1/organizations/5", true,
+       {{"organization.name", "organizations/5"}}},
+      {"/v1/{parent=organizations/*}/activities/{id}", "/v1/organizations/5/activities/7", true,
+       {{"parent", "organizations/5"}, {"id", "7"}}},
+      {"/v1/files/{path=**}", "/v1/files/a/b/c", true, {{"path", "a/b/c"}}},
+      {"/v1/files/{path=**}", "/v1/files", true, {{"path", ""}}},
+      {"/v1/{name=organizations/*}", "/v1/organizations/%E5%85%9A", true,
+       {{"name", "organizations/党"}}},
+  };
+  for (const Case& c : cases) {
+    auto t = PathTemplate::Parse(c.tmpl);
+    ASSERT_TRUE(t.ok()) << c.tmpl << ": " << t.status();
+    auto m = t->Match(c.path);
+    EXPECT_EQ(m.has_value(), c.match) << c.tmpl << " vs " << c.path;
+    if (m.has_value() && c.match) {
+      EXPECT_EQ(*m, c.vars) << c.tmpl << " vs " << c.path;
+    }
+  }
+}
+
+TEST(PathTemplateTest, RejectsMalformedTemplates) {
+  for (std::string bad : {"v1/x", "/v1/{name", "/v1/{name=a}b", "/v1//x", "/v1/a{b}"}) {
+    EXPECT_FALSE(PathTemplate::Parse(bad).ok()) << bad;
+  }
+  EXPECT_GT(PathTemplate::Parse("/v1/organizations")->literal_count(),
+            PathTemplate::Parse("/v1/{name=organizations/*}")->literal_count() - 1);
+}
+
+TEST(QueryBindingTest, CamelAndSnakeTypesAndErrors) {
+  pb::ListOrganizationsRequest list;
+  ASSERT_TRUE(BindQuery("parent=organizations%2F5&pageSize=20&page_token=abc", list, {}).ok());
+  EXPECT_EQ(list.parent(), "organizations/5");
+  EXPECT_EQ(list.page_size(), 20);
+  EXPECT_EQ(list.page_token(), "abc");
+
+  pb::UpdateOrganizationRequest update;
+  ASSERT_TRUE(BindQuery("updateMask=displayName,establishedDate", update, {"organization"}).ok());
+  ASSERT_EQ(update.update_mask().paths_size(), 2);
+  EXPECT_EQ(update.update_mask().paths(0), "display_name");
+  EXPECT_EQ(update.update_mask().paths(1), "established_date");
+
+  pb::CreateOrganizationRequest create;
+  ASSERT_TRUE(BindQuery("requestId=r-1", create, {"organization"}).ok());
+  EXPECT_EQ(create.request_id(), "r-1");
+  pb::Organization org;
+  ASSERT_TRUE(BindQuery("kind=BRANCH&establishedDate.year=2024", org, {}).ok());
+  EXPECT_EQ(org.kind(), pb::BRANCH);
+  EXPECT_EQ(org.established_date().year(), 2024);
+
+  struct Bad {
+    std::string query;
+    std::vector<std::string> bound;
+    std::string mentions;
+  };
+  const std::vector<Bad> bad = {
+      {"colour=red", {}, "colour"},
+      {"pageSize=big", {}, "pageSize"},
+      {"pageSize=99999999999", {}, "pageSize"},
+      {"kind=SOVIET", {}, "kind"},
+      {"organization.displayName=x", {"organization"}, "organization.displayName"},
+      {"parent=x", {"*"}, "parent"},
+  };
+  for (const Bad& b : bad) {
+    pb::ListOrganizationsRequest m1;
+    pb::Organization m2;
+    pb::UpdateOrganizationRequest m3;
+    google::protobuf::Message* target = &m1;
+    if (b.query.starts_with("kind")) target = &m2;
+    if (b.query.starts_with("organization.")) target = &m3;
+    absl::Status s = BindQuery(b.query, *target, b.bound);
+    EXPECT_FALSE(s.ok()) << b.query;
+    EXPECT_NE(std::string(s.message()).find(b.mentions), std::string::npos) << s.message();
+  }
+}
+
+TEST(StatusMappingTest, FollowsGrpcGateway) {
+  const std::map<int, int> expected = {{0, 200},  {1, 499},  {2, 500},  {3, 400},  {4, 504},
+                                       {5, 404},  {6, 409},  {7, 403},  {8, 429},  {9, 400},
+                                       {10, 409}, {11, 400}, {12, 501}, {13, 500}, {14, 503},
+                                       {15, 500}, {16, 401}};
+  for (const auto& [grpc, http] : expected) {
+    EXPECT_EQ(HttpStatusFromGrpc(grpc), http) << grpc;
+  }
+  EXPECT_EQ(GrpcCodeName(3), "INVALID_ARGUMENT");
+  EXPECT_EQ(GrpcCodeName(99), "UNKNOWN");
+}
+
+TEST(ErrorBodyTest, Aip193Shape) {
+  HttpResponse r = Gateway::ErrorResponse(3, "organization.kind: required", "organization.kind");
+  EXPECT_EQ(r.status, 400);
+  google::protobuf::Struct s;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &s).ok()) << r.body;
+  const auto& error = s.fields().at("error").struct_value().fields();
+  EXPECT_EQ(error.at("code").number_value(), 400);
+  EXPECT_EQ(error.at("status").string_value(), "INVALID_ARGUMENT");
+  EXPECT_EQ(error.at("message").string_value(), "organization.kind: required");
+  const auto& details = error.at("details").list_value();
+  ASSERT_EQ(details.values_size(), 2);
+  EXPECT_EQ(details.values(0).struct_value().fields().at("@type").string_value(),
+            "type.googleapis.com/google.rpc.ErrorInfo");
+  EXPECT_EQ(details.values(1)
+                .struct_value()
+                .fields()
+                .at("fieldViolations")
+                .list_value()
+                .values(0)
+                .struct_value()
+                .fields()
+                .at("field")
+                .string_value(),
+            "organization.kind");
+}
+
+TEST(RoutesTest, EveryAnnotatedOrgMethodIsRouted) {
+  EXPECT_EQ(Gateway::BackendNames(), std::vector<std::string>{"org"});
+  auto g = Gateway::Create(
+      {{"org", grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials())}}, {});
+  ASSERT_TRUE(g.ok()) << g.status();
+  std::set<std::string> routed;
+  for (const Route& r : (*g)->routes()) {
+    routed.insert(r.http_method + " " + r.path.text() + " -> " + r.method->name());
+  }
+  const std::set<std::string> expected = {
+      "POST /v1/organizations -> CreateOrganization",
+      "GET /v1/{name=organizations/*} -> GetOrganization",
+      "GET /v1/organizations -> ListOrganizations",
+      "PATCH /v1/{organization.name=organizations/*} -> UpdateOrganization",
+      "DELETE /v1/{name=organizations/*} -> DeleteOrganization",
+      "GET /v1/{name=organizations/*}:listDescendants -> ListDescendants",
+  };
+  EXPECT_EQ(routed, expected);
+  EXPECT_FALSE(Gateway::Create({}, {}).ok());  // a backend without a channel
+}
+
+}  // namespace
+}  // namespace dj::gateway

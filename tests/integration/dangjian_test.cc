@@ -1,0 +1,196 @@
+// The embedded binary as a user meets it: the demo city, restarts, a second instance on the same
+// data, unusable or corrupt data, and kill -9 in the middle of writes.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/testing/test_env.h"
+#include "dangjian/org/v1/org.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+
+namespace dj {
+namespace {
+
+namespace pb = dangjian::org::v1;
+using testing::Http;
+using testing::HttpResponse;
+
+std::string BinDir() {
+  const char* env = std::getenv("DJ_BIN_DIR");
+  return env != nullptr && *env != '\0' ? env : DJ_BUILD_BIN_DIR;
+}
+
+// 1 work committee + every organ in the demo file with its branches and party groups.
+int ExpectedDemoOrganizations() {
+  std::ifstream in(std::string(DJ_SOURCE_DIR) + "/embedded/demo/organizations.tsv");
+  int total = 1;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> cols = absl::StrSplit(line, '\t');
+    int branches = 0;
+    int groups = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(cols.at(3), &branches) && absl::SimpleAtoi(cols.at(4), &groups));
+    total += 1 + branches + groups;
+  }
+  return total;
+}
+
+class DangjianTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = ::testing::TempDir() + "/dangjian-" + std::to_string(getpid()) + "-" +
+           ::testing::UnitTest::GetInstance()->current_test_info()->name();
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+
+  std::unique_ptr<testing::Process> Launch(const std::string& data_dir, int port,
+                                           std::vector<std::string> args = {}) {
+    return std::make_unique<testing::Process>(
+        BinDir() + "/dangjian", std::move(args),
+        std::map<std::string, std::string>{{"DJ_HTTP_LISTEN", absl::StrCat("127.0.0.1:", port)},
+                                           {"DJ_DATA_DIR", data_dir}},
+        dir_ + "/dangjian-" + std::to_string(launches_++) + ".log");
+  }
+
+  bool Ready(int port) {
+    return testing::WaitFor([&] { return Http(port, "GET", "/readyz").status == 200; },
+                            std::chrono::seconds(60));
+  }
+
+  int CountAll(int port) {
+    HttpResponse roots = Http(port, "GET", "/v1/organizations");
+    pb::ListOrganizationsResponse list;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(roots.body, &list).ok()) << roots.body;
+    int total = list.organizations_size();
+    for (const auto& root : list.organizations()) {
+      std::string token;
+      do {
+        HttpResponse r = Http(port, "GET", "/v1/" + root.name() + ":listDescendants?pageSize=500" +
+                                               (token.empty() ? "" : "&pageToken=" + token));
+        pb::ListDescendantsResponse page;
+        EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &page).ok()) << r.body;
+        total += page.organizations_size();
+        token = page.next_page_token();
+      } while (!token.empty());
+    }
+    return total;
+  }
+
+  std::string dir_;
+  int launches_ = 0;
+};
+
+TEST_F(DangjianTest, DemoCityLoadsOnceAndSurvivesRestarts) {
+  const int port = testing::FreePort();
+  const std::string data = dir_ + "/data";
+  auto first = Launch(data, port, {"--demo"});
+  ASSERT_TRUE(Ready(port)) << first->Log();
+  const int expected = ExpectedDemoOrganizations();
+  EXPECT_EQ(CountAll(port), expected);
+  HttpResponse roots = Http(port, "GET", "/v1/organizations");
+  EXPECT_NE(roots.body.find("中共启东市委市级机关工作委员会"), std::string::npos) << roots.body;
+  EXPECT_EQ(first->Stop(), 0) << first->Log();
+
+  // Started again with --demo: the data is there and is not loaded twice.
+  auto second = Launch(data, port, {"--demo"});
+  ASSERT_TRUE(Ready(port)) << second->Log();
+  EXPECT_EQ(CountAll(port), expected);
+  EXPECT_EQ(second->Stop(), 0);
+  EXPECT_TRUE(std::filesystem::exists(data + "/org.db"));
+}
+
+TEST_F(DangjianTest, ASecondInstanceOnTheSameDataIsRefused) {
+  const int port = testing::FreePort();
+  auto first = Launch(dir_ + "/data", port);
+  ASSERT_TRUE(Ready(port)) << first->Log();
+  auto second = Launch(dir_ + "/data", testing::FreePort());
+  EXPECT_NE(second->Wait(std::chrono::seconds(30)), 0);
+  const std::string log = second->Log();
+  EXPECT_NE(log.find("another dangjian"), std::string::npos) << log;
+  EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+  EXPECT_EQ(Http(port, "GET", "/healthz").status, 200);  // the first one is unharmed
+  EXPECT_EQ(first->Stop(), 0);
+}
+
+TEST_F(DangjianTest, UnusableOrCorruptDataFailsWithOneLineAndResetsNothing) {
+  const std::string file = dir_ + "/a-file";
+  std::ofstream(file) << "not a directory";
+  const std::string corrupt_dir = dir_ + "/corrupt";
+  std::filesystem::create_directories(corrupt_dir);
+  const std::string garbage(16384, '\x5a');
+  std::ofstream(corrupt_dir + "/org.db") << garbage;
+
+  struct Case {
+    std::string data_dir;
+    std::string mentions;
+  };
+  for (const Case& c : {Case{file, "DJ_DATA_DIR"}, Case{file + "/below", "DJ_DATA_DIR"},
+                        Case{corrupt_dir, "org.db"}}) {
+    auto p = Launch(c.data_dir, testing::FreePort());
+    const int code = p->Wait(std::chrono::seconds(30));
+    EXPECT_NE(code, 0) << c.data_dir;
+    EXPECT_NE(code, -1) << c.data_dir << " did not exit";
+    const std::string log = p->Log();
+    EXPECT_NE(log.find(c.mentions), std::string::npos) << log;
+    EXPECT_EQ(std::count(log.begin(), log.end(), '\n'), 1) << log;
+  }
+  std::ifstream in(corrupt_dir + "/org.db", std::ios::binary);
+  std::string after((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(after, garbage) << "the corrupt file was changed";
+}
+
+TEST_F(DangjianTest, KillNineLosesNoAcknowledgedWrite) {
+  const int port = testing::FreePort();
+  const std::string data = dir_ + "/data";
+  auto server = Launch(data, port);
+  ASSERT_TRUE(Ready(port)) << server->Log();
+  HttpResponse root = Http(port, "POST", "/v1/organizations",
+                           R"({"displayName":"工委","kind":"WORK_COMMITTEE"})");
+  ASSERT_EQ(root.status, 200) << root.body;
+  pb::Organization parent;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(root.body, &parent).ok());
+
+  // Write until the process is killed under us; remember every write that was acknowledged.
+  std::vector<std::string> acknowledged;
+  std::atomic<int> acks{0};
+  std::thread killer([&] {
+    testing::WaitFor([&] { return acks.load() >= 40; }, std::chrono::seconds(60));
+    kill(server->pid(), SIGKILL);
+  });
+  for (int i = 0; i < 100000; ++i) {
+    HttpResponse r = Http(port, "POST", "/v1/organizations",
+                          absl::StrCat(R"({"displayName":"支部)", i,
+                                       R"(","kind":"BRANCH","parent":")", parent.name(), R"("})"));
+    if (r.status != 200) {
+      break;  // killed
+    }
+    pb::Organization created;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(r.body, &created).ok());
+    acknowledged.push_back(created.name());
+    ++acks;
+  }
+  killer.join();
+  server->Wait(std::chrono::seconds(10));
+  ASSERT_GE(acknowledged.size(), 40u);
+
+  auto restarted = Launch(data, port);
+  ASSERT_TRUE(Ready(port)) << restarted->Log();
+  for (const std::string& name : acknowledged) {
+    EXPECT_EQ(Http(port, "GET", "/v1/" + name).status, 200) << name << " was lost";
+  }
+  EXPECT_EQ(restarted->Stop(), 0);
+}
+
+}  // namespace
+}  // namespace dj
