@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <random>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -240,8 +241,8 @@ std::string QueryDecode(std::string_view s) {
 }
 
 std::string ErrorJson(int grpc_code, const std::string& message,
-                      const google::rpc::Status* details) {
-  std::string out = absl::StrCat("{\"error\":{\"code\":", HttpStatusFromGrpc(grpc_code),
+                      const google::rpc::Status* details, int http_status) {
+  std::string out = absl::StrCat("{\"error\":{\"code\":", http_status,
                                  ",\"message\":\"", log::JsonEscape(message), "\",\"status\":\"",
                                  GrpcCodeName(grpc_code), "\",\"details\":[");
   bool first = true;
@@ -282,7 +283,7 @@ std::string GrpcCodeName(int code) {
 }
 
 HttpResponse Gateway::ErrorResponse(int grpc_code, const std::string& message,
-                                    const std::string& field) {
+                                    const std::string& field, int http_status) {
   google::rpc::Status details;
   google::rpc::ErrorInfo info;
   info.set_reason(GrpcCodeName(grpc_code));
@@ -296,9 +297,43 @@ HttpResponse Gateway::ErrorResponse(int grpc_code, const std::string& message,
     details.add_details()->PackFrom(bad);
   }
   HttpResponse r;
-  r.status = HttpStatusFromGrpc(grpc_code);
-  r.body = ErrorJson(grpc_code, message, &details);
+  r.status = http_status != 0 ? http_status : HttpStatusFromGrpc(grpc_code);
+  r.body = ErrorJson(grpc_code, message, &details, r.status);
   return r;
+}
+
+std::string FieldOfJsonError(std::string_view error, std::string_view prefix) {
+  auto join = [&](std::string_view field) {
+    return prefix.empty() ? std::string(field) : absl::StrCat(AV(prefix), ".", AV(field));
+  };
+  if (error.empty() || error.front() != '(') {
+    // Top level: "colour: Cannot find field."
+    const size_t colon = error.find(": Cannot find field");
+    const std::string_view name = error.substr(0, colon);
+    if (colon == std::string_view::npos || name.empty() ||
+        name.find_first_of(" ()") != std::string_view::npos) {
+      return "";
+    }
+    return join(name);
+  }
+  const size_t close = error.find(')');
+  if (close == std::string_view::npos) {
+    return "";
+  }
+  std::string field(error.substr(1, close - 1));
+  // "(parent) name: Cannot find field." names a field inside `parent` that does not exist.
+  std::string_view rest = error.substr(close + 1);
+  if (const size_t colon = rest.find(": Cannot find field"); colon != std::string_view::npos) {
+    std::string_view name = rest.substr(0, colon);
+    while (!name.empty() && name.front() == ' ') {
+      name.remove_prefix(1);
+    }
+    field = field.empty() ? std::string(name) : absl::StrCat(field, ".", AV(name));
+  }
+  if (field.empty()) {
+    return std::string(prefix);
+  }
+  return join(field);
 }
 
 absl::Status BindQuery(const std::string& query, gpb::Message& message,
@@ -407,6 +442,19 @@ absl::Status Gateway::BuildRoutes() {
             return absl::InternalError(
                 absl::StrCat(method->full_name(), ": body field '", r->body(), "' not found"));
           }
+          // Every path variable must name a string field of the request: checked once here.
+          std::unique_ptr<gpb::Message> probe(
+              factory_.GetPrototype(method->input_type())->New());
+          for (const std::string& var : tmpl->variables()) {
+            gpb::Message* holder = nullptr;
+            std::string canonical;
+            const gpb::FieldDescriptor* f = Walk(*probe, var, &holder, &canonical);
+            if (f == nullptr || f->cpp_type() != gpb::FieldDescriptor::CPPTYPE_STRING ||
+                f->is_repeated()) {
+              return absl::InternalError(absl::StrCat(method->full_name(), ": path variable '",
+                                                      var, "' is not a string field"));
+            }
+          }
           routes_.push_back({verb, *std::move(tmpl), r->body(), method, backend});
         }
       }
@@ -468,14 +516,9 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   if (route == nullptr) {
     if (!allowed.empty()) {
       HttpResponse r = ErrorResponse(
-          12, absl::StrCat("method ", request.method, " is not allowed on ", path, "; allowed: ",
-                           absl::StrJoin(allowed, ", ")));
-      r.status = 405;
-      r.body = absl::StrCat("{\"error\":{\"code\":405,\"message\":\"",
-                            log::JsonEscape(absl::StrCat("method ", request.method,
-                                                         " is not allowed here; allowed: ",
-                                                         absl::StrJoin(allowed, ", "))),
-                            "\",\"status\":\"UNIMPLEMENTED\",\"details\":[]}}");
+          12, absl::StrCat("method ", request.method, " is not allowed on ", path,
+                           "; allowed: ", absl::StrJoin(allowed, ", ")),
+          "", 405);
       r.headers.emplace_back("allow", absl::StrJoin(allowed, ", "));
       finish(std::move(r));
       return;
@@ -497,14 +540,16 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   if (!route->body.empty()) {
     if (!request.body.empty()) {
       auto ct = request.headers.find("content-type");
-      if (ct != request.headers.end() && !absl::StartsWith(ct->second, "application/json")) {
-        HttpResponse r = ErrorResponse(3, "the body must be application/json");
-        r.status = 415;
-        r.route = route->path.text();
-        r.body = absl::StrCat("{\"error\":{\"code\":415,\"message\":\"the body must be "
-                              "application/json\",\"status\":\"INVALID_ARGUMENT\",\"details\":[]}}");
-        finish(std::move(r));
-        return;
+      if (ct != request.headers.end()) {
+        // The media type, without parameters such as charset, case-insensitively.
+        std::string media = absl::AsciiStrToLower(ct->second.substr(0, ct->second.find(';')));
+        media.erase(media.find_last_not_of(" \t") + 1);
+        if (media != "application/json") {
+          HttpResponse r = ErrorResponse(3, "the body must be application/json", "", 415);
+          r.route = route->path.text();
+          finish(std::move(r));
+          return;
+        }
       }
     }
     const std::string json = request.body.empty() ? "{}" : request.body;
@@ -516,7 +561,9 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
     gpb::util::JsonParseOptions opts;
     opts.ignore_unknown_fields = false;
     if (auto st = gpb::util::JsonStringToMessage(json, target, opts); !st.ok()) {
-      fail(3, absl::StrCat("invalid JSON body: ", st.message().as_string()));
+      const std::string detail = st.message().as_string();
+      fail(3, absl::StrCat("invalid JSON body: ", detail),
+           FieldOfJsonError(detail, route->body == "*" ? "" : route->body));
       return;
     }
     bound.push_back(route->body == "*" ? "*" : route->body);
@@ -530,9 +577,20 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
       return;
     }
     holder->GetReflection()->SetString(holder, f, value);
+    bound.push_back(canonical);  // a query parameter may not override the path
   }
   if (absl::Status s = BindQuery(query, *message, bound); !s.ok()) {
-    fail(3, std::string(SV(s.message())));
+    // The message starts with the parameter's name in quotes or before ':'.
+    const std::string msg(SV(s.message()));
+    std::string param;
+    if (const size_t q1 = msg.find('\''); q1 != std::string::npos && msg.find('\'', q1 + 1) !=
+                                                                     std::string::npos) {
+      param = msg.substr(q1 + 1, msg.find('\'', q1 + 1) - q1 - 1);
+    }
+    if (msg.find("query parameter") == std::string::npos) {
+      param = msg.substr(0, msg.find(':'));
+    }
+    fail(3, msg, param);
     return;
   }
 
@@ -556,11 +614,25 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   const std::string rpc_path = absl::StrCat("/", method->service()->full_name(), "/",
                                             method->name());
   const auto call_start = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(calls_mu_);
+    calls_.insert(&call->context);
+  }
   stubs_.at(route->backend)
       ->UnaryCall(&call->context, rpc_path, grpc::StubOptions(), &call->request,
                   &call->response,
                   [this, call, method, call_start, finish = std::move(finish),
                    route_text = route->path.text()](grpc::Status status) mutable {
+                    // Runs last in this callback: the gateway may be waiting in WaitIdle.
+                    struct Done {
+                      Gateway* g;
+                      grpc::ClientContext* c;
+                      ~Done() {
+                        std::lock_guard lock(g->calls_mu_);
+                        g->calls_.erase(c);
+                        g->calls_done_.notify_all();
+                      }
+                    } done_guard{this, &call->context};
                     const std::string code = GrpcCodeName(status.error_code());
                     Metrics().handled.Add({{"grpc_service", method->service()->full_name()},
                                            {"grpc_method", method->name()},
@@ -577,12 +649,20 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
                       google::rpc::Status details;
                       const bool has = !status.error_details().empty() &&
                                        details.ParseFromString(status.error_details());
-                      std::string message = status.error_message();
-                      if (status.error_code() == grpc::StatusCode::UNAVAILABLE && !has) {
-                        message = "the service is unavailable; retry later";
+                      if (!has) {
+                        // Not from our services (the channel itself failed): say so plainly.
+                        const std::string message =
+                            status.error_code() == grpc::StatusCode::UNAVAILABLE
+                                ? "the service is unavailable; retry later"
+                                : status.error_message();
+                        HttpResponse e = ErrorResponse(status.error_code(), message);
+                        e.route = route_text;
+                        finish(std::move(e));
+                        return;
                       }
                       r.status = HttpStatusFromGrpc(status.error_code());
-                      r.body = ErrorJson(status.error_code(), message, has ? &details : nullptr);
+                      r.body = ErrorJson(status.error_code(), status.error_message(), &details,
+                                         r.status);
                       finish(std::move(r));
                       return;
                     }
@@ -608,6 +688,18 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
                     r.body = std::move(json);
                     finish(std::move(r));
                   });
+}
+
+void Gateway::CancelAll() {
+  std::lock_guard lock(calls_mu_);
+  for (grpc::ClientContext* c : calls_) {
+    c->TryCancel();
+  }
+}
+
+bool Gateway::WaitIdle(std::chrono::steady_clock::time_point deadline) {
+  std::unique_lock lock(calls_mu_);
+  return calls_done_.wait_until(lock, deadline, [&] { return calls_.empty(); });
 }
 
 void Gateway::CheckReady(std::function<void(bool, std::string)> done) {

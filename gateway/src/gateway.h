@@ -8,7 +8,10 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <condition_variable>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -66,9 +69,15 @@ class Gateway final {
 
   const std::vector<Route>& routes() const { return routes_; }
 
-  // An AIP-193 error body and status for a gateway-made error.
+  // Cancels every backend call in flight (shutdown after the grace period).
+  void CancelAll();
+  // Waits until no backend callback is pending, or `deadline`; true when idle.
+  bool WaitIdle(std::chrono::steady_clock::time_point deadline);
+
+  // An AIP-193 error body for a gateway-made error: ErrorInfo (domain gateway.dangjian) and, when
+  // `field` is set, a BadRequest violation. `http_status` 0 means the one `grpc_code` maps to.
   static HttpResponse ErrorResponse(int grpc_code, const std::string& message,
-                                    const std::string& field = "");
+                                    const std::string& field = "", int http_status = 0);
 
  private:
   Gateway() = default;
@@ -79,12 +88,21 @@ class Gateway final {
   std::vector<Route> routes_;
   std::map<std::string, std::unique_ptr<grpc::GenericStub>> stubs_;
   GatewayOptions options_;
+
+  std::mutex calls_mu_;
+  std::condition_variable calls_done_;
+  std::set<grpc::ClientContext*> calls_;  // guarded by calls_mu_: backend calls in flight
 };
 
 // gRPC status code -> HTTP status (grpc-gateway's table).
 int HttpStatusFromGrpc(int grpc_code);
 // "INVALID_ARGUMENT" for 3, ...
 std::string GrpcCodeName(int grpc_code);
+
+// The request field a protobuf JSON parse error names ("(organization.kind): invalid value ..."
+// -> "organization.kind"; "(organization) foo: Cannot find field." -> "organization.foo"),
+// prefixed with `prefix` (the body field), or "" when it names none.
+std::string FieldOfJsonError(std::string_view error, std::string_view prefix);
 
 // Sets `message`'s fields from query parameters (camelCase or snake_case, nested with dots),
 // skipping `bound` field paths. Errors name the parameter.

@@ -59,8 +59,10 @@ class Session final : public std::enable_shared_from_this<Session> {
   void OnRead(beast::error_code ec, size_t) {
     if (ec == http::error::body_limit) {
       drain_ = true;  // the client is still sending: read and drop it so it sees the 413
-      Reply(ErrorBody(413, "the body is larger than the limit of " +
-                               std::to_string(server_.options.max_body_bytes) + " bytes"),
+      Reply(Gateway::ErrorResponse(3,
+                                   "the body is larger than the limit of " +
+                                       std::to_string(server_.options.max_body_bytes) + " bytes",
+                                   "", 413),
             false);
       return;
     }
@@ -82,6 +84,12 @@ class Session final : public std::enable_shared_from_this<Session> {
     r.remote = ep_ec ? "" : ep.address().to_string();
 
     const std::string path = r.target.substr(0, r.target.find('?'));
+    if ((path == "/healthz" || path == "/readyz" || path == "/metrics") && r.method != "GET") {
+      HttpResponse bad = Gateway::ErrorResponse(12, "only GET is allowed on " + path, "", 405);
+      bad.headers.emplace_back("allow", "GET");
+      Reply(std::move(bad), keep_alive_);
+      return;
+    }
     if (r.method == "GET" && path == "/healthz") {
       HttpResponse h;
       h.body = "{\"status\":\"SERVING\"}";
@@ -115,14 +123,6 @@ class Session final : public std::enable_shared_from_this<Session> {
       return;
     }
     server_.gateway.Handle(r, std::move(post_back));
-  }
-
-  static HttpResponse ErrorBody(int status, const std::string& message) {
-    HttpResponse r;
-    r.status = status;
-    r.body = "{\"error\":{\"code\":" + std::to_string(status) + ",\"message\":\"" +
-             log::JsonEscape(message) + "\",\"status\":\"INVALID_ARGUMENT\",\"details\":[]}}";
-    return r;
   }
 
   void Reply(HttpResponse r, bool keep_alive) {
@@ -248,6 +248,10 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   while (impl_->in_flight > 0 && std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
+  // Calls still running past the grace period are cancelled, and their callbacks (which touch
+  // the gateway and post to these threads) must finish before the threads stop.
+  impl_->gateway.CancelAll();
+  impl_->gateway.WaitIdle(std::chrono::steady_clock::now() + std::chrono::seconds(5));
   impl_->io.stop();
   for (auto& t : impl_->threads) {
     t.join();

@@ -112,6 +112,14 @@ int PathTemplate::literal_count() const {
   return n + (verb_.empty() ? 0 : 1);
 }
 
+std::vector<std::string> PathTemplate::variables() const {
+  std::vector<std::string> out;
+  for (const Variable& v : variables_) {
+    out.push_back(v.field_path);
+  }
+  return out;
+}
+
 bool PathTemplate::MatchFrom(const std::vector<std::string>& parts, size_t si, size_t pi,
                              std::vector<size_t>& ends) const {
   // ends[k] = the number of parts consumed after segment k.

@@ -24,6 +24,7 @@ class PathTemplate final {
   const std::string& text() const { return text_; }
   const std::string& verb() const { return verb_; }
   int literal_count() const;  // more literals: a more specific route
+  std::vector<std::string> variables() const;  // the field paths it binds
 
  private:
   struct Segment {

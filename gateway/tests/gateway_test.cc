@@ -108,6 +108,35 @@ TEST(QueryBindingTest, CamelAndSnakeTypesAndErrors) {
   }
 }
 
+TEST(QueryBindingTest, PathVariablesCannotBeOverridden) {
+  pb::GetOrganizationRequest get;
+  get.set_name("organizations/1");
+  absl::Status s = BindQuery("name=organizations/2", get, {"name"});
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(get.name(), "organizations/1");
+}
+
+TEST(JsonErrorTest, FieldOfProtobufJsonErrors) {
+  struct Case {
+    std::string error;
+    std::string prefix;
+    std::string field;
+  };
+  const std::vector<Case> cases = {
+      {"(organization.kind): invalid value \"NOPE\" for type TYPE_ENUM", "", "organization.kind"},
+      {"(kind): invalid value \"NOPE\" for type TYPE_ENUM", "organization", "organization.kind"},
+      {"() colour: Cannot find field.", "organization", "organization.colour"},
+      {"(establishedDate) yeer: Cannot find field.", "organization",
+       "organization.establishedDate.yeer"},
+      {"colour: Cannot find field.", "organization", "organization.colour"},
+      {"colour: Cannot find field.", "", "colour"},
+      {"Unexpected end of string. Expected a value.", "organization", ""},
+  };
+  for (const Case& c : cases) {
+    EXPECT_EQ(FieldOfJsonError(c.error, c.prefix), c.field) << c.error;
+  }
+}
+
 TEST(StatusMappingTest, FollowsGrpcGateway) {
   const std::map<int, int> expected = {{0, 200},  {1, 499},  {2, 500},  {3, 400},  {4, 504},
                                        {5, 404},  {6, 409},  {7, 403},  {8, 429},  {9, 400},
@@ -165,6 +194,13 @@ TEST(RoutesTest, EveryAnnotatedOrgMethodIsRouted) {
   };
   EXPECT_EQ(routed, expected);
   EXPECT_FALSE(Gateway::Create({}, {}).ok());  // a backend without a channel
+}
+
+TEST(ErrorBodyTest, ExplicitHttpStatusKeepsTheShape) {
+  HttpResponse r = Gateway::ErrorResponse(12, "only GET", "", 405);
+  EXPECT_EQ(r.status, 405);
+  EXPECT_NE(r.body.find("\"code\":405"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("gateway.dangjian"), std::string::npos) << r.body;
 }
 
 }  // namespace

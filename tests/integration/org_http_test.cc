@@ -320,9 +320,14 @@ TEST_P(Suite, BadInputGetsAClearErrorAndChangesNothing) {
        root.name() + "\"}", 400, "organization.display_name"},
       // Malformed JSON, unknown field, wrong type, unknown enum value.
       {"POST", "/v1/organizations", R"({"displayName": )", 400, ""},
-      {"POST", "/v1/organizations", R"({"displayName":"x","colour":"red"})", 400, ""},
+      {"POST", "/v1/organizations", R"({"displayName":"x","colour":"red"})", 400,
+       "organization.colour"},
       {"POST", "/v1/organizations", R"({"displayName":42,"kind":"BRANCH"})", 400, ""},
-      {"POST", "/v1/organizations", R"({"displayName":"x","kind":"SOVIET"})", 400, ""},
+      {"POST", "/v1/organizations", R"({"displayName":"x","kind":"SOVIET"})", 400,
+       "organization.kind"},
+      // A query parameter may not override a path variable, nor name an unknown field.
+      {"GET", "/v1/" + root.name() + "?name=" + general.name(), "", 400, "name"},
+      {"GET", "/v1/organizations?colour=red", "", 400, "colour"},
       // Bad and unknown resource names.
       {"GET", "/v1/organizations/abc", "", 400, "name"},
       {"GET", "/v1/organizations/987654321", "", 404, ""},
@@ -348,10 +353,18 @@ TEST_P(Suite, BadInputGetsAClearErrorAndChangesNothing) {
       EXPECT_EQ(ViolationField(r.body), c.field) << r.body;
     }
   }
+  // A body that is not JSON, and a health endpoint written to.
+  HttpResponse xml = Http(http_port_, "POST", "/v1/organizations", "<org/>",
+                          {{"Content-Type", "application/xml"}});
+  EXPECT_EQ(xml.status, 415);
+  EXPECT_EQ(ErrorStatus(xml.body), "INVALID_ARGUMENT");
+  HttpResponse post_health = Http(http_port_, "POST", "/healthz", "{}");
+  EXPECT_EQ(post_health.status, 405);
   // Oversized body.
   HttpResponse big = Post("/v1/organizations",
                           R"({"displayName":")" + std::string(2 * 1024 * 1024, 'x') + "\"}");
   EXPECT_EQ(big.status, 413);
+  EXPECT_EQ(ErrorStatus(big.body), "INVALID_ARGUMENT");
 
   // Nothing was written: the tree still has its two organizations.
   HttpResponse sub = Http(http_port_, "GET", "/v1/" + root.name() + ":listDescendants");
