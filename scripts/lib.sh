@@ -1,0 +1,126 @@
+# Shared shell helpers for scripts/: the repo root, free ports, MariaDB and Redis as plain local
+# processes (no systemd, no Docker), and stopping exactly what was started, by pid file.
+# Sourced, not run.
+
+DJ_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+export DJ_ROOT
+
+say() { printf '%s\n' "$*" >&2; }
+die() { say "error: $*"; exit 1; }
+
+# A TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+  local port
+  for _ in $(seq 1 200); do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/${port}") 2>/dev/null; then
+      echo "${port}"
+      return 0
+    fi
+  done
+  die "no free port found"
+}
+
+# Builds everything into build/ (Ninja, all cores).
+build() {
+  cmake -S "${DJ_ROOT}" -B "${DJ_ROOT}/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  cmake --build "${DJ_ROOT}/build" -j"$(nproc)"
+}
+
+# start_mariadb DIR PORT ROOT_PASSWORD: a MariaDB server under DIR on 127.0.0.1:PORT, root
+# reachable over TCP with the password. Initialises DIR on first use.
+start_mariadb() {
+  local dir="$1" port="$2" pw="$3"
+  mkdir -p "${dir}"
+  if [ ! -d "${dir}/data/mysql" ]; then
+    mariadb-install-db --no-defaults --auth-root-authentication-method=normal \
+      --datadir="${dir}/data" --user=root >"${dir}/install.log" 2>&1 \
+      || { cat "${dir}/install.log" >&2; die "mariadb-install-db failed"; }
+  fi
+  mariadbd --no-defaults --user=root --datadir="${dir}/data" --socket="${dir}/mysql.sock" \
+    --port="${port}" --bind-address=127.0.0.1 --skip-name-resolve \
+    --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
+    --innodb-buffer-pool-size=256M --max-connections=500 \
+    --pid-file="${dir}/mariadbd.pid.internal" --log-error="${dir}/mariadbd.err" \
+    >/dev/null 2>&1 &
+  echo $! >"${dir}/mariadbd.pid"
+  for _ in $(seq 1 600); do
+    if mariadb-admin --no-defaults --socket="${dir}/mysql.sock" -uroot ${pw:+-p"${pw}"} ping \
+      >/dev/null 2>&1 || mariadb-admin --no-defaults --socket="${dir}/mysql.sock" -uroot ping \
+      >/dev/null 2>&1; then
+      break
+    fi
+    if ! kill -0 "$(cat "${dir}/mariadbd.pid")" 2>/dev/null; then
+      tail -20 "${dir}/mariadbd.err" >&2
+      die "mariadbd exited during start-up"
+    fi
+    sleep 0.1
+  done
+  local sql=""
+  for host in localhost 127.0.0.1; do
+    sql+="CREATE USER IF NOT EXISTS 'root'@'${host}' IDENTIFIED BY '${pw}';"
+    sql+="ALTER USER 'root'@'${host}' IDENTIFIED BY '${pw}';"
+    sql+="GRANT ALL PRIVILEGES ON *.* TO 'root'@'${host}' WITH GRANT OPTION;"
+  done
+  mariadb --no-defaults --socket="${dir}/mysql.sock" -uroot -p"${pw}" -e "${sql}" 2>/dev/null \
+    || mariadb --no-defaults --socket="${dir}/mysql.sock" -uroot -e "${sql}" \
+    || die "cannot set the MariaDB root password"
+  mariadb --no-defaults -h127.0.0.1 -P"${port}" -uroot -p"${pw}" -e "SELECT 1" >/dev/null \
+    || die "MariaDB does not answer on 127.0.0.1:${port}"
+}
+
+# start_redis DIR PORT: a Redis server under DIR on 127.0.0.1:PORT (no persistence).
+start_redis() {
+  local dir="$1" port="$2"
+  mkdir -p "${dir}"
+  redis-server --port "${port}" --bind 127.0.0.1 --dir "${dir}" --save '' --appendonly no \
+    --daemonize no --logfile "${dir}/redis.log" >/dev/null 2>&1 &
+  echo $! >"${dir}/redis.pid"
+  for _ in $(seq 1 300); do
+    if redis-cli -h 127.0.0.1 -p "${port}" ping >/dev/null 2>&1; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  tail -20 "${dir}/redis.log" >&2
+  die "redis-server did not start on ${port}"
+}
+
+# start_process NAME PIDDIR LOGDIR COMMAND...: runs COMMAND in the background, pid in PIDDIR.
+start_process() {
+  local name="$1" piddir="$2" logdir="$3"
+  shift 3
+  mkdir -p "${piddir}" "${logdir}"
+  "$@" >>"${logdir}/${name}.log" 2>&1 &
+  echo $! >"${piddir}/${name}.pid"
+}
+
+# stop_pidfile FILE: SIGTERM the pid in FILE, wait up to 30 s, then SIGKILL; removes FILE.
+stop_pidfile() {
+  local file="$1" pid
+  [ -f "${file}" ] || return 0
+  pid="$(cat "${file}")"
+  if kill -0 "${pid}" 2>/dev/null; then
+    kill -TERM "${pid}" 2>/dev/null || true
+    for _ in $(seq 1 300); do
+      kill -0 "${pid}" 2>/dev/null || break
+      sleep 0.1
+    done
+    if kill -0 "${pid}" 2>/dev/null; then
+      kill -KILL "${pid}" 2>/dev/null || true
+    fi
+  fi
+  rm -f "${file}"
+}
+
+# wait_http URL SECONDS: until URL answers 200.
+wait_http() {
+  local url="$1" seconds="$2"
+  for _ in $(seq 1 $((seconds * 10))); do
+    if [ "$(curl -s -o /dev/null -w '%{http_code}' "${url}")" = "200" ]; then
+      return 0
+    fi
+    sleep 0.1
+  done
+  return 1
+}
