@@ -1,5 +1,5 @@
 // dangjian: every service and the gateway in one process, on SQLite files in a data directory.
-#include "common/db/url.h"
+#include "common/runtime/backends.h"
 #include "common/metrics/metrics.h"
 #include "common/runtime/log.h"
 #include "common/runtime/service_main.h"
@@ -9,31 +9,21 @@
 #include "gateway/src/http_server.h"
 
 int main(int argc, char** argv) {
-  using dj::runtime::Setting;
-  const std::vector<Setting> settings = {
-      {"data-dir", "./var/dangjian", false, "directory holding one SQLite file per service"},
-      {"http-listen", "127.0.0.1:8080", false, "host:port for the HTTP/JSON API",
-       dj::runtime::ValidateHostPort},
-      {"metrics-listen", "", false,
-       "host:port for a separate GET /metrics (it is also on the HTTP port)",
-       dj::runtime::ValidateHostPort},
-      {"grpc-listen", "", false, "host:port to also serve gRPC on (in-process only if empty)",
-       dj::runtime::ValidateHostPort},
-      {"demo", "false", false, "load the demo city on first start", nullptr, true},
-      {"mysql-url", "", false, "use MySQL instead of SQLite: mysql://user:pass@host:port/db",
-       dj::db::ValidateMySqlUrl},
-      {"redis-url", "", false, "use Redis instead of the in-process cache: redis://host:port/n",
-       dj::db::ValidateRedisUrl},
-      {"http-threads", "2", false, "threads serving HTTP", dj::runtime::ValidatePositiveInt},
-      {"grpc-threads", "16", false, "most threads handling calls at once",
-       dj::runtime::ValidatePositiveInt},
-      {"cache-ttl-seconds", "300", false, "how long a cached entry lives",
-       dj::runtime::ValidatePositiveInt},
-      {"shutdown-grace-seconds", "10", false, "how long in-flight requests get on SIGTERM",
-       dj::runtime::ValidatePositiveInt},
-      {"log-level", "info", false, "trace, debug, info, warn or error",
-       dj::runtime::ValidateLogLevel},
-  };
+  std::vector<dj::runtime::Setting> settings = dj::runtime::ProcessSettings();
+  dj::runtime::Append(settings, dj::gateway::HttpSettings("127.0.0.1:8080"));
+  dj::runtime::Append(settings, dj::runtime::BackendSettings(/*required=*/false));
+  settings.push_back({"data-dir", "./var/dangjian", false,
+                      "directory holding one SQLite file per service"});
+  settings.push_back({"metrics-listen", "", false,
+                      "host:port for a separate GET /metrics (it is also on the HTTP port)",
+                      dj::runtime::ValidateHostPort});
+  settings.push_back({"grpc-listen", "", false,
+                      "host:port to also serve gRPC on (in-process only if empty)",
+                      dj::runtime::ValidateHostPort});
+  settings.push_back({"grpc-threads", "16", false, "most threads handling calls at once",
+                      dj::runtime::ValidatePositiveInt});
+  settings.push_back({"demo", "false", false, "load the demo city on first start", nullptr,
+                      /*boolean=*/true});
   const auto config = dj::runtime::Init("dangjian", settings, argc, argv);
 
   auto data_dir = dj::embedded::DataDir::Open(config.Get("data-dir"));
@@ -66,13 +56,12 @@ int main(int argc, char** argv) {
     }
     exposer = *std::move(e);
   }
-  auto gateway = dj::gateway::Gateway::Create((*suite)->Channels(), {});
+  auto gateway =
+      dj::gateway::Gateway::Create((*suite)->Channels(), dj::gateway::GatewayOptionsFrom(config));
   if (!gateway.ok()) {
     dj::runtime::ExitOnError("dangjian", "routes", gateway.status());
   }
-  dj::gateway::HttpServer http(
-      **gateway, {.listen = config.Get("http-listen"),
-                  .threads = static_cast<int>(config.GetInt("http-threads"))});
+  dj::gateway::HttpServer http(**gateway, dj::gateway::HttpServerOptionsFrom(config));
   auto port = http.Start();
   if (!port.ok()) {
     dj::runtime::ExitOnError("dangjian", "DJ_HTTP_LISTEN", port.status());

@@ -1,24 +1,12 @@
 // dj-gateway: the HTTP/JSON front door to every backend service.
-#include <signal.h>
-
 #include "common/rpc/channel.h"
 #include "common/runtime/log.h"
 #include "common/runtime/service_main.h"
 #include "gateway/src/http_server.h"
 
 int main(int argc, char** argv) {
-  std::vector<dj::runtime::Setting> settings = {
-      {"http-listen", "0.0.0.0:8080", false, "host:port for HTTP", dj::runtime::ValidateHostPort},
-      {"http-threads", "2", false, "threads serving HTTP", dj::runtime::ValidatePositiveInt},
-      {"request-timeout-ms", "10000", false, "deadline of each backend call",
-       dj::runtime::ValidatePositiveInt},
-      {"max-body-bytes", "1048576", false, "largest request body accepted",
-       dj::runtime::ValidatePositiveInt},
-      {"shutdown-grace-seconds", "10", false, "how long in-flight requests get on SIGTERM",
-       dj::runtime::ValidatePositiveInt},
-      {"log-level", "info", false, "trace, debug, info, warn or error",
-       dj::runtime::ValidateLogLevel},
-  };
+  std::vector<dj::runtime::Setting> settings = dj::runtime::ProcessSettings();
+  dj::runtime::Append(settings, dj::gateway::HttpSettings("0.0.0.0:8080"));
   // One address setting per backend the descriptors know: org-addr (DJ_ORG_ADDR), ...
   for (const std::string& backend : dj::gateway::Gateway::BackendNames()) {
     settings.push_back({backend + "-addr", "", true,
@@ -31,16 +19,12 @@ int main(int argc, char** argv) {
   for (const std::string& backend : dj::gateway::Gateway::BackendNames()) {
     channels[backend] = dj::rpc::MakeChannel(config.Get(backend + "-addr"));
   }
-  auto gateway = dj::gateway::Gateway::Create(
-      std::move(channels),
-      {.request_timeout = std::chrono::milliseconds(config.GetInt("request-timeout-ms"))});
+  auto gateway =
+      dj::gateway::Gateway::Create(std::move(channels), dj::gateway::GatewayOptionsFrom(config));
   if (!gateway.ok()) {
     dj::runtime::ExitOnError("dj-gateway", "routes", gateway.status());
   }
-  dj::gateway::HttpServer server(
-      **gateway, {.listen = config.Get("http-listen"),
-                  .threads = static_cast<int>(config.GetInt("http-threads")),
-                  .max_body_bytes = static_cast<size_t>(config.GetInt("max-body-bytes"))});
+  dj::gateway::HttpServer server(**gateway, dj::gateway::HttpServerOptionsFrom(config));
   auto port = server.Start();
   if (!port.ok()) {
     dj::runtime::ExitOnError("dj-gateway", "DJ_HTTP_LISTEN", port.status());

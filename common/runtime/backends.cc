@@ -11,11 +11,16 @@
 
 namespace dj::runtime {
 
-std::vector<Setting> BackendSettings() {
+std::vector<Setting> BackendSettings(bool required) {
   return {
-      {"mysql-url", "", true, "the service's database, mysql://user:pass@host:port/db",
+      {"mysql-url", "", required,
+       required ? "the service's database, mysql://user:pass@host:port/db"
+                : "use MySQL instead of SQLite: mysql://user:pass@host:port/db",
        db::ValidateMySqlUrl},
-      {"redis-url", "", true, "the cache, redis://host:port/n", db::ValidateRedisUrl},
+      {"redis-url", "", required,
+       required ? "the cache, redis://host:port/n"
+                : "use Redis instead of the in-process cache: redis://host:port/n",
+       db::ValidateRedisUrl},
       {"db-pool-size", "8", false, "most database connections open at once",
        ValidatePositiveInt},
       {"db-wait-seconds", "30", false, "how long start-up waits for the database",

@@ -38,9 +38,10 @@ struct BackendChoice {
 // cache and the id generator. Errors say which part failed.
 absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn schema);
 
-// mysql-url, redis-url, db-pool-size, db-wait-seconds, cache-ttl-seconds (the distributed
-// topology: MySQL and Redis are required).
-std::vector<Setting> BackendSettings();
+// mysql-url, redis-url, db-pool-size, db-wait-seconds, cache-ttl-seconds. `required`: the
+// distributed topology, where MySQL and Redis must be given; otherwise they are optional
+// (the embedded topology's SQLite and in-process cache are used without them).
+std::vector<Setting> BackendSettings(bool required = true);
 
 // OpenBackends from those settings; on failure prints one line naming the setting at fault and
 // exits.

@@ -9,6 +9,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -48,6 +49,13 @@ class Config final {
  private:
   std::map<std::string, std::string, std::less<>> values_;
 };
+
+// Adds `more` to the end of `settings` (assembling a process's settings from groups).
+inline void Append(std::vector<Setting>& settings, std::vector<Setting> more) {
+  for (Setting& s : more) {
+    settings.push_back(std::move(s));
+  }
+}
 
 // Validators for common setting shapes.
 absl::Status ValidateHostPort(std::string_view value);

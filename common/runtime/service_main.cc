@@ -31,16 +31,23 @@ sigset_t ShutdownSignals() {
 
 }  // namespace
 
-std::vector<Setting> ServiceSettings() {
+std::vector<Setting> ProcessSettings() {
   return {
-      {"grpc-listen", "0.0.0.0:9090", false, "host:port for gRPC", ValidateHostPort},
-      {"metrics-listen", "0.0.0.0:9464", false, "host:port serving GET /metrics",
-       ValidateHostPort},
       {"log-level", "info", false, "trace, debug, info, warn or error", ValidateLogLevel},
-      {"grpc-threads", "16", false, "most threads handling calls at once", ValidatePositiveInt},
-      {"shutdown-grace-seconds", "10", false, "how long in-flight calls get on SIGTERM",
+      {"shutdown-grace-seconds", "10", false, "how long in-flight requests get on SIGTERM",
        ValidatePositiveInt},
   };
+}
+
+std::vector<Setting> ServiceSettings() {
+  std::vector<Setting> settings = ProcessSettings();
+  settings.push_back({"grpc-listen", "0.0.0.0:9090", false, "host:port for gRPC",
+                      ValidateHostPort});
+  settings.push_back({"metrics-listen", "0.0.0.0:9464", false, "host:port serving GET /metrics",
+                      ValidateHostPort});
+  settings.push_back({"grpc-threads", "16", false, "most threads handling calls at once",
+                      ValidatePositiveInt});
+  return settings;
 }
 
 Config Init(std::string_view service, std::vector<Setting> settings, int argc,

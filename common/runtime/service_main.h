@@ -15,8 +15,11 @@
 
 namespace dj::runtime {
 
-// Settings every service has: grpc-listen, metrics-listen, log-level, grpc-threads,
-// shutdown-grace-seconds. A service appends its own.
+// Settings every process has: log-level, shutdown-grace-seconds.
+std::vector<Setting> ProcessSettings();
+
+// Settings every service has: the process settings and grpc-listen, metrics-listen,
+// grpc-threads. A service appends its own.
 std::vector<Setting> ServiceSettings();
 
 // Blocks SIGTERM/SIGINT (so Serve can wait for them), loads settings (exiting with one line on

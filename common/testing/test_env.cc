@@ -98,6 +98,11 @@ std::unique_ptr<db::Pool> TestDatabase::NewPool(int size) const {
                                     db::PoolOptions{.name = name_, .size = size});
 }
 
+std::string BinDir() {
+  const char* env = std::getenv("DJ_BIN_DIR");
+  return env != nullptr && *env != '\0' ? env : DJ_BUILD_BIN_DIR;
+}
+
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

@@ -49,6 +49,9 @@ class TestDatabase final {
 // For INSTANTIATE_TEST_SUITE_P over both databases: "MySql" / "Sqlite".
 std::string DialectName(const ::testing::TestParamInfo<db::Dialect>& info);
 
+// Where the built binaries are: DJ_BIN_DIR, else the build tree's bin/.
+std::string BinDir();
+
 // A TCP port nobody listens on right now (bind to 0, read it, close).
 int FreePort();
 

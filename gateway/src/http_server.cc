@@ -202,6 +202,28 @@ void HttpServer::Impl::Accept() {
   });
 }
 
+std::vector<runtime::Setting> HttpSettings(const std::string& default_listen) {
+  return {
+      {"http-listen", default_listen, false, "host:port for the HTTP/JSON API",
+       runtime::ValidateHostPort},
+      {"http-threads", "2", false, "threads serving HTTP", runtime::ValidatePositiveInt},
+      {"request-timeout-ms", "10000", false, "deadline of each backend call",
+       runtime::ValidatePositiveInt},
+      {"max-body-bytes", "1048576", false, "largest request body accepted",
+       runtime::ValidatePositiveInt},
+  };
+}
+
+HttpServerOptions HttpServerOptionsFrom(const runtime::Config& config) {
+  return {.listen = config.Get("http-listen"),
+          .threads = static_cast<int>(config.GetInt("http-threads")),
+          .max_body_bytes = static_cast<size_t>(config.GetInt("max-body-bytes"))};
+}
+
+GatewayOptions GatewayOptionsFrom(const runtime::Config& config) {
+  return {.request_timeout = std::chrono::milliseconds(config.GetInt("request-timeout-ms"))};
+}
+
 HttpServer::HttpServer(Gateway& gateway, HttpServerOptions options)
     : impl_(std::make_unique<Impl>(gateway, std::move(options))) {}
 

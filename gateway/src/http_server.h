@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/runtime/config.h"
 #include "gateway/src/gateway.h"
 
 namespace dj::gateway {
@@ -22,6 +23,12 @@ struct HttpServerOptions {
   size_t max_body_bytes = 1 << 20;
   std::chrono::seconds idle_timeout{60};  // an idle keep-alive connection closes after this
 };
+
+// http-listen (default `default_listen`), http-threads, request-timeout-ms, max-body-bytes.
+std::vector<runtime::Setting> HttpSettings(const std::string& default_listen);
+// The server and gateway options those settings give.
+HttpServerOptions HttpServerOptionsFrom(const runtime::Config& config);
+GatewayOptions GatewayOptionsFrom(const runtime::Config& config);
 
 class HttpServer final {
  public:

@@ -6,9 +6,7 @@
 
 int main(int argc, char** argv) {
   auto settings = dj::runtime::ServiceSettings();
-  for (auto& s : dj::runtime::BackendSettings()) {
-    settings.push_back(std::move(s));
-  }
+  dj::runtime::Append(settings, dj::runtime::BackendSettings());
   const auto config = dj::runtime::Init("dj-org", std::move(settings), argc, argv);
   auto backends = dj::runtime::OpenBackendsOrExit("dj-org", config, dj::org::Schema);
   dj::org::OrgService service(*backends.pool, backends.cache.get(), *backends.ids,

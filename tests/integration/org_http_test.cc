@@ -20,10 +20,7 @@ namespace pb = dangjian::org::v1;
 using testing::Http;
 using testing::HttpResponse;
 
-std::string BinDir() {
-  const char* env = std::getenv("DJ_BIN_DIR");
-  return env != nullptr && *env != '\0' ? env : DJ_BUILD_BIN_DIR;
-}
+using testing::BinDir;
 
 std::string RedisServer() {
   const char* env = std::getenv("DJ_REDIS_SERVER");

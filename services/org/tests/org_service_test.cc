@@ -12,21 +12,17 @@
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "services/org/src/org_service.h"
-#include "services/org/src/schema.h"
+#include "services/org/tests/org_test_db.h"
 
 namespace dj::org {
 namespace {
 
 namespace pb = dangjian::org::v1;
 
-class OrgServiceTest : public ::testing::TestWithParam<db::Dialect> {
+class OrgServiceTest : public OrgDatabaseTest {
  protected:
   void SetUp() override {
-    auto db = testing::TestDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    pool_ = db_->NewPool();
-    ASSERT_TRUE(db::Migrate(*pool_, Schema(GetParam())).ok());
+    OrgDatabaseTest::SetUp();
     auto redis = db::ParseRedisUrl(testing::RequireEnv("DJ_TEST_REDIS_URL"));
     ASSERT_TRUE(redis.ok());
     cache_ = cache::NewRedisCache({.url = *redis});
@@ -105,8 +101,6 @@ class OrgServiceTest : public ::testing::TestWithParam<db::Dialect> {
   }
   static std::string Reason(const grpc::Status& s) { return rpc::Reason(rpc::FromGrpcStatus(s)); }
 
-  std::unique_ptr<testing::TestDatabase> db_;
-  std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<cache::Cache> cache_;
   std::unique_ptr<ids::IdGenerator> ids_;
   std::unique_ptr<OrgService> service_;

@@ -1,23 +1,16 @@
 // The organization store on a real MariaDB: paths, ranges, version guard.
-#include "common/db/migrate.h"
-#include "common/testing/test_env.h"
-#include "gtest/gtest.h"
 #include "services/org/src/org_store.h"
-#include "services/org/src/schema.h"
+#include "services/org/tests/org_test_db.h"
 
 namespace dj::org {
 namespace {
 
 namespace pb = dangjian::org::v1;
 
-class OrgStoreTest : public ::testing::TestWithParam<db::Dialect> {
+class OrgStoreTest : public OrgDatabaseTest {
  protected:
   void SetUp() override {
-    auto db = testing::TestDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    pool_ = db_->NewPool();
-    ASSERT_TRUE(db::Migrate(*pool_, Schema(GetParam())).ok());
+    OrgDatabaseTest::SetUp();
     store_ = std::make_unique<OrgStore>(*pool_);
   }
 
@@ -38,8 +31,6 @@ class OrgStoreTest : public ::testing::TestWithParam<db::Dialect> {
                     .ok());
   }
 
-  std::unique_ptr<testing::TestDatabase> db_;
-  std::unique_ptr<db::Pool> pool_;
   std::unique_ptr<OrgStore> store_;
 };
 
