@@ -90,7 +90,7 @@ std::vector<std::string> SplitStatements(std::string_view script) {
   return out;
 }
 
-absl::Status Migrate(Pool& pool, std::span<const EmbeddedFile> files) {
+absl::Status Migrate(Pool& pool, std::span<const EmbeddedFile> files, std::string_view set) {
   auto migrations = Parse(files);
   if (!migrations.ok()) {
     return migrations.status();
@@ -114,15 +114,19 @@ absl::Status Migrate(Pool& pool, std::span<const EmbeddedFile> files) {
   auto run = [&]() -> absl::Status {
     auto created = conn.Exec(
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " version BIGINT NOT NULL PRIMARY KEY,"
+        " set_name VARCHAR(64) NOT NULL,"
+        " version BIGINT NOT NULL,"
         " name VARCHAR(255) NOT NULL,"
         " checksum CHAR(64) NOT NULL,"
-        " applied_at BIGINT NOT NULL)",
+        " applied_at BIGINT NOT NULL,"
+        " PRIMARY KEY (set_name, version))",
         {});
     if (!created.ok()) {
       return created.status();
     }
-    auto applied = conn.Exec("SELECT version, checksum, name FROM schema_migrations", {});
+    auto applied = conn.Exec(
+        "SELECT version, checksum, name FROM schema_migrations WHERE set_name = ?",
+        {std::string(set)});
     if (!applied.ok()) {
       return applied.status();
     }
@@ -154,9 +158,9 @@ absl::Status Migrate(Pool& pool, std::span<const EmbeddedFile> files) {
         }
       }
       if (applied_ok.ok()) {
-        applied_ok = conn.Exec("INSERT INTO schema_migrations (version, name, checksum, "
-                               "applied_at) VALUES (?,?,?,?)",
-                               {m.version, m.name, checksum, NowMicros()})
+        applied_ok = conn.Exec("INSERT INTO schema_migrations (set_name, version, name, "
+                               "checksum, applied_at) VALUES (?,?,?,?,?)",
+                               {std::string(set), m.version, m.name, checksum, NowMicros()})
                          .status();
       }
       if (!mysql) {
@@ -169,7 +173,7 @@ absl::Status Migrate(Pool& pool, std::span<const EmbeddedFile> files) {
       if (!applied_ok.ok()) {
         return applied_ok;
       }
-      log::Info("applied migration", {{"migration", m.name}});
+      log::Info("applied migration", {{"set", set}, {"migration", m.name}});
     }
     return absl::OkStatus();
   };

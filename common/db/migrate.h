@@ -11,7 +11,10 @@
 
 namespace dj::db {
 
-absl::Status Migrate(Pool& pool, std::span<const EmbeddedFile> files);
+// `set` names the series the files belong to ("service" for a service's own schema, "events" for
+// the shared outbox tables), so several series can live in one database.
+absl::Status Migrate(Pool& pool, std::span<const EmbeddedFile> files,
+                     std::string_view set = "service");
 
 // Splits a migration script into statements (on ';' at the end of a line; `--` comment lines
 // dropped). Exposed for tests.

@@ -53,6 +53,9 @@ absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn sche
   if (absl::Status s = db::Migrate(*b.pool, schema(dialect)); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("migrations: ", s.message()));
   }
+  if (absl::Status s = db::Migrate(*b.pool, events::Schema(dialect), "events"); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("events migrations: ", s.message()));
+  }
   if (!choice.redis_url.empty()) {
     auto redis = db::ParseRedisUrl(choice.redis_url);
     if (!redis.ok()) {
@@ -64,6 +67,9 @@ absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn sche
     b.cache = cache::NewMemoryCache();
   }
   b.ids = std::make_unique<ids::IdGenerator>(ids::IdGenerator::DefaultNodeId());
+  b.bus = events::NewInProcessBus();
+  b.relay = std::make_unique<events::OutboxRelay>(*b.pool, *b.bus);
+  b.relay->Start();
   log::Info("backends ready", {{"database", b.pool->driver().Describe()},
                                {"cache", choice.redis_url.empty() ? "in-process" : "redis"}});
   return b;

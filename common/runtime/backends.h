@@ -11,6 +11,7 @@
 
 #include "common/cache/cache.h"
 #include "common/db/pool.h"
+#include "common/events/events.h"
 #include "common/ids/id_generator.h"
 #include "common/runtime/config.h"
 #include "common/runtime/embedded_file.h"
@@ -21,6 +22,8 @@ struct Backends {
   std::unique_ptr<db::Pool> pool;
   std::unique_ptr<cache::Cache> cache;  // null when no cache is configured
   std::unique_ptr<ids::IdGenerator> ids;
+  std::unique_ptr<events::EventBus> bus;  // in-process (Redis Streams in Step 4)
+  std::unique_ptr<events::OutboxRelay> relay;  // running; stopped first on destruction
 };
 
 // A service's migrations for a dialect (services/<svc>/schema/<dialect>/).
@@ -34,8 +37,9 @@ struct BackendChoice {
   std::chrono::seconds db_wait{30};
 };
 
-// Connects (waiting up to db_wait for a MySQL server), applies the migrations, and makes the
-// cache and the id generator. Errors say which part failed.
+// Connects (waiting up to db_wait for a MySQL server), applies the service's and the events'
+// migrations, makes the cache and the id generator, and starts the outbox relay. Errors say
+// which part failed.
 absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn schema);
 
 // mysql-url, redis-url, db-pool-size, db-wait-seconds, cache-ttl-seconds. `required`: the

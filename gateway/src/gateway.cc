@@ -55,7 +55,6 @@ std::string BackendOf(const std::string& package) {
 }
 
 struct ClientMetrics {
-  gpb::Message* unused = nullptr;
   prometheus::Family<prometheus::Counter>& handled;
   prometheus::Family<prometheus::Histogram>& seconds;
   prometheus::Family<prometheus::Counter>& requests;
@@ -64,7 +63,6 @@ struct ClientMetrics {
 
 ClientMetrics& Metrics() {
   static ClientMetrics m{
-      nullptr,
       prometheus::BuildCounter()
           .Name("grpc_client_handled_total")
           .Help("RPCs completed by the gateway, by status code.")

@@ -1,0 +1,253 @@
+// Outbox append, relay and the in-process bus.
+#include "common/events/events.h"
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/metrics/metrics.h"
+#include "common/runtime/log.h"
+#include "common/runtime/strings.h"
+
+namespace dj::events::schema_mysql {
+std::span<const EmbeddedFile> Files();
+}  // namespace dj::events::schema_mysql
+namespace dj::events::schema_sqlite {
+std::span<const EmbeddedFile> Files();
+}  // namespace dj::events::schema_sqlite
+
+namespace dj::events {
+namespace {
+
+class InProcessBus final : public EventBus {
+ public:
+  absl::Status Publish(const Event& event) override {
+    std::vector<std::pair<std::string, Handler>> targets;
+    {
+      std::lock_guard lock(mu_);
+      auto it = subscriptions_.find(event.stream);
+      if (it != subscriptions_.end()) {
+        targets.assign(it->second.begin(), it->second.end());
+      }
+    }
+    // Every group must take it; a group that fails gets it again with the next relay pass, and
+    // the groups that succeeded skip it then (they recorded its id).
+    absl::Status first_error;
+    for (auto& [group, handler] : targets) {
+      absl::Status s = handler(event);
+      if (!s.ok() && first_error.ok()) {
+        first_error = absl::Status(s.code(), absl::StrCat("consumer ", group, ": ", s.message()));
+      }
+    }
+    return first_error;
+  }
+
+  void Subscribe(const std::string& stream, const std::string& group, Handler handler) override {
+    std::lock_guard lock(mu_);
+    subscriptions_[stream][group] = std::move(handler);
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::map<std::string, Handler>> subscriptions_;  // guarded by mu_
+};
+
+struct RelayMetrics {
+  prometheus::Counter& published;
+  prometheus::Counter& failures;
+  prometheus::Gauge& backlog;
+};
+
+RelayMetrics& Metrics() {
+  static RelayMetrics m{
+      prometheus::BuildCounter()
+          .Name("dj_outbox_published_total")
+          .Help("Events relayed from the outbox to the bus.")
+          .Register(metrics::Registry())
+          .Add({}),
+      prometheus::BuildCounter()
+          .Name("dj_outbox_publish_failures_total")
+          .Help("Relay attempts the bus refused (retried).")
+          .Register(metrics::Registry())
+          .Add({}),
+      prometheus::BuildGauge()
+          .Name("dj_outbox_backlog")
+          .Help("Events in the outbox not yet published.")
+          .Register(metrics::Registry())
+          .Add({}),
+  };
+  return m;
+}
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::unique_ptr<EventBus> NewInProcessBus() { return std::make_unique<InProcessBus>(); }
+
+std::span<const EmbeddedFile> Schema(db::Dialect dialect) {
+  return dialect == db::Dialect::kMySql ? schema_mysql::Files() : schema_sqlite::Files();
+}
+
+absl::StatusOr<Event> Append(db::Connection& c, ids::IdGenerator& ids, Event event,
+                             int64_t now_us) {
+  event.id = ids.Next();
+  if (event.occurred_us == 0) {
+    event.occurred_us = now_us;
+  }
+  auto r = c.Exec(
+      "INSERT INTO outbox (id, stream, type, event_key, payload, occurred_us, published_us) "
+      "VALUES (?, ?, ?, ?, ?, ?, NULL)",
+      {event.id, event.stream, event.type, event.key, absl::Base64Escape(event.payload),
+       event.occurred_us});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return event;
+}
+
+absl::StatusOr<bool> MarkProcessed(db::Connection& c, std::string_view consumer, int64_t event_id,
+                                   int64_t now_us) {
+  auto seen = c.Exec("SELECT 1 FROM processed_events WHERE consumer = ? AND event_id = ?",
+                     {std::string(consumer), event_id});
+  if (!seen.ok()) {
+    return seen.status();
+  }
+  if (!seen->rows.empty()) {
+    return false;
+  }
+  auto r = c.Exec("INSERT INTO processed_events (consumer, event_id, processed_us) VALUES (?,?,?)",
+                  {std::string(consumer), event_id, now_us});
+  if (r.status().code() == absl::StatusCode::kAlreadyExists) {
+    return false;  // a concurrent redelivery recorded it first
+  }
+  if (!r.ok()) {
+    return r.status();
+  }
+  return true;
+}
+
+OutboxRelay::OutboxRelay(db::Pool& pool, EventBus& bus, RelayOptions options)
+    : pool_(pool), bus_(bus), options_(options) {}
+
+OutboxRelay::~OutboxRelay() { Stop(); }
+
+absl::StatusOr<int> OutboxRelay::RelayOnce() {
+  int published = 0;
+  while (true) {
+    std::vector<Event> batch;
+    {
+      auto lease = pool_.Acquire();
+      if (!lease.ok()) {
+        return lease.status();
+      }
+      auto rows = (*lease)->Exec(
+          "SELECT id, stream, type, event_key, payload, occurred_us FROM outbox "
+          "WHERE published_us IS NULL ORDER BY id LIMIT ?",
+          {int64_t{options_.batch}});
+      if (!rows.ok()) {
+        return rows.status();
+      }
+      for (const db::Row& r : rows->rows) {
+        Event e{r.Int(0), r.Text(1), r.Text(2), r.Text(3), "", r.Int(5)};
+        if (!absl::Base64Unescape(r.Text(4), &e.payload)) {
+          return absl::DataLossError(absl::StrCat("outbox event ", e.id, ": payload unreadable"));
+        }
+        batch.push_back(std::move(e));
+      }
+    }
+    if (batch.empty()) {
+      return published;
+    }
+    for (const Event& e : batch) {
+      if (absl::Status s = bus_.Publish(e); !s.ok()) {
+        Metrics().failures.Increment();
+        log::Warn("event not delivered; will retry",
+                  {{"event_id", absl::StrCat(e.id)}, {"type", e.type}, {"error", SV(s.message())}});
+        return published;
+      }
+      auto lease = pool_.Acquire();
+      if (!lease.ok()) {
+        return lease.status();
+      }
+      // Marked after delivery: a crash in between means one redelivery, never a loss.
+      auto marked =
+          (*lease)->Exec("UPDATE outbox SET published_us = ? WHERE id = ?", {NowUs(), e.id});
+      if (!marked.ok()) {
+        return marked.status();
+      }
+      Metrics().published.Increment();
+      ++published;
+    }
+  }
+}
+
+absl::StatusOr<int64_t> OutboxRelay::Backlog() {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) {
+    return lease.status();
+  }
+  auto r = (*lease)->Exec("SELECT COUNT(*) FROM outbox WHERE published_us IS NULL", {});
+  if (!r.ok()) {
+    return r.status();
+  }
+  Metrics().backlog.Set(static_cast<double>(r->rows[0].Int(0)));
+  return r->rows[0].Int(0);
+}
+
+absl::Status OutboxRelay::Purge(int64_t now_us) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) {
+    return lease.status();
+  }
+  const int64_t cutoff =
+      now_us - std::chrono::duration_cast<std::chrono::microseconds>(options_.keep_published)
+                   .count();
+  return (*lease)
+      ->Exec("DELETE FROM outbox WHERE published_us IS NOT NULL AND published_us < ?", {cutoff})
+      .status();
+}
+
+void OutboxRelay::Start() {
+  thread_ = std::thread([this] {
+    auto last_purge = std::chrono::steady_clock::now();
+    std::unique_lock lock(mu_);
+    while (!stop_) {
+      lock.unlock();
+      if (auto r = RelayOnce(); !r.ok()) {
+        log::Warn("outbox relay", {{"error", SV(r.status().message())}});
+      }
+      (void)Backlog();
+      if (std::chrono::steady_clock::now() - last_purge > std::chrono::hours(1)) {
+        (void)Purge(NowUs());
+        last_purge = std::chrono::steady_clock::now();
+      }
+      lock.lock();
+      wake_.wait_for(lock, options_.poll_interval, [&] { return stop_ || woken_; });
+      woken_ = false;
+    }
+  });
+}
+
+void OutboxRelay::Wake() {
+  {
+    std::lock_guard lock(mu_);
+    woken_ = true;
+  }
+  wake_.notify_one();
+}
+
+void OutboxRelay::Stop() {
+  {
+    std::lock_guard lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  if (thread_.joinable()) {
+    thread_.join();
+  }
+}
+
+}  // namespace dj::events

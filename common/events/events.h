@@ -1,0 +1,104 @@
+// Events, written once for every service: a write appends its events to the service's `outbox`
+// table in the same transaction; a relay publishes pending rows, in id order, to an EventBus and
+// marks them published only when the bus has taken them; consumers record each event id they
+// have applied in their own transaction. At-least-once delivery, exactly-once effect, and nothing
+// lost when the process dies between any two steps.
+//
+// The bus is in-process for the embedded topology (NewInProcessBus: delivery is the subscribers'
+// handlers running, so "taken" means "handled") and Redis Streams in the distributed one (Step 4).
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/db/pool.h"
+#include "common/ids/id_generator.h"
+#include "common/runtime/embedded_file.h"
+
+namespace dj::events {
+
+struct Event {
+  int64_t id = 0;           // assigned by Append: time-ordered, unique
+  std::string stream;       // e.g. "org.organizations"
+  std::string type;         // e.g. "dangjian.org.v1.OrganizationMoved"
+  std::string key;          // the resource it is about, e.g. "organizations/7"
+  std::string payload;      // serialized protobuf
+  int64_t occurred_us = 0;  // when the write happened
+};
+
+class EventBus {
+ public:
+  // Returns OK once the event's effect is committed by the subscriber; an error means "deliver
+  // again later" (the subscriber must be idempotent: see MarkProcessed).
+  using Handler = std::function<absl::Status(const Event&)>;
+
+  virtual ~EventBus() = default;
+  // OK when every subscription of the event's stream has taken the event.
+  virtual absl::Status Publish(const Event& event) = 0;
+  // One handler per (stream, group): each group sees every event of the stream.
+  virtual void Subscribe(const std::string& stream, const std::string& group, Handler handler) = 0;
+};
+
+// Delivers synchronously to the subscribers, in publish order.
+std::unique_ptr<EventBus> NewInProcessBus();
+
+// The outbox and processed-events tables, applied with the service's own migrations.
+std::span<const EmbeddedFile> Schema(db::Dialect dialect);
+
+// Appends `event` to the outbox inside the caller's transaction. The id is assigned here (after
+// the transaction's row locks are held), so events about one resource are in commit order.
+// Returns the event with its id.
+absl::StatusOr<Event> Append(db::Connection& c, ids::IdGenerator& ids, Event event,
+                             int64_t now_us);
+
+// In a consumer's transaction: records that `consumer` applied `event_id`. False when it had
+// already (a redelivery): the caller then skips the effect and commits.
+absl::StatusOr<bool> MarkProcessed(db::Connection& c, std::string_view consumer, int64_t event_id,
+                                   int64_t now_us);
+
+struct RelayOptions {
+  int batch = 100;
+  std::chrono::milliseconds poll_interval{200};
+  std::chrono::hours keep_published{24 * 7};  // published rows are purged after this
+};
+
+class OutboxRelay final {
+ public:
+  OutboxRelay(db::Pool& pool, EventBus& bus, RelayOptions options = {});
+  ~OutboxRelay();
+
+  // Publishes pending events in id order until none is left or one fails (order is kept: a
+  // failed event blocks the ones after it). Returns how many were published.
+  absl::StatusOr<int> RelayOnce();
+  // Pending (unpublished) events.
+  absl::StatusOr<int64_t> Backlog();
+  // Deletes published events older than keep_published.
+  absl::Status Purge(int64_t now_us);
+
+  // Runs RelayOnce every poll_interval (and on Wake) on a thread of its own until Stop.
+  void Start();
+  void Wake();
+  void Stop();
+
+ private:
+  db::Pool& pool_;
+  EventBus& bus_;
+  RelayOptions options_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool stop_ = false;    // guarded by mu_
+  bool woken_ = false;   // guarded by mu_
+  std::thread thread_;
+};
+
+}  // namespace dj::events
