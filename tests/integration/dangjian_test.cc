@@ -189,5 +189,29 @@ TEST_F(DangjianTest, KillNineLosesNoAcknowledgedWrite) {
   EXPECT_EQ(restarted->Stop(), 0);
 }
 
+TEST_F(DangjianTest, MySqlAndRedisAreASettingNotARebuild) {
+  auto db = testing::TestDatabase::Create(db::Dialect::kMySql);
+  ASSERT_TRUE(db.ok()) << db.status();
+  const int port = testing::FreePort();
+  auto server = Launch(dir_ + "/data", port,
+                       {"--mysql-url", (*db)->url(), "--redis-url",
+                        testing::RequireEnv("DJ_TEST_REDIS_URL")});
+  ASSERT_TRUE(Ready(port)) << server->Log();
+  EXPECT_NE(server->Log().find("mysql://"), std::string::npos) << server->Log();
+  EXPECT_NE(server->Log().find("\"cache\":\"redis\""), std::string::npos) << server->Log();
+  HttpResponse created = Http(port, "POST", "/v1/organizations",
+                              R"({"displayName":"工委","kind":"WORK_COMMITTEE"})");
+  ASSERT_EQ(created.status, 200) << created.body;
+  pb::Organization org;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(created.body, &org).ok());
+  EXPECT_EQ(Http(port, "GET", "/v1/" + org.name()).status, 200);
+  // The row is in MariaDB, not in a SQLite file.
+  auto pool = (*db)->NewPool(1);
+  auto lease = pool->Acquire();
+  EXPECT_EQ((*lease)->Exec("SELECT COUNT(*) FROM organizations", {})->rows[0].Int(0), 1);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/data/org.db"));
+  EXPECT_EQ(server->Stop(), 0);
+}
+
 }  // namespace
 }  // namespace dj
