@@ -23,6 +23,12 @@ enum class Dialect { kMySql, kSqlite };
 using Value = std::variant<std::monostate, int64_t, double, std::string>;
 
 inline Value Null() { return std::monostate{}; }
+
+// " FOR UPDATE" where the dialect locks rows (MySQL); "" for SQLite, whose BEGIN IMMEDIATE
+// already holds the only write lock.
+inline std::string_view ForUpdate(Dialect dialect) {
+  return dialect == Dialect::kMySql ? " FOR UPDATE" : "";
+}
 // A text value, or NULL when empty (for optional columns).
 Value TextOrNull(std::string_view s);
 

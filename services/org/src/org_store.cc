@@ -1,4 +1,4 @@
-// SQL for organizations. Dialect differences (row locks) are in Dialect* helpers at the top.
+// SQL for organizations. The one dialect difference, row locks, goes through db::ForUpdate.
 #include "services/org/src/org_store.h"
 
 #include "absl/strings/str_cat.h"
@@ -8,11 +8,6 @@ namespace dj::org {
 namespace {
 
 using db::Value;
-
-// SQLite has one writer at a time and no row locks; MySQL needs FOR UPDATE.
-std::string_view LockClause(const db::Connection& c) {
-  return c.dialect() == db::Dialect::kMySql ? " FOR UPDATE" : "";
-}
 
 constexpr std::string_view kColumns =
     "id, parent_id, path, depth, kind, display_name, unit, established_date, status, version, "
@@ -79,7 +74,7 @@ Value DateValue(const std::optional<time::CivilDate>& d) {
 absl::StatusOr<std::optional<OrgRow>> OrgStore::Find(db::Connection& c, int64_t id,
                                                      bool for_update) {
   const std::string sql = absl::StrCat("SELECT ", AV(kColumns), " FROM organizations WHERE id = ?",
-                                       AV(for_update ? LockClause(c) : ""));
+                                       AV(for_update ? db::ForUpdate(c.dialect()) : ""));
   return One(c.Exec(sql, {id}));
 }
 
