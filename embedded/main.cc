@@ -1,5 +1,9 @@
 // dangjian: every service and the gateway in one process, on SQLite files in a data directory.
+#include "common/cache/cache.h"
+#include "common/crypto/crypto.h"
+#include "common/db/url.h"
 #include "common/runtime/backends.h"
+#include "services/member/src/settings.h"
 #include "common/metrics/metrics.h"
 #include "common/runtime/log.h"
 #include "common/runtime/service_main.h"
@@ -10,7 +14,13 @@
 
 int main(int argc, char** argv) {
   std::vector<dj::runtime::Setting> settings = dj::runtime::ProcessSettings();
-  dj::runtime::Append(settings, dj::gateway::HttpSettings("127.0.0.1:8080"));
+  dj::runtime::Append(settings,
+                      dj::gateway::HttpSettings("127.0.0.1:8080", /*keys_required=*/false));
+  dj::runtime::Append(settings, dj::member::MemberSettings());
+  settings.push_back({"audit-key", "", false,
+                      "HMAC-SM3 key of the audit chain (made and kept in <data-dir>/keys if "
+                      "unset)",
+                      dj::runtime::ValidateSecret});
   dj::runtime::Append(settings, dj::runtime::BackendSettings(/*required=*/false));
   settings.push_back({"data-dir", "./var/dangjian", false,
                       "directory holding one SQLite file per service"});
@@ -30,13 +40,44 @@ int main(int argc, char** argv) {
   if (!data_dir.ok()) {
     dj::runtime::ExitOnError("dangjian", "DJ_DATA_DIR", data_dir.status());
   }
+  // Keys not given are made once and kept in the data directory; the internal secret never
+  // leaves the process, so a fresh one each start is enough.
+  auto gateway_options = dj::gateway::GatewayOptionsFrom(config);
+  std::string audit_key = config.Get("audit-key");
+  if (audit_key.empty()) {
+    auto key = data_dir->Key("audit");
+    if (!key.ok()) {
+      dj::runtime::ExitOnError("dangjian", "DJ_DATA_DIR", key.status());
+    }
+    audit_key = *std::move(key);
+  }
+  if (gateway_options.jwt_keys.empty()) {
+    auto key = data_dir->Key("jwt");
+    if (!key.ok()) {
+      dj::runtime::ExitOnError("dangjian", "DJ_DATA_DIR", key.status());
+    }
+    gateway_options.jwt_keys = {{"local", *std::move(key)}};
+  }
+  if (gateway_options.internal_secret.empty()) {
+    gateway_options.internal_secret =
+        dj::crypto::Base64UrlEncode(dj::crypto::RandomBytes(32));
+  }
+  auto bootstrap = dj::member::BootstrapPasswordFrom(config);
+  if (!bootstrap.ok()) {
+    dj::runtime::ExitOnError("dangjian", "DJ_BOOTSTRAP_ADMIN_PASSWORD_FILE", bootstrap.status());
+  }
   auto suite = dj::embedded::Suite::Start(
       {.data_dir = data_dir->path(),
        .mysql_url = config.Get("mysql-url"),
        .redis_url = config.Get("redis-url"),
        .grpc_listen = config.Get("grpc-listen"),
        .grpc_threads = static_cast<int>(config.GetInt("grpc-threads")),
-       .cache_ttl = std::chrono::seconds(config.GetInt("cache-ttl-seconds"))});
+       .cache_ttl = std::chrono::seconds(config.GetInt("cache-ttl-seconds")),
+       .internal_secret = gateway_options.internal_secret,
+       .audit_key = audit_key,
+       .jwt_keys = gateway_options.jwt_keys,
+       .bootstrap_admin_password = *bootstrap,
+       .member = dj::member::MemberOptionsFrom(config)});
   if (!suite.ok()) {
     dj::runtime::ExitOnError("dangjian", "start", suite.status());
   }
@@ -56,8 +97,13 @@ int main(int argc, char** argv) {
     }
     exposer = *std::move(e);
   }
-  auto gateway =
-      dj::gateway::Gateway::Create((*suite)->Channels(), dj::gateway::GatewayOptionsFrom(config));
+  // Rate-limit counters: Redis when given, else in-process.
+  std::unique_ptr<dj::cache::Cache> counters =
+      config.Has("redis-url")
+          ? dj::cache::NewRedisCache({.url = *dj::db::ParseRedisUrl(config.Get("redis-url"))})
+          : dj::cache::NewMemoryCache();
+  gateway_options.limits.counters = counters.get();
+  auto gateway = dj::gateway::Gateway::Create((*suite)->Channels(), gateway_options);
   if (!gateway.ok()) {
     dj::runtime::ExitOnError("dangjian", "routes", gateway.status());
   }

@@ -1,4 +1,6 @@
 // dj-gateway: the HTTP/JSON front door to every backend service.
+#include "common/cache/cache.h"
+#include "common/db/url.h"
 #include "common/rpc/channel.h"
 #include "common/runtime/log.h"
 #include "common/runtime/service_main.h"
@@ -6,7 +8,11 @@
 
 int main(int argc, char** argv) {
   std::vector<dj::runtime::Setting> settings = dj::runtime::ProcessSettings();
-  dj::runtime::Append(settings, dj::gateway::HttpSettings("0.0.0.0:8080"));
+  dj::runtime::Append(settings, dj::gateway::HttpSettings("0.0.0.0:8080", /*keys_required=*/true));
+  settings.push_back({"redis-url", "", false,
+                      "rate-limit counters shared by every gateway replica, redis://host:port/n "
+                      "(in-process, per replica, if unset)",
+                      dj::db::ValidateRedisUrl});
   // One address setting per backend the descriptors know: org-addr (DJ_ORG_ADDR), ...
   for (const std::string& backend : dj::gateway::Gateway::BackendNames()) {
     settings.push_back({backend + "-addr", "", true,
@@ -19,8 +25,15 @@ int main(int argc, char** argv) {
   for (const std::string& backend : dj::gateway::Gateway::BackendNames()) {
     channels[backend] = dj::rpc::MakeChannel(config.Get(backend + "-addr"));
   }
-  auto gateway =
-      dj::gateway::Gateway::Create(std::move(channels), dj::gateway::GatewayOptionsFrom(config));
+  std::unique_ptr<dj::cache::Cache> counters;
+  if (config.Has("redis-url")) {
+    counters = dj::cache::NewRedisCache({.url = *dj::db::ParseRedisUrl(config.Get("redis-url"))});
+  } else {
+    counters = dj::cache::NewMemoryCache();
+  }
+  auto options = dj::gateway::GatewayOptionsFrom(config);
+  options.limits.counters = counters.get();
+  auto gateway = dj::gateway::Gateway::Create(std::move(channels), options);
   if (!gateway.ok()) {
     dj::runtime::ExitOnError("dj-gateway", "routes", gateway.status());
   }

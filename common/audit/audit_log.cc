@@ -145,24 +145,18 @@ absl::StatusOr<Verification> AuditLog::Verify(db::Pool& pool) const {
   return v;
 }
 
-absl::StatusOr<std::vector<Entry>> AuditLog::List(db::Pool& pool, std::string_view scope_path,
+absl::StatusOr<std::vector<Entry>> AuditLog::List(db::Pool& pool, int64_t scope_org,
                                                   int64_t before_seq, int limit) const {
   auto lease = pool.Acquire();
   if (!lease.ok()) {
     return lease.status();
   }
-  // org_path under the scope: the same range trick as organizations ('/1/5/' .. '/1/50').
-  std::string lower(scope_path);
-  std::string upper(scope_path);
-  if (upper.empty() || upper.back() != '/') {
-    return absl::InvalidArgumentError("scope path must end with '/'");
-  }
-  upper.back() = '0';
+  // org_path in the subtree: the path names every ancestor, so it contains "/<scope_org>/".
+  const std::string pattern = scope_org == 0 ? "%" : absl::StrCat("%/", scope_org, "/%");
   auto rows = (*lease)->Exec(
       absl::StrCat("SELECT ", AV(kColumns),
-                   " FROM audit_log WHERE org_path >= ? AND org_path < ? AND seq < ? "
-                   "ORDER BY seq DESC LIMIT ?"),
-      {lower, upper, before_seq > 0 ? before_seq : INT64_MAX, int64_t{limit}});
+                   " FROM audit_log WHERE org_path LIKE ? AND seq < ? ORDER BY seq DESC LIMIT ?"),
+      {pattern, before_seq > 0 ? before_seq : INT64_MAX, int64_t{limit}});
   if (!rows.ok()) {
     return rows.status();
   }

@@ -54,10 +54,10 @@ class AuditLog final {
   // Walks the chain from its anchor to the head.
   absl::StatusOr<Verification> Verify(db::Pool& pool) const;
 
-  // Entries whose org_path lies under `scope_path` ("/" for all), newest first, older than
-  // `before_seq` (0: from the newest).
-  absl::StatusOr<std::vector<Entry>> List(db::Pool& pool, std::string_view scope_path,
-                                          int64_t before_seq, int limit) const;
+  // Entries whose org_path lies in the subtree of organization `scope_org` (0: all), newest
+  // first, older than `before_seq` (0: from the newest).
+  absl::StatusOr<std::vector<Entry>> List(db::Pool& pool, int64_t scope_org, int64_t before_seq,
+                                          int limit) const;
 
   // Deletes entries older than `retention` (at least 180 days), moving the chain's anchor to the
   // last deleted row so Verify still holds.

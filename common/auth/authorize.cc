@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -22,11 +23,22 @@ bool InScope(const Grant& g, const Principal& p, const Resource& r) {
   if (g.scope == "self") {
     return !p.member.empty() && p.member == r.owner;
   }
-  // subtree: the resource's path starts with the principal's scope path.
-  return !p.scope_path.empty() && absl::StartsWith(r.path, p.scope_path);
+  return PathInScope(r.path, p.scope_org);
 }
 
 }  // namespace
+
+bool PathInScope(std::string_view path, int64_t scope_org) {
+  if (scope_org == 0) {
+    return true;
+  }
+  // A materialized path lists every ancestor's id: "/1/5/23/" is in 5's subtree.
+  return absl::StrContains(AV(path), absl::StrCat("/", scope_org, "/"));
+}
+
+Principal SystemPrincipal() {
+  return Principal{.subject = "system", .roles = {"committee_admin"}, .username = "system"};
+}
 
 absl::StatusOr<std::vector<Grant>> ParseGrants(std::string_view markdown) {
   const size_t begin = markdown.find("<!-- permissions:begin -->");

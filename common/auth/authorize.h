@@ -10,16 +10,27 @@
 
 namespace dj::auth {
 
+// Who is calling. Services get it from the gateway (see principal.h), never from the client.
 struct Principal {
-  std::string subject;     // "accounts/12"
+  std::string subject;  // "accounts/12"; "anonymous" without a token; "system" for the process
   std::vector<std::string> roles;
-  std::string scope_path;  // materialized path of the scope organization: "/1/5/"
-  std::string member;      // "members/9" when the account is a member's
+  // The organization whose subtree the roles cover; 0: the whole tree. By id rather than by
+  // path, so a scope stays right when its organization moves.
+  int64_t scope_org = 0;
+  std::string member;     // "members/9" when the account is a member's
+  std::string username;
+  std::string client_ip;  // as the gateway saw it
+  std::string request_id;
+
+  bool anonymous() const { return subject.empty() || subject == "anonymous"; }
 };
+
+// The process acting on its own behalf (first-start bootstrap, the demo loader).
+Principal SystemPrincipal();
 
 struct Resource {
   std::string kind;        // "organizations", "accounts", "audit_log", "metrics"
-  std::string path;        // the organization path it hangs on: "/1/5/23/"
+  std::string path;        // the organization path it hangs on: "/1/5/23/"; "/" for the top
   std::string owner;       // for `self` rows: the member it belongs to ("members/9")
 };
 
@@ -39,5 +50,8 @@ absl::StatusOr<std::vector<Grant>> ParseGrants(std::string_view markdown);
 // kind; PERMISSION_DENIED when it is inside but no row grants `action`.
 absl::Status Authorize(const Principal& principal, std::string_view action,
                        const Resource& resource);
+
+// Whether `path` lies in the subtree of organization `scope_org` (0: the whole tree).
+bool PathInScope(std::string_view path, int64_t scope_org);
 
 }  // namespace dj::auth

@@ -26,8 +26,10 @@ std::string ClaimsJson(const Claims& c, const std::string& issuer) {
   }
   return absl::StrCat("{\"iss\":", Quote(issuer), ",\"sub\":", Quote(c.subject),
                       ",\"name\":", Quote(c.username), ",\"roles\":[", roles, "]",
-                      ",\"scope\":", Quote(c.scope), ",\"scope_path\":", Quote(c.scope_path),
+                      ",\"scope\":", Quote(c.scope),
                       ",\"member\":", Quote(c.member), ",\"jti\":", Quote(c.token_id),
+                      c.client_ip.empty() ? "" : absl::StrCat(",\"cip\":", Quote(c.client_ip)),
+                      c.request_id.empty() ? "" : absl::StrCat(",\"rid\":", Quote(c.request_id)),
                       ",\"iat\":", c.issued_at, ",\"exp\":", c.expires_at, "}");
 }
 
@@ -58,6 +60,33 @@ bool Num(const google::protobuf::Struct& s, const std::string& key, int64_t* out
 }
 
 }  // namespace
+
+absl::StatusOr<std::vector<SigningKey>> ParseSigningKeys(std::string_view text) {
+  std::vector<SigningKey> keys;
+  for (absl::string_view item : absl::StrSplit(AV(text), ',', absl::SkipEmpty())) {
+    const size_t eq = item.find('=');
+    if (eq == absl::string_view::npos || eq == 0) {
+      return absl::InvalidArgumentError("expected id=secret[,id=secret...]");
+    }
+    SigningKey k{std::string(item.substr(0, eq)), std::string(item.substr(eq + 1))};
+    if (k.secret.size() < 32) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("the secret of key '", k.id, "' must be at least 32 characters"));
+    }
+    keys.push_back(std::move(k));
+  }
+  if (keys.empty()) {
+    return absl::InvalidArgumentError("expected id=secret[,id=secret...]");
+  }
+  return keys;
+}
+
+runtime::Setting JwtKeysSetting(bool required) {
+  return {"jwt-keys", "", required,
+          "access-token keys, id=secret[,id=secret...] (secrets of 32+ characters): the first "
+          "signs, every one verifies, so keys can rotate",
+          [](std::string_view v) { return ParseSigningKeys(v).status(); }};
+}
 
 absl::StatusOr<JwtSigner> JwtSigner::Create(std::vector<SigningKey> keys, std::string issuer) {
   if (keys.empty()) {
@@ -137,7 +166,8 @@ absl::StatusOr<Claims> JwtSigner::Verify(std::string_view token, int64_t now_sec
   c.subject = Str(*payload, "sub");
   c.username = Str(*payload, "name");
   c.scope = Str(*payload, "scope");
-  c.scope_path = Str(*payload, "scope_path");
+  c.client_ip = Str(*payload, "cip");
+  c.request_id = Str(*payload, "rid");
   c.member = Str(*payload, "member");
   c.token_id = Str(*payload, "jti");
   if (auto it = payload->fields().find("roles"); it != payload->fields().end()) {

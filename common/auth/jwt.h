@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/runtime/config.h"
 
 namespace dj::auth {
 
@@ -17,9 +18,11 @@ struct Claims {
   std::string username;
   std::vector<std::string> roles;  // "committee_admin", "secretary", ...
   std::string scope;       // "organizations/5": the subtree the roles apply to
-  std::string scope_path;  // "/1/5/": its materialized path
   std::string member;      // "members/9", when the account is a member's
   std::string token_id;    // jti: unique per token
+  // Set only in the gateway's internal tokens (principal.h).
+  std::string client_ip;
+  std::string request_id;
   int64_t issued_at = 0;   // seconds since the epoch
   int64_t expires_at = 0;
 };
@@ -28,6 +31,12 @@ struct SigningKey {
   std::string id;      // "kid"
   std::string secret;  // at least 32 bytes
 };
+
+// "k2=secret2,k1=secret1" -> keys (the first signs). Errors never echo a secret.
+absl::StatusOr<std::vector<SigningKey>> ParseSigningKeys(std::string_view text);
+
+// jwt-keys (DJ_JWT_KEYS): the member service signs with the first, the gateway verifies with all.
+runtime::Setting JwtKeysSetting(bool required);
 
 class JwtSigner final {
  public:

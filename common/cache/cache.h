@@ -22,6 +22,17 @@ class Cache {
   virtual absl::Status Set(std::string_view key, std::string_view value,
                            std::chrono::milliseconds ttl) = 0;
   virtual absl::Status Delete(std::string_view key) = 0;
+
+  // Atomically reads and removes `key` (one winner when two callers race: refresh tokens).
+  virtual absl::StatusOr<std::optional<std::string>> GetAndDelete(std::string_view key) = 0;
+
+  struct Count {
+    int64_t value = 0;                    // after this increment
+    std::chrono::milliseconds expires_in{0};  // until the counter starts again from zero
+  };
+  // Adds one to the counter at `key`, which starts with a lifetime of `window` (rate limits).
+  virtual absl::StatusOr<Count> Increment(std::string_view key,
+                                          std::chrono::milliseconds window) = 0;
 };
 
 struct RedisOptions {

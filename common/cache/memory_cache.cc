@@ -55,6 +55,49 @@ class MemoryCache final : public Cache {
     return absl::OkStatus();
   }
 
+  absl::StatusOr<std::optional<std::string>> GetAndDelete(std::string_view key) override {
+    std::lock_guard lock(mu_);
+    auto it = index_.find(std::string(key));
+    if (it == index_.end()) {
+      return std::optional<std::string>();
+    }
+    std::optional<std::string> out;
+    if (Clock::now() < it->second->expires) {
+      out = it->second->value;
+    }
+    Erase(it);
+    return out;
+  }
+
+  absl::StatusOr<Count> Increment(std::string_view key,
+                                  std::chrono::milliseconds window) override {
+    std::lock_guard lock(mu_);
+    const auto now = Clock::now();
+    auto it = index_.find(std::string(key));
+    int64_t n = 1;
+    Clock::time_point expires = now + window;
+    if (it != index_.end() && now < it->second->expires) {
+      n = std::stoll(it->second->value) + 1;
+      expires = it->second->expires;
+      bytes_ -= it->second->value.size();
+      it->second->value = std::to_string(n);
+      bytes_ += it->second->value.size();
+      lru_.splice(lru_.begin(), lru_, it->second);
+    } else {
+      if (it != index_.end()) {
+        Erase(it);
+      }
+      const std::string k(key);
+      lru_.push_front({k, "1", expires});
+      index_[k] = lru_.begin();
+      bytes_ += k.size() + 1;
+      while (index_.size() > options_.max_entries || bytes_ > options_.max_bytes) {
+        Erase(index_.find(lru_.back().key));
+      }
+    }
+    return Count{n, std::chrono::duration_cast<std::chrono::milliseconds>(expires - now)};
+  }
+
  private:
   using Clock = std::chrono::steady_clock;
   struct Entry {

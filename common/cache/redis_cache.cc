@@ -52,6 +52,41 @@ class RedisCache final : public Cache {
 
   absl::Status Delete(std::string_view key) override { return Command({"DEL", key}).status(); }
 
+  absl::StatusOr<std::optional<std::string>> GetAndDelete(std::string_view key) override {
+    auto reply = Command({"GETDEL", key});
+    if (!reply.ok()) {
+      return reply.status();
+    }
+    if ((*reply)->type == REDIS_REPLY_NIL) {
+      return std::optional<std::string>();
+    }
+    if ((*reply)->type != REDIS_REPLY_STRING) {
+      return absl::InternalError("unexpected reply to GETDEL");
+    }
+    return std::optional<std::string>(std::string((*reply)->str, (*reply)->len));
+  }
+
+  absl::StatusOr<Count> Increment(std::string_view key,
+                                  std::chrono::milliseconds window) override {
+    // One round trip, atomic: the first increment of a window sets its expiry.
+    static constexpr std::string_view kScript =
+        "local n = redis.call('INCR', KEYS[1]) "
+        "if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end "
+        "return {n, redis.call('PTTL', KEYS[1])}";
+    const std::string ms = absl::StrCat(std::max<int64_t>(1, window.count()));
+    auto reply = Command({"EVAL", kScript, "1", key, ms});
+    if (!reply.ok()) {
+      return reply.status();
+    }
+    const redisReply* r = reply->get();
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER || r->element[1]->type != REDIS_REPLY_INTEGER) {
+      return absl::InternalError("unexpected reply to the increment script");
+    }
+    return Count{r->element[0]->integer,
+                 std::chrono::milliseconds(std::max<long long>(0, r->element[1]->integer))};
+  }
+
  private:
   absl::StatusOr<ReplyPtr> Command(std::initializer_list<std::string_view> args) {
     auto conn = Take();

@@ -2,7 +2,10 @@
 #include "common/runtime/backends.h"
 
 #include "common/db/migrate.h"
+#include "common/audit/audit_log.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/runtime/strings.h"
 #include "common/db/mysql_driver.h"
 #include "common/db/sqlite_driver.h"
 #include "common/db/url.h"
@@ -50,11 +53,16 @@ absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn sche
       return lease.status();
     }
   }
-  if (absl::Status s = db::Migrate(*b.pool, schema(dialect)); !s.ok()) {
+  if (absl::Status s = db::Migrate(*b.pool, schema(dialect),
+                                  choice.service.empty() ? "service" : choice.service);
+      !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("migrations: ", s.message()));
   }
   if (absl::Status s = db::Migrate(*b.pool, events::Schema(dialect), "events"); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("events migrations: ", s.message()));
+  }
+  if (absl::Status s = db::Migrate(*b.pool, audit::Schema(dialect), "audit"); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("audit migrations: ", s.message()));
   }
   if (!choice.redis_url.empty()) {
     auto redis = db::ParseRedisUrl(choice.redis_url);
@@ -76,7 +84,9 @@ absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn sche
 }
 
 Backends OpenBackendsOrExit(std::string_view service, const Config& config, SchemaFn schema) {
-  auto b = OpenBackends({.mysql_url = config.Get("mysql-url"),
+  const std::string name(absl::StripPrefix(AV(service), "dj-"));
+  auto b = OpenBackends({.service = name,
+                         .mysql_url = config.Get("mysql-url"),
                          .redis_url = config.Get("redis-url"),
                          .pool_size = static_cast<int>(config.GetInt("db-pool-size")),
                          .db_wait = std::chrono::seconds(config.GetInt("db-wait-seconds"))},

@@ -30,6 +30,7 @@ struct Backends {
 using SchemaFn = std::span<const EmbeddedFile> (*)(db::Dialect);
 
 struct BackendChoice {
+  std::string service;      // "org": names its migration series, so services can share a database
   std::string mysql_url;    // set: MySQL/MariaDB
   std::string sqlite_path;  // else: this SQLite file
   std::string redis_url;    // set: Redis; else an in-process cache

@@ -217,6 +217,14 @@ absl::Status ValidatePositiveInt(std::string_view value) {
   return absl::OkStatus();
 }
 
+absl::Status ValidateSecret(std::string_view value) {
+  if (value.size() < 32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("must be at least 32 characters (it has ", value.size(), ")"));
+  }
+  return absl::OkStatus();
+}
+
 absl::Status ValidateBool(std::string_view value) {
   if (value == "true" || value == "false" || value == "1" || value == "0") {
     return absl::OkStatus();

@@ -62,5 +62,7 @@ absl::Status ValidateHostPort(std::string_view value);
 absl::Status ValidatePositiveInt(std::string_view value);
 absl::Status ValidateLogLevel(std::string_view value);
 absl::Status ValidateBool(std::string_view value);
+// A key or shared secret: at least 32 characters. Never echoes the value.
+absl::Status ValidateSecret(std::string_view value);
 
 }  // namespace dj::runtime

@@ -47,6 +47,14 @@ std::vector<Setting> ServiceSettings() {
                       ValidateHostPort});
   settings.push_back({"grpc-threads", "16", false, "most threads handling calls at once",
                       ValidatePositiveInt});
+  settings.push_back({"internal-secret", "", true,
+                      "secret shared with the gateway, which vouches for callers with it "
+                      "(at least 32 characters)",
+                      ValidateSecret});
+  settings.push_back({"audit-key", "", true,
+                      "HMAC-SM3 key chaining the audit log (at least 32 characters; keep it "
+                      "across restarts)",
+                      ValidateSecret});
   return settings;
 }
 

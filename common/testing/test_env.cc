@@ -23,6 +23,8 @@
 #include "common/db/mysql_driver.h"
 #include "common/db/sqlite_driver.h"
 #include "common/db/url.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 
 namespace dj::testing {
@@ -234,6 +236,55 @@ HttpResponse Http(int port, const std::string& method, const std::string& target
     out.status = 0;
   }
   return out;
+}
+
+namespace {
+
+std::string JsonField(const std::string& json, const std::string& field) {
+  google::protobuf::Struct s;
+  if (!google::protobuf::util::JsonStringToMessage(json, &s).ok()) {
+    return "";
+  }
+  auto it = s.fields().find(field);
+  return it == s.fields().end() ? "" : it->second.string_value();
+}
+
+std::string JsonString(const std::string& v) {
+  std::string out = "\"";
+  for (char c : v) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+    }
+    out += c;
+  }
+  return out + "\"";
+}
+
+}  // namespace
+
+std::string SignIn(int port, const std::string& username, const std::string& password,
+                   const std::string& new_password) {
+  const std::map<std::string, std::string> json = {{"Content-Type", "application/json"}};
+  auto login = [&](const std::string& pw) {
+    return Http(port, "POST", "/v1/auth:login",
+                "{\"username\":" + JsonString(username) + ",\"password\":" + JsonString(pw) + "}",
+                json);
+  };
+  HttpResponse r = login(password);
+  if (r.status == 400 && r.body.find("PASSWORD_CHANGE_REQUIRED") != std::string::npos) {
+    HttpResponse changed = Http(port, "POST", "/v1/auth:changePassword",
+                                "{\"username\":" + JsonString(username) +
+                                    ",\"oldPassword\":" + JsonString(password) +
+                                    ",\"newPassword\":" + JsonString(new_password) + "}",
+                                json);
+    if (changed.status != 200) {
+      return "";
+    }
+    r = login(new_password);
+  } else if (r.status == 401) {
+    r = login(new_password);
+  }
+  return r.status == 200 ? JsonField(r.body, "accessToken") : "";
 }
 
 bool WaitFor(const std::function<bool()>& ready, std::chrono::milliseconds timeout) {

@@ -87,6 +87,17 @@ HttpResponse Http(int port, const std::string& method, const std::string& target
                   const std::string& body = "",
                   const std::map<std::string, std::string>& headers = {});
 
+// Signs in through the gateway on `port` and returns the access token ("" on failure). When the
+// password must be changed first (a bootstrap or initial password), changes it to
+// `new_password`; when `password` no longer works, tries `new_password` (changed earlier).
+std::string SignIn(int port, const std::string& username, const std::string& password,
+                   const std::string& new_password);
+
+// The bootstrap administrator the tests start every suite with, and the password they change
+// it to at first sign-in.
+inline constexpr char kAdminInitialPassword[] = "Initial#Pass2026";
+inline constexpr char kAdminPassword[] = "Admin#Pass2026x";
+
 // Polls `ready` every 50 ms until true or `timeout`.
 bool WaitFor(const std::function<bool()>& ready, std::chrono::milliseconds timeout);
 

@@ -93,7 +93,6 @@ class JwtTest : public ::testing::Test {
             .username = "admin",
             .roles = {"committee_admin"},
             .scope = "organizations/1",
-            .scope_path = "/1/",
             .token_id = "t-1",
             .issued_at = now_,
             .expires_at = now_ + 900};
@@ -108,7 +107,7 @@ TEST_F(JwtTest, SignVerifyAndRotate) {
   ASSERT_TRUE(claims.ok()) << claims.status();
   EXPECT_EQ(claims->subject, "accounts/1");
   EXPECT_EQ(claims->roles, std::vector<std::string>{"committee_admin"});
-  EXPECT_EQ(claims->scope_path, "/1/");
+  EXPECT_EQ(claims->scope, "organizations/1");
 
   // After rotation k2 signs, and tokens signed with k1 still verify until k1 is dropped.
   auto rotated = JwtSigner::Create({{"k2", secret_b_}, {"k1", secret_a_}}, "dangjian");

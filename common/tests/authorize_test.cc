@@ -9,8 +9,8 @@ namespace {
 
 // The tree: work committee /1/, a party committee /1/5/ with branch A /1/5/23/, and another
 // party committee /1/50/ with branch B /1/50/51/ (ids chosen so "/1/5" prefixes "/1/50").
-Principal P(std::string role, std::string scope_path, std::string member = "") {
-  return {"accounts/1", {std::move(role)}, std::move(scope_path), std::move(member)};
+Principal P(std::string role, int64_t scope_org, std::string member = "") {
+  return {"accounts/1", {std::move(role)}, scope_org, std::move(member)};
 }
 
 TEST(AuthorizeTest, RolesActionsAndScopes) {
@@ -31,43 +31,43 @@ TEST(AuthorizeTest, RolesActionsAndScopes) {
   };
   const std::vector<Case> cases = {
       // committee_admin: everything in the tree.
-      {P("committee_admin", "/1/"), "delete", branch_b, kOk},
-      {P("committee_admin", "/1/"), "verify", audit_a, kOk},
-      {P("committee_admin", "/1/"), "read", Resource{"organizations", "/2/", ""}, kNotFound},
+      {P("committee_admin", 1), "delete", branch_b, kOk},
+      {P("committee_admin", 1), "verify", audit_a, kOk},
+      {P("committee_admin", 1), "read", Resource{"organizations", "/2/", ""}, kNotFound},
       // org_admin of /1/5/: its subtree only; /1/50/ is outside although it shares a prefix.
-      {P("org_admin", "/1/5/"), "update", branch_a, kOk},
-      {P("org_admin", "/1/5/"), "delete", committee_5, kOk},
-      {P("org_admin", "/1/5/"), "read", branch_b, kNotFound},
-      {P("org_admin", "/1/5/"), "update", branch_b, kNotFound},
-      {P("org_admin", "/1/5/"), "read", audit_a, kNotFound},  // no audit rights at all
+      {P("org_admin", 5), "update", branch_a, kOk},
+      {P("org_admin", 5), "delete", committee_5, kOk},
+      {P("org_admin", 5), "read", branch_b, kNotFound},
+      {P("org_admin", 5), "update", branch_b, kNotFound},
+      {P("org_admin", 5), "read", audit_a, kNotFound},  // no audit rights at all
       // secretary of branch A: read/create/update there, no delete, nothing in branch B.
-      {P("secretary", "/1/5/23/"), "create", branch_a, kOk},
-      {P("secretary", "/1/5/23/"), "delete", branch_a, kDenied},
-      {P("secretary", "/1/5/23/"), "read", branch_b, kNotFound},
-      {P("secretary", "/1/5/23/"), "read", committee_5, kNotFound},  // above the scope
+      {P("secretary", 23), "create", branch_a, kOk},
+      {P("secretary", 23), "delete", branch_a, kDenied},
+      {P("secretary", 23), "read", branch_b, kNotFound},
+      {P("secretary", 23), "read", committee_5, kNotFound},  // above the scope
       // member: reads the organization, its own account only.
-      {P("member", "/1/5/23/", "members/9"), "read", branch_a, kOk},
-      {P("member", "/1/5/23/", "members/9"), "update", branch_a, kDenied},
-      {P("member", "/1/5/23/", "members/9"), "update", own_account, kOk},
-      {P("member", "/1/5/23/", "members/9"), "read", other_account, kNotFound},
-      {P("member", "/1/5/23/", ""), "read", own_account, kNotFound},  // no member record
+      {P("member", 23, "members/9"), "read", branch_a, kOk},
+      {P("member", 23, "members/9"), "update", branch_a, kDenied},
+      {P("member", 23, "members/9"), "update", own_account, kOk},
+      {P("member", 23, "members/9"), "read", other_account, kNotFound},
+      {P("member", 23, ""), "read", own_account, kNotFound},  // no member record
       // auditor: read-only over the subtree, including the audit log.
-      {P("auditor", "/1/5/"), "read", branch_a, kOk},
-      {P("auditor", "/1/5/"), "verify", audit_a, kOk},
-      {P("auditor", "/1/5/"), "update", branch_a, kDenied},
-      {P("auditor", "/1/5/"), "read", branch_b, kNotFound},
+      {P("auditor", 5), "read", branch_a, kOk},
+      {P("auditor", 5), "verify", audit_a, kOk},
+      {P("auditor", 5), "update", branch_a, kDenied},
+      {P("auditor", 5), "read", branch_b, kNotFound},
       // ops: metrics only.
-      {P("ops", "/1/"), "read", metrics, kOk},
-      {P("ops", "/1/"), "read", branch_a, kNotFound},
+      {P("ops", 1), "read", metrics, kOk},
+      {P("ops", 1), "read", branch_a, kNotFound},
       // no roles, unknown roles, unknown actions.
-      {Principal{"accounts/2", {}, "/1/", ""}, "read", branch_a, kNotFound},
-      {P("superuser", "/1/"), "read", branch_a, kNotFound},
-      {P("committee_admin", "/1/"), "launch", branch_a, kDenied},
+      {Principal{"accounts/2", {}, 1, ""}, "read", branch_a, kNotFound},
+      {P("superuser", 1), "read", branch_a, kNotFound},
+      {P("committee_admin", 1), "launch", branch_a, kDenied},
   };
   for (const Case& c : cases) {
     absl::Status s = Authorize(c.who, c.action, c.what);
     const std::string label =
-        (c.who.roles.empty() ? "(none)" : c.who.roles[0]) + "@" + c.who.scope_path + " " +
+        (c.who.roles.empty() ? "(none)" : c.who.roles[0]) + "@" + std::to_string(c.who.scope_org) + " " +
         c.action + " " + c.what.kind + c.what.path;
     switch (c.expected) {
       case kOk:
@@ -83,8 +83,20 @@ TEST(AuthorizeTest, RolesActionsAndScopes) {
   }
 }
 
+TEST(AuthorizeTest, WholeTreeScope) {
+  // Scope 0 is the whole tree, including the top ("/": creating a root) that no subtree covers.
+  EXPECT_TRUE(Authorize(P("committee_admin", 0), "create", {"organizations", "/", ""}).ok());
+  EXPECT_EQ(Authorize(P("committee_admin", 1), "create", {"organizations", "/", ""}).code(),
+            absl::StatusCode::kNotFound);
+  EXPECT_TRUE(Authorize(SystemPrincipal(), "delete", {"organizations", "/7/8/", ""}).ok());
+  EXPECT_TRUE(PathInScope("/1/5/23/", 5));
+  EXPECT_FALSE(PathInScope("/1/50/51/", 5));
+  EXPECT_FALSE(PathInScope("/1/15/", 5));
+  EXPECT_FALSE(PathInScope("/", 5));
+}
+
 TEST(AuthorizeTest, SeveralRolesCombine) {
-  Principal p{"accounts/3", {"secretary", "auditor"}, "/1/5/", ""};
+  Principal p{"accounts/3", {"secretary", "auditor"}, 5, ""};
   EXPECT_TRUE(Authorize(p, "verify", {"audit_log", "/1/5/23/", ""}).ok());
   EXPECT_TRUE(Authorize(p, "create", {"organizations", "/1/5/23/", ""}).ok());
 }

@@ -24,6 +24,10 @@ class DataDir final {
   std::string DatabaseFile(std::string_view service) const;
   const std::string& path() const { return path_; }
 
+  // A key kept in <dir>/keys/<name> (mode 0600): made from 32 random bytes the first time, read
+  // back after that, so the audit chain and signed tokens survive a restart.
+  absl::StatusOr<std::string> Key(std::string_view name) const;
+
  private:
   DataDir(std::string path, int fd) : path_(std::move(path)), lock_fd_(fd) {}
   std::string path_;

@@ -30,7 +30,7 @@ absl::StatusOr<pb::Organization> Create(org::OrgService& orgs, const std::string
   date->set_year(2018);  // the year the communities were formed
   date->set_month(7);
   date->set_day(1);
-  auto created = orgs.Create(req);
+  auto created = orgs.Create(auth::SystemPrincipal(), req);
   if (created.ok()) {
     ++*count;
   }
@@ -50,7 +50,7 @@ std::string_view DemoFile(std::string_view name) {
 
 absl::StatusOr<DemoSummary> LoadDemoCity(org::OrgService& orgs) {
   DemoSummary summary;
-  auto roots = orgs.List(pb::ListOrganizationsRequest());
+  auto roots = orgs.List(auth::SystemPrincipal(), pb::ListOrganizationsRequest());
   if (!roots.ok()) {
     return roots.status();
   }

@@ -2,24 +2,76 @@
 #include "embedded/src/suite.h"
 
 #include "absl/strings/str_cat.h"
+#include "common/runtime/strings.h"
+#include "services/member/src/schema.h"
 #include "services/org/src/schema.h"
 
 namespace dj::embedded {
+namespace {
+
+absl::StatusOr<runtime::Backends> Open(const SuiteOptions& options, std::string_view service,
+                                       runtime::SchemaFn schema) {
+  auto b = runtime::OpenBackends({.service = std::string(service),
+                                  .mysql_url = options.mysql_url,
+                                  .sqlite_path = absl::StrCat(options.data_dir, "/", AV(service),
+                                                              ".db"),
+                                  .redis_url = options.redis_url},
+                                 schema);
+  if (!b.ok()) {
+    return absl::Status(b.status().code(),
+                        absl::StrCat(AV(service), " database: ", b.status().message()));
+  }
+  return b;
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(const SuiteOptions& options) {
   std::unique_ptr<Suite> suite(new Suite());
-  auto org = runtime::OpenBackends({.mysql_url = options.mysql_url,
-                                    .sqlite_path = absl::StrCat(options.data_dir, "/org.db"),
-                                    .redis_url = options.redis_url},
-                                   org::Schema);
+  auto auth = auth::InternalAuth::Create(options.internal_secret);
+  if (!auth.ok()) {
+    return auth.status();
+  }
+  suite->auth_ = std::make_unique<auth::InternalAuth>(*std::move(auth));
+  auto signer = auth::JwtSigner::Create(options.jwt_keys, "dangjian");
+  if (!signer.ok()) {
+    return signer.status();
+  }
+  auto org = Open(options, "org", org::Schema);
   if (!org.ok()) {
-    return absl::Status(org.status().code(), absl::StrCat("org database: ", org.status().message()));
+    return org.status();
   }
   suite->org_backends_ = *std::move(org);
+  auto member = Open(options, "member", member::Schema);
+  if (!member.ok()) {
+    return member.status();
+  }
+  suite->member_backends_ = *std::move(member);
+
   suite->org_ = std::make_unique<org::OrgService>(
       *suite->org_backends_.pool, suite->org_backends_.cache.get(), *suite->org_backends_.ids,
-      org::OrgServiceOptions{.cache_ttl = options.cache_ttl});
-  grpc::Service* services[] = {suite->org_.get()};
+      *suite->auth_, options.audit_key, org::OrgServiceOptions{.cache_ttl = options.cache_ttl});
+  // In one process the member service asks the org service directly, as the caller.
+  org::OrgService* org_service = suite->org_.get();
+  auto org_paths = [org_service](const auth::Principal& who,
+                                 std::string_view name) -> absl::StatusOr<std::string> {
+    dangjian::org::v1::GetOrganizationRequest request;
+    request.set_name(std::string(name));
+    auto o = org_service->Get(who, request);
+    if (!o.ok()) {
+      return o.status();
+    }
+    return o->path();
+  };
+  suite->member_ = std::make_unique<member::MemberService>(
+      *suite->member_backends_.pool, *suite->member_backends_.cache,
+      *suite->member_backends_.ids, *suite->auth_, *std::move(signer), options.audit_key,
+      org_paths, options.member);
+  if (absl::Status s = suite->member_->Bootstrap(options.bootstrap_admin_password); !s.ok()) {
+    return s;
+  }
+  grpc::Service* services[] = {suite->org_.get(), suite->member_->auth_service(),
+                               suite->member_->account_service()};
   auto server = runtime::StartGrpcServer(
       {.listen = options.grpc_listen, .max_threads = options.grpc_threads}, services);
   if (!server.ok()) {
@@ -33,7 +85,8 @@ Suite::~Suite() { Shutdown(std::chrono::milliseconds(0)); }
 
 std::map<std::string, std::shared_ptr<grpc::Channel>> Suite::Channels() const {
   grpc::ChannelArguments args;
-  return {{"org", server_.server->InProcessChannel(args)}};
+  auto channel = server_.server->InProcessChannel(args);
+  return {{"org", channel}, {"member", channel}};
 }
 
 void Suite::Shutdown(std::chrono::milliseconds grace) {

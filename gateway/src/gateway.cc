@@ -12,9 +12,11 @@
 #include "absl/strings/str_split.h"
 #include "common/metrics/metrics.h"
 #include "common/rpc/channel.h"
+#include "common/rpc/errors.h"
 #include "common/runtime/embedded_file.h"
 #include "common/runtime/log.h"
 #include "common/runtime/strings.h"
+#include "dangjian/api/annotations.pb.h"
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -59,7 +61,15 @@ struct ClientMetrics {
   prometheus::Family<prometheus::Histogram>& seconds;
   prometheus::Family<prometheus::Counter>& requests;
   prometheus::Family<prometheus::Histogram>& duration;
+  prometheus::Family<prometheus::Counter>& auth_refused;
+  prometheus::Family<prometheus::Counter>& rate_limited;
 };
+
+int64_t NowSeconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 ClientMetrics& Metrics() {
   static ClientMetrics m{
@@ -78,6 +88,14 @@ ClientMetrics& Metrics() {
       prometheus::BuildHistogram()
           .Name("http_request_duration_seconds")
           .Help("Time to serve an HTTP request.")
+          .Register(metrics::Registry()),
+      prometheus::BuildCounter()
+          .Name("gateway_auth_refused_total")
+          .Help("Requests refused for a missing or bad access token, by reason.")
+          .Register(metrics::Registry()),
+      prometheus::BuildCounter()
+          .Name("gateway_rate_limited_total")
+          .Help("Requests refused by a rate limit (ip or principal).")
           .Register(metrics::Registry()),
   };
   return m;
@@ -281,10 +299,11 @@ std::string GrpcCodeName(int code) {
 }
 
 HttpResponse Gateway::ErrorResponse(int grpc_code, const std::string& message,
-                                    const std::string& field, int http_status) {
+                                    const std::string& field, int http_status,
+                                    const std::string& reason) {
   google::rpc::Status details;
   google::rpc::ErrorInfo info;
-  info.set_reason(GrpcCodeName(grpc_code));
+  info.set_reason(reason.empty() ? GrpcCodeName(grpc_code) : reason);
   info.set_domain("gateway.dangjian");
   details.add_details()->PackFrom(info);
   if (!field.empty()) {
@@ -379,6 +398,19 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
     std::map<std::string, std::shared_ptr<grpc::Channel>> channels, GatewayOptions options) {
   std::unique_ptr<Gateway> g(new Gateway());
   g->options_ = options;
+  if (options.jwt_keys.empty()) {
+    return absl::InvalidArgumentError("no access-token keys (jwt-keys)");
+  }
+  auto verifier = auth::JwtSigner::Create(options.jwt_keys, "dangjian");
+  if (!verifier.ok()) {
+    return verifier.status();
+  }
+  g->verifier_.emplace(*std::move(verifier));
+  auto internal = auth::InternalAuth::Create(options.internal_secret);
+  if (!internal.ok()) {
+    return internal.status();
+  }
+  g->internal_.emplace(*std::move(internal));
   for (const gpb::FileDescriptorProto& file : DescriptorSet().file()) {
     if (g->pool_.BuildFile(file) == nullptr) {
       return absl::InternalError(absl::StrCat("descriptor set: cannot build ", file.name()));
@@ -453,7 +485,8 @@ absl::Status Gateway::BuildRoutes() {
                                                       var, "' is not a string field"));
             }
           }
-          routes_.push_back({verb, *std::move(tmpl), r->body(), method, backend});
+          routes_.push_back({verb, *std::move(tmpl), r->body(), method, backend,
+                             method->options().GetExtension(dangjian::api::allow_anonymous)});
         }
       }
     }
@@ -463,6 +496,71 @@ absl::Status Gateway::BuildRoutes() {
     return a.path.literal_count() > b.path.literal_count();
   });
   return absl::OkStatus();
+}
+
+std::variant<auth::Principal, HttpResponse> Gateway::Authenticate(const HttpRequest& request,
+                                                                  const Route& route) const {
+  if (route.allow_anonymous) {
+    return auth::Principal{};
+  }
+  auto refuse = [&](const std::string& reason, const std::string& message) {
+    HttpResponse r = ErrorResponse(16, message, "", 0, reason);
+    r.headers.emplace_back(
+        "www-authenticate",
+        reason == "TOKEN_MISSING"
+            ? "Bearer realm=\"dangjian\""
+            : absl::StrCat("Bearer realm=\"dangjian\", error=\"invalid_token\""));
+    // A security event: the services never see this request, so it is logged here.
+    log::Warn("security", {{"event", "token_refused"}, {"reason", reason},
+                           {"remote", request.remote}, {"path", request.target.substr(
+                                                                  0, request.target.find('?'))}});
+    Metrics().auth_refused.Add({{"reason", reason}}).Increment();
+    return r;
+  };
+  auto it = request.headers.find("authorization");
+  if (it == request.headers.end() || it->second.empty()) {
+    return refuse("TOKEN_MISSING", "sign in first: send Authorization: Bearer <access token> "
+                                   "(POST /v1/auth:login gives one)");
+  }
+  constexpr std::string_view kBearer = "bearer ";
+  if (it->second.size() <= kBearer.size() ||
+      absl::AsciiStrToLower(it->second.substr(0, kBearer.size())) != kBearer) {
+    return refuse("TOKEN_MALFORMED", "the Authorization header must be 'Bearer <access token>'");
+  }
+  auto claims = verifier_->Verify(std::string_view(it->second).substr(kBearer.size()),
+                                  NowSeconds());
+  if (!claims.ok()) {
+    return refuse(rpc::Reason(claims.status()), std::string(SV(claims.status().message())));
+  }
+  auto principal = auth::FromClaims(*claims);
+  if (!principal.ok()) {
+    return refuse("TOKEN_MALFORMED", std::string(SV(principal.status().message())));
+  }
+  return *std::move(principal);
+}
+
+std::optional<HttpResponse> Gateway::OverLimit(const std::string& key, int limit) const {
+  if (options_.limits.counters == nullptr || limit <= 0) {
+    return std::nullopt;
+  }
+  auto count = options_.limits.counters->Increment(
+      key, std::chrono::duration_cast<std::chrono::milliseconds>(options_.limits.window));
+  if (!count.ok()) {
+    // The limiter's store is down: serve rather than refuse everyone (logged by the cache).
+    return std::nullopt;
+  }
+  if (count->value <= limit) {
+    return std::nullopt;
+  }
+  const int64_t retry = std::max<int64_t>(1, (count->expires_in.count() + 999) / 1000);
+  HttpResponse r = ErrorResponse(
+      8, absl::StrCat("too many requests; retry after ", retry, " seconds"), "", 429,
+      "RATE_LIMITED");
+  r.headers.emplace_back("retry-after", absl::StrCat(retry));
+  Metrics().rate_limited.Add({{"limit", key.find(":ip:") != std::string::npos ? "ip"
+                                                                               : "principal"}})
+      .Increment();
+  return r;
 }
 
 void Gateway::Handle(const HttpRequest& request, Done done) {
@@ -490,6 +588,11 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
     done(std::move(r));
   };
 
+  if (auto limited = OverLimit(absl::StrCat("gw:v1:rl:ip:", request.remote),
+                               options_.limits.per_ip)) {
+    finish(*std::move(limited));
+    return;
+  }
   const size_t q = request.target.find('?');
   const std::string path = request.target.substr(0, q);
   const std::string query = q == std::string::npos ? "" : request.target.substr(q + 1);
@@ -524,6 +627,24 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
     finish(ErrorResponse(5, absl::StrCat("no route for ", path)));
     return;
   }
+
+  auto who = Authenticate(request, *route);
+  if (HttpResponse* refused = std::get_if<HttpResponse>(&who)) {
+    refused->route = route->path.text();
+    finish(std::move(*refused));
+    return;
+  }
+  auth::Principal& principal = std::get<auth::Principal>(who);
+  if (!principal.anonymous()) {
+    if (auto limited = OverLimit(absl::StrCat("gw:v1:rl:sub:", principal.subject),
+                                 options_.limits.per_principal)) {
+      limited->route = route->path.text();
+      finish(*std::move(limited));
+      return;
+    }
+  }
+  principal.client_ip = request.remote;
+  principal.request_id = request_id;
 
   std::shared_ptr<gpb::Message> message(
       factory_.GetPrototype(route->method->input_type())->New());
@@ -600,6 +721,7 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   auto call = std::make_shared<Call>();
   call->context.set_deadline(std::chrono::system_clock::now() + options_.request_timeout);
   call->context.AddMetadata(std::string(rpc::kRequestIdKey), request_id);
+  call->context.AddMetadata(auth::kPrincipalMetadata, internal_->Vouch(principal, NowSeconds()));
   if (auto it = request.headers.find("x-forwarded-for"); it != request.headers.end()) {
     call->context.AddMetadata("x-forwarded-for", it->second);
   }

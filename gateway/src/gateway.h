@@ -12,10 +12,14 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <variant>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/auth/jwt.h"
+#include "common/auth/principal.h"
+#include "common/cache/cache.h"
 #include "gateway/src/path_template.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
@@ -39,8 +43,20 @@ struct HttpResponse {
   std::string route = "unmatched";  // the template that served it, for metrics
 };
 
+struct RateLimits {
+  cache::Cache* counters = nullptr;  // Redis or in-process; null: no limits
+  int per_ip = 1200;        // requests per window from one client address
+  int per_principal = 600;  // requests per window by one signed-in account
+  std::chrono::seconds window{60};
+};
+
 struct GatewayOptions {
   std::chrono::milliseconds request_timeout{10000};
+  // Verify access tokens (every key verifies; see auth::JwtKeysSetting). Required.
+  std::vector<auth::SigningKey> jwt_keys;
+  // Shared with the services: the gateway vouches for each caller with it. Required.
+  std::string internal_secret;
+  RateLimits limits;
 };
 
 struct Route {
@@ -49,6 +65,7 @@ struct Route {
   std::string body;  // "", "*" or a field name
   const google::protobuf::MethodDescriptor* method = nullptr;
   std::string backend;  // "org" for package dangjian.org.v1
+  bool allow_anonymous = false;  // (dangjian.api.allow_anonymous): no access token needed
 };
 
 class Gateway final {
@@ -76,18 +93,28 @@ class Gateway final {
 
   // An AIP-193 error body for a gateway-made error: ErrorInfo (domain gateway.dangjian) and, when
   // `field` is set, a BadRequest violation. `http_status` 0 means the one `grpc_code` maps to.
+  // `reason` defaults to the code's name.
   static HttpResponse ErrorResponse(int grpc_code, const std::string& message,
-                                    const std::string& field = "", int http_status = 0);
+                                    const std::string& field = "", int http_status = 0,
+                                    const std::string& reason = "");
 
  private:
   Gateway() = default;
   absl::Status BuildRoutes();
+  // The caller of `request` on `route`: anonymous on an anonymous route, else from the bearer
+  // token (an error response when it is missing or bad).
+  std::variant<auth::Principal, HttpResponse> Authenticate(const HttpRequest& request,
+                                                           const Route& route) const;
+  // A 429 when `key` is over `limit` in the current window.
+  std::optional<HttpResponse> OverLimit(const std::string& key, int limit) const;
 
   google::protobuf::DescriptorPool pool_;
   google::protobuf::DynamicMessageFactory factory_{&pool_};
   std::vector<Route> routes_;
   std::map<std::string, std::unique_ptr<grpc::GenericStub>> stubs_;
   GatewayOptions options_;
+  std::optional<auth::JwtSigner> verifier_;
+  std::optional<auth::InternalAuth> internal_;
 
   std::mutex calls_mu_;
   std::condition_variable calls_done_;

@@ -11,6 +11,9 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/auth/jwt.h"
 #include "common/metrics/metrics.h"
 #include "common/runtime/log.h"
 
@@ -79,6 +82,17 @@ class Session final : public std::enable_shared_from_this<Session> {
       r.headers[absl::AsciiStrToLower(std::string(f.name_string()))] = std::string(f.value());
     }
     r.body = std::move(req.body());
+    if (auto o = r.headers.find("origin"); o != r.headers.end()) {
+      const auto& allowed = server_.options.cors_origins;
+      cors_origin_ =
+          std::find(allowed.begin(), allowed.end(), o->second) != allowed.end() ? o->second : "";
+      if (r.method == "OPTIONS" && r.headers.contains("access-control-request-method")) {
+        Reply(Preflight(!cors_origin_.empty()), keep_alive_);
+        return;
+      }
+    } else {
+      cors_origin_.clear();
+    }
     beast::error_code ep_ec;
     auto ep = stream_.socket().remote_endpoint(ep_ec);
     r.remote = ep_ec ? "" : ep.address().to_string();
@@ -137,8 +151,18 @@ class Session final : public std::enable_shared_from_this<Session> {
     if (!has_type) {
       res->set(http::field::content_type, "application/json; charset=utf-8");
     }
+    // Security headers on every answer: an API, never rendered or framed, never cached.
     res->set(http::field::cache_control, "no-store");
     res->set("x-content-type-options", "nosniff");
+    res->set("x-frame-options", "DENY");
+    res->set("content-security-policy", "default-src 'none'; frame-ancestors 'none'");
+    res->set("referrer-policy", "no-referrer");
+    res->set("strict-transport-security", "max-age=31536000; includeSubDomains");
+    if (!cors_origin_.empty()) {
+      res->set("access-control-allow-origin", cors_origin_);
+      res->set("access-control-expose-headers", "x-request-id, retry-after, www-authenticate");
+    }
+    res->set(http::field::vary, "origin");
     res->keep_alive(keep_alive);
     res->body() = std::move(r.body);
     res->prepare_payload();
@@ -154,6 +178,20 @@ class Session final : public std::enable_shared_from_this<Session> {
                         }
                         self->Read();
                       });
+  }
+
+  // The answer to a CORS preflight: which methods and headers a browser may send.
+  static HttpResponse Preflight(bool allowed) {
+    if (!allowed) {
+      return Gateway::ErrorResponse(7, "this origin may not call the API from a browser", "",
+                                    403, "CORS_ORIGIN_NOT_ALLOWED");
+    }
+    HttpResponse r;
+    r.status = 204;
+    r.headers = {{"access-control-allow-methods", "GET, POST, PATCH, DELETE"},
+                 {"access-control-allow-headers", "authorization, content-type, x-request-id"},
+                 {"access-control-max-age", "600"}};
+    return r;
   }
 
   void Close() {
@@ -183,6 +221,7 @@ class Session final : public std::enable_shared_from_this<Session> {
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
   bool drain_ = false;
+  std::string cors_origin_;  // the request's Origin when it is an allowed one
   std::vector<char> drain_buffer_;
   size_t drained_ = 0;
 };
@@ -202,8 +241,22 @@ void HttpServer::Impl::Accept() {
   });
 }
 
-std::vector<runtime::Setting> HttpSettings(const std::string& default_listen) {
+std::vector<runtime::Setting> HttpSettings(const std::string& default_listen,
+                                           bool keys_required) {
   return {
+      auth::JwtKeysSetting(keys_required),
+      {"internal-secret", "", keys_required,
+       "secret shared with the services; the gateway vouches for each caller with it (32+ "
+       "characters)",
+       runtime::ValidateSecret},
+      {"cors-origins", "", false,
+       "comma-separated web origins allowed to call from a browser (https://host[:port])"},
+      {"rate-limit-per-ip", "1200", false, "requests per window from one client address",
+       runtime::ValidatePositiveInt},
+      {"rate-limit-per-principal", "600", false, "requests per window by one account",
+       runtime::ValidatePositiveInt},
+      {"rate-limit-window-seconds", "60", false, "length of a rate-limit window",
+       runtime::ValidatePositiveInt},
       {"http-listen", default_listen, false, "host:port for the HTTP/JSON API",
        runtime::ValidateHostPort},
       {"http-threads", "2", false, "threads serving HTTP", runtime::ValidatePositiveInt},
@@ -215,13 +268,26 @@ std::vector<runtime::Setting> HttpSettings(const std::string& default_listen) {
 }
 
 HttpServerOptions HttpServerOptionsFrom(const runtime::Config& config) {
-  return {.listen = config.Get("http-listen"),
-          .threads = static_cast<int>(config.GetInt("http-threads")),
-          .max_body_bytes = static_cast<size_t>(config.GetInt("max-body-bytes"))};
+  HttpServerOptions o{.listen = config.Get("http-listen"),
+                      .threads = static_cast<int>(config.GetInt("http-threads")),
+                      .max_body_bytes = static_cast<size_t>(config.GetInt("max-body-bytes"))};
+  for (absl::string_view origin :
+       absl::StrSplit(config.Get("cors-origins"), ',', absl::SkipWhitespace())) {
+    o.cors_origins.emplace_back(absl::StripAsciiWhitespace(origin));
+  }
+  return o;
 }
 
 GatewayOptions GatewayOptionsFrom(const runtime::Config& config) {
-  return {.request_timeout = std::chrono::milliseconds(config.GetInt("request-timeout-ms"))};
+  GatewayOptions o{.request_timeout = std::chrono::milliseconds(config.GetInt("request-timeout-ms")),
+                   .internal_secret = config.Get("internal-secret")};
+  if (auto keys = auth::ParseSigningKeys(config.Get("jwt-keys")); keys.ok()) {
+    o.jwt_keys = *std::move(keys);
+  }
+  o.limits.per_ip = static_cast<int>(config.GetInt("rate-limit-per-ip"));
+  o.limits.per_principal = static_cast<int>(config.GetInt("rate-limit-per-principal"));
+  o.limits.window = std::chrono::seconds(config.GetInt("rate-limit-window-seconds"));
+  return o;
 }
 
 HttpServer::HttpServer(Gateway& gateway, HttpServerOptions options)

@@ -22,10 +22,16 @@ struct HttpServerOptions {
   int threads = 2;
   size_t max_body_bytes = 1 << 20;
   std::chrono::seconds idle_timeout{60};  // an idle keep-alive connection closes after this
+  // Web origins allowed to call the API from a browser ("https://dj.example.gov.cn"); empty:
+  // none (same-origin and non-browser clients only).
+  std::vector<std::string> cors_origins;
 };
 
-// http-listen (default `default_listen`), http-threads, request-timeout-ms, max-body-bytes.
-std::vector<runtime::Setting> HttpSettings(const std::string& default_listen);
+// http-listen (default `default_listen`), http-threads, request-timeout-ms, max-body-bytes,
+// cors-origins, rate limits, and the keys: jwt-keys and internal-secret (`keys_required`: the
+// distributed gateway; the embedded binary makes its own when they are not given).
+std::vector<runtime::Setting> HttpSettings(const std::string& default_listen,
+                                           bool keys_required);
 // The server and gateway options those settings give.
 HttpServerOptions HttpServerOptionsFrom(const runtime::Config& config);
 GatewayOptions GatewayOptionsFrom(const runtime::Config& config);

@@ -176,9 +176,11 @@ TEST(ErrorBodyTest, Aip193Shape) {
 }
 
 TEST(RoutesTest, EveryAnnotatedOrgMethodIsRouted) {
-  EXPECT_EQ(Gateway::BackendNames(), std::vector<std::string>{"org"});
-  auto g = Gateway::Create(
-      {{"org", grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials())}}, {});
+  EXPECT_EQ(Gateway::BackendNames(), (std::vector<std::string>{"member", "org"}));
+  auto channel = grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials());
+  GatewayOptions options{.jwt_keys = {{"k", std::string(32, 'j')}},
+                         .internal_secret = std::string(32, 's')};
+  auto g = Gateway::Create({{"org", channel}, {"member", channel}}, options);
   ASSERT_TRUE(g.ok()) << g.status();
   std::set<std::string> routed;
   for (const Route& r : (*g)->routes()) {
@@ -191,9 +193,31 @@ TEST(RoutesTest, EveryAnnotatedOrgMethodIsRouted) {
       "PATCH /v1/{organization.name=organizations/*} -> UpdateOrganization",
       "DELETE /v1/{name=organizations/*} -> DeleteOrganization",
       "GET /v1/{name=organizations/*}:listDescendants -> ListDescendants",
+      "GET /v1/{parent=auditLogs/org}/entries -> ListAuditEntries",
+      "GET /v1/{name=auditLogs/org}:verify -> VerifyAuditLog",
+      "POST /v1/auth:login -> Login",
+      "POST /v1/auth:refresh -> Refresh",
+      "POST /v1/auth:logout -> Logout",
+      "POST /v1/auth:changePassword -> ChangePassword",
+      "POST /v1/accounts -> CreateAccount",
+      "GET /v1/{name=accounts/*} -> GetAccount",
+      "GET /v1/accounts -> ListAccounts",
+      "POST /v1/{name=accounts/*}:resetPassword -> ResetPassword",
+      "GET /v1/{parent=auditLogs/member}/entries -> ListAuditEntries",
+      "GET /v1/{name=auditLogs/member}:verify -> VerifyAuditLog",
   };
   EXPECT_EQ(routed, expected);
-  EXPECT_FALSE(Gateway::Create({}, {}).ok());  // a backend without a channel
+  // Only sign-in needs no token.
+  std::set<std::string> anonymous;
+  for (const Route& r : (*g)->routes()) {
+    if (r.allow_anonymous) {
+      anonymous.insert(r.method->name());
+    }
+  }
+  EXPECT_EQ(anonymous, (std::set<std::string>{"Login", "Refresh", "Logout", "ChangePassword"}));
+  EXPECT_FALSE(Gateway::Create({}, options).ok());  // a backend without a channel
+  // Without keys the gateway cannot check tokens: it does not start.
+  EXPECT_FALSE(Gateway::Create({{"org", channel}, {"member", channel}}, {}).ok());
 }
 
 TEST(ErrorBodyTest, ExplicitHttpStatusKeepsTheShape) {

@@ -1,4 +1,5 @@
 // dj-org: the organization service process.
+#include "common/auth/principal.h"
 #include "common/runtime/backends.h"
 #include "common/runtime/service_main.h"
 #include "services/org/src/org_service.h"
@@ -9,7 +10,12 @@ int main(int argc, char** argv) {
   dj::runtime::Append(settings, dj::runtime::BackendSettings());
   const auto config = dj::runtime::Init("dj-org", std::move(settings), argc, argv);
   auto backends = dj::runtime::OpenBackendsOrExit("dj-org", config, dj::org::Schema);
-  dj::org::OrgService service(*backends.pool, backends.cache.get(), *backends.ids,
+  auto auth = dj::auth::InternalAuth::Create(config.Get("internal-secret"));
+  if (!auth.ok()) {
+    dj::runtime::ExitOnError("dj-org", "DJ_INTERNAL_SECRET", auth.status());
+  }
+  dj::org::OrgService service(*backends.pool, backends.cache.get(), *backends.ids, *auth,
+                              config.Get("audit-key"),
                               {.cache_ttl = std::chrono::seconds(config.GetInt("cache-ttl-seconds"))});
   grpc::Service* services[] = {&service};
   return dj::runtime::Serve("dj-org", config, services);

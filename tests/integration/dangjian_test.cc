@@ -55,15 +55,33 @@ class DangjianTest : public ::testing::Test {
                                            std::vector<std::string> args = {}) {
     return std::make_unique<testing::Process>(
         BinDir() + "/dangjian", std::move(args),
-        std::map<std::string, std::string>{{"DJ_HTTP_LISTEN", absl::StrCat("127.0.0.1:", port)},
-                                           {"DJ_DATA_DIR", data_dir}},
+        std::map<std::string, std::string>{
+            {"DJ_HTTP_LISTEN", absl::StrCat("127.0.0.1:", port)},
+            {"DJ_DATA_DIR", data_dir},
+            {"DJ_BOOTSTRAP_ADMIN_PASSWORD", testing::kAdminInitialPassword}},
         dir_ + "/dangjian-" + std::to_string(launches_++) + ".log");
   }
 
+  // Ready, and signed in as the administrator.
   bool Ready(int port) {
-    return testing::WaitFor([&] { return Http(port, "GET", "/readyz").status == 200; },
-                            std::chrono::seconds(60));
+    if (!testing::WaitFor([&] { return Http(port, "GET", "/readyz").status == 200; },
+                          std::chrono::seconds(60))) {
+      return false;
+    }
+    token_ = testing::SignIn(port, "admin", testing::kAdminInitialPassword,
+                             testing::kAdminPassword);
+    return !token_.empty();
   }
+
+  // HTTP as the signed-in administrator.
+  HttpResponse Http(int port, const std::string& method, const std::string& target,
+                    const std::string& body = "") {
+    return testing::Http(port, method, target, body,
+                         token_.empty() ? std::map<std::string, std::string>{}
+                                        : std::map<std::string, std::string>{
+                                              {"Authorization", "Bearer " + token_}});
+  }
+  std::string token_;
 
   int CountAll(int port) {
     HttpResponse roots = Http(port, "GET", "/v1/organizations");

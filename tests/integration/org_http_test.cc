@@ -1,220 +1,9 @@
-// End to end: MariaDB (scripts/test), a Redis of the test's own, dj-org and dj-gateway as real
-// processes, driven over HTTP/JSON.
-#include <unistd.h>
-
-#include <cstdlib>
-#include <filesystem>
-
-#include "absl/strings/str_cat.h"
-#include "common/cache/cache.h"
-#include "common/testing/test_env.h"
-#include "dangjian/org/v1/org.pb.h"
-#include "google/protobuf/struct.pb.h"
-#include "google/protobuf/util/json_util.h"
-#include "gtest/gtest.h"
+// End to end, organizations: the suite's processes (suite_fixture.h) driven over HTTP/JSON as
+// the administrator, in both topologies.
+#include "tests/integration/suite_fixture.h"
 
 namespace dj {
 namespace {
-
-namespace pb = dangjian::org::v1;
-using testing::Http;
-using testing::HttpResponse;
-
-using testing::BinDir;
-
-std::string RedisServer() {
-  const char* env = std::getenv("DJ_REDIS_SERVER");
-  return env != nullptr && *env != '\0' ? env : "/usr/bin/redis-server";
-}
-
-pb::Organization ParseOrg(const std::string& json) {
-  pb::Organization o;
-  google::protobuf::util::JsonParseOptions opts;
-  opts.ignore_unknown_fields = false;
-  auto st = google::protobuf::util::JsonStringToMessage(json, &o, opts);
-  EXPECT_TRUE(st.ok()) << st.ToString() << " in " << json;
-  return o;
-}
-
-google::protobuf::Struct ParseStruct(const std::string& json) {
-  google::protobuf::Struct s;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &s).ok()) << json;
-  return s;
-}
-
-// The first fieldViolations[].field of an AIP-193 error body, or "".
-std::string ViolationField(const std::string& body) {
-  auto s = ParseStruct(body);
-  const auto& error = s.fields().at("error").struct_value();
-  if (!error.fields().contains("details")) {
-    return "";
-  }
-  for (const auto& d : error.fields().at("details").list_value().values()) {
-    const auto& f = d.struct_value().fields();
-    if (f.contains("fieldViolations")) {
-      return f.at("fieldViolations").list_value().values(0).struct_value().fields().at("field")
-          .string_value();
-    }
-  }
-  return "";
-}
-
-std::string ErrorStatus(const std::string& body) {
-  auto s = ParseStruct(body);
-  if (!s.fields().contains("error")) {
-    return "";
-  }
-  return s.fields().at("error").struct_value().fields().at("status").string_value();
-}
-
-enum class Topology { kDistributed, kEmbedded };
-
-// Starts the suite in one topology: Redis + dj-org + dj-gateway on the test MariaDB, or one
-// dangjian process on SQLite files. Tests then talk HTTP to http_port_.
-class Topo : public ::testing::Test {
- protected:
-  void Start(Topology topology) {
-    topology_ = topology;
-    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::replace(test.begin(), test.end(), '/', '_');  // parameterized names contain '/'
-    dir_ = ::testing::TempDir() + "/dj-it-" + std::to_string(getpid()) + "-" + test;
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
-    http_port_ = testing::FreePort();
-    if (topology == Topology::kEmbedded) {
-      gateway_ = std::make_unique<testing::Process>(
-          BinDir() + "/dangjian", std::vector<std::string>{},
-          std::map<std::string, std::string>{
-              {"DJ_HTTP_LISTEN", absl::StrCat("127.0.0.1:", http_port_)},
-              {"DJ_DATA_DIR", dir_ + "/data"}},
-          dir_ + "/dangjian.log");
-      metrics_port_ = http_port_;
-      ASSERT_TRUE(testing::WaitFor(
-          [&] { return Http(http_port_, "GET", "/readyz").status == 200; },
-          std::chrono::seconds(60)))
-          << gateway_->Log();
-      return;
-    }
-    auto db = testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-
-    redis_port_ = testing::FreePort();
-    StartRedis();
-
-    grpc_port_ = testing::FreePort();
-    metrics_port_ = testing::FreePort();
-    org_ = std::make_unique<testing::Process>(
-        BinDir() + "/dj-org", std::vector<std::string>{},
-        std::map<std::string, std::string>{
-            {"DJ_MYSQL_URL", db_->url()},
-            {"DJ_REDIS_URL", absl::StrCat("redis://127.0.0.1:", redis_port_, "/0")},
-            {"DJ_GRPC_LISTEN", absl::StrCat("127.0.0.1:", grpc_port_)},
-            {"DJ_METRICS_LISTEN", absl::StrCat("127.0.0.1:", metrics_port_)},
-            {"DJ_LOG_LEVEL", "info"}},
-        dir_ + "/org.log");
-    ASSERT_TRUE(testing::WaitFor(
-        [&] { return Http(metrics_port_, "GET", "/metrics").status == 200; },
-        std::chrono::seconds(60)))
-        << org_->Log();
-
-    gateway_ = std::make_unique<testing::Process>(
-        BinDir() + "/dj-gateway", std::vector<std::string>{},
-        std::map<std::string, std::string>{
-            {"DJ_HTTP_LISTEN", absl::StrCat("127.0.0.1:", http_port_)},
-            {"DJ_ORG_ADDR", absl::StrCat("127.0.0.1:", grpc_port_)}},
-        dir_ + "/gateway.log");
-    ASSERT_TRUE(testing::WaitFor([&] { return Http(http_port_, "GET", "/readyz").status == 200; },
-                                 std::chrono::seconds(60)))
-        << gateway_->Log();
-  }
-
-  void TearDown() override {
-    if (gateway_) {
-      EXPECT_EQ(gateway_->Stop(), 0) << gateway_->Log();
-    }
-    if (org_) {
-      EXPECT_EQ(org_->Stop(), 0) << org_->Log();
-    }
-    if (redis_) {
-      redis_->Stop();
-    }
-    if (HasFailure()) {
-      std::cerr << "--- backend log ---\n"
-                << (org_ ? org_->Log() : "") << "--- gateway / dangjian log ---\n"
-                << (gateway_ ? gateway_->Log() : "");
-    }
-  }
-
-  // The log of the process that serves gRPC (dj-org, or dangjian itself).
-  std::string BackendLog() { return org_ ? org_->Log() : gateway_->Log(); }
-
-  void StartRedis() {
-    redis_ = std::make_unique<testing::Process>(
-        RedisServer(),
-        std::vector<std::string>{"--port", std::to_string(redis_port_), "--bind", "127.0.0.1",
-                                 "--save", "", "--appendonly", "no", "--dir", dir_},
-        std::map<std::string, std::string>{}, dir_ + "/redis.log");
-    auto cache = cache::NewRedisCache(
-        {.url = {"", "127.0.0.1", redis_port_, 0}, .retry_after = std::chrono::milliseconds(10)});
-    ASSERT_TRUE(testing::WaitFor([&] { return cache->Set("ping", "1", std::chrono::seconds(1)).ok(); },
-                                 std::chrono::seconds(30)))
-        << redis_->Log();
-  }
-
-  HttpResponse Post(const std::string& target, const std::string& body) {
-    return Http(http_port_, "POST", target, body);
-  }
-
-  pb::Organization MustCreate(const std::string& parent, const std::string& kind,
-                              const std::string& display_name) {
-    std::string body = absl::StrCat(R"({"displayName":")", display_name, R"(","kind":")", kind,
-                                    R"(")", parent.empty() ? "" : R"(,"parent":")" + parent + "\"",
-                                    "}");
-    HttpResponse r = Post("/v1/organizations", body);
-    EXPECT_EQ(r.status, 200) << r.body;
-    return ParseOrg(r.body);
-  }
-
-  // The value of a Prometheus sample line starting with `prefix` on `port`'s /metrics (0 if none).
-  double Metric(int port, const std::string& prefix) {
-    const std::string text = Http(port, "GET", "/metrics").body;
-    size_t at = text.find("\n" + prefix);
-    if (at == std::string::npos) {
-      return 0;
-    }
-    size_t space = text.find(' ', at + 1 + prefix.size() - 1);
-    return std::stod(text.substr(space + 1));
-  }
-
-  double CacheHits() {
-    return Metric(metrics_port_,
-                  "dj_cache_requests_total{cache=\"organization\",result=\"hit\"}");
-  }
-
-  Topology topology_ = Topology::kDistributed;
-  std::string dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
-  int redis_port_ = 0;
-  int grpc_port_ = 0;
-  int metrics_port_ = 0;  // where the backend's metrics are: dj-org's port, or dangjian's HTTP
-  int http_port_ = 0;
-  std::unique_ptr<testing::Process> redis_;
-  std::unique_ptr<testing::Process> org_;
-  std::unique_ptr<testing::Process> gateway_;  // dj-gateway, or dangjian
-};
-
-// The suites that hold in both topologies.
-class Suite : public Topo, public ::testing::WithParamInterface<Topology> {
- protected:
-  void SetUp() override { Start(GetParam()); }
-};
-
-// Redis outages only exist in the distributed topology.
-class Distributed : public Topo {
- protected:
-  void SetUp() override { Start(Topology::kDistributed); }
-};
 
 TEST_P(Suite, BuildsATreeReadsThroughTheCacheAndPages) {
   pb::Organization root = MustCreate("", "WORK_COMMITTEE", "启东市级机关工委");
@@ -430,10 +219,7 @@ TEST_P(Suite, RequestIdsMetricsAndHealth) {
 
 INSTANTIATE_TEST_SUITE_P(Topologies, Suite,
                          ::testing::Values(Topology::kDistributed, Topology::kEmbedded),
-                         [](const auto& info) {
-                           return info.param == Topology::kDistributed ? "Distributed"
-                                                                       : "Embedded";
-                         });
+                         TopologyName);
 
 TEST(ProcessInterface, BadOrMissingSettingsExitWithOneLineNamingThem) {
   const std::string dir = ::testing::TempDir();
@@ -453,21 +239,54 @@ TEST(ProcessInterface, BadOrMissingSettingsExitWithOneLineNamingThem) {
         {"DJ_REDIS_URL", "redis://127.0.0.1:1/0"},
         {"DJ_GRPC_LISTEN", "not-an-address"}},
        "DJ_GRPC_LISTEN"},
-      {"dj-gateway", {}, "DJ_ORG_ADDR"},
-      {"dj-gateway", {{"DJ_ORG_ADDR", "127.0.0.1:1"}, {"DJ_HTTP_LISTEN", "x"}},
+      {"dj-gateway", {{"DJ_MEMBER_ADDR", "127.0.0.1:1"}}, "DJ_ORG_ADDR"},
+      {"dj-gateway",
+       {{"DJ_ORG_ADDR", "127.0.0.1:1"}, {"DJ_MEMBER_ADDR", "127.0.0.1:1"},
+        {"DJ_HTTP_LISTEN", "x"}},
        "DJ_HTTP_LISTEN"},
+      // Keys: missing, too short (never echoed), malformed.
+      {"dj-gateway",
+       {{"DJ_ORG_ADDR", "127.0.0.1:1"}, {"DJ_MEMBER_ADDR", "127.0.0.1:1"}, {"DJ_JWT_KEYS", ""}},
+       "DJ_JWT_KEYS"},
+      {"dj-gateway",
+       {{"DJ_ORG_ADDR", "127.0.0.1:1"}, {"DJ_MEMBER_ADDR", "127.0.0.1:1"},
+        {"DJ_JWT_KEYS", "k1=tooshort"}, {"DJ_INTERNAL_SECRET", std::string(40, 's')}},
+       "DJ_JWT_KEYS"},
+      {"dj-org",
+       {{"DJ_MYSQL_URL", "mysql://u:p@127.0.0.1:1/d"},
+        {"DJ_REDIS_URL", "redis://127.0.0.1:1/0"},
+        {"DJ_AUDIT_KEY", std::string(40, 'a')},
+        {"DJ_INTERNAL_SECRET", "short-secret"}},
+       "DJ_INTERNAL_SECRET"},
+      {"dj-member",
+       {{"DJ_MYSQL_URL", "mysql://u:p@127.0.0.1:1/d"},
+        {"DJ_REDIS_URL", "redis://127.0.0.1:1/0"},
+        {"DJ_AUDIT_KEY", std::string(40, 'a')},
+        {"DJ_INTERNAL_SECRET", std::string(40, 's')},
+        {"DJ_ORG_ADDR", "127.0.0.1:1"},
+        {"DJ_JWT_KEYS", ""}},
+       "DJ_JWT_KEYS"},
   };
   int i = 0;
   for (const Case& c : cases) {
     const std::string log = dir + "/settings-" + std::to_string(getpid()) + "-" +
                             std::to_string(i++) + ".log";
-    testing::Process p(BinDir() + "/" + c.binary, {}, c.env, log);
+    // Valid keys unless the case says otherwise, so each case names exactly one setting.
+    std::map<std::string, std::string> env = {{"DJ_INTERNAL_SECRET", std::string(40, 's')},
+                                              {"DJ_AUDIT_KEY", std::string(40, 'a')},
+                                              {"DJ_JWT_KEYS", "k=" + std::string(40, 'j')}};
+    for (const auto& [k, v] : c.env) {
+      env[k] = v;
+    }
+    testing::Process p(testing::BinDir() + "/" + c.binary, {}, env, log);
     const int code = p.Wait(std::chrono::seconds(20));
     EXPECT_NE(code, 0) << c.binary << " " << c.named;
     EXPECT_NE(code, -1) << c.binary << " did not exit";
     const std::string out = p.Log();
     EXPECT_NE(out.find(c.named), std::string::npos) << out;
     EXPECT_EQ(std::count(out.begin(), out.end(), '\n'), 1) << out;
+    EXPECT_EQ(out.find("tooshort"), std::string::npos) << "a secret was echoed: " << out;
+    EXPECT_EQ(out.find("short-secret"), std::string::npos) << "a secret was echoed: " << out;
   }
 }
 

@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/audit/caller.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
 #include "common/runtime/strings.h"
@@ -59,6 +60,25 @@ absl::Status ValidateRequestId(std::string_view request_id) {
     }
   }
   return absl::OkStatus();
+}
+
+// The permission check without side effects (usable inside a transaction): out of scope reads
+// exactly like a missing organization, and `entry` notes why for the audit log.
+absl::Status Authorized(const auth::Principal& who, std::string_view action,
+                        std::string_view name, std::string_view path, audit::Entry* entry) {
+  absl::Status s = auth::Authorize(who, action, {std::string(kCollection), std::string(path), ""});
+  if (s.ok()) {
+    return s;
+  }
+  if (entry != nullptr) {
+    entry->detail = s.code() == absl::StatusCode::kNotFound ? "OUT_OF_SCOPE" : "NOT_PERMITTED";
+  }
+  if (s.code() == absl::StatusCode::kNotFound) {
+    return name.empty() ? rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                                     "your roles do not allow this on organizations")
+                        : NotFound(name);
+  }
+  return s;
 }
 
 // The fields an update may name; everything else is output-only or has its own method.
@@ -128,15 +148,30 @@ pb::Organization ToProto(const OrgRow& row) {
   *o.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.create_time_us);
   *o.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.update_time_us);
   o.set_depth(row.depth);
+  o.set_path(row.path);
   return o;
 }
 
 OrgService::OrgService(db::Pool& pool, cache::Cache* cache, ids::IdGenerator& ids,
+                       const auth::InternalAuth& auth, std::string audit_key,
                        OrgServiceOptions options)
     : store_(pool),
       ids_(ids),
       options_(std::move(options)),
-      cache_(cache, {.name = "organization", .ttl = options_.cache_ttl}) {}
+      cache_(cache, {.name = "organization", .ttl = options_.cache_ttl}),
+      auth_(auth),
+      audit_(pool, std::move(audit_key), "auditLogs/org") {}
+
+absl::Status OrgService::Check(const auth::Principal& who, std::string_view action,
+                               std::string_view name, std::string_view path) {
+  audit::Entry entry = audit::Recorder::For(who, absl::StrCat("organizations.", AV(action)),
+                                            std::string(name), std::string(path));
+  absl::Status s = Authorized(who, action, name, path, &entry);
+  if (!s.ok()) {
+    (void)audit_.Record(std::move(entry), s);
+  }
+  return s;
+}
 
 int64_t OrgService::NowUs() const {
   if (options_.now_us) {
@@ -160,7 +195,8 @@ absl::StatusOr<OrgRow> OrgService::Load(int64_t id) {
   return **std::move(row);
 }
 
-absl::StatusOr<pb::Organization> OrgService::Create(const pb::CreateOrganizationRequest& request) {
+absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
+                                                    const pb::CreateOrganizationRequest& request) {
   if (!request.has_organization()) {
     return rpc::InvalidArgument({{"organization", "required"}});
   }
@@ -221,7 +257,8 @@ absl::StatusOr<pb::Organization> OrgService::Create(const pb::CreateOrganization
   row.version = 1;
   row.status = pb::ACTIVE;
   std::optional<OrgRow> replay;
-  absl::Status status = store_.pool().Transact([&](db::Connection& c) -> absl::Status {
+  audit::Entry entry = audit::Recorder::For(who, "organizations.create", in.parent(), "/");
+  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
     if (!request_id.empty()) {
       auto existing = OrgStore::FindByRequestId(c, request_id);
       if (!existing.ok()) {
@@ -229,7 +266,10 @@ absl::StatusOr<pb::Organization> OrgService::Create(const pb::CreateOrganization
       }
       if (existing->has_value()) {
         replay = **existing;
-        return absl::OkStatus();
+        entry.resource = rpc::FormatName(kCollection, replay->id);
+        entry.org_path = replay->path;
+        entry.detail = "REPLAY";
+        return Authorized(who, "create", entry.resource, replay->path, &entry);
       }
     }
     if (parent_id.has_value()) {
@@ -242,6 +282,10 @@ absl::StatusOr<pb::Organization> OrgService::Create(const pb::CreateOrganization
                                   {"organization.parent", "no such organization"});
       }
       const OrgRow& p = **parent;
+      entry.org_path = p.path;
+      if (absl::Status s = Authorized(who, "create", in.parent(), p.path, &entry); !s.ok()) {
+        return s;
+      }
       if (p.status != pb::ACTIVE) {
         return rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
                           absl::StrCat(in.parent(), " is dissolved"));
@@ -255,9 +299,14 @@ absl::StatusOr<pb::Organization> OrgService::Create(const pb::CreateOrganization
       row.depth = p.depth + 1;
       row.path = absl::StrCat(p.path, row.id, "/");
     } else {
+      if (absl::Status s = Authorized(who, "create", "", "/", &entry); !s.ok()) {
+        return s;
+      }
       row.depth = 0;
       row.path = absl::StrCat("/", row.id, "/");
     }
+    entry.resource = rpc::FormatName(kCollection, row.id);
+    entry.org_path = row.path;
     auto taken = OrgStore::SiblingNameTaken(c, row.parent_id, row.display_name, row.id);
     if (!taken.ok()) {
       return taken.status();
@@ -267,7 +316,7 @@ absl::StatusOr<pb::Organization> OrgService::Create(const pb::CreateOrganization
     }
     return OrgStore::Insert(c, row, request_id);
   });
-  if (replay.has_value()) {
+  if (replay.has_value() && status.ok()) {
     return same_request(*replay);
   }
   if (status.code() == absl::StatusCode::kAlreadyExists && !request_id.empty() &&
@@ -291,7 +340,8 @@ absl::StatusOr<pb::Organization> OrgService::Create(const pb::CreateOrganization
   return ToProto(row);
 }
 
-absl::StatusOr<pb::Organization> OrgService::Get(const pb::GetOrganizationRequest& request) {
+absl::StatusOr<pb::Organization> OrgService::Get(const auth::Principal& who,
+                                                 const pb::GetOrganizationRequest& request) {
   auto id = rpc::ParseName(request.name(), kCollection, "name");
   if (!id.ok()) {
     return id.status();
@@ -310,14 +360,34 @@ absl::StatusOr<pb::Organization> OrgService::Get(const pb::GetOrganizationReques
   if (!out.ParseFromString(*bytes)) {
     return absl::InternalError("cached organization does not parse");
   }
+  if (absl::Status s = Check(who, "read", request.name(), out.path()); !s.ok()) {
+    return s;
+  }
   return out;
 }
 
 absl::StatusOr<pb::ListOrganizationsResponse> OrgService::List(
-    const pb::ListOrganizationsRequest& request) {
+    const auth::Principal& who, const pb::ListOrganizationsRequest& request) {
   auto size = rpc::PageSize(request.page_size());
   if (!size.ok()) {
     return size.status();
+  }
+  if (request.parent().empty() && who.scope_org != 0) {
+    // The top of a scoped caller's tree is their scope organization.
+    pb::ListOrganizationsResponse out;
+    if (!request.page_token().empty()) {
+      return out;
+    }
+    pb::GetOrganizationRequest get;
+    get.set_name(rpc::FormatName(kCollection, who.scope_org));
+    auto scope = Get(who, get);
+    if (!scope.ok()) {
+      return scope.status().code() == absl::StatusCode::kNotFound
+                 ? Authorized(who, "read", "", "/", nullptr)
+                 : scope.status();
+    }
+    *out.add_organizations() = *std::move(scope);
+    return out;
   }
   std::optional<int64_t> parent;
   if (!request.parent().empty()) {
@@ -335,12 +405,18 @@ absl::StatusOr<pb::ListOrganizationsResponse> OrgService::List(
   if (!cursor->empty() && !absl::SimpleAtoi(*cursor, &after)) {
     return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
   }
-  if (parent.has_value() && cursor->empty()) {
-    if (auto p = Load(*parent); !p.ok()) {
+  if (parent.has_value()) {
+    auto p = Load(*parent);
+    if (!p.ok()) {
       return p.status().code() == absl::StatusCode::kNotFound
                  ? rpc::WithViolation(p.status(), {"parent", "no such organization"})
                  : p.status();
     }
+    if (absl::Status s = Check(who, "read", request.parent(), p->path); !s.ok()) {
+      return s;
+    }
+  } else if (absl::Status s = Check(who, "read", "", "/"); !s.ok()) {
+    return s;
   }
   auto rows = store_.ListChildren(parent, after, *size + 1);
   if (!rows.ok()) {
@@ -361,7 +437,8 @@ absl::StatusOr<pb::ListOrganizationsResponse> OrgService::List(
   return out;
 }
 
-absl::StatusOr<pb::Organization> OrgService::Update(const pb::UpdateOrganizationRequest& request) {
+absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
+                                                    const pb::UpdateOrganizationRequest& request) {
   if (!request.has_organization()) {
     return rpc::InvalidArgument({{"organization", "required"}});
   }
@@ -402,7 +479,8 @@ absl::StatusOr<pb::Organization> OrgService::Update(const pb::UpdateOrganization
 
   OrgRow updated;
   bool changed = false;
-  absl::Status status = store_.pool().Transact([&](db::Connection& c) -> absl::Status {
+  audit::Entry entry = audit::Recorder::For(who, "organizations.update", in.name(), "/");
+  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
     auto found = OrgStore::Find(c, *id, /*for_update=*/true);
     if (!found.ok()) {
       return found.status();
@@ -411,6 +489,10 @@ absl::StatusOr<pb::Organization> OrgService::Update(const pb::UpdateOrganization
       return NotFound(in.name());
     }
     OrgRow row = **found;
+    entry.org_path = row.path;
+    if (absl::Status s = Authorized(who, "update", in.name(), row.path, &entry); !s.ok()) {
+      return s;
+    }
     if (!in.etag().empty() && in.etag() != Etag(row)) {
       return EtagMismatch(in.name());
     }
@@ -490,18 +572,25 @@ absl::StatusOr<pb::Organization> OrgService::Update(const pb::UpdateOrganization
   return ToProto(updated);
 }
 
-absl::Status OrgService::Delete(const pb::DeleteOrganizationRequest& request) {
+absl::Status OrgService::Delete(const auth::Principal& who,
+                                const pb::DeleteOrganizationRequest& request) {
   auto id = rpc::ParseName(request.name(), kCollection, "name");
   if (!id.ok()) {
     return id.status();
   }
-  absl::Status status = store_.pool().Transact([&](db::Connection& c) -> absl::Status {
+  audit::Entry entry = audit::Recorder::For(who, "organizations.delete", request.name(), "/");
+  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
     auto found = OrgStore::Find(c, *id, /*for_update=*/true);
     if (!found.ok()) {
       return found.status();
     }
     if (!found->has_value()) {
       return NotFound(request.name());
+    }
+    entry.org_path = (*found)->path;
+    if (absl::Status s = Authorized(who, "delete", request.name(), (*found)->path, &entry);
+        !s.ok()) {
+      return s;
     }
     if (!request.etag().empty() && request.etag() != Etag(**found)) {
       return EtagMismatch(request.name());
@@ -529,7 +618,7 @@ absl::Status OrgService::Delete(const pb::DeleteOrganizationRequest& request) {
 }
 
 absl::StatusOr<pb::ListDescendantsResponse> OrgService::Descendants(
-    const pb::ListDescendantsRequest& request) {
+    const auth::Principal& who, const pb::ListDescendantsRequest& request) {
   auto id = rpc::ParseName(request.name(), kCollection, "name");
   if (!id.ok()) {
     return id.status();
@@ -546,6 +635,9 @@ absl::StatusOr<pb::ListDescendantsResponse> OrgService::Descendants(
   auto root = Load(*id);
   if (!root.ok()) {
     return root.status();
+  }
+  if (absl::Status s = Check(who, "read", request.name(), root->path); !s.ok()) {
+    return s;
   }
   if (!cursor->empty() && !cursor->starts_with(root->path)) {
     return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
@@ -572,37 +664,65 @@ absl::StatusOr<pb::ListDescendantsResponse> OrgService::Descendants(
 grpc::Status OrgService::CreateOrganization(grpc::ServerContext* context,
                                             const pb::CreateOrganizationRequest* request,
                                             pb::Organization* response) {
-  return rpc::Reply(*context, kErrorDomain, Create(*request), response);
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, Create(who, *request), response);
+  });
 }
 
 grpc::Status OrgService::GetOrganization(grpc::ServerContext* context,
                                          const pb::GetOrganizationRequest* request,
                                          pb::Organization* response) {
-  return rpc::Reply(*context, kErrorDomain, Get(*request), response);
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, Get(who, *request), response);
+  });
 }
 
 grpc::Status OrgService::ListOrganizations(grpc::ServerContext* context,
                                            const pb::ListOrganizationsRequest* request,
                                            pb::ListOrganizationsResponse* response) {
-  return rpc::Reply(*context, kErrorDomain, List(*request), response);
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, List(who, *request), response);
+  });
 }
 
 grpc::Status OrgService::UpdateOrganization(grpc::ServerContext* context,
                                             const pb::UpdateOrganizationRequest* request,
                                             pb::Organization* response) {
-  return rpc::Reply(*context, kErrorDomain, Update(*request), response);
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, Update(who, *request), response);
+  });
 }
 
 grpc::Status OrgService::DeleteOrganization(grpc::ServerContext* context,
                                             const pb::DeleteOrganizationRequest* request,
                                             google::protobuf::Empty* response) {
-  return rpc::Reply(*context, kErrorDomain, Delete(*request));
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, Delete(who, *request));
+  });
 }
 
 grpc::Status OrgService::ListDescendants(grpc::ServerContext* context,
                                          const pb::ListDescendantsRequest* request,
                                          pb::ListDescendantsResponse* response) {
-  return rpc::Reply(*context, kErrorDomain, Descendants(*request), response);
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, Descendants(who, *request), response);
+  });
+}
+
+grpc::Status OrgService::ListAuditEntries(
+    grpc::ServerContext* context, const dangjian::audit::v1::ListAuditEntriesRequest* request,
+    dangjian::audit::v1::ListAuditEntriesResponse* response) {
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, audit_.List(who, *request), response);
+  });
+}
+
+grpc::Status OrgService::VerifyAuditLog(grpc::ServerContext* context,
+                                        const dangjian::audit::v1::VerifyAuditLogRequest* request,
+                                        dangjian::audit::v1::VerifyAuditLogResponse* response) {
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, audit_.Verify(who, *request), response);
+  });
 }
 
 }  // namespace dj::org

@@ -6,6 +6,8 @@
 #include <functional>
 #include <memory>
 
+#include "common/audit/recorder.h"
+#include "common/auth/principal.h"
 #include "common/cache/cache_aside.h"
 #include "common/db/pool.h"
 #include "common/ids/id_generator.h"
@@ -25,8 +27,10 @@ struct OrgServiceOptions {
 
 class OrgService final : public dangjian::org::v1::OrganizationService::Service {
  public:
-  // `cache` may be null (no caching).
+  // `cache` may be null (no caching). `auth` checks the principal the gateway vouches for;
+  // `audit_key` chains the service's audit log.
   OrgService(db::Pool& pool, cache::Cache* cache, ids::IdGenerator& ids,
+             const auth::InternalAuth& auth, std::string audit_key,
              OrgServiceOptions options = {});
 
   grpc::Status CreateOrganization(grpc::ServerContext* context,
@@ -47,29 +51,44 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   grpc::Status ListDescendants(grpc::ServerContext* context,
                                const dangjian::org::v1::ListDescendantsRequest* request,
                                dangjian::org::v1::ListDescendantsResponse* response) override;
+  grpc::Status ListAuditEntries(grpc::ServerContext* context,
+                                const dangjian::audit::v1::ListAuditEntriesRequest* request,
+                                dangjian::audit::v1::ListAuditEntriesResponse* response) override;
+  grpc::Status VerifyAuditLog(grpc::ServerContext* context,
+                              const dangjian::audit::v1::VerifyAuditLogRequest* request,
+                              dangjian::audit::v1::VerifyAuditLogResponse* response) override;
 
-  // The same operations without gRPC, for in-process callers and tests.
+  // The same operations without gRPC, for in-process callers and tests, on behalf of `who`.
   absl::StatusOr<dangjian::org::v1::Organization> Create(
-      const dangjian::org::v1::CreateOrganizationRequest& request);
+      const auth::Principal& who, const dangjian::org::v1::CreateOrganizationRequest& request);
   absl::StatusOr<dangjian::org::v1::Organization> Get(
-      const dangjian::org::v1::GetOrganizationRequest& request);
+      const auth::Principal& who, const dangjian::org::v1::GetOrganizationRequest& request);
   absl::StatusOr<dangjian::org::v1::ListOrganizationsResponse> List(
-      const dangjian::org::v1::ListOrganizationsRequest& request);
+      const auth::Principal& who, const dangjian::org::v1::ListOrganizationsRequest& request);
   absl::StatusOr<dangjian::org::v1::Organization> Update(
-      const dangjian::org::v1::UpdateOrganizationRequest& request);
-  absl::Status Delete(const dangjian::org::v1::DeleteOrganizationRequest& request);
+      const auth::Principal& who, const dangjian::org::v1::UpdateOrganizationRequest& request);
+  absl::Status Delete(const auth::Principal& who,
+                      const dangjian::org::v1::DeleteOrganizationRequest& request);
   absl::StatusOr<dangjian::org::v1::ListDescendantsResponse> Descendants(
-      const dangjian::org::v1::ListDescendantsRequest& request);
+      const auth::Principal& who, const dangjian::org::v1::ListDescendantsRequest& request);
+
+  audit::Recorder& audit() { return audit_; }
 
  private:
   int64_t NowUs() const;
   absl::StatusOr<OrgRow> Load(int64_t id);
   void Invalidate(int64_t id);
+  // Authorize `action` on the organization at `path`; a refusal is recorded in the audit log,
+  // and one outside the caller's scope looks exactly like a missing organization.
+  absl::Status Check(const auth::Principal& who, std::string_view action, std::string_view name,
+                     std::string_view path);
 
   OrgStore store_;
   ids::IdGenerator& ids_;
   OrgServiceOptions options_;
   cache::CacheAside cache_;
+  const auth::InternalAuth& auth_;
+  audit::Recorder audit_;
 };
 
 // Proto <-> row, exposed for tests.

@@ -2,10 +2,14 @@
 #include <random>
 #include <thread>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/audit/audit_log.h"
 #include "common/db/migrate.h"
 #include "common/metrics/metrics.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/errors.h"
+#include "common/rpc/names.h"
 #include "common/runtime/service_main.h"
 #include "common/testing/test_env.h"
 #include "google/rpc/error_details.pb.h"
@@ -19,8 +23,18 @@ namespace {
 
 namespace pb = dangjian::org::v1;
 
+const std::string kSecret(32, 's');
+const std::string kAuditKey(32, 'k');
+
 class OrgServiceTest : public OrgDatabaseTest {
  protected:
+  // A client context vouched for as `who_` (the gateway's job in production).
+  std::unique_ptr<grpc::ClientContext> Ctx(const std::string& request_id = "") {
+    auto ctx = rpc::NewClientContext(std::chrono::seconds(10), request_id);
+    auth_->Attach(*ctx, who_);
+    return ctx;
+  }
+
   void SetUp() override {
     OrgDatabaseTest::SetUp();
     auto redis = db::ParseRedisUrl(testing::RequireEnv("DJ_TEST_REDIS_URL"));
@@ -28,7 +42,8 @@ class OrgServiceTest : public OrgDatabaseTest {
     cache_ = cache::NewRedisCache({.url = *redis});
     std::random_device rd;
     ids_ = std::make_unique<ids::IdGenerator>(static_cast<int>(rd() % 1024));
-    service_ = std::make_unique<OrgService>(*pool_, cache_.get(), *ids_);
+    auth_ = std::make_unique<auth::InternalAuth>(*auth::InternalAuth::Create(kSecret));
+    service_ = std::make_unique<OrgService>(*pool_, cache_.get(), *ids_, *auth_, kAuditKey);
     grpc::Service* services[] = {service_.get()};
     auto running = runtime::StartGrpcServer({}, services);
     ASSERT_TRUE(running.ok()) << running.status();
@@ -51,7 +66,7 @@ class OrgServiceTest : public OrgDatabaseTest {
     req.mutable_organization()->set_kind(kind);
     req.mutable_organization()->set_display_name(display_name);
     req.set_request_id(request_id);
-    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    auto ctx = Ctx();
     return stub_->CreateOrganization(ctx.get(), req, out);
   }
 
@@ -66,7 +81,7 @@ class OrgServiceTest : public OrgDatabaseTest {
   grpc::Status Get(const std::string& name, pb::Organization* out) {
     pb::GetOrganizationRequest req;
     req.set_name(name);
-    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    auto ctx = Ctx();
     return stub_->GetOrganization(ctx.get(), req, out);
   }
 
@@ -77,7 +92,7 @@ class OrgServiceTest : public OrgDatabaseTest {
     for (auto& p : paths) {
       req.mutable_update_mask()->add_paths(p);
     }
-    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    auto ctx = Ctx();
     return stub_->UpdateOrganization(ctx.get(), req, out);
   }
 
@@ -86,7 +101,7 @@ class OrgServiceTest : public OrgDatabaseTest {
     req.set_name(name);
     req.set_etag(etag);
     google::protobuf::Empty out;
-    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    auto ctx = Ctx();
     return stub_->DeleteOrganization(ctx.get(), req, &out);
   }
 
@@ -103,6 +118,8 @@ class OrgServiceTest : public OrgDatabaseTest {
 
   std::unique_ptr<cache::Cache> cache_;
   std::unique_ptr<ids::IdGenerator> ids_;
+  std::unique_ptr<auth::InternalAuth> auth_;
+  auth::Principal who_ = auth::SystemPrincipal();
   std::unique_ptr<OrgService> service_;
   runtime::RunningServer server_;
   std::unique_ptr<pb::OrganizationService::Stub> stub_;
@@ -130,7 +147,7 @@ TEST_P(OrgServiceTest, BuildsATreeAndReadsItBack) {
   pb::ListDescendantsRequest req;
   req.set_name(root.name());
   pb::ListDescendantsResponse resp;
-  auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+  auto ctx = Ctx();
   ASSERT_TRUE(stub_->ListDescendants(ctx.get(), req, &resp).ok());
   ASSERT_EQ(resp.organizations_size(), 3);
   EXPECT_EQ(resp.organizations(0).name(), committee.name());
@@ -200,7 +217,7 @@ TEST_P(OrgServiceTest, CreateValidatesEveryField) {
     req.mutable_organization()->set_display_name("支部");
     c.mutate(req);
     pb::Organization out;
-    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    auto ctx = Ctx();
     grpc::Status s = stub_->CreateOrganization(ctx.get(), req, &out);
     EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT) << c.field;
     EXPECT_EQ(ViolationField(s), c.field);
@@ -379,7 +396,7 @@ TEST_P(OrgServiceTest, ListPagesThroughChildren) {
     req.set_page_size(3);
     req.set_page_token(token);
     pb::ListOrganizationsResponse resp;
-    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    auto ctx = Ctx();
     ASSERT_TRUE(stub_->ListOrganizations(ctx.get(), req, &resp).ok());
     for (const auto& o : resp.organizations()) {
       seen.push_back(o.name());
@@ -393,31 +410,31 @@ TEST_P(OrgServiceTest, ListPagesThroughChildren) {
   // Roots, a token reused with another parent, a negative size, an unknown parent.
   pb::ListOrganizationsRequest roots;
   pb::ListOrganizationsResponse resp;
-  auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+  auto ctx = Ctx();
   ASSERT_TRUE(stub_->ListOrganizations(ctx.get(), roots, &resp).ok());
   ASSERT_EQ(resp.organizations_size(), 1);
 
   pb::ListOrganizationsRequest first;
   first.set_parent(root.name());
   first.set_page_size(3);
-  ctx = rpc::NewClientContext(std::chrono::seconds(10));
+  ctx = Ctx();
   ASSERT_TRUE(stub_->ListOrganizations(ctx.get(), first, &resp).ok());
   pb::ListOrganizationsRequest wrong;
   wrong.set_parent(created[0]);
   wrong.set_page_token(resp.next_page_token());
-  ctx = rpc::NewClientContext(std::chrono::seconds(10));
+  ctx = Ctx();
   grpc::Status s = stub_->ListOrganizations(ctx.get(), wrong, &resp);
   EXPECT_EQ(s.error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_EQ(ViolationField(s), "page_token");
 
   pb::ListOrganizationsRequest negative;
   negative.set_page_size(-1);
-  ctx = rpc::NewClientContext(std::chrono::seconds(10));
+  ctx = Ctx();
   EXPECT_EQ(ViolationField(stub_->ListOrganizations(ctx.get(), negative, &resp)), "page_size");
 
   pb::ListOrganizationsRequest unknown;
   unknown.set_parent("organizations/424242");
-  ctx = rpc::NewClientContext(std::chrono::seconds(10));
+  ctx = Ctx();
   EXPECT_EQ(stub_->ListOrganizations(ctx.get(), unknown, &resp).error_code(), grpc::NOT_FOUND);
 }
 
@@ -441,7 +458,7 @@ TEST_P(OrgServiceTest, DescendantsPageDepthFirst) {
     req.set_page_size(4);
     req.set_page_token(token);
     pb::ListDescendantsResponse resp;
-    auto ctx = rpc::NewClientContext(std::chrono::seconds(10));
+    auto ctx = Ctx();
     ASSERT_TRUE(stub_->ListDescendants(ctx.get(), req, &resp).ok());
     for (const auto& o : resp.organizations()) {
       seen.push_back(o.name());
@@ -455,7 +472,7 @@ TEST_P(OrgServiceTest, RequestIdReachesTheServer) {
   pb::GetOrganizationRequest req;
   req.set_name("organizations/1");
   pb::Organization out;
-  auto ctx = rpc::NewClientContext(std::chrono::seconds(10), "test-request-42");
+  auto ctx = Ctx("test-request-42");
   grpc::Status s = stub_->GetOrganization(ctx.get(), req, &out);
   EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
   google::rpc::Status details;
@@ -464,6 +481,94 @@ TEST_P(OrgServiceTest, RequestIdReachesTheServer) {
   ASSERT_TRUE(details.details(0).UnpackTo(&info));
   EXPECT_EQ(info.domain(), "org.dangjian");
   EXPECT_EQ(info.reason(), "ORGANIZATION_NOT_FOUND");
+}
+
+TEST_P(OrgServiceTest, ScopeDecidesWhatACallerSeesAndEveryDecisionIsAudited) {
+  pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
+  pb::Organization a = MustCreate(root.name(), pb::PARTY_COMMITTEE, "甲局机关党委");
+  pb::Organization a1 = MustCreate(a.name(), pb::BRANCH, "甲一支部");
+  pb::Organization b = MustCreate(root.name(), pb::PARTY_COMMITTEE, "乙局机关党委");
+  auto id = [](const pb::Organization& o) { return *rpc::ParseName(o.name(), "organizations", "n"); };
+  // The secretary of branch 甲一.
+  who_ = auth::Principal{.subject = "accounts/7", .roles = {"secretary"}, .scope_org = id(a1),
+                        .client_ip = "10.0.0.9", .request_id = "r-scope"};
+  pb::Organization out;
+  EXPECT_TRUE(Get(a1.name(), &out).ok());
+  // Outside the scope reads exactly like a missing organization, above it too.
+  grpc::Status other = Get(b.name(), &out);
+  grpc::Status missing = Get("organizations/999999", &out);
+  EXPECT_EQ(other.error_code(), grpc::NOT_FOUND);
+  EXPECT_EQ(Reason(other), Reason(missing));
+  EXPECT_EQ(Get(a.name(), &out).error_code(), grpc::NOT_FOUND);
+  // Writes: a party group under the own branch, nothing under 乙, no delete at all.
+  EXPECT_TRUE(Create(a1.name(), pb::PARTY_GROUP, "第一小组", &out).ok());
+  EXPECT_EQ(Create(b.name(), pb::BRANCH, "渗透支部", &out).error_code(), grpc::NOT_FOUND);
+  EXPECT_EQ(Delete(a1.name()).error_code(), grpc::PERMISSION_DENIED);
+  // The top of a scoped caller's tree is their own organization.
+  pb::ListOrganizationsResponse roots;
+  auto ctx = Ctx();
+  ASSERT_TRUE(stub_->ListOrganizations(ctx.get(), pb::ListOrganizationsRequest(), &roots).ok());
+  ASSERT_EQ(roots.organizations_size(), 1);
+  EXPECT_EQ(roots.organizations(0).name(), a1.name());
+  EXPECT_EQ(Rows(), 5);
+
+  // Every decision is in the audit log, with who, from where and under which request.
+  audit::AuditLog log(kAuditKey);
+  auto entries = log.List(*pool_, 0, 0, 100);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  auto find = [&](const std::string& action, const std::string& outcome) -> const audit::Entry* {
+    for (const audit::Entry& e : *entries) {
+      if (e.actor == "accounts/7" && e.action == action && e.outcome == outcome) {
+        return &e;
+      }
+    }
+    return nullptr;
+  };
+  const audit::Entry* refused_read = find("organizations.read", "NOT_FOUND");
+  ASSERT_NE(refused_read, nullptr);
+  EXPECT_EQ(refused_read->detail, "OUT_OF_SCOPE");
+  EXPECT_EQ(refused_read->client_ip, "10.0.0.9");
+  EXPECT_EQ(refused_read->request_id, "r-scope");
+  ASSERT_NE(find("organizations.create", "OK"), nullptr);
+  ASSERT_NE(find("organizations.create", "NOT_FOUND"), nullptr);
+  ASSERT_NE(find("organizations.delete", "PERMISSION_DENIED"), nullptr);
+  // The refused create is placed at 乙's path, so 乙's auditors see the attempt.
+  EXPECT_TRUE(absl::StrContains(find("organizations.create", "NOT_FOUND")->org_path,
+                                absl::StrCat("/", id(b), "/")));
+  auto verified = log.Verify(*pool_);
+  ASSERT_TRUE(verified.ok());
+  EXPECT_TRUE(verified->intact) << verified->problem;
+}
+
+TEST_P(OrgServiceTest, ACallTheGatewayDidNotVouchForIsRefusedAndRecorded) {
+  pb::GetOrganizationRequest req;
+  req.set_name("organizations/1");
+  pb::Organization out;
+  // No principal at all: a client talking straight to the service port.
+  auto bare = rpc::NewClientContext(std::chrono::seconds(10));
+  grpc::Status s = stub_->GetOrganization(bare.get(), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::UNAUTHENTICATED);
+  EXPECT_EQ(Reason(s), "PRINCIPAL_MISSING");
+  // A principal signed with another secret (forged), claiming to be a committee admin.
+  auto forger = auth::InternalAuth::Create(std::string(32, 'x'));
+  auto forged = rpc::NewClientContext(std::chrono::seconds(10));
+  forger->Attach(*forged, auth::SystemPrincipal());
+  s = stub_->GetOrganization(forged.get(), req, &out);
+  EXPECT_EQ(s.error_code(), grpc::UNAUTHENTICATED);
+  EXPECT_EQ(Reason(s), "PRINCIPAL_FORGED");
+  // A client's own access token is not a principal either.
+  auto token = rpc::NewClientContext(std::chrono::seconds(10));
+  token->AddMetadata("authorization", "Bearer x.y.z");
+  EXPECT_EQ(stub_->GetOrganization(token.get(), req, &out).error_code(), grpc::UNAUTHENTICATED);
+
+  auto entries = audit::AuditLog(kAuditKey).List(*pool_, 0, 0, 10);
+  ASSERT_TRUE(entries.ok());
+  ASSERT_EQ(entries->size(), 3u);
+  EXPECT_EQ((*entries)[1].action, "rpc.authenticate");
+  EXPECT_EQ((*entries)[1].outcome, "UNAUTHENTICATED");
+  EXPECT_EQ((*entries)[1].detail, "PRINCIPAL_FORGED");
+  EXPECT_EQ((*entries)[1].actor, "anonymous");
+  EXPECT_FALSE((*entries)[1].client_ip.empty());
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, OrgServiceTest,

@@ -2,6 +2,7 @@
 // (MariaDB or SQLite).
 #pragma once
 
+#include "common/audit/audit_log.h"
 #include "common/db/migrate.h"
 #include "common/testing/test_env.h"
 #include "gtest/gtest.h"
@@ -16,7 +17,8 @@ class OrgDatabaseTest : public ::testing::TestWithParam<db::Dialect> {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
     pool_ = db_->NewPool();
-    ASSERT_TRUE(db::Migrate(*pool_, Schema(GetParam())).ok());
+    ASSERT_TRUE(db::Migrate(*pool_, Schema(GetParam()), "org").ok());
+    ASSERT_TRUE(db::Migrate(*pool_, audit::Schema(GetParam()), "audit").ok());
   }
 
   std::unique_ptr<testing::TestDatabase> db_;

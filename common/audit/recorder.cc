@@ -1,0 +1,156 @@
+// Audit entries for handlers, and the audit log's list and verify methods.
+#include "common/audit/recorder.h"
+
+#include <chrono>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/rpc/errors.h"
+#include "common/rpc/names.h"
+#include "common/runtime/log.h"
+#include "common/runtime/strings.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace dj::audit {
+namespace {
+
+namespace pb = dangjian::audit::v1;
+
+int64_t NowUs() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+std::string OutcomeOf(const absl::Status& status) {
+  return std::string(SV(absl::StatusCodeToString(status.code())));
+}
+
+Entry Recorder::For(const auth::Principal& who, std::string action, std::string resource,
+                    std::string org_path) {
+  Entry e;
+  e.time_us = NowUs();
+  e.actor = who.anonymous() ? "anonymous" : who.subject;
+  e.action = std::move(action);
+  e.resource = std::move(resource);
+  e.org_path = std::move(org_path);
+  e.client_ip = who.client_ip;
+  e.request_id = who.request_id;
+  e.outcome = "OK";
+  return e;
+}
+
+absl::Status Recorder::Transact(Entry& entry,
+                                const std::function<absl::Status(db::Connection&)>& write) {
+  absl::Status status = pool_.Transact([&](db::Connection& c) -> absl::Status {
+    if (absl::Status s = write(c); !s.ok()) {
+      return s;
+    }
+    entry.outcome = "OK";
+    auto appended = log_.Append(c, entry);
+    return appended.status();
+  });
+  if (!status.ok()) {
+    // Nothing was written; the attempt still is. A failure to record it is logged, and the
+    // caller gets the write's own error.
+    if (absl::Status s = Record(entry, status); !s.ok()) {
+      log::Error("audit append failed", {{"action", entry.action},
+                                         {"error", std::string(SV(s.message()))}});
+    }
+  }
+  return status;
+}
+
+absl::Status Recorder::Record(Entry entry, const absl::Status& outcome) {
+  entry.outcome = OutcomeOf(outcome);
+  if (!outcome.ok() && entry.detail.empty()) {
+    entry.detail = rpc::Reason(outcome);
+  }
+  return log_.AppendAlone(pool_, std::move(entry)).status();
+}
+
+absl::Status Recorder::CheckName(const auth::Principal& who, std::string_view name,
+                                 std::string_view field, std::string_view action) {
+  if (name != log_name_) {
+    return rpc::InvalidArgument({{std::string(field), absl::StrCat("must be '", log_name_, "'")}});
+  }
+  // The log as a whole sits at the top of the caller's own scope: a grant over that subtree
+  // lets them see its part of the log.
+  const std::string scope_path = who.scope_org == 0 ? "/" : absl::StrCat("/", who.scope_org, "/");
+  absl::Status s = auth::Authorize(who, action, {"audit_log", scope_path, ""});
+  if (!s.ok()) {
+    (void)Record(For(who, absl::StrCat("audit_log.", AV(action)), log_name_, scope_path), s);
+    if (s.code() == absl::StatusCode::kNotFound) {
+      return rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                        absl::StrCat("your roles do not allow ", AV(action), " on the audit log"));
+    }
+  }
+  return s;
+}
+
+absl::StatusOr<pb::ListAuditEntriesResponse> Recorder::List(
+    const auth::Principal& who, const pb::ListAuditEntriesRequest& request) {
+  if (absl::Status s = CheckName(who, request.parent(), "parent", "read"); !s.ok()) {
+    return s;
+  }
+  auto size = rpc::PageSize(request.page_size());
+  if (!size.ok()) {
+    return size.status();
+  }
+  const std::string filter = absl::StrCat("audit|", log_name_, "|", who.scope_org);
+  auto cursor = rpc::DecodePageToken(request.page_token(), filter);
+  if (!cursor.ok()) {
+    return cursor.status();
+  }
+  int64_t before = 0;
+  if (!cursor->empty() && (!absl::SimpleAtoi(*cursor, &before) || before <= 0)) {
+    return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
+  }
+  auto rows = log_.List(pool_, who.scope_org, before, *size + 1);
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  pb::ListAuditEntriesResponse out;
+  const bool more = static_cast<int32_t>(rows->size()) > *size;
+  if (more) {
+    rows->pop_back();
+  }
+  for (const Entry& e : *rows) {
+    pb::AuditEntry* p = out.add_entries();
+    p->set_seq(e.seq);
+    *p->mutable_time() = google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(e.time_us);
+    p->set_actor(e.actor);
+    p->set_action(e.action);
+    p->set_resource(e.resource);
+    p->set_client_ip(e.client_ip);
+    p->set_request_id(e.request_id);
+    p->set_outcome(e.outcome);
+    p->set_detail(e.detail);
+    p->set_hash(e.hash);
+  }
+  if (more) {
+    out.set_next_page_token(rpc::EncodePageToken(filter, absl::StrCat(rows->back().seq)));
+  }
+  return out;
+}
+
+absl::StatusOr<pb::VerifyAuditLogResponse> Recorder::Verify(
+    const auth::Principal& who, const pb::VerifyAuditLogRequest& request) {
+  if (absl::Status s = CheckName(who, request.name(), "name", "verify"); !s.ok()) {
+    return s;
+  }
+  auto v = log_.Verify(pool_);
+  if (!v.ok()) {
+    return v.status();
+  }
+  pb::VerifyAuditLogResponse out;
+  out.set_intact(v->intact);
+  out.set_checked(v->checked);
+  out.set_first_bad_seq(v->first_bad_seq);
+  out.set_problem(v->problem);
+  return out;
+}
+
+}  // namespace dj::audit

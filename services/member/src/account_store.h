@@ -1,0 +1,61 @@
+// Repository for accounts: the only place in the member service with SQL. Writes take the
+// caller's transaction connection; reads take their own connection from the pool.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/db/pool.h"
+
+namespace dj::member {
+
+struct AccountRow {
+  int64_t id = 0;
+  std::string username;
+  std::string password_hash;
+  std::vector<std::string> roles;  // "committee_admin", ... (docs/permissions.md)
+  int64_t scope_org = 0;           // 0: the whole tree
+  std::string scope_path = "/";    // the scope organization's path; "/" for the whole tree
+  std::string member;              // "members/9" or ""
+  int failed_attempts = 0;
+  int64_t locked_until_us = 0;
+  int64_t password_changed_us = 0;
+  bool must_change = false;
+  int64_t version = 1;
+  int64_t create_time_us = 0;
+  int64_t update_time_us = 0;
+};
+
+class AccountStore final {
+ public:
+  explicit AccountStore(db::Pool& pool) : pool_(pool) {}
+
+  db::Pool& pool() { return pool_; }
+
+  // --- inside a transaction ---
+  static absl::StatusOr<std::optional<AccountRow>> Find(db::Connection& c, int64_t id,
+                                                        bool for_update);
+  static absl::StatusOr<std::optional<AccountRow>> FindByUsername(db::Connection& c,
+                                                                  std::string_view username,
+                                                                  bool for_update);
+  // ALREADY_EXISTS when the username is taken.
+  static absl::Status Insert(db::Connection& c, const AccountRow& row);
+  // Writes the password and sign-in columns and bumps the version.
+  static absl::Status UpdateCredentials(db::Connection& c, const AccountRow& row);
+  static absl::StatusOr<int64_t> Count(db::Connection& c);
+
+  // --- reads ---
+  absl::StatusOr<std::optional<AccountRow>> Get(int64_t id);
+  absl::StatusOr<std::optional<AccountRow>> GetByUsername(std::string_view username);
+  // Accounts with id > after_id whose scope lies in organization `scope_org`'s subtree
+  // (0: all), by id.
+  absl::StatusOr<std::vector<AccountRow>> List(int64_t scope_org, int64_t after_id, int limit);
+
+ private:
+  db::Pool& pool_;
+};
+
+}  // namespace dj::member

@@ -1,0 +1,110 @@
+// The member service, first part (Step 3): accounts and sign-in. Handlers validate the request,
+// authorize it with common/auth, write through the store in a transaction that carries its
+// audit row, and answer through rpc::Reply. Members themselves arrive in Step 5.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/audit/recorder.h"
+#include "common/auth/jwt.h"
+#include "common/auth/password.h"
+#include "common/auth/principal.h"
+#include "common/cache/cache.h"
+#include "common/db/pool.h"
+#include "common/ids/id_generator.h"
+#include "dangjian/member/v1/account.grpc.pb.h"
+#include "dangjian/member/v1/auth.grpc.pb.h"
+#include "grpcpp/channel.h"
+#include "services/member/src/account_store.h"
+#include "services/member/src/sessions.h"
+
+namespace dj::member {
+
+inline constexpr std::string_view kErrorDomain = "member.dangjian";
+
+struct MemberServiceOptions {
+  auth::PasswordPolicy policy;
+  std::chrono::seconds access_token_ttl{900};
+  SessionOptions sessions;
+  std::function<int64_t()> now_us;  // microseconds since the epoch; the system clock if unset
+};
+
+// The materialized path of organization `name` ("organizations/5" -> "/1/5/"), asked of the org
+// service on behalf of `who` (so an organization outside their scope is NOT_FOUND).
+using OrgPathLookup =
+    std::function<absl::StatusOr<std::string>(const auth::Principal& who, std::string_view name)>;
+
+// The lookup over a gRPC channel to the org service, vouching for the caller with `auth`.
+OrgPathLookup OrgPathsOver(std::shared_ptr<grpc::Channel> org, const auth::InternalAuth& auth);
+
+class MemberService final {
+ public:
+  MemberService(db::Pool& pool, cache::Cache& cache, ids::IdGenerator& ids,
+                const auth::InternalAuth& auth, auth::JwtSigner signer, std::string audit_key,
+                OrgPathLookup org_paths, MemberServiceOptions options = {});
+  ~MemberService();
+
+  // The two gRPC services to register.
+  grpc::Service* auth_service();
+  grpc::Service* account_service();
+
+  // First start: with no account at all, creates `admin` (committee_admin over the whole tree)
+  // with `password`, which must be changed at first sign-in. FAILED_PRECONDITION when there are
+  // no accounts and no password was given. Does nothing when accounts exist.
+  absl::Status Bootstrap(std::string_view password);
+
+  // --- the operations, without gRPC (tests, in-process callers) ---
+  absl::StatusOr<dangjian::member::v1::TokenResponse> Login(
+      const auth::Principal& who, const dangjian::member::v1::LoginRequest& request);
+  absl::StatusOr<dangjian::member::v1::TokenResponse> Refresh(
+      const auth::Principal& who, const dangjian::member::v1::RefreshRequest& request);
+  absl::Status Logout(const auth::Principal& who,
+                      const dangjian::member::v1::LogoutRequest& request);
+  absl::Status ChangePassword(const auth::Principal& who,
+                              const dangjian::member::v1::ChangePasswordRequest& request);
+
+  absl::StatusOr<dangjian::member::v1::Account> CreateAccount(
+      const auth::Principal& who, const dangjian::member::v1::CreateAccountRequest& request);
+  absl::StatusOr<dangjian::member::v1::Account> GetAccount(
+      const auth::Principal& who, const dangjian::member::v1::GetAccountRequest& request);
+  absl::StatusOr<dangjian::member::v1::ListAccountsResponse> ListAccounts(
+      const auth::Principal& who, const dangjian::member::v1::ListAccountsRequest& request);
+  absl::Status ResetPassword(const auth::Principal& who,
+                             const dangjian::member::v1::ResetPasswordRequest& request);
+
+  audit::Recorder& audit() { return audit_; }
+
+ private:
+  class AuthGrpc;
+  class AccountGrpc;
+
+  int64_t NowUs() const;
+  // Checks a username and password, counting failures (and locking) in the account; every
+  // failure is recorded in the audit log and answers the same LOGIN_FAILED.
+  absl::StatusOr<AccountRow> Authenticate(std::string_view username, std::string_view password,
+                                          audit::Entry& entry);
+  absl::StatusOr<dangjian::member::v1::TokenResponse> Tokens(const AccountRow& account,
+                                                             std::string refresh_token);
+  dangjian::member::v1::Account ToProto(const AccountRow& row) const;
+  // Authorize `action` on `row`; out of scope looks exactly like a missing account.
+  absl::Status Authorized(const auth::Principal& who, std::string_view action,
+                          const AccountRow& row, audit::Entry* entry) const;
+
+  AccountStore store_;
+  Sessions sessions_;
+  ids::IdGenerator& ids_;
+  const auth::InternalAuth& auth_;
+  auth::JwtSigner signer_;
+  audit::Recorder audit_;
+  OrgPathLookup org_paths_;
+  MemberServiceOptions options_;
+  std::string dummy_hash_;  // verified against for unknown usernames, so timing tells nothing
+  std::unique_ptr<AuthGrpc> auth_grpc_;
+  std::unique_ptr<AccountGrpc> account_grpc_;
+};
+
+}  // namespace dj::member

@@ -1,0 +1,126 @@
+// Refresh-token sessions in the cache.
+#include "services/member/src/sessions.h"
+
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/crypto/crypto.h"
+#include "common/rpc/errors.h"
+#include "common/runtime/strings.h"
+
+namespace dj::member {
+namespace {
+
+constexpr std::string_view kTokenPrefix = "rt1.";
+
+std::string Digest(std::string_view token) {
+  return crypto::HmacHex(crypto::Digest::kSha256, "dangjian refresh token", token);
+}
+std::string TokenKey(std::string_view digest) { return absl::StrCat("auth:v1:rt:", AV(digest)); }
+std::string UsedKey(std::string_view digest) { return absl::StrCat("auth:v1:used:", AV(digest)); }
+std::string SessionKey(std::string_view id) { return absl::StrCat("auth:v1:session:", AV(id)); }
+
+absl::Status Invalid() {
+  return rpc::Error(absl::StatusCode::kUnauthenticated, "REFRESH_TOKEN_INVALID",
+                    "the refresh token is not valid (expired, revoked or unknown); sign in again");
+}
+
+std::string Encode(const Session& s) {
+  return absl::StrCat(s.account_id, "|", s.id, "|", s.started_us);
+}
+
+bool Decode(std::string_view v, Session* s) {
+  std::vector<std::string> parts = absl::StrSplit(AV(v), '|');
+  return parts.size() == 3 && absl::SimpleAtoi(parts[0], &s->account_id) &&
+         !parts[1].empty() && absl::SimpleAtoi(parts[2], &s->started_us) &&
+         (s->id = parts[1], true);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> Sessions::Issue(const Session& session) {
+  const std::string token =
+      absl::StrCat(AV(kTokenPrefix), crypto::Base64UrlEncode(crypto::RandomBytes(32)));
+  const std::string digest = Digest(token);
+  if (absl::Status s = cache_.Set(TokenKey(digest), Encode(session), options_.idle); !s.ok()) {
+    return s;
+  }
+  // The session remembers its current token, so a reuse can revoke it.
+  if (absl::Status s = cache_.Set(SessionKey(session.id), digest, options_.idle); !s.ok()) {
+    return s;
+  }
+  return token;
+}
+
+absl::StatusOr<std::string> Sessions::Start(int64_t account_id, int64_t now_us) {
+  Session s{account_id, crypto::Hex(crypto::RandomBytes(16)), now_us};
+  return Issue(s);
+}
+
+absl::StatusOr<std::pair<Session, std::string>> Sessions::Rotate(std::string_view token,
+                                                                 int64_t now_us) {
+  if (!token.starts_with(kTokenPrefix) || token.size() > 128) {
+    return Invalid();
+  }
+  const std::string digest = Digest(token);
+  auto value = cache_.GetAndDelete(TokenKey(digest));
+  if (!value.ok()) {
+    return value.status();
+  }
+  if (!value->has_value()) {
+    auto used = cache_.Get(UsedKey(digest));
+    if (!used.ok()) {
+      return used.status();
+    }
+    if (used->has_value()) {
+      // Someone holds an old copy: end the session for everyone.
+      auto current = cache_.GetAndDelete(SessionKey(**used));
+      if (current.ok() && current->has_value()) {
+        (void)cache_.Delete(TokenKey(**current));
+      }
+      return rpc::Error(absl::StatusCode::kUnauthenticated, "REFRESH_TOKEN_REUSED",
+                        "the refresh token was already used; the session is revoked, sign in "
+                        "again");
+    }
+    return Invalid();
+  }
+  Session session;
+  if (!Decode(**value, &session)) {
+    return Invalid();
+  }
+  const int64_t absolute_us =
+      std::chrono::duration_cast<std::chrono::microseconds>(options_.absolute).count();
+  if (now_us - session.started_us > absolute_us) {
+    (void)cache_.Delete(SessionKey(session.id));
+    return Invalid();
+  }
+  if (absl::Status s = cache_.Set(UsedKey(digest), session.id, options_.idle); !s.ok()) {
+    return s;
+  }
+  auto next = Issue(session);
+  if (!next.ok()) {
+    return next.status();
+  }
+  return std::make_pair(session, *std::move(next));
+}
+
+absl::StatusOr<Session> Sessions::End(std::string_view token) {
+  Session session;
+  if (!token.starts_with(kTokenPrefix) || token.size() > 128) {
+    return session;
+  }
+  auto value = cache_.GetAndDelete(TokenKey(Digest(token)));
+  if (!value.ok()) {
+    return value.status();
+  }
+  if (value->has_value() && Decode(**value, &session)) {
+    if (absl::Status s = cache_.Delete(SessionKey(session.id)); !s.ok()) {
+      return s;
+    }
+  }
+  return session;
+}
+
+}  // namespace dj::member

@@ -1,0 +1,52 @@
+// Sign-in sessions behind refresh tokens, kept in the cache (Redis in the distributed topology,
+// in-process when embedded) so any replica can refresh or revoke them.
+//
+// A refresh token is 32 random bytes; only its HMAC is stored. Each use rotates it: the old one
+// stops working and is remembered as used, so presenting it again (a stolen copy racing the
+// real client) revokes the whole session. A session expires after `idle` without a refresh and
+// in any case `absolute` after sign-in.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "common/cache/cache.h"
+
+namespace dj::member {
+
+struct SessionOptions {
+  std::chrono::milliseconds idle = std::chrono::minutes(30);
+  std::chrono::milliseconds absolute = std::chrono::hours(12);
+};
+
+struct Session {
+  int64_t account_id = 0;
+  std::string id;           // the session ("family" of rotated tokens)
+  int64_t started_us = 0;   // sign-in time
+};
+
+class Sessions final {
+ public:
+  Sessions(cache::Cache& cache, SessionOptions options) : cache_(cache), options_(options) {}
+
+  // A new session for `account_id`; returns its first refresh token.
+  absl::StatusOr<std::string> Start(int64_t account_id, int64_t now_us);
+
+  // Rotates `token`: returns the session and the next token. UNAUTHENTICATED with reason
+  // REFRESH_TOKEN_INVALID (unknown, expired, revoked) or REFRESH_TOKEN_REUSED (a rotated token
+  // presented again: the session is revoked).
+  absl::StatusOr<std::pair<Session, std::string>> Rotate(std::string_view token, int64_t now_us);
+
+  // Revokes the session `token` belongs to (logout). Unknown tokens are not an error.
+  absl::StatusOr<Session> End(std::string_view token);
+
+ private:
+  absl::StatusOr<std::string> Issue(const Session& session);
+
+  cache::Cache& cache_;
+  const SessionOptions options_;
+};
+
+}  // namespace dj::member

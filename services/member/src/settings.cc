@@ -1,0 +1,64 @@
+// Member service settings.
+#include "services/member/src/settings.h"
+
+#include <fstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/auth/jwt.h"
+#include "common/runtime/strings.h"
+
+namespace dj::member {
+
+std::vector<runtime::Setting> MemberSettings() {
+  using runtime::ValidatePositiveInt;
+  return {
+      {"password-min-length", "8", false, "shortest password accepted", ValidatePositiveInt},
+      {"password-min-classes", "3", false,
+       "character classes a password needs, of lower, upper, digit, other", ValidatePositiveInt},
+      {"login-max-failures", "5", false, "failed sign-ins before the account locks",
+       ValidatePositiveInt},
+      {"lockout-minutes", "30", false, "how long a locked account stays locked",
+       ValidatePositiveInt},
+      {"password-max-age-days", "90", false, "days before a password must be changed",
+       ValidatePositiveInt},
+      {"access-token-ttl-seconds", "900", false, "lifetime of an access token",
+       ValidatePositiveInt},
+      {"session-idle-minutes", "30", false, "a refresh token unused this long expires",
+       ValidatePositiveInt},
+      {"bootstrap-admin-password", "", false,
+       "password of the first administrator `admin`, created when there are no accounts"},
+      {"bootstrap-admin-password-file", "", false,
+       "file whose first line is that password (instead of the setting)"},
+  };
+}
+
+MemberServiceOptions MemberOptionsFrom(const runtime::Config& config) {
+  MemberServiceOptions o;
+  o.policy.min_length = static_cast<int>(config.GetInt("password-min-length"));
+  o.policy.min_classes = static_cast<int>(config.GetInt("password-min-classes"));
+  o.policy.max_failures = static_cast<int>(config.GetInt("login-max-failures"));
+  o.policy.lockout = std::chrono::minutes(config.GetInt("lockout-minutes"));
+  o.policy.max_age = std::chrono::days(config.GetInt("password-max-age-days"));
+  o.access_token_ttl = std::chrono::seconds(config.GetInt("access-token-ttl-seconds"));
+  o.sessions.idle = std::chrono::minutes(config.GetInt("session-idle-minutes"));
+  return o;
+}
+
+absl::StatusOr<std::string> BootstrapPasswordFrom(const runtime::Config& config) {
+  if (config.Has("bootstrap-admin-password")) {
+    return config.Get("bootstrap-admin-password");
+  }
+  if (!config.Has("bootstrap-admin-password-file")) {
+    return std::string();
+  }
+  const std::string path = config.Get("bootstrap-admin-password-file");
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) {
+    return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+  }
+  return std::string(absl::StripTrailingAsciiWhitespace(line));
+}
+
+}  // namespace dj::member
