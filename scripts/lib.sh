@@ -124,3 +124,30 @@ wait_http() {
   done
   return 1
 }
+
+# 32 random bytes as hex: a key or shared secret.
+random_secret() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
+
+# A random password that meets the default policy (upper, lower, digit, other).
+random_password() { echo "Dj-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')-A7"; }
+
+# sign_in URL USER PASSWORD NEW_PASSWORD: prints an access token. A password that must be changed
+# first (the bootstrap one) is changed to NEW_PASSWORD; if PASSWORD no longer works, NEW_PASSWORD
+# is tried (it was changed on an earlier run).
+sign_in() {
+  local url="$1" user="$2" pw="$3" new="$4" body
+  login() {
+    curl -s -X POST "${url}/v1/auth:login" -H 'Content-Type: application/json' \
+      -d "$(jq -nc --arg u "${user}" --arg p "$1" '{username: $u, password: $p}')"
+  }
+  body=$(login "${pw}")
+  if grep -q PASSWORD_CHANGE_REQUIRED <<<"${body}"; then
+    curl -sf -X POST "${url}/v1/auth:changePassword" -H 'Content-Type: application/json' \
+      -d "$(jq -nc --arg u "${user}" --arg o "${pw}" --arg n "${new}" \
+        '{username: $u, oldPassword: $o, newPassword: $n}')" >/dev/null || return 1
+    body=$(login "${new}")
+  elif ! grep -q accessToken <<<"${body}"; then
+    body=$(login "${new}")
+  fi
+  jq -r '.accessToken // empty' <<<"${body}"
+}

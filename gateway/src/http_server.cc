@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/auth/jwt.h"
+#include "gateway/src/openapi.h"
 #include "common/metrics/metrics.h"
 #include "common/runtime/log.h"
 
@@ -98,7 +99,8 @@ class Session final : public std::enable_shared_from_this<Session> {
     r.remote = ep_ec ? "" : ep.address().to_string();
 
     const std::string path = r.target.substr(0, r.target.find('?'));
-    if ((path == "/healthz" || path == "/readyz" || path == "/metrics") && r.method != "GET") {
+    if ((path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/openapi.json") &&
+        r.method != "GET") {
       HttpResponse bad = Gateway::ErrorResponse(12, "only GET is allowed on " + path, "", 405);
       bad.headers.emplace_back("allow", "GET");
       Reply(std::move(bad), keep_alive_);
@@ -108,6 +110,14 @@ class Session final : public std::enable_shared_from_this<Session> {
       HttpResponse h;
       h.body = "{\"status\":\"SERVING\"}";
       Reply(std::move(h), keep_alive_);
+      return;
+    }
+    if (r.method == "GET" && path == "/openapi.json") {
+      // The API description, generated from the same routes the gateway serves.
+      static const std::string document = OpenApiDocument(server_.gateway.routes());
+      HttpResponse doc;
+      doc.body = document;
+      Reply(std::move(doc), keep_alive_);
       return;
     }
     if (r.method == "GET" && path == "/metrics") {

@@ -316,6 +316,11 @@ TEST_P(Auth, CorsForConfiguredOriginsAndSecurityHeadersEverywhere) {
   HttpResponse get = Http(http_port_, "GET", "/v1/organizations", "",
                           {{"Origin", "https://console.dj.example"}});
   EXPECT_EQ(get.headers["access-control-allow-origin"], "https://console.dj.example");
+  // The API description is served without a token, with its security scheme.
+  HttpResponse openapi = As("", "GET", "/openapi.json");
+  EXPECT_EQ(openapi.status, 200);
+  EXPECT_NE(openapi.body.find("\"bearerAuth\""), std::string::npos);
+  EXPECT_NE(openapi.body.find("/v1/auth:login"), std::string::npos);
   for (const HttpResponse* r : {&get, &foreign}) {
     EXPECT_EQ(r->headers.at("x-content-type-options"), "nosniff");
     EXPECT_EQ(r->headers.at("x-frame-options"), "DENY");
