@@ -4,3 +4,6 @@
 CREATE DATABASE IF NOT EXISTS dj_org CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
 CREATE USER IF NOT EXISTS 'dj_org'@'%' IDENTIFIED BY 'dj_org_dev_password';
 GRANT ALL PRIVILEGES ON dj_org.* TO 'dj_org'@'%';
+CREATE DATABASE IF NOT EXISTS dj_member CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci;
+CREATE USER IF NOT EXISTS 'dj_member'@'%' IDENTIFIED BY 'dj_member_dev_password';
+GRANT ALL PRIVILEGES ON dj_member.* TO 'dj_member'@'%';
