@@ -98,11 +98,11 @@ int main(int argc, char** argv) {
     exposer = *std::move(e);
   }
   // Rate-limit counters: Redis when given, else in-process.
-  std::unique_ptr<dj::cache::Cache> counters =
-      config.Has("redis-url")
-          ? dj::cache::NewRedisCache({.url = *dj::db::ParseRedisUrl(config.Get("redis-url"))})
-          : dj::cache::NewMemoryCache();
-  gateway_options.limits.counters = counters.get();
+  auto counters = dj::cache::NewCache(config.Get("redis-url"));
+  if (!counters.ok()) {
+    dj::runtime::ExitOnError("dangjian", "DJ_REDIS_URL", counters.status());
+  }
+  gateway_options.limits.counters = counters->get();
   auto gateway = dj::gateway::Gateway::Create((*suite)->Channels(), gateway_options);
   if (!gateway.ok()) {
     dj::runtime::ExitOnError("dangjian", "routes", gateway.status());

@@ -25,14 +25,12 @@ int main(int argc, char** argv) {
   for (const std::string& backend : dj::gateway::Gateway::BackendNames()) {
     channels[backend] = dj::rpc::MakeChannel(config.Get(backend + "-addr"));
   }
-  std::unique_ptr<dj::cache::Cache> counters;
-  if (config.Has("redis-url")) {
-    counters = dj::cache::NewRedisCache({.url = *dj::db::ParseRedisUrl(config.Get("redis-url"))});
-  } else {
-    counters = dj::cache::NewMemoryCache();
+  auto counters = dj::cache::NewCache(config.Get("redis-url"));
+  if (!counters.ok()) {
+    dj::runtime::ExitOnError("dj-gateway", "DJ_REDIS_URL", counters.status());
   }
   auto options = dj::gateway::GatewayOptionsFrom(config);
-  options.limits.counters = counters.get();
+  options.limits.counters = counters->get();
   auto gateway = dj::gateway::Gateway::Create(std::move(channels), options);
   if (!gateway.ok()) {
     dj::runtime::ExitOnError("dj-gateway", "routes", gateway.status());

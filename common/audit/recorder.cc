@@ -1,4 +1,5 @@
 // Audit entries for handlers, and the audit log's list and verify methods.
+#include "common/time/clock.h"
 #include "common/audit/recorder.h"
 
 #include <chrono>
@@ -16,12 +17,6 @@ namespace {
 
 namespace pb = dangjian::audit::v1;
 
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 std::string OutcomeOf(const absl::Status& status) {
@@ -31,7 +26,7 @@ std::string OutcomeOf(const absl::Status& status) {
 Entry Recorder::For(const auth::Principal& who, std::string action, std::string resource,
                     std::string org_path) {
   Entry e;
-  e.time_us = NowUs();
+  e.time_us = time::NowMicros();
   e.actor = who.anonymous() ? "anonymous" : who.subject;
   e.action = std::move(action);
   e.resource = std::move(resource);

@@ -28,6 +28,19 @@ bool InScope(const Grant& g, const Principal& p, const Resource& r) {
 
 }  // namespace
 
+absl::Status AuthorizeOrHide(const Principal& principal, std::string_view action,
+                             const Resource& resource, absl::Status missing, std::string* why) {
+  absl::Status s = Authorize(principal, action, resource);
+  if (s.ok()) {
+    return s;
+  }
+  const bool out_of_scope = s.code() == absl::StatusCode::kNotFound;
+  if (why != nullptr) {
+    *why = out_of_scope ? "OUT_OF_SCOPE" : "NOT_PERMITTED";
+  }
+  return out_of_scope ? missing : s;
+}
+
 bool PathInScope(std::string_view path, int64_t scope_org) {
   if (scope_org == 0) {
     return true;

@@ -51,6 +51,13 @@ absl::StatusOr<std::vector<Grant>> ParseGrants(std::string_view markdown);
 absl::Status Authorize(const Principal& principal, std::string_view action,
                        const Resource& resource);
 
+// Authorize for a handler, without side effects (usable inside a transaction): a resource out of
+// scope answers `missing` (the service's own not-found for it, so the two cannot be told apart);
+// `why`, when given, gets "OUT_OF_SCOPE" or "NOT_PERMITTED" for the audit log.
+absl::Status AuthorizeOrHide(const Principal& principal, std::string_view action,
+                             const Resource& resource, absl::Status missing,
+                             std::string* why = nullptr);
+
 // Whether `path` lies in the subtree of organization `scope_org` (0: the whole tree).
 bool PathInScope(std::string_view path, int64_t scope_org);
 

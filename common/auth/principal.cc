@@ -1,4 +1,5 @@
 // Internal principal tokens between the gateway and the services.
+#include "common/time/clock.h"
 #include "common/auth/principal.h"
 
 #include <chrono>
@@ -15,12 +16,6 @@ namespace {
 
 constexpr char kIssuer[] = "dj-gateway";
 constexpr int64_t kLifetimeSeconds = 60;
-
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 }  // namespace
 
@@ -89,11 +84,11 @@ absl::StatusOr<Principal> InternalAuth::Caller(const grpc::ServerContextBase& co
 }
 
 absl::StatusOr<Principal> InternalAuth::Caller(const grpc::ServerContextBase& context) const {
-  return Caller(context, NowSeconds());
+  return Caller(context, time::NowSeconds());
 }
 
 void InternalAuth::Attach(grpc::ClientContext& context, const Principal& principal) const {
-  context.AddMetadata(kPrincipalMetadata, Vouch(principal, NowSeconds()));
+  context.AddMetadata(kPrincipalMetadata, Vouch(principal, time::NowSeconds()));
 }
 
 }  // namespace dj::auth

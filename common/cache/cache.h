@@ -55,4 +55,8 @@ struct MemoryCacheOptions {
 // An in-process LRU with TTL (the embedded topology).
 std::unique_ptr<Cache> NewMemoryCache(MemoryCacheOptions options = {});
 
+// Redis at `redis_url` when it is set (redis://host:port/n), else an in-process cache. Redis
+// being down at start is not an error: callers degrade until it is back.
+absl::StatusOr<std::unique_ptr<Cache>> NewCache(std::string_view redis_url);
+
 }  // namespace dj::cache

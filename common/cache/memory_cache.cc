@@ -126,4 +126,15 @@ std::unique_ptr<Cache> NewMemoryCache(MemoryCacheOptions options) {
   return std::make_unique<MemoryCache>(options);
 }
 
+absl::StatusOr<std::unique_ptr<Cache>> NewCache(std::string_view redis_url) {
+  if (redis_url.empty()) {
+    return NewMemoryCache();
+  }
+  auto url = db::ParseRedisUrl(redis_url);
+  if (!url.ok()) {
+    return url.status();
+  }
+  return NewRedisCache({.url = *url});
+}
+
 }  // namespace dj::cache

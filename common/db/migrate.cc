@@ -1,4 +1,5 @@
 // Applies embedded migration files under a cross-process lock.
+#include "common/time/clock.h"
 #include "common/db/migrate.h"
 
 #include <algorithm>
@@ -57,12 +58,6 @@ absl::StatusOr<std::vector<Migration>> Parse(std::span<const EmbeddedFile> files
     }
   }
   return out;
-}
-
-int64_t NowMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -160,7 +155,7 @@ absl::Status Migrate(Pool& pool, std::span<const EmbeddedFile> files, std::strin
       if (applied_ok.ok()) {
         applied_ok = conn.Exec("INSERT INTO schema_migrations (set_name, version, name, "
                                "checksum, applied_at) VALUES (?,?,?,?,?)",
-                               {std::string(set), m.version, m.name, checksum, NowMicros()})
+                               {std::string(set), m.version, m.name, checksum, time::NowMicros()})
                          .status();
       }
       if (!mysql) {

@@ -1,4 +1,5 @@
 // Outbox append, relay and the in-process bus.
+#include "common/time/clock.h"
 #include "common/events/events.h"
 
 #include "absl/strings/escaping.h"
@@ -75,12 +76,6 @@ RelayMetrics& Metrics() {
           .Add({}),
   };
   return m;
-}
-
-int64_t NowUs() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
 }
 
 }  // namespace
@@ -173,8 +168,8 @@ absl::StatusOr<int> OutboxRelay::RelayOnce() {
         return lease.status();
       }
       // Marked after delivery: a crash in between means one redelivery, never a loss.
-      auto marked =
-          (*lease)->Exec("UPDATE outbox SET published_us = ? WHERE id = ?", {NowUs(), e.id});
+      auto marked = (*lease)->Exec("UPDATE outbox SET published_us = ? WHERE id = ?",
+                                   {time::NowMicros(), e.id});
       if (!marked.ok()) {
         return marked.status();
       }
@@ -221,7 +216,7 @@ void OutboxRelay::Start() {
       }
       (void)Backlog();
       if (std::chrono::steady_clock::now() - last_purge > std::chrono::hours(1)) {
-        (void)Purge(NowUs());
+        (void)Purge(time::NowMicros());
         last_purge = std::chrono::steady_clock::now();
       }
       lock.lock();

@@ -64,16 +64,11 @@ absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn sche
   if (absl::Status s = db::Migrate(*b.pool, audit::Schema(dialect), "audit"); !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("audit migrations: ", s.message()));
   }
-  if (!choice.redis_url.empty()) {
-    auto redis = db::ParseRedisUrl(choice.redis_url);
-    if (!redis.ok()) {
-      return redis.status();
-    }
-    // Redis being down at start is not fatal: reads go to the database until it is back.
-    b.cache = cache::NewRedisCache({.url = *redis});
-  } else {
-    b.cache = cache::NewMemoryCache();
+  auto cache = cache::NewCache(choice.redis_url);
+  if (!cache.ok()) {
+    return cache.status();
   }
+  b.cache = *std::move(cache);
   b.ids = std::make_unique<ids::IdGenerator>(ids::IdGenerator::DefaultNodeId());
   b.bus = events::NewInProcessBus();
   b.relay = std::make_unique<events::OutboxRelay>(*b.pool, *b.bus);

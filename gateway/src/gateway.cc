@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/time/clock.h"
 #include "common/metrics/metrics.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/errors.h"
@@ -64,12 +65,6 @@ struct ClientMetrics {
   prometheus::Family<prometheus::Counter>& auth_refused;
   prometheus::Family<prometheus::Counter>& rate_limited;
 };
-
-int64_t NowSeconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
-}
 
 ClientMetrics& Metrics() {
   static ClientMetrics m{
@@ -528,7 +523,7 @@ std::variant<auth::Principal, HttpResponse> Gateway::Authenticate(const HttpRequ
     return refuse("TOKEN_MALFORMED", "the Authorization header must be 'Bearer <access token>'");
   }
   auto claims = verifier_->Verify(std::string_view(it->second).substr(kBearer.size()),
-                                  NowSeconds());
+                                  time::NowSeconds());
   if (!claims.ok()) {
     return refuse(rpc::Reason(claims.status()), std::string(SV(claims.status().message())));
   }
@@ -721,7 +716,8 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   auto call = std::make_shared<Call>();
   call->context.set_deadline(std::chrono::system_clock::now() + options_.request_timeout);
   call->context.AddMetadata(std::string(rpc::kRequestIdKey), request_id);
-  call->context.AddMetadata(auth::kPrincipalMetadata, internal_->Vouch(principal, NowSeconds()));
+  call->context.AddMetadata(auth::kPrincipalMetadata,
+                            internal_->Vouch(principal, time::NowSeconds()));
   if (auto it = request.headers.find("x-forwarded-for"); it != request.headers.end()) {
     call->context.AddMetadata("x-forwarded-for", it->second);
   }

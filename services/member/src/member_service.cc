@@ -7,6 +7,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/time/clock.h"
 #include "common/audit/caller.h"
 #include "common/crypto/crypto.h"
 #include "common/rpc/handler.h"
@@ -88,7 +89,7 @@ class MemberService::AuthGrpc final : public pb::AuthService::Service {
  private:
   template <typename Fn>
   grpc::Status Call(grpc::ServerContext* ctx, Fn&& fn) {
-    return audit::WithCaller(*ctx, s_.auth_, s_.audit_, kErrorDomain, std::forward<Fn>(fn));
+    return s_.WithCaller(*ctx, std::forward<Fn>(fn));
   }
   MemberService& s_;
 };
@@ -138,7 +139,7 @@ class MemberService::AccountGrpc final : public pb::AccountService::Service {
  private:
   template <typename Fn>
   grpc::Status Call(grpc::ServerContext* ctx, Fn&& fn) {
-    return audit::WithCaller(*ctx, s_.auth_, s_.audit_, kErrorDomain, std::forward<Fn>(fn));
+    return s_.WithCaller(*ctx, std::forward<Fn>(fn));
   }
   MemberService& s_;
 };
@@ -189,9 +190,7 @@ int64_t MemberService::NowUs() const {
   if (options_.now_us) {
     return options_.now_us();
   }
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return time::NowMicros();
 }
 
 absl::Status MemberService::Bootstrap(std::string_view password) {
@@ -498,17 +497,9 @@ pb::Account MemberService::ToProto(const AccountRow& row) const {
 
 absl::Status MemberService::Authorized(const auth::Principal& who, std::string_view action,
                                        const AccountRow& row, audit::Entry* entry) const {
-  absl::Status s =
-      auth::Authorize(who, action, {std::string(kAccounts), row.scope_path, row.member});
-  if (s.ok()) {
-    return s;
-  }
-  if (entry != nullptr) {
-    entry->detail = s.code() == absl::StatusCode::kNotFound ? "OUT_OF_SCOPE" : "NOT_PERMITTED";
-  }
-  return s.code() == absl::StatusCode::kNotFound
-             ? AccountNotFound(rpc::FormatName(kAccounts, row.id))
-             : s;
+  return auth::AuthorizeOrHide(who, action, {std::string(kAccounts), row.scope_path, row.member},
+                               AccountNotFound(rpc::FormatName(kAccounts, row.id)),
+                               entry != nullptr ? &entry->detail : nullptr);
 }
 
 absl::StatusOr<pb::Account> MemberService::CreateAccount(const auth::Principal& who,

@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/audit/caller.h"
 #include "common/audit/recorder.h"
 #include "common/auth/jwt.h"
 #include "common/auth/password.h"
@@ -83,6 +84,11 @@ class MemberService final {
   class AccountGrpc;
 
   int64_t NowUs() const;
+  // Both gRPC adapters start here: the caller the gateway vouched for, or UNAUTHENTICATED.
+  template <typename Fn>
+  grpc::Status WithCaller(const grpc::ServerContextBase& context, Fn&& fn) {
+    return audit::WithCaller(context, auth_, audit_, kErrorDomain, std::forward<Fn>(fn));
+  }
   // Checks a username and password, counting failures (and locking) in the account; every
   // failure is recorded in the audit log and answers the same LOGIN_FAILED.
   absl::StatusOr<AccountRow> Authenticate(std::string_view username, std::string_view password,

@@ -5,6 +5,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/time/clock.h"
 #include "common/audit/caller.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
@@ -62,23 +63,16 @@ absl::Status ValidateRequestId(std::string_view request_id) {
   return absl::OkStatus();
 }
 
-// The permission check without side effects (usable inside a transaction): out of scope reads
-// exactly like a missing organization, and `entry` notes why for the audit log.
+// auth::AuthorizeOrHide for the organization `name` at `path`; `name` empty: the collection
+// itself (roots), where there is nothing to hide and a refusal is plain PERMISSION_DENIED.
 absl::Status Authorized(const auth::Principal& who, std::string_view action,
                         std::string_view name, std::string_view path, audit::Entry* entry) {
-  absl::Status s = auth::Authorize(who, action, {std::string(kCollection), std::string(path), ""});
-  if (s.ok()) {
-    return s;
-  }
-  if (entry != nullptr) {
-    entry->detail = s.code() == absl::StatusCode::kNotFound ? "OUT_OF_SCOPE" : "NOT_PERMITTED";
-  }
-  if (s.code() == absl::StatusCode::kNotFound) {
-    return name.empty() ? rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
-                                     "your roles do not allow this on organizations")
-                        : NotFound(name);
-  }
-  return s;
+  return auth::AuthorizeOrHide(
+      who, action, {std::string(kCollection), std::string(path), ""},
+      name.empty() ? rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                                "your roles do not allow this on organizations")
+                   : NotFound(name),
+      entry != nullptr ? &entry->detail : nullptr);
 }
 
 // The fields an update may name; everything else is output-only or has its own method.
@@ -177,9 +171,7 @@ int64_t OrgService::NowUs() const {
   if (options_.now_us) {
     return options_.now_us();
   }
-  return std::chrono::duration_cast<std::chrono::microseconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  return time::NowMicros();
 }
 
 void OrgService::Invalidate(int64_t id) { cache_.Invalidate(CacheKey(id)); }
