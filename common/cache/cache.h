@@ -30,8 +30,9 @@ class Cache {
     int64_t value = 0;                    // after this increment
     std::chrono::milliseconds expires_in{0};  // until the counter starts again from zero
   };
-  // Adds one to the counter at `key`, which starts with a lifetime of `window` (rate limits).
-  virtual absl::StatusOr<Count> Increment(std::string_view key,
+  // Adds `by` (>= 1) to the counter at `key`, which starts with a lifetime of `window` when it
+  // does not exist (rate limits: a fixed window shared by every replica).
+  virtual absl::StatusOr<Count> Increment(std::string_view key, int64_t by,
                                           std::chrono::milliseconds window) = 0;
 };
 

@@ -69,15 +69,16 @@ class MemoryCache final : public Cache {
     return out;
   }
 
-  absl::StatusOr<Count> Increment(std::string_view key,
+  absl::StatusOr<Count> Increment(std::string_view key, int64_t by,
                                   std::chrono::milliseconds window) override {
     std::lock_guard lock(mu_);
     const auto now = Clock::now();
     auto it = index_.find(std::string(key));
-    int64_t n = 1;
+    by = std::max<int64_t>(1, by);
+    int64_t n = by;
     Clock::time_point expires = now + window;
     if (it != index_.end() && now < it->second->expires) {
-      n = std::stoll(it->second->value) + 1;
+      n = std::stoll(it->second->value) + by;
       expires = it->second->expires;
       bytes_ -= it->second->value.size();
       it->second->value = std::to_string(n);
@@ -88,9 +89,9 @@ class MemoryCache final : public Cache {
         Erase(it);
       }
       const std::string k(key);
-      lru_.push_front({k, "1", expires});
+      lru_.push_front({k, std::to_string(n), expires});
       index_[k] = lru_.begin();
-      bytes_ += k.size() + 1;
+      bytes_ += k.size() + lru_.front().value.size();
       while (index_.size() > options_.max_entries || bytes_ > options_.max_bytes) {
         Erase(index_.find(lru_.back().key));
       }

@@ -66,15 +66,15 @@ class RedisCache final : public Cache {
     return std::optional<std::string>(std::string((*reply)->str, (*reply)->len));
   }
 
-  absl::StatusOr<Count> Increment(std::string_view key,
+  absl::StatusOr<Count> Increment(std::string_view key, int64_t by,
                                   std::chrono::milliseconds window) override {
     // One round trip, atomic: the first increment of a window sets its expiry.
     static constexpr std::string_view kScript =
-        "local n = redis.call('INCR', KEYS[1]) "
-        "if n == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end "
+        "local n = redis.call('INCRBY', KEYS[1], ARGV[2]) "
+        "if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end "
         "return {n, redis.call('PTTL', KEYS[1])}";
     const std::string ms = absl::StrCat(std::max<int64_t>(1, window.count()));
-    auto reply = Command({"EVAL", kScript, "1", key, ms});
+    auto reply = Command({"EVAL", kScript, "1", key, ms, absl::StrCat(std::max<int64_t>(1, by))});
     if (!reply.ok()) {
       return reply.status();
     }

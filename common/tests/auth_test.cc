@@ -1,5 +1,6 @@
 // Passwords (policy, argon2id, lockout and expiry on an injected clock) and JWT (signature, key
 // rotation, algorithm, expiry, tampering).
+#include "absl/strings/str_cat.h"
 #include "common/auth/jwt.h"
 #include "common/auth/password.h"
 #include "common/crypto/crypto.h"
@@ -160,6 +161,50 @@ TEST_F(JwtTest, RefusesEveryBadToken) {
   EXPECT_TRUE(signer.Verify(good, now_ + 900 + 30).ok());  // within the leeway
   EXPECT_FALSE(JwtSigner::Create({{"k1", "short"}}, "dangjian").ok());
   EXPECT_FALSE(JwtSigner::Create({}, "dangjian").ok());
+}
+
+// Tokens whose signature is right but whose JSON is not what we sign: the claims parser is strict.
+TEST_F(JwtTest, ReadsOnlyFlatJsonOfTheExpectedShape) {
+  auto signer = *JwtSigner::Create({{"k1", secret_a_}}, "dangjian");
+  const std::string header = crypto::Base64UrlEncode(R"({"alg":"HS256","typ":"JWT","kid":"k1"})");
+  auto sign = [&](const std::string& payload_json) {
+    const std::string input = header + "." + crypto::Base64UrlEncode(payload_json);
+    return input + "." +
+           crypto::Base64UrlEncode(crypto::Hmac(crypto::Digest::kSha256, secret_a_, input));
+  };
+  const std::string times = absl::StrCat(R"("iat":)", now_, R"(,"exp":)", now_ + 900);
+
+  // Escapes, \u sequences (a surrogate pair too), whitespace and ignored literals are read.
+  auto ok = signer.Verify(
+      sign(absl::StrCat(R"( { "iss" : "dangjian", "sub":"accounts/7", "name":"\u674e\u96f7 \"x\"\\",)",
+                        R"( "roles":[ "secretary" , "auditor" ], "typ":null, "x":true, "e":"\ud83d\ude00",)",
+                        times, "}\n")),
+      now_);
+  ASSERT_TRUE(ok.ok()) << ok.status();
+  EXPECT_EQ(ok->username, "李雷 \"x\"\\");
+  EXPECT_EQ(ok->roles, (std::vector<std::string>{"secretary", "auditor"}));
+
+  // A round trip of what Sign writes, with characters that need escaping.
+  Claims odd = Sample();
+  odd.username = "王\t\"五\"\n";
+  auto round = signer.Verify(signer.Sign(odd), now_);
+  ASSERT_TRUE(round.ok()) << round.status();
+  EXPECT_EQ(round->username, odd.username);
+
+  for (const std::string& bad : {
+           absl::StrCat(R"({"iss":"dangjian","sub":"accounts/7",)", times, R"(,"sub":"accounts/1"})"),
+           absl::StrCat(R"({"iss":"dangjian","sub":{"id":7},)", times, "}"),
+           absl::StrCat(R"({"iss":"dangjian","sub":"accounts/7",)", times, "} x"),
+           absl::StrCat(R"({"iss":"dangjian","sub":"accounts/7","roles":[1],)", times, "}"),
+           absl::StrCat(R"({"iss":"dangjian","sub":"accounts/7","iat":1.5,"exp":)", now_, "}"),
+           absl::StrCat(R"({"iss":"dangjian","sub":"accounts/7","n":01,)", times, "}"),
+           absl::StrCat(R"({"iss":"dangjian","sub":"\ud800",)", times, "}"),
+           absl::StrCat(R"({"iss":"dangjian","sub":"a)", "\x01", R"(",)", times, "}"),
+           absl::StrCat(R"({"iss":"dangjian","sub":"accounts/7",)", times),
+           std::string("[]"),
+       }) {
+    EXPECT_EQ(rpc::Reason(signer.Verify(sign(bad), now_).status()), "TOKEN_MALFORMED") << bad;
+  }
 }
 
 TEST(CryptoTest, HmacSm3KnownAnswerAndHelpers) {

@@ -35,6 +35,26 @@ TEST(RedisCacheTest, SetGetDeleteBinarySafe) {
   EXPECT_FALSE(cache->Get(key)->has_value());
 }
 
+// Counters (rate limits): Redis and the in-process cache agree on INCRBY within one window whose
+// lifetime is set by the first increment and not extended by later ones.
+TEST(CacheCounterTest, IncrementByWithinOneWindow) {
+  std::unique_ptr<Cache> caches[] = {TestRedis(), NewMemoryCache()};
+  for (auto& cache : caches) {
+    const std::string key = UniqueKey("counter");
+    auto first = cache->Increment(key, 3, std::chrono::seconds(60));
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_EQ(first->value, 3);
+    EXPECT_GT(first->expires_in.count(), 0);
+    EXPECT_LE(first->expires_in, std::chrono::seconds(60));
+    auto second = cache->Increment(key, 1, std::chrono::hours(1));
+    ASSERT_TRUE(second.ok());
+    EXPECT_EQ(second->value, 4);
+    EXPECT_LE(second->expires_in, std::chrono::seconds(60));  // the window is not extended
+    auto other = cache->Increment(UniqueKey("counter-other"), 1, std::chrono::seconds(60));
+    EXPECT_EQ(other->value, 1);
+  }
+}
+
 TEST(RedisCacheTest, UnreachableRedisFailsFastAndIsRetried) {
   auto cache = NewRedisCache({.url = {"", "127.0.0.1", testing::FreePort(), 0},
                               .retry_after = std::chrono::milliseconds(50)});

@@ -406,6 +406,11 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
     return internal.status();
   }
   g->internal_.emplace(*std::move(internal));
+  g->limiter_ = std::make_unique<RateLimiter>(
+      options.limits.counters,
+      RateLimiterOptions{
+          .window = std::chrono::duration_cast<std::chrono::milliseconds>(options.limits.window)});
+  g->limiter_->Start();
   for (const gpb::FileDescriptorProto& file : DescriptorSet().file()) {
     if (g->pool_.BuildFile(file) == nullptr) {
       return absl::InternalError(absl::StrCat("descriptor set: cannot build ", file.name()));
@@ -493,8 +498,38 @@ absl::Status Gateway::BuildRoutes() {
   return absl::OkStatus();
 }
 
+absl::StatusOr<auth::Principal> Gateway::Verify(std::string_view token) {
+  constexpr size_t kMaxVerified = 20'000;
+  constexpr int64_t kLeewaySeconds = 30;  // as JwtSigner::Verify's default
+  const int64_t now = time::NowSeconds();
+  {
+    std::lock_guard lock(verified_mu_);
+    if (auto it = verified_.find(std::string(token)); it != verified_.end()) {
+      if (now <= it->second.expires_at + kLeewaySeconds) {
+        return it->second.principal;
+      }
+      verified_.erase(it);  // expired: verify again, for the exact refusal
+    }
+  }
+  auto claims = verifier_->Verify(token, now, kLeewaySeconds);
+  if (!claims.ok()) {
+    return claims.status();
+  }
+  auto principal = auth::FromClaims(*claims);
+  if (!principal.ok()) {
+    return rpc::Error(absl::StatusCode::kUnauthenticated, "TOKEN_MALFORMED",
+                      SV(principal.status().message()));
+  }
+  std::lock_guard lock(verified_mu_);
+  if (verified_.size() >= kMaxVerified) {
+    verified_.clear();  // simple and bounded: the next requests verify again
+  }
+  verified_.emplace(std::string(token), VerifiedToken{*principal, claims->expires_at});
+  return principal;
+}
+
 std::variant<auth::Principal, HttpResponse> Gateway::Authenticate(const HttpRequest& request,
-                                                                  const Route& route) const {
+                                                                  const Route& route) {
   if (route.allow_anonymous) {
     return auth::Principal{};
   }
@@ -522,32 +557,19 @@ std::variant<auth::Principal, HttpResponse> Gateway::Authenticate(const HttpRequ
       absl::AsciiStrToLower(it->second.substr(0, kBearer.size())) != kBearer) {
     return refuse("TOKEN_MALFORMED", "the Authorization header must be 'Bearer <access token>'");
   }
-  auto claims = verifier_->Verify(std::string_view(it->second).substr(kBearer.size()),
-                                  time::NowSeconds());
-  if (!claims.ok()) {
-    return refuse(rpc::Reason(claims.status()), std::string(SV(claims.status().message())));
-  }
-  auto principal = auth::FromClaims(*claims);
+  auto principal = Verify(std::string_view(it->second).substr(kBearer.size()));
   if (!principal.ok()) {
-    return refuse("TOKEN_MALFORMED", std::string(SV(principal.status().message())));
+    return refuse(rpc::Reason(principal.status()), std::string(SV(principal.status().message())));
   }
   return *std::move(principal);
 }
 
-std::optional<HttpResponse> Gateway::OverLimit(const std::string& key, int limit) const {
-  if (options_.limits.counters == nullptr || limit <= 0) {
+std::optional<HttpResponse> Gateway::OverLimit(const std::string& key, int limit) {
+  const RateLimiter::Decision d = limiter_->Admit(key, limit);
+  if (d.admitted) {
     return std::nullopt;
   }
-  auto count = options_.limits.counters->Increment(
-      key, std::chrono::duration_cast<std::chrono::milliseconds>(options_.limits.window));
-  if (!count.ok()) {
-    // The limiter's store is down: serve rather than refuse everyone (logged by the cache).
-    return std::nullopt;
-  }
-  if (count->value <= limit) {
-    return std::nullopt;
-  }
-  const int64_t retry = std::max<int64_t>(1, (count->expires_in.count() + 999) / 1000);
+  const int64_t retry = d.retry_after.count();
   HttpResponse r = ErrorResponse(
       8, absl::StrCat("too many requests; retry after ", retry, " seconds"), "", 429,
       "RATE_LIMITED");

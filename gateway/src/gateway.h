@@ -12,6 +12,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <unordered_map>
 #include <variant>
 #include <string>
 #include <vector>
@@ -21,6 +22,7 @@
 #include "common/auth/principal.h"
 #include "common/cache/cache.h"
 #include "gateway/src/path_template.h"
+#include "gateway/src/rate_limiter.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "grpcpp/channel.h"
@@ -104,9 +106,12 @@ class Gateway final {
   // The caller of `request` on `route`: anonymous on an anonymous route, else from the bearer
   // token (an error response when it is missing or bad).
   std::variant<auth::Principal, HttpResponse> Authenticate(const HttpRequest& request,
-                                                           const Route& route) const;
+                                                           const Route& route);
+  // The principal of an access token: from the verified-token cache, else verified (and cached
+  // until the token expires). A token is re-verified only after the cache is full and cleared.
+  absl::StatusOr<auth::Principal> Verify(std::string_view token);
   // A 429 when `key` is over `limit` in the current window.
-  std::optional<HttpResponse> OverLimit(const std::string& key, int limit) const;
+  std::optional<HttpResponse> OverLimit(const std::string& key, int limit);
 
   google::protobuf::DescriptorPool pool_;
   google::protobuf::DynamicMessageFactory factory_{&pool_};
@@ -115,6 +120,13 @@ class Gateway final {
   GatewayOptions options_;
   std::optional<auth::JwtSigner> verifier_;
   std::optional<auth::InternalAuth> internal_;
+  std::unique_ptr<RateLimiter> limiter_;
+  struct VerifiedToken {
+    auth::Principal principal;
+    int64_t expires_at = 0;  // seconds since the epoch
+  };
+  std::mutex verified_mu_;
+  std::unordered_map<std::string, VerifiedToken> verified_;  // guarded by verified_mu_
 
   std::mutex calls_mu_;
   std::condition_variable calls_done_;
