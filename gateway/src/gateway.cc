@@ -18,6 +18,7 @@
 #include "common/runtime/log.h"
 #include "common/runtime/strings.h"
 #include "dangjian/api/annotations.pb.h"
+#include "dangjian/member/v1/auth.grpc.pb.h"
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -411,6 +412,23 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
       RateLimiterOptions{
           .window = std::chrono::duration_cast<std::chrono::milliseconds>(options.limits.window)});
   g->limiter_->Start();
+  if (auto member = channels.find("member"); member != channels.end() && member->second) {
+    auto stub = std::shared_ptr<dangjian::member::v1::AuthService::Stub>(
+        dangjian::member::v1::AuthService::NewStub(member->second));
+    Gateway* self = g.get();
+    g->refusals_ = std::make_unique<RefusalReporter>(
+        [stub, self](const dangjian::member::v1::RecordTokenRefusalsRequest& request) {
+          grpc::ClientContext context;
+          context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+          auth::Principal gateway = auth::SystemPrincipal();
+          gateway.username = "dj-gateway";
+          self->internal_->Attach(context, gateway);
+          google::protobuf::Empty empty;
+          return rpc::FromGrpcStatus(stub->RecordTokenRefusals(&context, request, &empty));
+        },
+        RefusalReporterOptions{.interval = options.refusal_report_interval});
+    g->refusals_->Start();
+  }
   for (const gpb::FileDescriptorProto& file : DescriptorSet().file()) {
     if (g->pool_.BuildFile(file) == nullptr) {
       return absl::InternalError(absl::StrCat("descriptor set: cannot build ", file.name()));
@@ -529,7 +547,8 @@ absl::StatusOr<auth::Principal> Gateway::Verify(std::string_view token) {
 }
 
 std::variant<auth::Principal, HttpResponse> Gateway::Authenticate(const HttpRequest& request,
-                                                                  const Route& route) {
+                                                                  const Route& route,
+                                                                  const std::string& request_id) {
   if (route.allow_anonymous) {
     return auth::Principal{};
   }
@@ -540,11 +559,16 @@ std::variant<auth::Principal, HttpResponse> Gateway::Authenticate(const HttpRequ
         reason == "TOKEN_MISSING"
             ? "Bearer realm=\"dangjian\""
             : absl::StrCat("Bearer realm=\"dangjian\", error=\"invalid_token\""));
-    // A security event: the services never see this request, so it is logged here.
+    // A security event the services never see: logged and counted here, and reported in
+    // batches to the member service's audit log.
+    const std::string path = request.target.substr(0, request.target.find('?'));
     log::Warn("security", {{"event", "token_refused"}, {"reason", reason},
-                           {"remote", request.remote}, {"path", request.target.substr(
-                                                                  0, request.target.find('?'))}});
+                           {"remote", request.remote}, {"path", path},
+                           {"request_id", request_id}});
     Metrics().auth_refused.Add({{"reason", reason}}).Increment();
+    if (refusals_) {
+      refusals_->Report(reason, request.remote, path, request_id);
+    }
     return r;
   };
   auto it = request.headers.find("authorization");
@@ -645,7 +669,7 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
     return;
   }
 
-  auto who = Authenticate(request, *route);
+  auto who = Authenticate(request, *route, request_id);
   if (HttpResponse* refused = std::get_if<HttpResponse>(&who)) {
     refused->route = route->path.text();
     finish(std::move(*refused));
@@ -826,6 +850,13 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
                     r.body = std::move(json);
                     finish(std::move(r));
                   });
+}
+
+void Gateway::FlushReports() {
+  if (refusals_) {
+    refusals_->Stop();
+    (void)refusals_->Flush();
+  }
 }
 
 void Gateway::CancelAll() {

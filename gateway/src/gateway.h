@@ -23,6 +23,7 @@
 #include "common/cache/cache.h"
 #include "gateway/src/path_template.h"
 #include "gateway/src/rate_limiter.h"
+#include "gateway/src/refusal_reporter.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "grpcpp/channel.h"
@@ -59,6 +60,8 @@ struct GatewayOptions {
   // Shared with the services: the gateway vouches for each caller with it. Required.
   std::string internal_secret;
   RateLimits limits;
+  // How often token refusals are sent to the member service's audit log.
+  std::chrono::milliseconds refusal_report_interval{2000};
 };
 
 struct Route {
@@ -90,6 +93,9 @@ class Gateway final {
 
   // Cancels every backend call in flight (shutdown after the grace period).
   void CancelAll();
+  // Stops the background reports and sends what the gateway still holds for the services (token
+  // refusals for the audit log); called once serving has stopped, while the services are up.
+  void FlushReports();
   // Waits until no backend callback is pending, or `deadline`; true when idle.
   bool WaitIdle(std::chrono::steady_clock::time_point deadline);
 
@@ -106,7 +112,8 @@ class Gateway final {
   // The caller of `request` on `route`: anonymous on an anonymous route, else from the bearer
   // token (an error response when it is missing or bad).
   std::variant<auth::Principal, HttpResponse> Authenticate(const HttpRequest& request,
-                                                           const Route& route);
+                                                           const Route& route,
+                                                           const std::string& request_id);
   // The principal of an access token: from the verified-token cache, else verified (and cached
   // until the token expires). A token is re-verified only after the cache is full and cleared.
   absl::StatusOr<auth::Principal> Verify(std::string_view token);
@@ -121,6 +128,7 @@ class Gateway final {
   std::optional<auth::JwtSigner> verifier_;
   std::optional<auth::InternalAuth> internal_;
   std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<RefusalReporter> refusals_;  // token refusals -> the member service's audit log
   struct VerifiedToken {
     auth::Principal principal;
     int64_t expires_at = 0;  // seconds since the epoch

@@ -355,6 +355,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
     t.join();
   }
   impl_->threads.clear();
+  impl_->gateway.FlushReports();
 }
 
 }  // namespace dj::gateway

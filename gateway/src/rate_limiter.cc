@@ -18,9 +18,6 @@ RateLimiter::~RateLimiter() {
   if (thread_.joinable()) {
     thread_.join();
   }
-  if (store_ != nullptr) {
-    Flush();
-  }
 }
 
 RateLimiter::Time RateLimiter::Now() const {

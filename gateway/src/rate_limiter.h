@@ -35,7 +35,7 @@ class RateLimiter final {
  public:
   // `store` may be null: then every request is admitted.
   RateLimiter(cache::Cache* store, RateLimiterOptions options);
-  ~RateLimiter();  // stops the flush thread, flushing once more
+  ~RateLimiter();  // stops the flush thread
 
   struct Decision {
     bool admitted = true;

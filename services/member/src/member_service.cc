@@ -85,6 +85,13 @@ class MemberService::AuthGrpc final : public pb::AuthService::Service {
       return rpc::Reply(*ctx, kErrorDomain, s_.ChangePassword(who, *req));
     });
   }
+  grpc::Status RecordTokenRefusals(grpc::ServerContext* ctx,
+                                   const pb::RecordTokenRefusalsRequest* req,
+                                   google::protobuf::Empty*) override {
+    return Call(ctx, [&](const auth::Principal& who) {
+      return rpc::Reply(*ctx, kErrorDomain, s_.RecordTokenRefusals(who, *req));
+    });
+  }
 
  private:
   template <typename Fn>
@@ -418,6 +425,55 @@ absl::Status MemberService::Logout(const auth::Principal& who, const pb::LogoutR
                                               rpc::FormatName(kAccounts, ended->account_id), "/");
     entry.actor = entry.resource;
     (void)audit_.Record(entry, absl::OkStatus());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MemberService::RecordTokenRefusals(const auth::Principal& who,
+                                               const pb::RecordTokenRefusalsRequest& request) {
+  constexpr int kMaxRefusals = 1000;
+  if (who.subject != auth::SystemPrincipal().subject) {
+    absl::Status refused = rpc::Error(absl::StatusCode::kPermissionDenied, "GATEWAY_ONLY",
+                                      "only the gateway reports token refusals");
+    (void)audit_.Record(audit::Recorder::For(who, "auth.token_refusals.record", "", "/"),
+                        refused);
+    return refused;
+  }
+  std::vector<rpc::FieldViolation> violations;
+  if (request.refusals_size() > kMaxRefusals) {
+    violations.push_back({"refusals", absl::StrCat("at most ", kMaxRefusals, " per call")});
+  }
+  for (int i = 0; i < request.refusals_size() && violations.empty(); ++i) {
+    const pb::TokenRefusal& r = request.refusals(i);
+    const std::string at = absl::StrCat("refusals[", i, "].");
+    if (r.reason().empty() || r.reason().size() > 64) {
+      violations.push_back({at + "reason", "required, at most 64 characters"});
+    }
+    if (r.client_ip().size() > 64 || r.path().size() > 512 || r.request_id().size() > 128) {
+      violations.push_back({at + "client_ip", "client_ip, path or request_id is too long"});
+    }
+    if (r.count() < 1) {
+      violations.push_back({at + "count", "must be at least 1"});
+    }
+  }
+  if (!violations.empty()) {
+    return rpc::InvalidArgument(std::move(violations));
+  }
+  for (const pb::TokenRefusal& r : request.refusals()) {
+    // One row per (address, reason) and interval: an attacker's flood costs rows per interval,
+    // not per request. Anonymous: a refused token names nobody we can trust.
+    audit::Entry entry = audit::Recorder::For(auth::Principal{}, "auth.token_refused", r.path(), "/");
+    entry.client_ip = r.client_ip();
+    entry.request_id = r.request_id();
+    entry.detail = absl::StrCat(
+        r.reason(), " x", r.count(), " from ",
+        google::protobuf::util::TimeUtil::ToString(r.first_time()), " to ",
+        google::protobuf::util::TimeUtil::ToString(r.last_time()));
+    if (absl::Status s = audit_.Record(entry, rpc::Error(absl::StatusCode::kUnauthenticated,
+                                                         r.reason(), "token refused"));
+        !s.ok()) {
+      return s;  // the gateway keeps the rest and sends them again
+    }
   }
   return absl::OkStatus();
 }

@@ -67,6 +67,9 @@ class MemberService final {
                       const dangjian::member::v1::LogoutRequest& request);
   absl::Status ChangePassword(const auth::Principal& who,
                               const dangjian::member::v1::ChangePasswordRequest& request);
+  // The gateway's token refusals, one audit row per (client address, reason) and interval.
+  absl::Status RecordTokenRefusals(const auth::Principal& who,
+                                   const dangjian::member::v1::RecordTokenRefusalsRequest& request);
 
   absl::StatusOr<dangjian::member::v1::Account> CreateAccount(
       const auth::Principal& who, const dangjian::member::v1::CreateAccountRequest& request);
