@@ -20,6 +20,13 @@ StructureRules StructureRules::NationalDefaults() {
   };
   r.only_under = {{dangjian::org::v1::PARTY_GROUP, dangjian::org::v1::BRANCH}};
   r.root_kinds = {dangjian::org::v1::WORK_COMMITTEE};
+  // 机关基层组织工作条例 (2019) art. 9: a party committee serves 5 years, a general branch and a
+  // branch 3 years; a re-election may be shifted by at most one year.
+  r.term_years = {{dangjian::org::v1::PARTY_COMMITTEE, 5},
+                  {dangjian::org::v1::GENERAL_BRANCH, 3},
+                  {dangjian::org::v1::BRANCH, 3}};
+  r.max_term_shift_months = 12;
+  r.joint_branch_max_units = 5;
   return r;
 }
 

@@ -25,6 +25,12 @@ struct StructureRules {
   std::vector<Kind> root_kinds;
   // Longest display name, in characters (code points).
   int max_display_name_chars = 100;
+  // Length of a term (任期) in years, by kind; kinds not listed are not elected (no terms).
+  std::map<Kind, int> term_years;
+  // How far a re-election (换届) may be brought forward or put off, in months (with approval).
+  int max_term_shift_months = 12;
+  // The most units (机关单位) one joint branch (联合支部) may cover.
+  int joint_branch_max_units = 5;
 
   // 支部工作条例 (2018) and 机关基层组织工作条例 (2019) as the national defaults.
   static StructureRules NationalDefaults();
