@@ -9,7 +9,8 @@ function(dj_embed_files)
     COMMAND ${CMAKE_COMMAND} -DOUT=${out} -DNS=${E_NAMESPACE} -DBASE=${E_BASE}
             "-DFILES=${E_FILES}" -P ${PROJECT_SOURCE_DIR}/cmake/EmbedScript.cmake
     DEPENDS ${E_FILES} ${E_DEPENDS} ${PROJECT_SOURCE_DIR}/cmake/EmbedScript.cmake
-    COMMENT "Embedding files into ${E_TARGET}")
+    COMMENT "Embedding files into ${E_TARGET}"
+    VERBATIM)
   add_library(${E_TARGET} STATIC ${out})
   target_include_directories(${E_TARGET} PUBLIC ${PROJECT_SOURCE_DIR})
 endfunction()

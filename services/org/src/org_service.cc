@@ -3,10 +3,13 @@
 
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/time/clock.h"
 #include "common/audit/caller.h"
+#include "common/events/events.h"
+#include "dangjian/org/v1/events.pb.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
 #include "common/runtime/strings.h"
@@ -27,6 +30,12 @@ std::string Etag(const OrgRow& row) { return absl::StrCat("v", row.version); }
 absl::Status NotFound(std::string_view name) {
   return rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
                     absl::StrCat(AV(name), " does not exist"));
+}
+
+absl::Status Dissolved(std::string_view name) {
+  return rpc::Error(absl::StatusCode::kFailedPrecondition, "ORGANIZATION_DISSOLVED",
+                    absl::StrCat(AV(name), " is dissolved; it keeps its history but no longer "
+                                           "changes"));
 }
 
 absl::Status EtagMismatch(std::string_view name) {
@@ -143,6 +152,13 @@ pb::Organization ToProto(const OrgRow& row) {
   *o.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.update_time_us);
   o.set_depth(row.depth);
   o.set_path(row.path);
+  if (row.dissolved_date.has_value()) {
+    *o.mutable_dissolved_date() = time::ToProto(*row.dissolved_date);
+  }
+  o.set_dissolution_reason(row.dissolution_reason);
+  if (row.merged_into.has_value()) {
+    o.set_merged_into(rpc::FormatName(kCollection, *row.merged_into));
+  }
   return o;
 }
 
@@ -306,7 +322,12 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
     if (*taken) {
       return NameTaken("organization.display_name", row.display_name);
     }
-    return OrgStore::Insert(c, row, request_id);
+    if (absl::Status s = OrgStore::Insert(c, row, request_id); !s.ok()) {
+      return s;
+    }
+    pb::OrganizationCreated created;
+    *created.mutable_organization() = ToProto(row);
+    return Publish(c, entry.resource, created);
   });
   if (replay.has_value() && status.ok()) {
     return same_request(*replay);
@@ -488,6 +509,9 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     if (!in.etag().empty() && in.etag() != Etag(row)) {
       return EtagMismatch(in.name());
     }
+    if (row.status != pb::ACTIVE) {
+      return Dissolved(in.name());
+    }
     const OrgRow before = row;
     if (paths->contains("display_name")) {
       row.display_name = display_name;
@@ -550,7 +574,9 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
       return EtagMismatch(in.name());
     }
     updated = row;
-    return absl::OkStatus();
+    pb::OrganizationUpdated event;
+    *event.mutable_organization() = ToProto(row);
+    return Publish(c, in.name(), event);
   });
   if (status.code() == absl::StatusCode::kAlreadyExists && rpc::Reason(status).empty()) {
     return NameTaken("organization.display_name", display_name);
@@ -562,6 +588,376 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     Invalidate(*id);
   }
   return ToProto(updated);
+}
+
+absl::Status OrgService::Publish(db::Connection& c, std::string_view name,
+                                 const google::protobuf::Message& event) {
+  events::Event e;
+  e.stream = "org.organizations";
+  e.type = event.GetDescriptor()->full_name();
+  e.key = std::string(name);
+  e.payload = event.SerializeAsString();
+  return events::Append(c, ids_, std::move(e), NowUs()).status();
+}
+
+absl::Status OrgService::CheckNoMembers(const OrgRow& row, std::string_view field) {
+  if (!options_.member_count) {
+    return absl::OkStatus();
+  }
+  const std::string name = rpc::FormatName(kCollection, row.id);
+  auto count = options_.member_count(name);
+  if (!count.ok()) {
+    return absl::Status(count.status().code(),
+                        absl::StrCat("cannot tell whether ", name, " has members: ",
+                                     count.status().message()));
+  }
+  if (*count > 0) {
+    return rpc::WithViolation(
+        rpc::Error(absl::StatusCode::kFailedPrecondition, "HAS_MEMBERS",
+                   absl::StrCat(name, " has ", *count, " members; transfer them first")),
+        {std::string(field), "the organization still has members"});
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<time::CivilDate> OrgService::EffectiveDate(const google::type::Date* date,
+                                                          std::string_view field) const {
+  if (date != nullptr) {
+    return time::FromProto(*date, field);
+  }
+  return time::ShanghaiDate(NowUs() / 1'000'000);
+}
+
+absl::StatusOr<std::vector<int64_t>> OrgService::MoveInTransaction(db::Connection& c,
+                                                                   const OrgRow& row,
+                                                                   const OrgRow& parent,
+                                                                   std::string_view field) {
+  const std::string name = rpc::FormatName(kCollection, row.id);
+  const std::string parent_name = rpc::FormatName(kCollection, parent.id);
+  if (parent.status != pb::ACTIVE) {
+    return rpc::WithViolation(
+        rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
+                   absl::StrCat(parent_name, " is dissolved")),
+        {std::string(field), "must be an active organization"});
+  }
+  if (absl::StartsWith(parent.path, row.path)) {
+    return rpc::InvalidArgument(
+        {{std::string(field),
+          absl::StrCat(parent_name, " is ", name, parent.id == row.id ? "" : " or lies below it",
+                       "; an organization cannot move into its own subtree")}},
+        "MOVE_CYCLE");
+  }
+  if (absl::Status s = CheckPlacement(options_.rules, parent.kind, row.kind, "kind", field);
+      !s.ok()) {
+    return s;
+  }
+  auto taken = OrgStore::SiblingNameTaken(c, parent.id, row.display_name, row.id);
+  if (!taken.ok()) {
+    return taken.status();
+  }
+  if (*taken) {
+    return rpc::InvalidArgument(
+        {{std::string(field), absl::StrCat(parent_name, " already has an organization named '",
+                                           row.display_name, "'")}},
+        "DISPLAY_NAME_TAKEN");
+  }
+  const int64_t now = std::max(NowUs(), row.update_time_us);
+  auto moved = OrgStore::MoveSubtree(c, row, parent, now);
+  if (!moved.ok()) {
+    return moved.status();
+  }
+  pb::OrganizationMoved event;
+  event.set_organization(name);
+  if (row.parent_id.has_value()) {
+    event.set_old_parent(rpc::FormatName(kCollection, *row.parent_id));
+  }
+  event.set_new_parent(parent_name);
+  event.set_old_path(row.path);
+  event.set_new_path(absl::StrCat(parent.path, row.id, "/"));
+  event.set_subtree_size(static_cast<int64_t>(moved->size()));
+  if (absl::Status s = Publish(c, name, event); !s.ok()) {
+    return s;
+  }
+  return moved;
+}
+
+absl::StatusOr<pb::Organization> OrgService::Move(const auth::Principal& who,
+                                                  const pb::MoveOrganizationRequest& request) {
+  auto id = rpc::ParseName(request.name(), kCollection, "name");
+  if (!id.ok()) {
+    return id.status();
+  }
+  if (request.new_parent().empty()) {
+    return rpc::InvalidArgument({{"new_parent", "required: organizations/{id}"}});
+  }
+  auto parent_id = rpc::ParseName(request.new_parent(), kCollection, "new_parent");
+  if (!parent_id.ok()) {
+    return parent_id.status();
+  }
+  std::vector<int64_t> moved;
+  audit::Entry entry = audit::Recorder::For(who, "organizations.move", request.name(), "/");
+  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
+    auto found = OrgStore::Find(c, *id, /*for_update=*/true);
+    if (!found.ok()) {
+      return found.status();
+    }
+    if (!found->has_value()) {
+      return NotFound(request.name());
+    }
+    const OrgRow& row = **found;
+    entry.org_path = row.path;
+    if (absl::Status s = Authorized(who, "move", request.name(), row.path, &entry); !s.ok()) {
+      return s;
+    }
+    if (!request.etag().empty() && request.etag() != Etag(row)) {
+      return EtagMismatch(request.name());
+    }
+    if (row.status != pb::ACTIVE) {
+      return Dissolved(request.name());
+    }
+    if (!row.parent_id.has_value()) {
+      return rpc::InvalidArgument(
+          {{"name", absl::StrCat("a ", AV(KindName(row.kind)), " is the root of its tree and "
+                                                                  "does not move")}},
+          "ILLEGAL_NESTING");
+    }
+    if (*row.parent_id == *parent_id) {
+      moved = {row.id};  // already there: nothing to do
+      return absl::OkStatus();
+    }
+    auto parent = OrgStore::Find(c, *parent_id, /*for_update=*/true);
+    if (!parent.ok()) {
+      return parent.status();
+    }
+    if (!parent->has_value()) {
+      return rpc::WithViolation(NotFound(request.new_parent()),
+                                {"new_parent", "no such organization"});
+    }
+    // Placing something under the new parent is creating there: the caller needs that scope.
+    if (absl::Status s = Authorized(who, "create", request.new_parent(), (*parent)->path, &entry);
+        !s.ok()) {
+      return rpc::WithViolation(s, {"new_parent", "no such organization"});
+    }
+    auto ids = MoveInTransaction(c, row, **parent, "new_parent");
+    if (!ids.ok()) {
+      return ids.status();
+    }
+    moved = *std::move(ids);
+    entry.detail = absl::StrCat("to ", request.new_parent(), "; ", moved.size(),
+                                " organizations");
+    return absl::OkStatus();
+  });
+  if (!status.ok()) {
+    return status;
+  }
+  for (int64_t moved_id : moved) {
+    Invalidate(moved_id);
+  }
+  auto row = Load(*id);
+  if (!row.ok()) {
+    return row.status();
+  }
+  return ToProto(*row);
+}
+
+absl::StatusOr<pb::Organization> OrgService::Dissolve(
+    const auth::Principal& who, const pb::DissolveOrganizationRequest& request) {
+  auto id = rpc::ParseName(request.name(), kCollection, "name");
+  if (!id.ok()) {
+    return id.status();
+  }
+  const std::string reason = TrimDisplayName(request.reason());
+  if (reason.empty() || reason.size() > 400) {
+    return rpc::InvalidArgument({{"reason", "required: why it is dissolved (at most 400 bytes)"}});
+  }
+  auto date = EffectiveDate(request.has_dissolved_date() ? &request.dissolved_date() : nullptr,
+                            "dissolved_date");
+  if (!date.ok()) {
+    return date.status();
+  }
+  OrgRow dissolved;
+  audit::Entry entry = audit::Recorder::For(who, "organizations.dissolve", request.name(), "/");
+  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
+    auto found = OrgStore::Find(c, *id, /*for_update=*/true);
+    if (!found.ok()) {
+      return found.status();
+    }
+    if (!found->has_value()) {
+      return NotFound(request.name());
+    }
+    OrgRow row = **found;
+    entry.org_path = row.path;
+    if (absl::Status s = Authorized(who, "dissolve", request.name(), row.path, &entry);
+        !s.ok()) {
+      return s;
+    }
+    if (!request.etag().empty() && request.etag() != Etag(row)) {
+      return EtagMismatch(request.name());
+    }
+    if (row.status != pb::ACTIVE) {
+      return Dissolved(request.name());
+    }
+    if (!row.parent_id.has_value()) {
+      return rpc::InvalidArgument({{"name", "the root of the tree cannot be dissolved"}});
+    }
+    if (row.established_date.has_value() && *date < *row.established_date) {
+      return rpc::InvalidArgument(
+          {{"dissolved_date", absl::StrCat("must not be before the establishment date ",
+                                           time::ToIso(*row.established_date))}});
+    }
+    auto children = OrgStore::ActiveChildren(c, row.id);
+    if (!children.ok()) {
+      return children.status();
+    }
+    if (!children->empty()) {
+      return rpc::WithViolation(
+          rpc::Error(absl::StatusCode::kFailedPrecondition, "HAS_ACTIVE_CHILDREN",
+                     absl::StrCat(request.name(), " has ", children->size(),
+                                  " active sub-organizations; move or dissolve them first")),
+          {"name", "has active sub-organizations"});
+    }
+    if (absl::Status s = CheckNoMembers(row, "name"); !s.ok()) {
+      return s;
+    }
+    const int64_t before = row.version;
+    row.status = pb::DISSOLVED;
+    row.dissolved_date = *date;
+    row.dissolution_reason = reason;
+    row.version = before + 1;
+    row.update_time_us = std::max(NowUs(), row.update_time_us);
+    auto ok = OrgStore::Update(c, row, before);
+    if (!ok.ok()) {
+      return ok.status();
+    }
+    if (!*ok) {
+      return EtagMismatch(request.name());
+    }
+    dissolved = row;
+    pb::OrganizationDissolved event;
+    *event.mutable_organization() = ToProto(row);
+    return Publish(c, request.name(), event);
+  });
+  if (!status.ok()) {
+    return status;
+  }
+  Invalidate(*id);
+  return ToProto(dissolved);
+}
+
+absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
+                                                   const pb::MergeOrganizationRequest& request) {
+  auto id = rpc::ParseName(request.name(), kCollection, "name");
+  if (!id.ok()) {
+    return id.status();
+  }
+  if (request.into().empty()) {
+    return rpc::InvalidArgument({{"into", "required: organizations/{id} that takes over"}});
+  }
+  auto into_id = rpc::ParseName(request.into(), kCollection, "into");
+  if (!into_id.ok()) {
+    return into_id.status();
+  }
+  if (*into_id == *id) {
+    return rpc::InvalidArgument({{"into", "an organization cannot merge into itself"}});
+  }
+  auto date = EffectiveDate(request.has_merged_date() ? &request.merged_date() : nullptr,
+                            "merged_date");
+  if (!date.ok()) {
+    return date.status();
+  }
+  OrgRow merged;
+  std::vector<int64_t> moved;
+  audit::Entry entry = audit::Recorder::For(who, "organizations.merge", request.name(), "/");
+  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
+    auto found = OrgStore::Find(c, *id, /*for_update=*/true);
+    if (!found.ok()) {
+      return found.status();
+    }
+    if (!found->has_value()) {
+      return NotFound(request.name());
+    }
+    OrgRow row = **found;
+    entry.org_path = row.path;
+    if (absl::Status s = Authorized(who, "dissolve", request.name(), row.path, &entry);
+        !s.ok()) {
+      return s;
+    }
+    if (!request.etag().empty() && request.etag() != Etag(row)) {
+      return EtagMismatch(request.name());
+    }
+    if (row.status != pb::ACTIVE) {
+      return Dissolved(request.name());
+    }
+    if (!row.parent_id.has_value()) {
+      return rpc::InvalidArgument({{"name", "the root of the tree cannot be merged away"}});
+    }
+    auto into = OrgStore::Find(c, *into_id, /*for_update=*/true);
+    if (!into.ok()) {
+      return into.status();
+    }
+    if (!into->has_value()) {
+      return rpc::WithViolation(NotFound(request.into()), {"into", "no such organization"});
+    }
+    if (absl::Status s = Authorized(who, "create", request.into(), (*into)->path, &entry);
+        !s.ok()) {
+      return rpc::WithViolation(s, {"into", "no such organization"});
+    }
+    if (absl::StartsWith((*into)->path, row.path)) {
+      return rpc::InvalidArgument(
+          {{"into", "lies inside the organization being merged away"}}, "MOVE_CYCLE");
+    }
+    if (absl::Status s = CheckNoMembers(row, "name"); !s.ok()) {
+      return s;
+    }
+    auto children = OrgStore::ActiveChildren(c, row.id);
+    if (!children.ok()) {
+      return children.status();
+    }
+    for (const OrgRow& child : *children) {
+      auto ids = MoveInTransaction(c, child, **into, "into");
+      if (!ids.ok()) {
+        // Name the child that does not fit, so the caller knows what to move by hand.
+        return rpc::WithViolation(
+            ids.status(), {"into", absl::StrCat("cannot take ",
+                                                rpc::FormatName(kCollection, child.id), " (",
+                                                child.display_name, ")")});
+      }
+      moved.insert(moved.end(), ids->begin(), ids->end());
+    }
+    auto reread = OrgStore::Find(c, row.id, /*for_update=*/true);  // versions unchanged by moves
+    if (!reread.ok() || !reread->has_value()) {
+      return reread.ok() ? NotFound(request.name()) : reread.status();
+    }
+    row = **reread;
+    const int64_t before = row.version;
+    row.status = pb::DISSOLVED;
+    row.dissolved_date = *date;
+    row.dissolution_reason = absl::StrCat("merged into ", (*into)->display_name);
+    row.merged_into = *into_id;
+    row.version = before + 1;
+    row.update_time_us = std::max(NowUs(), row.update_time_us);
+    auto ok = OrgStore::Update(c, row, before);
+    if (!ok.ok()) {
+      return ok.status();
+    }
+    if (!*ok) {
+      return EtagMismatch(request.name());
+    }
+    merged = row;
+    entry.detail = absl::StrCat("into ", request.into(), "; ", moved.size(),
+                                " organizations moved");
+    pb::OrganizationDissolved event;
+    *event.mutable_organization() = ToProto(row);
+    return Publish(c, request.name(), event);
+  });
+  if (!status.ok()) {
+    return status;
+  }
+  Invalidate(*id);
+  for (int64_t moved_id : moved) {
+    Invalidate(moved_id);
+  }
+  return ToProto(merged);
 }
 
 absl::Status OrgService::Delete(const auth::Principal& who,
@@ -690,6 +1086,30 @@ grpc::Status OrgService::DeleteOrganization(grpc::ServerContext* context,
                                             google::protobuf::Empty* response) {
   return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
     return rpc::Reply(*context, kErrorDomain, Delete(who, *request));
+  });
+}
+
+grpc::Status OrgService::MoveOrganization(grpc::ServerContext* context,
+                                          const pb::MoveOrganizationRequest* request,
+                                          pb::Organization* response) {
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, Move(who, *request), response);
+  });
+}
+
+grpc::Status OrgService::DissolveOrganization(grpc::ServerContext* context,
+                                              const pb::DissolveOrganizationRequest* request,
+                                              pb::Organization* response) {
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, Dissolve(who, *request), response);
+  });
+}
+
+grpc::Status OrgService::MergeOrganization(grpc::ServerContext* context,
+                                           const pb::MergeOrganizationRequest* request,
+                                           pb::Organization* response) {
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, Merge(who, *request), response);
   });
 }
 

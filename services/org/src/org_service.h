@@ -19,8 +19,14 @@ namespace dj::org {
 
 inline constexpr std::string_view kErrorDomain = "org.dangjian";
 
+// How many members organization `name` has (the member service's answer). Dissolving or
+// merging away an organization with members is refused. Unset: no members are known yet (the
+// member service keeps members from Step 5 on).
+using MemberCount = std::function<absl::StatusOr<int64_t>(std::string_view name)>;
+
 struct OrgServiceOptions {
   StructureRules rules = StructureRules::NationalDefaults();
+  MemberCount member_count;
   std::chrono::seconds cache_ttl{300};
   std::function<int64_t()> now_us;  // microseconds since the epoch; the system clock if unset
 };
@@ -48,6 +54,15 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   grpc::Status DeleteOrganization(grpc::ServerContext* context,
                                   const dangjian::org::v1::DeleteOrganizationRequest* request,
                                   google::protobuf::Empty* response) override;
+  grpc::Status MoveOrganization(grpc::ServerContext* context,
+                                const dangjian::org::v1::MoveOrganizationRequest* request,
+                                dangjian::org::v1::Organization* response) override;
+  grpc::Status DissolveOrganization(grpc::ServerContext* context,
+                                    const dangjian::org::v1::DissolveOrganizationRequest* request,
+                                    dangjian::org::v1::Organization* response) override;
+  grpc::Status MergeOrganization(grpc::ServerContext* context,
+                                 const dangjian::org::v1::MergeOrganizationRequest* request,
+                                 dangjian::org::v1::Organization* response) override;
   grpc::Status ListDescendants(grpc::ServerContext* context,
                                const dangjian::org::v1::ListDescendantsRequest* request,
                                dangjian::org::v1::ListDescendantsResponse* response) override;
@@ -69,6 +84,12 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
       const auth::Principal& who, const dangjian::org::v1::UpdateOrganizationRequest& request);
   absl::Status Delete(const auth::Principal& who,
                       const dangjian::org::v1::DeleteOrganizationRequest& request);
+  absl::StatusOr<dangjian::org::v1::Organization> Move(
+      const auth::Principal& who, const dangjian::org::v1::MoveOrganizationRequest& request);
+  absl::StatusOr<dangjian::org::v1::Organization> Dissolve(
+      const auth::Principal& who, const dangjian::org::v1::DissolveOrganizationRequest& request);
+  absl::StatusOr<dangjian::org::v1::Organization> Merge(
+      const auth::Principal& who, const dangjian::org::v1::MergeOrganizationRequest& request);
   absl::StatusOr<dangjian::org::v1::ListDescendantsResponse> Descendants(
       const auth::Principal& who, const dangjian::org::v1::ListDescendantsRequest& request);
 
@@ -82,6 +103,19 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   // and one outside the caller's scope looks exactly like a missing organization.
   absl::Status Check(const auth::Principal& who, std::string_view action, std::string_view name,
                      std::string_view path);
+  // Appends `event` (stream org.organizations, about `name`) to the outbox in `c`'s transaction.
+  absl::Status Publish(db::Connection& c, std::string_view name,
+                       const google::protobuf::Message& event);
+  // Refuses when `row` still has members (the member service decides).
+  absl::Status CheckNoMembers(const OrgRow& row, std::string_view field);
+  // Inside a transaction: moves `row`'s subtree under `parent` (rules, cycle and name checks
+  // included), publishing OrganizationMoved. Returns the moved ids; `field` names new_parent.
+  absl::StatusOr<std::vector<int64_t>> MoveInTransaction(db::Connection& c, const OrgRow& row,
+                                                         const OrgRow& parent,
+                                                         std::string_view field);
+  // The date an operation takes effect: `date` when set (validated), else today in Shanghai.
+  absl::StatusOr<time::CivilDate> EffectiveDate(const google::type::Date* date,
+                                                std::string_view field) const;
 
   OrgStore store_;
   ids::IdGenerator& ids_;

@@ -11,7 +11,7 @@ using db::Value;
 
 constexpr std::string_view kColumns =
     "id, parent_id, path, depth, kind, display_name, unit, established_date, status, version, "
-    "create_time_us, update_time_us";
+    "create_time_us, update_time_us, dissolved_date, dissolution_reason, merged_into";
 
 OrgRow FromDb(const db::Row& r) {
   OrgRow o;
@@ -39,6 +39,15 @@ OrgRow FromDb(const db::Row& r) {
   o.version = r.Int(9);
   o.create_time_us = r.Int(10);
   o.update_time_us = r.Int(11);
+  if (auto d = r.OptionalText(12); d.has_value()) {
+    if (auto parsed = time::ParseIso(d->substr(0, 10)); parsed.ok()) {
+      o.dissolved_date = *parsed;
+    }
+  }
+  o.dissolution_reason = r.Text(13);
+  if (!r.IsNull(14)) {
+    o.merged_into = r.Int(14);
+  }
   return o;
 }
 
@@ -103,10 +112,12 @@ absl::StatusOr<bool> OrgStore::Update(db::Connection& c, const OrgRow& o,
                                       int64_t expected_version) {
   auto r = c.Exec(
       "UPDATE organizations SET kind = ?, display_name = ?, unit = ?, established_date = ?, "
-      "status = ?, version = ?, update_time_us = ? WHERE id = ? AND version = ?",
+      "status = ?, version = ?, update_time_us = ?, dissolved_date = ?, dissolution_reason = ?, "
+      "merged_into = ? WHERE id = ? AND version = ?",
       {std::string(KindName(o.kind)), o.display_name, o.unit, DateValue(o.established_date),
-       dangjian::org::v1::OrganizationStatus_Name(o.status), o.version, o.update_time_us, o.id,
-       expected_version});
+       dangjian::org::v1::OrganizationStatus_Name(o.status), o.version, o.update_time_us,
+       DateValue(o.dissolved_date), o.dissolution_reason,
+       o.merged_into.has_value() ? Value(*o.merged_into) : db::Null(), o.id, expected_version});
   if (!r.ok()) {
     return r.status();
   }
@@ -128,6 +139,51 @@ absl::StatusOr<std::vector<Kind>> OrgStore::ChildKinds(db::Connection& c, int64_
     if (dangjian::org::v1::OrganizationKind_Parse(row.Text(0), &k)) {
       out.push_back(k);
     }
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<OrgRow>> OrgStore::ActiveChildren(db::Connection& c, int64_t id) {
+  return Rows(c.Exec(absl::StrCat("SELECT ", AV(kColumns),
+                                  " FROM organizations WHERE parent_id = ? AND status = ? "
+                                  "ORDER BY id"),
+                     {id, std::string("ACTIVE")}));
+}
+
+absl::StatusOr<std::vector<int64_t>> OrgStore::MoveSubtree(db::Connection& c, const OrgRow& row,
+                                                           const OrgRow& new_parent,
+                                                           int64_t update_time_us) {
+  const std::string new_path = absl::StrCat(new_parent.path, row.id, "/");
+  const int64_t depth_delta = int64_t{new_parent.depth} + 1 - row.depth;
+  // The subtree is the range row.path <= path < row.path with its last '/' raised to '0'.
+  std::string upper = row.path;
+  upper.back() = '0';
+  auto ids = c.Exec("SELECT id FROM organizations WHERE path >= ? AND path < ? ORDER BY id",
+                    {row.path, upper});
+  if (!ids.ok()) {
+    return ids.status();
+  }
+  const std::string tail = c.dialect() == db::Dialect::kMySql
+                               ? "CONCAT(?, SUBSTRING(path, ?))"
+                               : "(? || substr(path, ?))";
+  auto moved = c.Exec(
+      absl::StrCat("UPDATE organizations SET path = ", tail,
+                   ", depth = depth + ?, version = version + 1, update_time_us = ? "
+                   "WHERE path >= ? AND path < ?"),
+      {new_path, static_cast<int64_t>(row.path.size()) + 1, depth_delta, update_time_us, row.path,
+       upper});
+  if (!moved.ok()) {
+    return moved.status();
+  }
+  auto parent = c.Exec("UPDATE organizations SET parent_id = ? WHERE id = ?",
+                       {new_parent.id, row.id});
+  if (!parent.ok()) {
+    return parent.status();
+  }
+  std::vector<int64_t> out;
+  out.reserve(ids->rows.size());
+  for (const db::Row& r : ids->rows) {
+    out.push_back(r.Int(0));
   }
   return out;
 }

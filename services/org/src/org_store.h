@@ -25,6 +25,9 @@ struct OrgRow {
   std::optional<time::CivilDate> established_date;
   dangjian::org::v1::OrganizationStatus status = dangjian::org::v1::ACTIVE;
   int64_t version = 1;
+  std::optional<time::CivilDate> dissolved_date;  // set when DISSOLVED
+  std::string dissolution_reason;
+  std::optional<int64_t> merged_into;
   int64_t create_time_us = 0;
   int64_t update_time_us = 0;
 };
@@ -48,6 +51,13 @@ class OrgStore final {
                                      int64_t expected_version);
   static absl::Status Delete(db::Connection& c, int64_t id);
   static absl::StatusOr<std::vector<Kind>> ChildKinds(db::Connection& c, int64_t id);
+  // Direct children that are still ACTIVE, by id.
+  static absl::StatusOr<std::vector<OrgRow>> ActiveChildren(db::Connection& c, int64_t id);
+  // Re-parents `row` under `new_parent` and rewrites the path and depth of its whole subtree
+  // (the rows whose path starts with row.path) in one statement. Returns the subtree's ids.
+  static absl::StatusOr<std::vector<int64_t>> MoveSubtree(db::Connection& c, const OrgRow& row,
+                                                          const OrgRow& new_parent,
+                                                          int64_t update_time_us);
   // Whether another organization under the same parent (or among the roots) has `name`.
   static absl::StatusOr<bool> SiblingNameTaken(db::Connection& c, std::optional<int64_t> parent,
                                                std::string_view name, int64_t except_id);

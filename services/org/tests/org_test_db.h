@@ -4,6 +4,7 @@
 
 #include "common/audit/audit_log.h"
 #include "common/db/migrate.h"
+#include "common/events/events.h"
 #include "common/testing/test_env.h"
 #include "gtest/gtest.h"
 #include "services/org/src/schema.h"
@@ -19,6 +20,7 @@ class OrgDatabaseTest : public ::testing::TestWithParam<db::Dialect> {
     pool_ = db_->NewPool();
     ASSERT_TRUE(db::Migrate(*pool_, Schema(GetParam()), "org").ok());
     ASSERT_TRUE(db::Migrate(*pool_, audit::Schema(GetParam()), "audit").ok());
+    ASSERT_TRUE(db::Migrate(*pool_, events::Schema(GetParam()), "events").ok());
   }
 
   std::unique_ptr<testing::TestDatabase> db_;
