@@ -10,7 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/db/url.h"
+#include "common/cache/redis_connection.h"  // RedisOptions
 
 namespace dj::cache {
 
@@ -34,16 +34,6 @@ class Cache {
   // does not exist (rate limits: a fixed window shared by every replica).
   virtual absl::StatusOr<Count> Increment(std::string_view key, int64_t by,
                                           std::chrono::milliseconds window) = 0;
-};
-
-struct RedisOptions {
-  db::RedisUrl url;
-  int pool_size = 8;
-  std::chrono::milliseconds connect_timeout{200};
-  std::chrono::milliseconds command_timeout{200};
-  // After a connection failure, calls fail fast for this long before Redis is tried again, so
-  // an outage costs one timeout, not one per request.
-  std::chrono::milliseconds retry_after{1000};
 };
 
 std::unique_ptr<Cache> NewRedisCache(RedisOptions options);

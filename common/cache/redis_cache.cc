@@ -1,34 +1,16 @@
-// Redis through a small pool of hiredis connections, failing fast while Redis is down.
+// The cache on Redis (RedisConnections: pooled, failing fast while Redis is down).
 #include <hiredis/hiredis.h>
-
-#include <mutex>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/cache/cache.h"
-#include "common/runtime/log.h"
+#include "common/cache/redis_connection.h"
 
 namespace dj::cache {
 namespace {
 
-struct ContextDeleter {
-  void operator()(redisContext* c) const { redisFree(c); }
-};
-using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
-
-struct ReplyDeleter {
-  void operator()(redisReply* r) const { freeReplyObject(r); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
-timeval ToTimeval(std::chrono::milliseconds ms) {
-  return timeval{static_cast<time_t>(ms.count() / 1000),
-                 static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
-
 class RedisCache final : public Cache {
  public:
-  explicit RedisCache(RedisOptions options) : options_(std::move(options)) {}
+  explicit RedisCache(RedisOptions options) : redis_(std::move(options), "cache") {}
 
   absl::StatusOr<std::optional<std::string>> Get(std::string_view key) override {
     auto reply = Command({"GET", key});
@@ -88,103 +70,11 @@ class RedisCache final : public Cache {
   }
 
  private:
-  absl::StatusOr<ReplyPtr> Command(std::initializer_list<std::string_view> args) {
-    auto conn = Take();
-    if (!conn.ok()) {
-      return conn.status();
-    }
-    std::vector<const char*> argv;
-    std::vector<size_t> lens;
-    for (std::string_view a : args) {
-      argv.push_back(a.data());
-      lens.push_back(a.size());
-    }
-    ReplyPtr reply(static_cast<redisReply*>(
-        redisCommandArgv(conn->get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
-    if (reply == nullptr) {
-      const std::string err = (*conn)->errstr;
-      MarkDown();
-      return absl::UnavailableError(absl::StrCat("redis: ", err));
-    }
-    if (reply->type == REDIS_REPLY_ERROR) {
-      const std::string err(reply->str, reply->len);
-      Give(*std::move(conn));
-      return absl::InternalError(absl::StrCat("redis: ", err));
-    }
-    Give(*std::move(conn));
-    return reply;
+  absl::StatusOr<RedisReply> Command(std::initializer_list<std::string_view> args) {
+    return redis_.Command(args);
   }
 
-  absl::StatusOr<ContextPtr> Take() {
-    {
-      std::lock_guard lock(mu_);
-      if (std::chrono::steady_clock::now() < down_until_) {
-        return absl::UnavailableError("redis: down, retrying shortly");
-      }
-      if (!idle_.empty()) {
-        ContextPtr c = std::move(idle_.back());
-        idle_.pop_back();
-        return c;
-      }
-    }
-    const timeval tv = ToTimeval(options_.connect_timeout);
-    ContextPtr c(redisConnectWithTimeout(options_.url.host.c_str(), options_.url.port, tv));
-    if (c == nullptr || c->err != 0) {
-      const std::string err = c == nullptr ? "cannot allocate" : c->errstr;
-      MarkDown();
-      return absl::UnavailableError(absl::StrCat("redis: connect to ", options_.url.host, ":",
-                                                 options_.url.port, ": ", err));
-    }
-    redisSetTimeout(c.get(), ToTimeval(options_.command_timeout));
-    if (!options_.url.password.empty()) {
-      ReplyPtr r(static_cast<redisReply*>(
-          redisCommand(c.get(), "AUTH %b", options_.url.password.data(),
-                       options_.url.password.size())));
-      if (r == nullptr || r->type == REDIS_REPLY_ERROR) {
-        MarkDown();
-        return absl::UnavailableError("redis: AUTH failed");
-      }
-    }
-    if (options_.url.db != 0) {
-      ReplyPtr r(static_cast<redisReply*>(redisCommand(c.get(), "SELECT %d", options_.url.db)));
-      if (r == nullptr || r->type == REDIS_REPLY_ERROR) {
-        MarkDown();
-        return absl::UnavailableError("redis: SELECT failed");
-      }
-    }
-    {
-      std::lock_guard lock(mu_);
-      if (was_down_) {
-        was_down_ = false;
-        log::Info("redis reachable again", {{"host", options_.url.host}});
-      }
-    }
-    return c;
-  }
-
-  void Give(ContextPtr c) {
-    std::lock_guard lock(mu_);
-    if (static_cast<int>(idle_.size()) < options_.pool_size) {
-      idle_.push_back(std::move(c));
-    }
-  }
-
-  void MarkDown() {
-    std::lock_guard lock(mu_);
-    idle_.clear();  // every pooled connection went to the same server
-    down_until_ = std::chrono::steady_clock::now() + options_.retry_after;
-    if (!was_down_) {
-      was_down_ = true;
-      log::Warn("redis unreachable; serving from the database",
-                {{"host", options_.url.host}});
-    }
-  }
-
-  const RedisOptions options_;
-  std::mutex mu_;
-  std::vector<ContextPtr> idle_;                     // guarded by mu_
-  std::chrono::steady_clock::time_point down_until_;  // guarded by mu_
-  bool was_down_ = false;                            // guarded by mu_
+  RedisConnections redis_;
 };
 
 }  // namespace

@@ -124,6 +124,18 @@ absl::StatusOr<bool> MarkProcessed(db::Connection& c, std::string_view consumer,
   return true;
 }
 
+absl::Status ApplyOnce(db::Pool& pool, std::string_view consumer, const Event& event,
+                       const std::function<absl::Status(db::Connection&)>& effect,
+                       int64_t now_us) {
+  return pool.Transact([&](db::Connection& c) -> absl::Status {
+    auto first = MarkProcessed(c, consumer, event.id, now_us);
+    if (!first.ok()) {
+      return first.status();
+    }
+    return *first ? effect(c) : absl::OkStatus();
+  });
+}
+
 OutboxRelay::OutboxRelay(db::Pool& pool, EventBus& bus, RelayOptions options)
     : pool_(pool), bus_(bus), options_(options) {}
 

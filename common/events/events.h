@@ -5,7 +5,9 @@
 // lost when the process dies between any two steps.
 //
 // The bus is in-process for the embedded topology (NewInProcessBus: delivery is the subscribers'
-// handlers running, so "taken" means "handled") and Redis Streams in the distributed one (Step 4).
+// handlers running, so "taken" means "handled") and Redis Streams in the distributed one
+// (RedisStreamsBus in redis_streams.h: "taken" means stored in the stream; consumer groups read
+// it on their own time).
 #pragma once
 
 #include <chrono>
@@ -43,7 +45,8 @@ class EventBus {
   using Handler = std::function<absl::Status(const Event&)>;
 
   virtual ~EventBus() = default;
-  // OK when every subscription of the event's stream has taken the event.
+  // OK when the bus has taken the event (in-process: every subscription handled it; Redis: the
+  // stream stored it). An error means the relay offers it again later.
   virtual absl::Status Publish(const Event& event) = 0;
   // One handler per (stream, group): each group sees every event of the stream.
   virtual void Subscribe(const std::string& stream, const std::string& group, Handler handler) = 0;
@@ -65,6 +68,14 @@ absl::StatusOr<Event> Append(db::Connection& c, ids::IdGenerator& ids, Event eve
 // already (a redelivery): the caller then skips the effect and commits.
 absl::StatusOr<bool> MarkProcessed(db::Connection& c, std::string_view consumer, int64_t event_id,
                                    int64_t now_us);
+
+// A consumer's handler body, exactly once per (consumer, event): in one transaction on `pool`,
+// records the event with MarkProcessed and runs `effect` only when it is new, so a redelivery
+// commits nothing. An error from `effect` rolls both back (the event is delivered again).
+// `effect` may be rerun on a deadlock, like any Pool::Transact body.
+absl::Status ApplyOnce(db::Pool& pool, std::string_view consumer, const Event& event,
+                       const std::function<absl::Status(db::Connection&)>& effect,
+                       int64_t now_us);
 
 struct RelayOptions {
   int batch = 100;

@@ -1,4 +1,4 @@
-// Opening the database, migrations, cache and ids from settings.
+// Opening the database, migrations, cache, ids and event bus from settings.
 #include "common/runtime/backends.h"
 
 #include "common/db/migrate.h"
@@ -9,6 +9,7 @@
 #include "common/db/mysql_driver.h"
 #include "common/db/sqlite_driver.h"
 #include "common/db/url.h"
+#include "common/events/redis_streams.h"
 #include "common/runtime/log.h"
 #include "common/runtime/service_main.h"
 
@@ -21,7 +22,7 @@ std::vector<Setting> BackendSettings(bool required) {
                 : "use MySQL instead of SQLite: mysql://user:pass@host:port/db",
        db::ValidateMySqlUrl},
       {"redis-url", "", required,
-       required ? "the cache, redis://host:port/n"
+       required ? "the cache and event streams, redis://host:port/n"
                 : "use Redis instead of the in-process cache: redis://host:port/n",
        db::ValidateRedisUrl},
       {"db-pool-size", "8", false, "most database connections open at once",
@@ -70,11 +71,25 @@ absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn sche
   }
   b.cache = *std::move(cache);
   b.ids = std::make_unique<ids::IdGenerator>(ids::IdGenerator::DefaultNodeId());
-  b.bus = events::NewInProcessBus();
+  const bool redis_events = !choice.redis_url.empty() && !choice.in_process_events;
+  if (redis_events) {
+    auto url = db::ParseRedisUrl(choice.redis_url);
+    if (!url.ok()) {
+      return url.status();
+    }
+    // Redis being down now is not an error: the relay keeps events in the outbox until it is up.
+    auto bus = std::make_unique<events::RedisStreamsBus>(
+        events::RedisStreamsOptions{.redis = {.url = *url}});
+    bus->Start();
+    b.bus = std::move(bus);
+  } else {
+    b.bus = events::NewInProcessBus();
+  }
   b.relay = std::make_unique<events::OutboxRelay>(*b.pool, *b.bus);
   b.relay->Start();
   log::Info("backends ready", {{"database", b.pool->driver().Describe()},
-                               {"cache", choice.redis_url.empty() ? "in-process" : "redis"}});
+                               {"cache", choice.redis_url.empty() ? "in-process" : "redis"},
+                               {"events", redis_events ? "redis-streams" : "in-process"}});
   return b;
 }
 

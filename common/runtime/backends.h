@@ -22,7 +22,9 @@ struct Backends {
   std::unique_ptr<db::Pool> pool;
   std::unique_ptr<cache::Cache> cache;  // null when no cache is configured
   std::unique_ptr<ids::IdGenerator> ids;
-  std::unique_ptr<events::EventBus> bus;  // in-process (Redis Streams in Step 4)
+  // Redis Streams when a Redis URL is given (and events are not kept in-process), else
+  // in-process.
+  std::unique_ptr<events::EventBus> bus;
   std::unique_ptr<events::OutboxRelay> relay;  // running; stopped first on destruction
 };
 
@@ -33,14 +35,17 @@ struct BackendChoice {
   std::string service;      // "org": names its migration series, so services can share a database
   std::string mysql_url;    // set: MySQL/MariaDB
   std::string sqlite_path;  // else: this SQLite file
-  std::string redis_url;    // set: Redis; else an in-process cache
+  std::string redis_url;    // set: Redis cache and Redis Streams events; else in-process ones
+  // Events stay in-process even with a Redis URL: the embedded topology, whose services share
+  // one process and need no broker between them.
+  bool in_process_events = false;
   int pool_size = 8;
   std::chrono::seconds db_wait{30};
 };
 
 // Connects (waiting up to db_wait for a MySQL server), applies the service's and the events'
-// migrations, makes the cache and the id generator, and starts the outbox relay. Errors say
-// which part failed.
+// migrations, makes the cache, the id generator and the event bus (its consumers started), and
+// starts the outbox relay. Errors say which part failed.
 absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn schema);
 
 // mysql-url, redis-url, db-pool-size, db-wait-seconds, cache-ttl-seconds. `required`: the

@@ -15,7 +15,8 @@ absl::StatusOr<runtime::Backends> Open(const SuiteOptions& options, std::string_
                                   .mysql_url = options.mysql_url,
                                   .sqlite_path = absl::StrCat(options.data_dir, "/", AV(service),
                                                               ".db"),
-                                  .redis_url = options.redis_url},
+                                  .redis_url = options.redis_url,
+                                  .in_process_events = true},
                                  schema);
   if (!b.ok()) {
     return absl::Status(b.status().code(),
