@@ -18,23 +18,6 @@ std::string Field(const std::string& json, const std::string& name) {
   return it == s.fields().end() ? "" : it->second.string_value();
 }
 
-std::string ErrorReason(const std::string& body) {
-  auto s = ParseStruct(body);
-  if (!s.fields().contains("error")) {
-    return "";
-  }
-  const auto& e = s.fields().at("error").struct_value().fields();
-  if (!e.contains("details")) {
-    return "";
-  }
-  for (const auto& d : e.at("details").list_value().values()) {
-    if (d.struct_value().fields().contains("reason")) {
-      return d.struct_value().fields().at("reason").string_value();
-    }
-  }
-  return "";
-}
-
 class Auth : public Topo, public ::testing::WithParamInterface<Topology> {
  protected:
   void SetUp() override {

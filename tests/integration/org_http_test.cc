@@ -1,5 +1,6 @@
 // End to end, organizations: the suite's processes (suite_fixture.h) driven over HTTP/JSON as
 // the administrator, in both topologies.
+#include "absl/strings/match.h"
 #include "tests/integration/suite_fixture.h"
 
 namespace dj {
@@ -288,6 +289,53 @@ TEST(ProcessInterface, BadOrMissingSettingsExitWithOneLineNamingThem) {
     EXPECT_EQ(out.find("tooshort"), std::string::npos) << "a secret was echoed: " << out;
     EXPECT_EQ(out.find("short-secret"), std::string::npos) << "a secret was echoed: " << out;
   }
+}
+
+}  // namespace
+}  // namespace dj
+
+namespace dj {
+namespace {
+
+// Step 4: moves, dissolutions and merges through the gateway, with refusals that name a field.
+TEST_P(Suite, MoveDissolveAndMergeThroughTheGateway) {
+  pb::Organization root = MustCreate("", "WORK_COMMITTEE", "工委");
+  pb::Organization a = MustCreate(root.name(), "PARTY_COMMITTEE", "财政局机关党委");
+  pb::Organization b = MustCreate(root.name(), "PARTY_COMMITTEE", "税务局机关党委");
+  pb::Organization general = MustCreate(a.name(), "GENERAL_BRANCH", "第一总支");
+  pb::Organization branch = MustCreate(general.name(), "BRANCH", "第一支部");
+
+  HttpResponse moved = Post("/v1/" + general.name() + ":move",
+                            R"({"newParent":")" + b.name() + R"("})");
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  pb::Organization now = ParseOrg(moved.body);
+  EXPECT_EQ(now.parent(), b.name());
+  EXPECT_TRUE(absl::StartsWith(now.path(), b.path()));
+  pb::Organization child = ParseOrg(Http(http_port_, "GET", "/v1/" + branch.name()).body);
+  EXPECT_TRUE(absl::StartsWith(child.path(), now.path())) << child.path();
+
+  HttpResponse cycle = Post("/v1/" + general.name() + ":move",
+                            R"({"newParent":")" + branch.name() + R"("})");
+  EXPECT_EQ(cycle.status, 400) << cycle.body;
+  EXPECT_EQ(ViolationField(cycle.body), "new_parent");
+  EXPECT_EQ(ErrorReason(cycle.body), "MOVE_CYCLE");
+
+  HttpResponse busy = Post("/v1/" + general.name() + ":dissolve", R"({"reason":"撤并"})");
+  EXPECT_EQ(busy.status, 400) << busy.body;  // FAILED_PRECONDITION
+  EXPECT_EQ(ErrorReason(busy.body), "HAS_ACTIVE_CHILDREN");
+
+  pb::Organization other = MustCreate(b.name(), "GENERAL_BRANCH", "第二总支");
+  HttpResponse merged = Post("/v1/" + general.name() + ":merge",
+                             R"({"into":")" + other.name() + R"(","mergedDate":{"year":2024,"month":2,"day":29}})");
+  ASSERT_EQ(merged.status, 200) << merged.body;
+  pb::Organization gone = ParseOrg(merged.body);
+  EXPECT_EQ(gone.status(), pb::DISSOLVED);
+  EXPECT_EQ(gone.merged_into(), other.name());
+  EXPECT_EQ(ParseOrg(Http(http_port_, "GET", "/v1/" + branch.name()).body).parent(),
+            other.name());
+  HttpResponse frozen = Http(http_port_, "PATCH", "/v1/" + general.name(),
+                             R"({"displayName":"改名"})");
+  EXPECT_EQ(ErrorReason(frozen.body), "ORGANIZATION_DISSOLVED") << frozen.body;
 }
 
 }  // namespace

@@ -43,6 +43,24 @@ inline google::protobuf::Struct ParseStruct(const std::string& json) {
   return s;
 }
 
+// The ErrorInfo reason of an AIP-193 error body, or "".
+inline std::string ErrorReason(const std::string& body) {
+  auto s = ParseStruct(body);
+  if (!s.fields().contains("error")) {
+    return "";
+  }
+  const auto& e = s.fields().at("error").struct_value().fields();
+  if (!e.contains("details")) {
+    return "";
+  }
+  for (const auto& d : e.at("details").list_value().values()) {
+    if (d.struct_value().fields().contains("reason")) {
+      return d.struct_value().fields().at("reason").string_value();
+    }
+  }
+  return "";
+}
+
 // The first fieldViolations[].field of an AIP-193 error body, or "".
 inline std::string ViolationField(const std::string& body) {
   auto s = ParseStruct(body);
