@@ -49,11 +49,11 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(const SuiteOptions& options)
   }
   suite->member_backends_ = *std::move(member);
 
-  suite->org_ = std::make_unique<org::OrgService>(
+  suite->org_ = std::make_unique<org::OrgServer>(
       *suite->org_backends_.pool, suite->org_backends_.cache.get(), *suite->org_backends_.ids,
       *suite->auth_, options.audit_key, org::OrgServiceOptions{.cache_ttl = options.cache_ttl});
   // In one process the member service asks the org service directly, as the caller.
-  org::OrgService* org_service = suite->org_.get();
+  org::OrgService* org_service = &suite->org_->organizations();
   auto org_paths = [org_service](const auth::Principal& who,
                                  std::string_view name) -> absl::StatusOr<std::string> {
     dangjian::org::v1::GetOrganizationRequest request;
@@ -71,8 +71,9 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(const SuiteOptions& options)
   if (absl::Status s = suite->member_->Bootstrap(options.bootstrap_admin_password); !s.ok()) {
     return s;
   }
-  grpc::Service* services[] = {suite->org_.get(), suite->member_->auth_service(),
-                               suite->member_->account_service()};
+  std::vector<grpc::Service*> services = suite->org_->services();
+  services.push_back(suite->member_->auth_service());
+  services.push_back(suite->member_->account_service());
   auto server = runtime::StartGrpcServer(
       {.listen = options.grpc_listen, .max_threads = options.grpc_threads}, services);
   if (!server.ok()) {

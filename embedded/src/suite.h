@@ -13,7 +13,7 @@
 #include "common/runtime/backends.h"
 #include "common/runtime/service_main.h"
 #include "services/member/src/member_service.h"
-#include "services/org/src/org_service.h"
+#include "services/org/src/org_server.h"
 
 namespace dj::embedded {
 
@@ -40,7 +40,7 @@ class Suite final {
 
   // One channel per backend name the gateway knows ("org", "member"), all in-process.
   std::map<std::string, std::shared_ptr<grpc::Channel>> Channels() const;
-  org::OrgService& org() { return *org_; }
+  org::OrgService& org() { return org_->organizations(); }
   member::MemberService& member() { return *member_; }
   int grpc_port() const { return server_.port; }
 
@@ -51,7 +51,7 @@ class Suite final {
   std::unique_ptr<auth::InternalAuth> auth_;
   runtime::Backends org_backends_;
   runtime::Backends member_backends_;
-  std::unique_ptr<org::OrgService> org_;
+  std::unique_ptr<org::OrgServer> org_;
   std::unique_ptr<member::MemberService> member_;
   runtime::RunningServer server_;
 };

@@ -2,7 +2,7 @@
 #include "common/auth/principal.h"
 #include "common/runtime/backends.h"
 #include "common/runtime/service_main.h"
-#include "services/org/src/org_service.h"
+#include "services/org/src/org_server.h"
 #include "services/org/src/schema.h"
 
 int main(int argc, char** argv) {
@@ -14,9 +14,8 @@ int main(int argc, char** argv) {
   if (!auth.ok()) {
     dj::runtime::ExitOnError("dj-org", "DJ_INTERNAL_SECRET", auth.status());
   }
-  dj::org::OrgService service(*backends.pool, backends.cache.get(), *backends.ids, *auth,
-                              config.Get("audit-key"),
-                              {.cache_ttl = std::chrono::seconds(config.GetInt("cache-ttl-seconds"))});
-  grpc::Service* services[] = {&service};
-  return dj::runtime::Serve("dj-org", config, services);
+  dj::org::OrgServer server(*backends.pool, backends.cache.get(), *backends.ids, *auth,
+                            config.Get("audit-key"),
+                            {.cache_ttl = std::chrono::seconds(config.GetInt("cache-ttl-seconds"))});
+  return dj::runtime::Serve("dj-org", config, server.services());
 }

@@ -1,6 +1,8 @@
 // End to end, organizations: the suite's processes (suite_fixture.h) driven over HTTP/JSON as
 // the administrator, in both topologies.
 #include "absl/strings/match.h"
+#include "dangjian/org/v1/rules.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "tests/integration/suite_fixture.h"
 
 namespace dj {
@@ -336,6 +338,39 @@ TEST_P(Suite, MoveDissolveAndMergeThroughTheGateway) {
   HttpResponse frozen = Http(http_port_, "PATCH", "/v1/" + general.name(),
                              R"({"displayName":"改名"})");
   EXPECT_EQ(ErrorReason(frozen.body), "ORGANIZATION_DISSOLVED") << frozen.body;
+}
+
+// Step 4: the structure rules are data a committee admin versions through the API.
+TEST_P(Suite, StructureRulesAreVersionedData) {
+  HttpResponse now = Http(http_port_, "GET", "/v1/ruleSets/structure:inForce");
+  ASSERT_EQ(now.status, 200) << now.body;
+  pb::StructureRuleSet current;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(now.body, &current).ok()) << now.body;
+  EXPECT_EQ(current.version(), 0);
+  EXPECT_EQ(current.joint_branch_max_units(), 5);
+
+  pb::StructureRuleSet next = current;
+  next.clear_name();
+  next.clear_version();
+  next.set_joint_branch_max_units(4);
+  next.set_note("工委〔2026〕7号");
+  next.mutable_effective_date()->set_year(2099);
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(next, &json).ok());
+  HttpResponse added = Post("/v1/ruleSets/structure/versions", json);
+  ASSERT_EQ(added.status, 200) << added.body;
+  next.mutable_effective_date()->set_year(2001);
+  json.clear();  // MessageToJsonString appends
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(next, &json).ok());
+  HttpResponse past = Post("/v1/ruleSets/structure/versions", json);
+  EXPECT_EQ(past.status, 400) << past.body;
+  EXPECT_EQ(ViolationField(past.body), "rule_set.effective_date") << past.body;
+  HttpResponse later = Http(http_port_, "GET",
+                            "/v1/ruleSets/structure:inForce?date.year=2100&date.month=1&date.day=1");
+  EXPECT_NE(later.body.find("\"jointBranchMaxUnits\":4"), std::string::npos) << later.body;
+  HttpResponse versions = Http(http_port_, "GET", "/v1/ruleSets/structure/versions");
+  EXPECT_NE(versions.body.find("ruleSets/structure/versions/1"), std::string::npos)
+      << versions.body;
 }
 
 }  // namespace

@@ -170,7 +170,8 @@ OrgService::OrgService(db::Pool& pool, cache::Cache* cache, ids::IdGenerator& id
       options_(std::move(options)),
       cache_(cache, {.name = "organization", .ttl = options_.cache_ttl}),
       auth_(auth),
-      audit_(pool, std::move(audit_key), "auditLogs/org") {}
+      audit_(pool, std::move(audit_key), "auditLogs/org"),
+      rules_(pool, options_.now_us) {}
 
 absl::Status OrgService::Check(const auth::Principal& who, std::string_view action,
                                std::string_view name, std::string_view path) {
@@ -212,9 +213,13 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
   if (absl::Status s = ValidateRequestId(request.request_id()); !s.ok()) {
     return s;
   }
+  auto rules = rules_.Today();
+  if (!rules.ok()) {
+    return rules.status();
+  }
   OrgRow row;
   row.display_name = TrimDisplayName(in.display_name());
-  if (absl::Status s = ValidateDisplayName(options_.rules, row.display_name,
+  if (absl::Status s = ValidateDisplayName(*rules, row.display_name,
                                            "organization.display_name");
       !s.ok()) {
     return s;
@@ -244,7 +249,7 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
     row.established_date = *d;
   }
   // Checks that need no database first, so a bad request costs no round trip.
-  if (absl::Status s = CheckRoot(options_.rules, row.kind, parent_id.has_value(),
+  if (absl::Status s = CheckRoot(*rules, row.kind, parent_id.has_value(),
                                  "organization.kind", "organization.parent");
       !s.ok()) {
     return s;
@@ -298,7 +303,7 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
         return rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
                           absl::StrCat(in.parent(), " is dissolved"));
       }
-      if (absl::Status s = CheckPlacement(options_.rules, p.kind, row.kind, "organization.kind",
+      if (absl::Status s = CheckPlacement(*rules, p.kind, row.kind, "organization.kind",
                                           "organization.parent");
           !s.ok()) {
         return s;
@@ -464,16 +469,20 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
   if (!paths.ok()) {
     return paths.status();
   }
+  auto rules = rules_.Today();
+  if (!rules.ok()) {
+    return rules.status();
+  }
   // Validate the new values before touching the database.
   const std::string display_name = TrimDisplayName(in.display_name());
   if (paths->contains("display_name")) {
     if (absl::Status s =
-            ValidateDisplayName(options_.rules, display_name, "organization.display_name");
+            ValidateDisplayName(*rules, display_name, "organization.display_name");
         !s.ok()) {
       return s;
     }
   }
-  if (paths->contains("kind") && !options_.rules.rank.contains(in.kind())) {
+  if (paths->contains("kind") && !rules->rank.contains(in.kind())) {
     return rpc::InvalidArgument({{"organization.kind", "must be a known kind"}});
   }
   if (paths->contains("unit")) {
@@ -533,7 +542,7 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
           parent_kind = (*parent)->kind;
         }
       }
-      if (absl::Status s = CheckPlacement(options_.rules, parent_kind, in.kind(),
+      if (absl::Status s = CheckPlacement(*rules, parent_kind, in.kind(),
                                           "organization.kind", "organization.kind");
           !s.ok()) {
         return s;
@@ -543,7 +552,7 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
         return children.status();
       }
       if (absl::Status s =
-              CheckChildrenFit(options_.rules, in.kind(), *children, "organization.kind");
+              CheckChildrenFit(*rules, in.kind(), *children, "organization.kind");
           !s.ok()) {
         return s;
       }
@@ -647,7 +656,11 @@ absl::StatusOr<std::vector<int64_t>> OrgService::MoveInTransaction(db::Connectio
                        "; an organization cannot move into its own subtree")}},
         "MOVE_CYCLE");
   }
-  if (absl::Status s = CheckPlacement(options_.rules, parent.kind, row.kind, "kind", field);
+  auto rules = rules_.Today();
+  if (!rules.ok()) {
+    return rules.status();
+  }
+  if (absl::Status s = CheckPlacement(*rules, parent.kind, row.kind, "kind", field);
       !s.ok()) {
     return s;
   }

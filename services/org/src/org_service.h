@@ -14,6 +14,7 @@
 #include "dangjian/org/v1/org.grpc.pb.h"
 #include "services/org/src/org_store.h"
 #include "services/org/src/organization_rules.h"
+#include "services/org/src/rule_book.h"
 
 namespace dj::org {
 
@@ -25,7 +26,6 @@ inline constexpr std::string_view kErrorDomain = "org.dangjian";
 using MemberCount = std::function<absl::StatusOr<int64_t>(std::string_view name)>;
 
 struct OrgServiceOptions {
-  StructureRules rules = StructureRules::NationalDefaults();
   MemberCount member_count;
   std::chrono::seconds cache_ttl{300};
   std::function<int64_t()> now_us;  // microseconds since the epoch; the system clock if unset
@@ -94,6 +94,8 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
       const auth::Principal& who, const dangjian::org::v1::ListDescendantsRequest& request);
 
   audit::Recorder& audit() { return audit_; }
+  // The structure rules in force, versioned (RuleSetService reads and adds versions through it).
+  RuleBook& rules() { return rules_; }
 
  private:
   int64_t NowUs() const;
@@ -123,6 +125,7 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   cache::CacheAside cache_;
   const auth::InternalAuth& auth_;
   audit::Recorder audit_;
+  RuleBook rules_;
 };
 
 // Proto <-> row, exposed for tests.

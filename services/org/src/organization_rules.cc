@@ -11,24 +11,8 @@ namespace dj::org {
 
 using dangjian::org::v1::OrganizationKind;
 
-StructureRules StructureRules::NationalDefaults() {
-  StructureRules r;
-  r.rank = {
-      {dangjian::org::v1::WORK_COMMITTEE, 0},  {dangjian::org::v1::PARTY_COMMITTEE, 1},
-      {dangjian::org::v1::LEADING_GROUP, 1},   {dangjian::org::v1::GENERAL_BRANCH, 2},
-      {dangjian::org::v1::BRANCH, 3},          {dangjian::org::v1::PARTY_GROUP, 4},
-  };
-  r.only_under = {{dangjian::org::v1::PARTY_GROUP, dangjian::org::v1::BRANCH}};
-  r.root_kinds = {dangjian::org::v1::WORK_COMMITTEE};
-  // 机关基层组织工作条例 (2019) art. 9: a party committee serves 5 years, a general branch and a
-  // branch 3 years; a re-election may be shifted by at most one year.
-  r.term_years = {{dangjian::org::v1::PARTY_COMMITTEE, 5},
-                  {dangjian::org::v1::GENERAL_BRANCH, 3},
-                  {dangjian::org::v1::BRANCH, 3}};
-  r.max_term_shift_months = 12;
-  r.joint_branch_max_units = 5;
-  return r;
-}
+// StructureRules::NationalDefaults() is in structure_rule_set.cc: the defaults are data
+// (services/org/rules/structure.json).
 
 std::string_view KindName(Kind kind) {
   const std::string& name = dangjian::org::v1::OrganizationKind_Name(kind);

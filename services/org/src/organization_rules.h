@@ -1,6 +1,7 @@
 // Structural rules for the organization tree, as plain C++ over data: which kinds may sit under
 // which, and what a valid organization looks like. No gRPC, no SQL, so tests drive it directly.
-// The rule values are data (StructureRules) with national defaults; Step 4 versions them.
+// The rule values are data (StructureRules): versioned rule sets with an effective date
+// (structure_rule_set.h, rule_book.h), the national defaults in services/org/rules/.
 #pragma once
 
 #include <map>
@@ -32,7 +33,8 @@ struct StructureRules {
   // The most units (机关单位) one joint branch (联合支部) may cover.
   int joint_branch_max_units = 5;
 
-  // 支部工作条例 (2018) and 机关基层组织工作条例 (2019) as the national defaults.
+  // 支部工作条例 (2018) and 机关基层组织工作条例 (2019) as the national defaults, read from
+  // services/org/rules/structure.json (version 0 of the structure rule set).
   static StructureRules NationalDefaults();
 };
 

@@ -1,0 +1,32 @@
+// Every gRPC service of the org service, built once over the same database, cache, ids, trust
+// and audit key: what dj-org and the one-process binary both register.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "services/org/src/org_service.h"
+#include "services/org/src/rule_set_service.h"
+
+namespace dj::org {
+
+class OrgServer final {
+ public:
+  OrgServer(db::Pool& pool, cache::Cache* cache, ids::IdGenerator& ids,
+            const auth::InternalAuth& auth, const std::string& audit_key,
+            OrgServiceOptions options = {})
+      : organizations_(pool, cache, ids, auth, audit_key, std::move(options)),
+        rule_sets_(organizations_.rules(), pool, auth, audit_key) {}
+
+  OrgService& organizations() { return organizations_; }
+  RuleSetService& rule_sets() { return rule_sets_; }
+
+  std::vector<grpc::Service*> services() { return {&organizations_, &rule_sets_}; }
+
+ private:
+  OrgService organizations_;
+  RuleSetService rule_sets_;
+};
+
+}  // namespace dj::org
