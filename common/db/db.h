@@ -29,6 +29,14 @@ inline Value Null() { return std::monostate{}; }
 inline std::string_view ForUpdate(Dialect dialect) {
   return dialect == Dialect::kMySql ? " FOR UPDATE" : "";
 }
+// The SQL that rewrites the materialized path in `column` from one prefix to another, with two
+// placeholders: the new prefix, then the old prefix's length + 1 (where the kept tail starts).
+// Used by every store that keeps organization paths, when a subtree moves.
+inline std::string ReplacePrefixSql(Dialect dialect, std::string_view column) {
+  return dialect == Dialect::kMySql
+             ? std::string("CONCAT(?, SUBSTRING(").append(column).append(", ?))")
+             : std::string("(? || substr(").append(column).append(", ?))");
+}
 // A text value, or NULL when empty (for optional columns).
 Value TextOrNull(std::string_view s);
 

@@ -86,7 +86,9 @@ absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn sche
     b.bus = events::NewInProcessBus();
   }
   b.relay = std::make_unique<events::OutboxRelay>(*b.pool, *b.bus);
-  b.relay->Start();
+  if (choice.start_relay) {
+    b.relay->Start();
+  }
   log::Info("backends ready", {{"database", b.pool->driver().Describe()},
                                {"cache", choice.redis_url.empty() ? "in-process" : "redis"},
                                {"events", redis_events ? "redis-streams" : "in-process"}});

@@ -25,7 +25,7 @@ struct Backends {
   // Redis Streams when a Redis URL is given (and events are not kept in-process), else
   // in-process.
   std::unique_ptr<events::EventBus> bus;
-  std::unique_ptr<events::OutboxRelay> relay;  // running; stopped first on destruction
+  std::unique_ptr<events::OutboxRelay> relay;  // running (unless start_relay was false)
 };
 
 // A service's migrations for a dialect (services/<svc>/schema/<dialect>/).
@@ -39,6 +39,9 @@ struct BackendChoice {
   // Events stay in-process even with a Redis URL: the embedded topology, whose services share
   // one process and need no broker between them.
   bool in_process_events = false;
+  // False: the caller starts `relay` itself, after subscribing its consumers to an in-process
+  // bus (which delivers only to those subscribed when it publishes).
+  bool start_relay = true;
   int pool_size = 8;
   std::chrono::seconds db_wait{30};
 };

@@ -16,7 +16,8 @@ absl::StatusOr<runtime::Backends> Open(const SuiteOptions& options, std::string_
                                   .sqlite_path = absl::StrCat(options.data_dir, "/", AV(service),
                                                               ".db"),
                                   .redis_url = options.redis_url,
-                                  .in_process_events = true},
+                                  .in_process_events = true,
+                                  .start_relay = false},
                                  schema);
   if (!b.ok()) {
     return absl::Status(b.status().code(),
@@ -71,6 +72,14 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(const SuiteOptions& options)
   if (absl::Status s = suite->member_->Bootstrap(options.bootstrap_admin_password); !s.ok()) {
     return s;
   }
+  // Account scopes follow organization moves. Subscribed before the relays start, so events
+  // left in the outbox by an earlier run reach the member service too.
+  member::MemberService* member_service = suite->member_.get();
+  suite->org_backends_.bus->Subscribe(
+      "org.organizations", member::MemberService::kOrgEventsGroup,
+      [member_service](const events::Event& e) { return member_service->OnOrganizationEvent(e); });
+  suite->org_backends_.relay->Start();
+  suite->member_backends_.relay->Start();
   std::vector<grpc::Service*> services = suite->org_->services();
   services.push_back(suite->member_->auth_service());
   services.push_back(suite->member_->account_service());

@@ -40,6 +40,11 @@ int main(int argc, char** argv) {
   if (absl::Status s = service.Bootstrap(*bootstrap); !s.ok()) {
     dj::runtime::ExitOnError(kName, "DJ_BOOTSTRAP_ADMIN_PASSWORD", s);
   }
+  // Account scopes follow organization moves: the org service's stream, this service's group.
+  backends.bus->Subscribe("org.organizations", dj::member::MemberService::kOrgEventsGroup,
+                          [&service](const dj::events::Event& e) {
+                            return service.OnOrganizationEvent(e);
+                          });
   grpc::Service* services[] = {service.auth_service(), service.account_service()};
   return dj::runtime::Serve(kName, config, services);
 }

@@ -180,6 +180,28 @@ TEST_P(Auth, RolesActionsAndScopesFollowThePermissionTable) {
   EXPECT_EQ(log.body.find(b1.name()), std::string::npos) << log.body;
 }
 
+// Accounts keep their scope's path; when the organization moves, the org service's
+// OrganizationMoved event (Redis Streams, or in-process in dangjian) moves the scope with it.
+TEST_P(Auth, AnAccountsScopeFollowsItsOrganizationWhenItMoves) {
+  pb::Organization root = MustCreate("", "WORK_COMMITTEE", "工委");
+  pb::Organization a = MustCreate(root.name(), "PARTY_COMMITTEE", "甲局机关党委");
+  pb::Organization b = MustCreate(root.name(), "PARTY_COMMITTEE", "乙局机关党委");
+  pb::Organization branch = MustCreate(a.name(), "BRANCH", "甲一支部");
+  const std::string clerk = CreateAccount("clerk.a1", "SECRETARY", branch);
+  CreateAccount("orgadmin.b", "ORG_ADMIN", b);
+  const std::string b_admin = SignInAs("orgadmin.b");
+  EXPECT_EQ(As(b_admin, "GET", "/v1/" + clerk).status, 404) << "not in b's subtree yet";
+
+  HttpResponse moved = Post("/v1/" + branch.name() + ":move",
+                            R"({"newParent":")" + b.name() + R"("})");
+  ASSERT_EQ(moved.status, 200) << moved.body;
+  bool followed = testing::WaitFor([&] { return As(b_admin, "GET", "/v1/" + clerk).status == 200; },
+                                   std::chrono::seconds(30));
+  EXPECT_TRUE(followed) << "the account's scope did not follow the move";
+  HttpResponse listed = As(b_admin, "GET", "/v1/accounts");
+  EXPECT_NE(listed.body.find("clerk.a1"), std::string::npos) << listed.body;
+}
+
 TEST_P(Auth, SignInRefusalsTellNothingAndLockTheAccount) {
   pb::Organization root = MustCreate("", "WORK_COMMITTEE", "工委");
   const std::string account = CreateAccount("clerk", "SECRETARY", root);

@@ -128,4 +128,19 @@ absl::StatusOr<std::vector<AccountRow>> AccountStore::List(int64_t scope_org, in
       {pattern, after_id, int64_t{limit}}));
 }
 
+absl::StatusOr<int64_t> AccountStore::RewriteScopePaths(db::Connection& c,
+                                                        const std::string& old_path,
+                                                        const std::string& new_path) {
+  std::string upper = old_path;  // the subtree is old_path <= p < old_path with '/' -> '0'
+  upper.back() = '0';
+  auto r = c.Exec(absl::StrCat("UPDATE accounts SET scope_path = ",
+                               db::ReplacePrefixSql(c.dialect(), "scope_path"),
+                               " WHERE scope_path >= ? AND scope_path < ?"),
+                  {new_path, static_cast<int64_t>(old_path.size()) + 1, old_path, upper});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return static_cast<int64_t>(r->affected_rows);
+}
+
 }  // namespace dj::member

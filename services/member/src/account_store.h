@@ -46,6 +46,10 @@ class AccountStore final {
   // Writes the password and sign-in columns and bumps the version.
   static absl::Status UpdateCredentials(db::Connection& c, const AccountRow& row);
   static absl::StatusOr<int64_t> Count(db::Connection& c);
+  // An organization subtree moved: scope paths under `old_path` now start with `new_path`.
+  // Returns how many accounts changed.
+  static absl::StatusOr<int64_t> RewriteScopePaths(db::Connection& c, const std::string& old_path,
+                                                   const std::string& new_path);
 
   // --- reads ---
   absl::StatusOr<std::optional<AccountRow>> Get(int64_t id);

@@ -12,7 +12,9 @@
 #include "common/crypto/crypto.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
+#include "common/runtime/log.h"
 #include "common/runtime/strings.h"
+#include "dangjian/org/v1/events.pb.h"
 #include "dangjian/org/v1/org.grpc.pb.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -427,6 +429,34 @@ absl::Status MemberService::Logout(const auth::Principal& who, const pb::LogoutR
     (void)audit_.Record(entry, absl::OkStatus());
   }
   return absl::OkStatus();
+}
+
+absl::Status MemberService::OnOrganizationEvent(const events::Event& event) {
+  if (event.type != dangjian::org::v1::OrganizationMoved::descriptor()->full_name()) {
+    return absl::OkStatus();
+  }
+  dangjian::org::v1::OrganizationMoved moved;
+  if (!moved.ParseFromString(event.payload) || moved.old_path().empty() ||
+      moved.new_path().empty() || moved.old_path().back() != '/') {
+    // Not retryable: a broken event would block the stream; log it and take it.
+    log::Error("unreadable OrganizationMoved event", {{"event", absl::StrCat(event.id)}});
+    return absl::OkStatus();
+  }
+  return events::ApplyOnce(
+      store_.pool(), "member.accounts", event,
+      [&](db::Connection& c) -> absl::Status {
+        auto changed = AccountStore::RewriteScopePaths(c, moved.old_path(), moved.new_path());
+        if (!changed.ok()) {
+          return changed.status();
+        }
+        if (*changed > 0) {
+          log::Info("account scopes follow a moved organization",
+                    {{"organization", moved.organization()},
+                     {"accounts", absl::StrCat(*changed)}});
+        }
+        return absl::OkStatus();
+      },
+      NowUs());
 }
 
 absl::Status MemberService::RecordTokenRefusals(const auth::Principal& who,

@@ -15,6 +15,7 @@
 #include "common/auth/password.h"
 #include "common/auth/principal.h"
 #include "common/cache/cache.h"
+#include "common/events/events.h"
 #include "common/db/pool.h"
 #include "common/ids/id_generator.h"
 #include "dangjian/member/v1/account.grpc.pb.h"
@@ -81,6 +82,12 @@ class MemberService final {
                              const dangjian::member::v1::ResetPasswordRequest& request);
 
   audit::Recorder& audit() { return audit_; }
+
+  // Consumes the org service's events (stream org.organizations, group "member"): an
+  // OrganizationMoved rewrites the scope paths of the accounts in the moved subtree, once per
+  // event (events::ApplyOnce). Other events are taken and ignored.
+  static constexpr char kOrgEventsGroup[] = "member";
+  absl::Status OnOrganizationEvent(const events::Event& event);
 
  private:
   class AuthGrpc;

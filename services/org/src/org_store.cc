@@ -163,11 +163,8 @@ absl::StatusOr<std::vector<int64_t>> OrgStore::MoveSubtree(db::Connection& c, co
   if (!ids.ok()) {
     return ids.status();
   }
-  const std::string tail = c.dialect() == db::Dialect::kMySql
-                               ? "CONCAT(?, SUBSTRING(path, ?))"
-                               : "(? || substr(path, ?))";
   auto moved = c.Exec(
-      absl::StrCat("UPDATE organizations SET path = ", tail,
+      absl::StrCat("UPDATE organizations SET path = ", db::ReplacePrefixSql(c.dialect(), "path"),
                    ", depth = depth + ?, version = version + 1, update_time_us = ? "
                    "WHERE path >= ? AND path < ?"),
       {new_path, static_cast<int64_t>(row.path.size()) + 1, depth_delta, update_time_us, row.path,
