@@ -21,9 +21,16 @@ free_port() {
   die "no free port found"
 }
 
-# Builds everything into build/ (Ninja, all cores).
+# Builds everything into build/ (Ninja, all cores; through ccache when the machine has it, so
+# several checkouts under one directory share compiled objects).
 build() {
-  cmake -S "${DJ_ROOT}" -B "${DJ_ROOT}/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+  local launcher=()
+  if command -v ccache >/dev/null 2>&1; then
+    export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(dirname "${DJ_ROOT}")}" CCACHE_NOHASHDIR=1
+    launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  fi
+  cmake -S "${DJ_ROOT}" -B "${DJ_ROOT}/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    "${launcher[@]}" >/dev/null
   cmake --build "${DJ_ROOT}/build" -j"$(nproc)"
 }
 
