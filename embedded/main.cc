@@ -82,12 +82,17 @@ int main(int argc, char** argv) {
     dj::runtime::ExitOnError("dangjian", "start", suite.status());
   }
   if (config.GetBool("demo")) {
-    auto demo = dj::embedded::LoadDemoCity((*suite)->org());
+    auto demo = dj::embedded::LoadDemoCity((*suite)->org_server());
     if (!demo.ok()) {
       dj::runtime::ExitOnError("dangjian", "--demo", demo.status());
     }
     dj::log::Info(demo->loaded ? "demo city loaded" : "data present; demo not loaded again",
-                  {{"organizations", std::to_string(demo->organizations)}});
+                  {{"organizations", std::to_string(demo->organizations)},
+                   {"units", std::to_string(demo->units)},
+                   {"communities", std::to_string(demo->communities)},
+                   {"pairings", std::to_string(demo->pairings)},
+                   {"stations", std::to_string(demo->stations)},
+                   {"terms", std::to_string(demo->terms)}});
   }
   std::unique_ptr<prometheus::Exposer> exposer;
   if (config.Has("metrics-listen")) {

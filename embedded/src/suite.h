@@ -41,6 +41,7 @@ class Suite final {
   // One channel per backend name the gateway knows ("org", "member"), all in-process.
   std::map<std::string, std::shared_ptr<grpc::Channel>> Channels() const;
   org::OrgService& org() { return org_->organizations(); }
+  org::OrgServer& org_server() { return *org_; }
   member::MemberService& member() { return *member_; }
   int grpc_port() const { return server_.port; }
 

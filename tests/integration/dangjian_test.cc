@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "common/testing/test_env.h"
 #include "dangjian/org/v1/org.pb.h"
+#include "dangjian/org/v1/statistics.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 
@@ -115,6 +116,35 @@ TEST_F(DangjianTest, DemoCityLoadsOnceAndSurvivesRestarts) {
   EXPECT_EQ(CountAll(port), expected);
   HttpResponse roots = Http(port, "GET", "/v1/organizations");
   EXPECT_NE(roots.body.find("中共启东市委市级机关工作委员会"), std::string::npos) << roots.body;
+  // Seed 003's shape: 8 communities over the 58 organs, 207 pairings, the 58 organs stationed in
+  // 37 residential communities, 5 organs under dual leadership (their branches with them).
+  pb::ListOrganizationsResponse list;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(roots.body, &list).ok());
+  HttpResponse stats = Http(port, "GET", "/v1/" + list.organizations(0).name() + ":statistics");
+  ASSERT_EQ(stats.status, 200) << stats.body;
+  pb::OrganizationStatistics all;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(stats.body, &all).ok()) << stats.body;
+  EXPECT_EQ(all.total(), expected);
+  int communities = 0;
+  int64_t in_communities = 0;
+  for (const auto& c : all.by_community()) {
+    if (!c.community().empty()) {
+      ++communities;
+      in_communities += c.organizations();
+    }
+  }
+  EXPECT_EQ(communities, 8);
+  EXPECT_EQ(in_communities, 58);
+  EXPECT_EQ(all.pairings(), 207);
+  EXPECT_EQ(all.stations(), 58);
+  EXPECT_EQ(all.residential_communities(), 37);
+  int64_t dual = 0;
+  for (const auto& m : all.by_leadership_mode()) {
+    if (m.leadership_mode() == pb::DUAL) {
+      dual = m.count();
+    }
+  }
+  EXPECT_GE(dual, 5);
   EXPECT_EQ(first->Stop(), 0) << first->Log();
 
   // Started again with --demo: the data is there and is not loaded twice.

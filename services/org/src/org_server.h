@@ -8,6 +8,7 @@
 
 #include "services/org/src/org_service.h"
 #include "services/org/src/rule_set_service.h"
+#include "services/org/src/statistics_service.h"
 
 namespace dj::org {
 
@@ -16,17 +17,24 @@ class OrgServer final {
   OrgServer(db::Pool& pool, cache::Cache* cache, ids::IdGenerator& ids,
             const auth::InternalAuth& auth, const std::string& audit_key,
             OrgServiceOptions options = {})
-      : organizations_(pool, cache, ids, auth, audit_key, std::move(options)),
-        rule_sets_(organizations_.rules(), pool, auth, audit_key) {}
+      : now_us_(options.now_us),
+        organizations_(pool, cache, ids, auth, audit_key, std::move(options)),
+        rule_sets_(organizations_.rules(), pool, auth, audit_key),
+        statistics_(pool, auth, audit_key, now_us_) {}
 
   OrgService& organizations() { return organizations_; }
   RuleSetService& rule_sets() { return rule_sets_; }
+  StatisticsService& statistics() { return statistics_; }
 
-  std::vector<grpc::Service*> services() { return {&organizations_, &rule_sets_}; }
+  std::vector<grpc::Service*> services() {
+    return {&organizations_, &rule_sets_, &statistics_};
+  }
 
  private:
+  std::function<int64_t()> now_us_;  // the injected clock every service shares (unset: system)
   OrgService organizations_;
   RuleSetService rule_sets_;
+  StatisticsService statistics_;
 };
 
 }  // namespace dj::org

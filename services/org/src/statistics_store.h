@@ -1,0 +1,60 @@
+// Reads for subtree statistics: the only SQL behind StatisticsService. Everything is read in one
+// snapshot-free pass per table; the counting itself is plain C++ in statistics_service.cc.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/db/pool.h"
+#include "common/time/civil_date.h"
+#include "services/org/src/organization_rules.h"
+
+namespace dj::org {
+
+// One organization of a subtree, as much as counting needs.
+struct StatRow {
+  int64_t id = 0;
+  std::string path;
+  Kind kind = dangjian::org::v1::ORGANIZATION_KIND_UNSPECIFIED;
+  bool active = true;
+  std::string unit;  // "units/{id}" or ""
+};
+
+struct CommunityMembership {
+  int64_t community_id = 0;
+  std::string community_display_name;
+};
+
+struct PlacementCounts {
+  int64_t pairings = 0;
+  int64_t stations = 0;
+  int64_t residential_communities = 0;
+};
+
+class StatisticsStore final {
+ public:
+  explicit StatisticsStore(db::Pool& pool) : pool_(pool) {}
+
+  // Every organization whose path starts with `path` (the subtree, its root included).
+  absl::StatusOr<std::vector<StatRow>> Subtree(const std::string& path);
+  // organization id -> its community, for every organization in a community.
+  absl::StatusOr<std::map<int64_t, CommunityMembership>> Memberships();
+  // unit id -> leadership mode name ("DIRECT", "DUAL") for `unit_ids`.
+  absl::StatusOr<std::map<int64_t, std::string>> LeadershipModes(
+      const std::vector<int64_t>& unit_ids);
+  // Pairings and stations of organizations in the subtree in force on `date`.
+  absl::StatusOr<PlacementCounts> Placements(const std::string& path,
+                                             const time::CivilDate& date);
+
+ private:
+  db::Pool& pool_;
+};
+
+// '/1/5/' -> '/1/50': paths in the subtree of '/1/5/' are exactly those >= '/1/5/' and below
+// this bound ('0' follows '/'), a range any index on `path` serves.
+std::string SubtreeUpperBound(const std::string& path);
+
+}  // namespace dj::org
