@@ -6,7 +6,7 @@
 // it exits non-zero only when a call fails or the tree is not what it should be afterwards.
 //   dj-bench-org-tree --db mysql://user:pass@host:port/db | sqlite:///path/file.db
 //                     [--redis redis://host:port/n] [--orgs 100000] [--city N] [--subtree N]
-//                     [--iterations 20]
+//                     [--iterations 50]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -81,7 +81,7 @@ struct Options {
   int64_t orgs = 100'000;  // the whole tree, root included
   int64_t city = 0;        // orgs in a city (its party committee included); 0: orgs / 20
   int64_t subtree = 0;     // orgs in the moved general branch; 0: city * 2 / 5
-  int iterations = 20;
+  int iterations = 50;
 };
 
 Options ParseArgs(int argc, char** argv) {
@@ -112,7 +112,7 @@ Options ParseArgs(int argc, char** argv) {
       std::fprintf(stderr,
                    "usage: dj-bench-org-tree --db mysql://user:pass@host:port/db|sqlite:///file "
                    "[--redis redis://host:port/n] [--orgs 100000] [--city N] [--subtree N] "
-                   "[--iterations 20]\n");
+                   "[--iterations 50]\n");
       std::exit(2);
     }
   }
