@@ -56,8 +56,8 @@ constexpr std::string_view kColumns =
     "create_time_us, update_time_us, dissolved_date, dissolution_reason, merged_into";
 
 [[noreturn]] void Fail(std::string_view what, const absl::Status& status) {
-  std::fprintf(stderr, "dj-bench-org-tree: %.*s: %s\n", static_cast<int>(what.size()),
-               what.data(), status.ToString().c_str());
+  std::fprintf(stderr, "dj-bench-org-tree: %.*s: %s\n", static_cast<int>(what.size()), what.data(),
+               status.ToString().c_str());
   std::exit(1);
 }
 
@@ -137,14 +137,13 @@ Options ParseArgs(int argc, char** argv) {
 std::unique_ptr<db::Pool> OpenPool(const std::string& url) {
   constexpr std::string_view kSqlite = "sqlite://";
   if (absl::StartsWith(url, AV(kSqlite))) {
-    return std::make_unique<db::Pool>(
-        db::NewSqliteDriver({.path = url.substr(kSqlite.size())}),
-        db::PoolOptions{.name = "bench", .size = 4});
+    return std::make_unique<db::Pool>(db::NewSqliteDriver({.path = url.substr(kSqlite.size())}),
+                                      db::PoolOptions{.name = "bench", .size = 4});
   }
   auto parsed = Must(db::ParseMySqlUrl(url), "--db");
-  return std::make_unique<db::Pool>(db::NewMySqlDriver({.url = parsed, .io_timeout =
-                                                                           std::chrono::seconds(300)}),
-                                    db::PoolOptions{.name = "bench", .size = 4});
+  return std::make_unique<db::Pool>(
+      db::NewMySqlDriver({.url = parsed, .io_timeout = std::chrono::seconds(300)}),
+      db::PoolOptions{.name = "bench", .size = 4});
 }
 
 // The tree, in the order it is inserted (every parent before its children), and the
@@ -206,8 +205,7 @@ class TreeBuilder final {
     tree_.cities.push_back(pc);
     int64_t left = size - 1;
     for (int g = 1; g <= 2 && left >= subtree; ++g) {
-      const size_t gb =
-          Add(pc, pb::GENERAL_BRANCH, absl::StrCat("第", c, "市第", g, "机关党总支"));
+      const size_t gb = Add(pc, pb::GENERAL_BRANCH, absl::StrCat("第", c, "市第", g, "机关党总支"));
       tree_.moveables.push_back(gb);
       Branches(gb, subtree - 1);
       left -= subtree;
@@ -260,8 +258,8 @@ void Load(db::Pool& pool, const std::vector<OrgRow>& rows) {
                        {o.id, o.parent_id.has_value() ? db::Value(*o.parent_id) : db::Null(),
                         o.path, int64_t{o.depth}, std::string(KindName(o.kind)), o.display_name,
                         o.unit, time::ToIso(*o.established_date),
-                        std::string(pb::OrganizationStatus_Name(o.status)), o.version,
-                        db::Null(), o.create_time_us, o.update_time_us});
+                        std::string(pb::OrganizationStatus_Name(o.status)), o.version, db::Null(),
+                        o.create_time_us, o.update_time_us});
                  }
                  if (auto r = c.Execute(InsertSql(to - from), params); !r.ok()) {
                    return r.status();
@@ -315,7 +313,7 @@ int64_t ListThroughService(OrgService& service, const auth::Principal& who,
   }
 }
 
-// The statement OrgStore::ListDescendants issues; `limit` 0: without LIMIT (everything at once).
+// The statement OrgStore::ListDescendants issues; `limited` false: without LIMIT (all at once).
 std::string ListSql(bool limited) {
   return absl::StrCat("SELECT ", AV(kColumns),
                       " FROM organizations WHERE path > ? AND path < ? ORDER BY path",
@@ -354,10 +352,10 @@ void MoveRaw(db::Pool& pool, const OrgRow& row, const OrgRow& from, const OrgRow
   Must(pool.Transact(
            [&](db::Connection& c) -> absl::Status {
              auto moved = c.Exec(
-                 absl::StrCat("UPDATE organizations SET path = ",
-                              db::ReplacePrefixSql(c.dialect(), "path"),
-                              ", depth = depth + ?, version = version + 1, update_time_us = ? "
-                              "WHERE path >= ? AND path < ?"),
+                 absl::StrCat(
+                     "UPDATE organizations SET path = ", db::ReplacePrefixSql(c.dialect(), "path"),
+                     ", depth = depth + ?, version = version + 1, update_time_us = ? "
+                     "WHERE path >= ? AND path < ?"),
                  {new_path, static_cast<int64_t>(old_path.size()) + 1,
                   int64_t{to.depth - from.depth}, now_us, old_path, Upper(old_path)});
              if (!moved.ok()) {
@@ -384,7 +382,7 @@ void MoveThroughService(OrgService& service, const auth::Principal& who, const O
 int64_t Count(db::Pool& pool, const std::string& path) {
   auto lease = Must(pool.Acquire(), "acquire");
   return Must(lease->Exec("SELECT COUNT(*) FROM organizations WHERE path >= ? AND path < ?",
-                             {path, Upper(path)}),
+                          {path, Upper(path)}),
               "count")
       .rows[0]
       .Int(0);
@@ -395,8 +393,7 @@ void Explain(db::Pool& pool, std::string_view label, const std::string& sql,
              std::initializer_list<db::Value> params) {
   auto lease = Must(pool.Acquire(), "acquire");
   const bool sqlite = pool.dialect() == db::Dialect::kSqlite;
-  auto plan = lease->Exec(absl::StrCat(sqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ", sql),
-                             params);
+  auto plan = lease->Exec(absl::StrCat(sqlite ? "EXPLAIN QUERY PLAN " : "EXPLAIN ", sql), params);
   if (!plan.ok()) {
     std::printf("  plan of %.*s: (EXPLAIN failed: %s)\n", static_cast<int>(label.size()),
                 label.data(), plan.status().ToString().c_str());
@@ -448,11 +445,12 @@ int Run(const Options& o) {
   Load(*pool, tree.rows);
   const double load_ms = Ms(load_start);
   const int64_t loaded = Count(*pool, "/");
-  std::printf("%s: loaded %lld organizations in %d levels in %.1f s (setup, not the service: "
-              "multi-row INSERTs of %zu rows straight into organizations, %zu rows a "
-              "transaction); SELECT COUNT(*) = %lld\n",
-              database.c_str(), static_cast<long long>(tree.rows.size()), deepest + 1,
-              load_ms / 1000, kInsertRows, kRowsPerTransaction, static_cast<long long>(loaded));
+  std::printf(
+      "%s: loaded %lld organizations in %d levels in %.1f s (setup, not the service: "
+      "multi-row INSERTs of %zu rows straight into organizations, %zu rows a "
+      "transaction); SELECT COUNT(*) = %lld\n",
+      database.c_str(), static_cast<long long>(tree.rows.size()), deepest + 1, load_ms / 1000,
+      kInsertRows, kRowsPerTransaction, static_cast<long long>(loaded));
   if (loaded != static_cast<int64_t>(tree.rows.size())) {
     Fail("loading the tree", absl::InternalError("row count differs"));
   }
@@ -472,14 +470,16 @@ int Run(const Options& o) {
   std::unique_ptr<OrgService> over_memory;
   if (!o.redis.empty()) {
     memory = cache::NewMemoryCache();
-    over_memory = std::make_unique<OrgService>(*pool, memory.get(), ids, internal_auth,
-                                               std::string(32, 'k'));
+    over_memory =
+        std::make_unique<OrgService>(*pool, memory.get(), ids, internal_auth, std::string(32, 'k'));
     movers.push_back({absl::StrCat(engine, ", in-process cache"), over_memory.get(), {}});
   }
   const OrgRow& root = tree.rows.front();
   // A committee administrator scoped to the province: every call is authorized like a real one.
-  const auth::Principal who{.subject = "accounts/1", .roles = {"committee_admin"},
-                            .scope_org = root.id, .username = "bench"};
+  const auth::Principal who{.subject = "accounts/1",
+                            .roles = {"committee_admin"},
+                            .scope_org = root.id,
+                            .username = "bench"};
 
   const OrgRow& city = tree.rows[tree.cities[0]];
   const std::string city_name = rpc::FormatName("organizations", city.id);
@@ -498,22 +498,23 @@ int Run(const Options& o) {
   const OrgRow& home = tree.rows[tree.cities[1]];
   const OrgRow& away = tree.rows[tree.cities[2]];
   const int64_t subtree_size = Count(*pool, moving->path);
-  std::printf("%s: city subtree %lld descendants (listed %d a page); moved subtree %lld "
-              "organizations (a general branch, between two party committees); %d iterations\n",
-              database.c_str(), static_cast<long long>(city_descendants), kPageSize,
-              static_cast<long long>(subtree_size), o.iterations);
+  std::printf(
+      "%s: city subtree %lld descendants (listed %d a page); moved subtree %lld "
+      "organizations (a general branch, between two party committees); %d iterations\n",
+      database.c_str(), static_cast<long long>(city_descendants), kPageSize,
+      static_cast<long long>(subtree_size), o.iterations);
 
   Explain(*pool, "the listing", ListSql(true), {city.path, Upper(city.path), int64_t{kPageSize}});
   Explain(*pool, "the move's subtree ids",
           "SELECT id FROM organizations WHERE path >= ? AND path < ? ORDER BY id",
           {moving->path, Upper(moving->path)});
-  Explain(*pool, "the move's UPDATE",
-          absl::StrCat("UPDATE organizations SET path = ",
-                       db::ReplacePrefixSql(pool->dialect(), "path"),
-                       ", depth = depth + ?, version = version + 1, update_time_us = ? "
-                       "WHERE path >= ? AND path < ?"),
-          {std::string("/x/"), int64_t{1}, int64_t{0}, int64_t{0}, moving->path,
-           Upper(moving->path)});
+  Explain(
+      *pool, "the move's UPDATE",
+      absl::StrCat(
+          "UPDATE organizations SET path = ", db::ReplacePrefixSql(pool->dialect(), "path"),
+          ", depth = depth + ?, version = version + 1, update_time_us = ? "
+          "WHERE path >= ? AND path < ?"),
+      {std::string("/x/"), int64_t{1}, int64_t{0}, int64_t{0}, moving->path, Upper(moving->path)});
 
   // (a) listing; one untimed round first, then the three interleaved, so drift on a shared
   // machine hits each alike.
@@ -569,16 +570,17 @@ int Run(const Options& o) {
     Fail("after the moves", absl::InternalError("the subtree is not back in one piece"));
   }
 
-  std::printf("\n| operation | database | dangjian ms (median / p90) | raw SQL ms (median / p90) "
-              "| ratio |\n|---|---|---:|---:|---:|\n");
+  std::printf(
+      "\n| operation | database | dangjian ms (median / p90) | raw SQL ms (median / p90) "
+      "| ratio |\n|---|---|---:|---:|---:|\n");
   const std::string list_op = absl::StrCat("list a city subtree (", city_descendants, " orgs)");
   PrintRow(absl::StrCat(list_op, " vs one SELECT"), database, Summarize(list_dj),
            Summarize(list_raw));
   PrintRow(absl::StrCat(list_op, " vs the SELECT paged by ", kPageSize), database,
            Summarize(list_dj), Summarize(list_raw_paged));
   for (const Mover& m : movers) {
-    PrintRow(absl::StrCat("move a subtree (", subtree_size, " orgs)"), m.database,
-             Summarize(m.ms), Summarize(move_raw));
+    PrintRow(absl::StrCat("move a subtree (", subtree_size, " orgs)"), m.database, Summarize(m.ms),
+             Summarize(move_raw));
   }
   return 0;
 }
