@@ -257,6 +257,13 @@ absl::Status MemberService::Bootstrap(std::string_view password) {
 absl::StatusOr<AccountRow> MemberService::Authenticate(std::string_view username,
                                                        std::string_view password,
                                                        audit::Entry& entry) {
+  if (username.size() > 64 || password.size() > 256) {
+    // No account has such a name and no hash is worth that work: refused before any lookup,
+    // still recorded (a probe, most likely) and answered like any other failure.
+    entry.detail = "OVERSIZED_CREDENTIALS";
+    (void)audit_.Record(entry, LoginFailed());
+    return LoginFailed();
+  }
   auto found = store_.GetByUsername(username);
   if (!found.ok()) {
     return found.status();
@@ -332,9 +339,6 @@ absl::StatusOr<pb::TokenResponse> MemberService::Login(const auth::Principal& wh
   }
   if (request.password().empty()) {
     return rpc::InvalidArgument({{"password", "required"}});
-  }
-  if (request.username().size() > 64 || request.password().size() > 256) {
-    return LoginFailed();
   }
   audit::Entry entry = audit::Recorder::For(who, "auth.login", "", "/");
   auto account = Authenticate(request.username(), request.password(), entry);
@@ -523,9 +527,6 @@ absl::Status MemberService::ChangePassword(const auth::Principal& who,
   }
   if (request.new_password() == request.old_password()) {
     return rpc::InvalidArgument({{"new_password", "must differ from the old password"}});
-  }
-  if (request.username().size() > 64 || request.old_password().size() > 256) {
-    return LoginFailed();
   }
   audit::Entry entry = audit::Recorder::For(who, "auth.change_password", "", "/");
   auto account = Authenticate(request.username(), request.old_password(), entry);

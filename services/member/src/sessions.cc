@@ -27,14 +27,20 @@ absl::Status Invalid() {
                     "the refresh token is not valid (expired, revoked or unknown); sign in again");
 }
 
-std::string Encode(const Session& s) {
-  return absl::StrCat(s.account_id, "|", s.id, "|", s.started_us);
+int64_t Micros(std::chrono::milliseconds d) {
+  return std::chrono::duration_cast<std::chrono::microseconds>(d).count();
 }
 
+std::string Encode(const Session& s) {
+  return absl::StrCat(s.account_id, "|", s.id, "|", s.started_us, "|", s.issued_us);
+}
+
+// Three fields are a token issued before the idle time was kept: the cache's TTL bounds it.
 bool Decode(std::string_view v, Session* s) {
   std::vector<std::string> parts = absl::StrSplit(AV(v), '|');
-  return parts.size() == 3 && absl::SimpleAtoi(parts[0], &s->account_id) &&
+  return (parts.size() == 3 || parts.size() == 4) && absl::SimpleAtoi(parts[0], &s->account_id) &&
          !parts[1].empty() && absl::SimpleAtoi(parts[2], &s->started_us) &&
+         (parts.size() == 3 || absl::SimpleAtoi(parts[3], &s->issued_us)) &&
          (s->id = parts[1], true);
 }
 
@@ -55,7 +61,7 @@ absl::StatusOr<std::string> Sessions::Issue(const Session& session) {
 }
 
 absl::StatusOr<std::string> Sessions::Start(int64_t account_id, int64_t now_us) {
-  Session s{account_id, crypto::Hex(crypto::RandomBytes(16)), now_us};
+  Session s{account_id, crypto::Hex(crypto::RandomBytes(16)), now_us, now_us};
   return Issue(s);
 }
 
@@ -90,12 +96,14 @@ absl::StatusOr<std::pair<Session, std::string>> Sessions::Rotate(std::string_vie
   if (!Decode(**value, &session)) {
     return Invalid();
   }
-  const int64_t absolute_us =
-      std::chrono::duration_cast<std::chrono::microseconds>(options_.absolute).count();
-  if (now_us - session.started_us > absolute_us) {
+  // On the caller's clock rather than only the cache's TTL, so the timeouts are the service's
+  // rule (and a test can move the clock): the cache may keep a key a little longer.
+  const bool idle = session.issued_us != 0 && now_us - session.issued_us >= Micros(options_.idle);
+  if (idle || now_us - session.started_us > Micros(options_.absolute)) {
     (void)cache_.Delete(SessionKey(session.id));
     return Invalid();
   }
+  session.issued_us = now_us;
   if (absl::Status s = cache_.Set(UsedKey(digest), session.id, options_.idle); !s.ok()) {
     return s;
   }

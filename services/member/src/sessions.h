@@ -4,7 +4,8 @@
 // A refresh token is 32 random bytes; only its HMAC is stored. Each use rotates it: the old one
 // stops working and is remembered as used, so presenting it again (a stolen copy racing the
 // real client) revokes the whole session. A session expires after `idle` without a refresh and
-// in any case `absolute` after sign-in.
+// in any case `absolute` after sign-in, both measured on the caller's clock (`now_us`, injected
+// in tests); the cache's TTL only clears what nobody presents again.
 #pragma once
 
 #include <chrono>
@@ -23,8 +24,9 @@ struct SessionOptions {
 
 struct Session {
   int64_t account_id = 0;
-  std::string id;           // the session ("family" of rotated tokens)
-  int64_t started_us = 0;   // sign-in time
+  std::string id;          // the session ("family" of rotated tokens)
+  int64_t started_us = 0;  // sign-in time
+  int64_t issued_us = 0;   // when the current token was issued (0: unknown, an older token)
 };
 
 class Sessions final {
@@ -35,8 +37,9 @@ class Sessions final {
   absl::StatusOr<std::string> Start(int64_t account_id, int64_t now_us);
 
   // Rotates `token`: returns the session and the next token. UNAUTHENTICATED with reason
-  // REFRESH_TOKEN_INVALID (unknown, expired, revoked) or REFRESH_TOKEN_REUSED (a rotated token
-  // presented again: the session is revoked).
+  // REFRESH_TOKEN_INVALID (unknown, revoked, unused for `idle` or more, or more than `absolute`
+  // after sign-in) or REFRESH_TOKEN_REUSED (a rotated token presented again: the session is
+  // revoked).
   absl::StatusOr<std::pair<Session, std::string>> Rotate(std::string_view token, int64_t now_us);
 
   // Revokes the session `token` belongs to (logout). Unknown tokens are not an error.
