@@ -2,6 +2,8 @@
 // always the truth; a cache error is never a request error (see CacheAside).
 #pragma once
 
+#include <span>
+
 #include <chrono>
 #include <memory>
 #include <optional>
@@ -22,6 +24,16 @@ class Cache {
   virtual absl::Status Set(std::string_view key, std::string_view value,
                            std::chrono::milliseconds ttl) = 0;
   virtual absl::Status Delete(std::string_view key) = 0;
+  // Removes every key in `keys` (a moved subtree's organizations): on Redis in a few round trips
+  // rather than one per key.
+  virtual absl::Status DeleteMany(std::span<const std::string> keys) {
+    for (const std::string& key : keys) {
+      if (absl::Status s = Delete(key); !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  }
 
   // Atomically reads and removes `key` (one winner when two callers race: refresh tokens).
   virtual absl::StatusOr<std::optional<std::string>> GetAndDelete(std::string_view key) = 0;

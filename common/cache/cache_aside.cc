@@ -119,28 +119,39 @@ int CacheAside::Waiters(const std::string& key) {
 }
 
 void CacheAside::Invalidate(const std::string& key) {
-  if (cache_ == nullptr) {
+  Invalidate(std::span<const std::string>(&key, 1));
+}
+
+void CacheAside::Invalidate(std::span<const std::string> keys) {
+  if (cache_ == nullptr || keys.empty()) {
     return;
   }
   {
     std::lock_guard lock(mu_);
     // A load that began before this write may have read the old row: keep it out of the cache,
     // and let readers that arrive from now on start a fresh load.
-    if (auto it = flights_.find(key); it != flights_.end()) {
-      it->second->stale = true;
-      flights_.erase(it);
+    for (const std::string& key : keys) {
+      if (auto it = flights_.find(key); it != flights_.end()) {
+        it->second->stale = true;
+        flights_.erase(it);
+      }
     }
   }
-  if (absl::Status s = cache_->Delete(key); s.ok()) {
-    invalidated_->Increment();
+  if (absl::Status s = cache_->DeleteMany(keys); s.ok()) {
+    invalidated_->Increment(static_cast<double>(keys.size()));
     std::lock_guard lock(mu_);
-    pending_.erase(key);
+    for (const std::string& key : keys) {
+      pending_.erase(key);
+    }
   } else {
     invalidate_errors_->Increment();
-    log::Warn("cache delete failed; bypassing the key until it succeeds",
-              {{"cache", options_.name}, {"key", key}, {"error", SV(s.message())}});
+    log::Warn("cache delete failed; bypassing the keys until it succeeds",
+              {{"cache", options_.name},
+               {"key", keys.front()},
+               {"keys", std::to_string(keys.size())},
+               {"error", SV(s.message())}});
     std::lock_guard lock(mu_);
-    pending_.insert(key);
+    pending_.insert(keys.begin(), keys.end());
   }
 }
 

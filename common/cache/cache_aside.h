@@ -4,6 +4,8 @@
 // dj_cache_invalidations_total{cache,result=ok|error}, dj_cache_singleflight_shared_total{cache}.
 #pragma once
 
+#include <span>
+
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -39,6 +41,8 @@ class CacheAside final {
   // Removes `key`. Call after the write's transaction commits. If the cache cannot be reached,
   // the key is remembered and bypassed by this process until a later delete succeeds.
   void Invalidate(const std::string& key);
+  // The same for many keys at once (one Redis round trip per few hundred keys).
+  void Invalidate(std::span<const std::string> keys);
 
   // How many callers are waiting on an in-flight load of `key` (observability and tests).
   int Waiters(const std::string& key);

@@ -34,6 +34,20 @@ class RedisCache final : public Cache {
 
   absl::Status Delete(std::string_view key) override { return Command({"DEL", key}).status(); }
 
+  absl::Status DeleteMany(std::span<const std::string> keys) override {
+    constexpr size_t kBatch = 500;  // keys per DEL: one round trip each, bounded argv
+    for (size_t i = 0; i < keys.size(); i += kBatch) {
+      std::vector<std::string_view> args = {"DEL"};
+      for (size_t j = i; j < std::min(keys.size(), i + kBatch); ++j) {
+        args.emplace_back(keys[j]);
+      }
+      if (absl::Status s = redis_.Command(args).status(); !s.ok()) {
+        return s;
+      }
+    }
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::optional<std::string>> GetAndDelete(std::string_view key) override {
     auto reply = Command({"GETDEL", key});
     if (!reply.ok()) {
