@@ -2,29 +2,14 @@
 // (MariaDB or SQLite).
 #pragma once
 
-#include "common/audit/audit_log.h"
-#include "common/db/migrate.h"
-#include "common/events/events.h"
-#include "common/testing/test_env.h"
-#include "gtest/gtest.h"
+#include "common/testing/service_database_test.h"
 #include "services/org/src/schema.h"
 
 namespace dj::org {
 
-class OrgDatabaseTest : public ::testing::TestWithParam<db::Dialect> {
+class OrgDatabaseTest : public testing::ServiceDatabaseTest {
  protected:
-  void SetUp() override {
-    auto db = testing::TestDatabase::Create(GetParam());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    pool_ = db_->NewPool();
-    ASSERT_TRUE(db::Migrate(*pool_, Schema(GetParam()), "org").ok());
-    ASSERT_TRUE(db::Migrate(*pool_, audit::Schema(GetParam()), "audit").ok());
-    ASSERT_TRUE(db::Migrate(*pool_, events::Schema(GetParam()), "events").ok());
-  }
-
-  std::unique_ptr<testing::TestDatabase> db_;
-  std::unique_ptr<db::Pool> pool_;
+  OrgDatabaseTest() : ServiceDatabaseTest(Schema, "org") {}
 };
 
 }  // namespace dj::org
