@@ -1,6 +1,10 @@
 // Unit handlers: validate, authorize at the parent organization's path, one audited transaction.
 #include "services/org/src/unit_service.h"
 
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/audit/caller.h"
 #include "common/auth/authorize.h"
