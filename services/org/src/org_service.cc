@@ -1,6 +1,7 @@
 // Organization handlers.
 #include "services/org/src/org_service.h"
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/match.h"
@@ -14,6 +15,8 @@
 #include "common/rpc/names.h"
 #include "common/runtime/strings.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/org/src/requests.h"
+#include "services/org/src/unit_store.h"
 
 namespace dj::org {
 namespace {
@@ -22,7 +25,9 @@ namespace pb = dangjian::org::v1;
 using google::protobuf::util::TimeUtil;
 
 constexpr std::string_view kCollection = "organizations";
-constexpr size_t kMaxRequestIdLength = 64;
+constexpr std::string_view kUnits = "units";
+constexpr std::string_view kUnitField = "organization.unit";
+constexpr std::string_view kJointUnitsField = "organization.joint_units";
 
 std::string CacheKey(int64_t id) { return absl::StrCat("org:v1:organization:", id); }
 std::string Etag(const OrgRow& row) { return absl::StrCat("v", row.version); }
@@ -56,18 +61,59 @@ absl::Status ValidateUnit(std::string_view unit, std::string_view field) {
   if (unit.empty()) {
     return absl::OkStatus();
   }
-  return rpc::ParseName(unit, "units", field).status();
+  return rpc::ParseName(unit, kUnits, field).status();
 }
 
-absl::Status ValidateRequestId(std::string_view request_id) {
-  if (request_id.size() > kMaxRequestIdLength) {
-    return rpc::InvalidArgument({{"request_id", "must be at most 64 characters (a UUID)"}});
-  }
-  for (char c : request_id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-      return rpc::InvalidArgument(
-          {{"request_id", "may contain only letters, digits, '-', '_' and '.'"}});
+// The ids of `names` (`units/{id}` each), in order.
+absl::StatusOr<std::vector<int64_t>> ParseJointUnits(
+    const google::protobuf::RepeatedPtrField<std::string>& names) {
+  std::vector<int64_t> ids;
+  ids.reserve(names.size());
+  for (const std::string& name : names) {
+    auto id = rpc::ParseName(name, kUnits, kJointUnitsField);
+    if (!id.ok()) {
+      return id.status();
     }
+    ids.push_back(*id);
+  }
+  return ids;
+}
+
+// What joint units need besides existing (no database): a unit of its own, only branches and
+// general branches, distinct, not the own unit again, and with the own unit at most the rule
+// set's limit.
+absl::Status CheckJointUnitsFit(const StructureRules& rules, const OrgRow& row) {
+  const std::string field(kJointUnitsField);
+  if (row.joint_units.empty()) {
+    return absl::OkStatus();
+  }
+  if (row.unit.empty()) {
+    return rpc::InvalidArgument(
+        {{field, "need `unit`: a joint branch names its own unit first, then the others"}});
+  }
+  if (row.kind != pb::BRANCH && row.kind != pb::GENERAL_BRANCH) {
+    return rpc::InvalidArgument(
+        {{field, absl::StrCat("only a BRANCH or GENERAL_BRANCH may cover joint units, not a ",
+                              AV(KindName(row.kind)))}},
+        "JOINT_UNITS_NOT_ALLOWED");
+  }
+  std::set<int64_t> seen;
+  for (int64_t id : row.joint_units) {
+    const std::string name = rpc::FormatName(kUnits, id);
+    if (name == row.unit) {
+      return rpc::InvalidArgument({{field, absl::StrCat(name, " is already `unit`")}});
+    }
+    if (!seen.insert(id).second) {
+      return rpc::InvalidArgument({{field, absl::StrCat(name, " is named twice")}});
+    }
+  }
+  const int covered = 1 + static_cast<int>(row.joint_units.size());
+  if (covered > rules.joint_branch_max_units) {
+    return rpc::InvalidArgument(
+        {{field, absl::StrCat("with `unit` it covers ", covered,
+                              " units; the rule set in force allows at most ",
+                              rules.joint_branch_max_units)}},
+        "JOINT_UNITS_EXCEEDED");
   }
   return absl::OkStatus();
 }
@@ -85,51 +131,32 @@ absl::Status Authorized(const auth::Principal& who, std::string_view action,
 }
 
 // The fields an update may name; everything else is output-only or has its own method.
-const std::set<std::string, std::less<>>& MutableFields() {
-  static const std::set<std::string, std::less<>> kFields = {"display_name", "kind", "unit",
-                                                             "established_date"};
+const UpdatableFields& Updatable() {
+  static const UpdatableFields kFields = {
+      .fields = {"display_name", "kind", "unit", "joint_units", "established_date"},
+      .refused = {
+          {"parent", "cannot be updated; moving an organization is its own method"},
+          {"name", "is output only"},
+          {"etag", "is output only"},
+          {"status", "is output only"},
+          {"create_time", "is output only"},
+          {"update_time", "is output only"},
+          {"depth", "is output only"},
+          {"path", "is output only"},
+      }};
   return kFields;
 }
 
 absl::StatusOr<std::set<std::string>> UpdatePaths(const pb::UpdateOrganizationRequest& request) {
-  std::set<std::string> paths;
-  if (!request.has_update_mask() || request.update_mask().paths().empty()) {
-    // No mask: the fields the caller set (AIP-134).
-    const pb::Organization& o = request.organization();
-    if (!o.display_name().empty()) paths.insert("display_name");
-    if (o.kind() != pb::ORGANIZATION_KIND_UNSPECIFIED) paths.insert("kind");
-    if (!o.unit().empty()) paths.insert("unit");
-    if (o.has_established_date()) paths.insert("established_date");
-    if (paths.empty()) {
-      return rpc::InvalidArgument({{"update_mask", "names no field, and no field is set"}});
-    }
-    return paths;
-  }
-  for (const std::string& raw : request.update_mask().paths()) {
-    const std::string path = rpc::ToSnakeCase(raw);
-    if (path == "*") {
-      if (request.update_mask().paths_size() != 1) {
-        return rpc::InvalidArgument({{"update_mask", "'*' must be the only path"}});
-      }
-      return std::set<std::string>(MutableFields().begin(), MutableFields().end());
-    }
-    if (MutableFields().contains(path)) {
-      paths.insert(path);
-    } else if (path == "parent") {
-      return rpc::InvalidArgument(
-          {{"update_mask", "'parent' cannot be updated; moving an organization is its own "
-                           "method"}});
-    } else if (path == "name" || path == "etag" || path == "status" || path == "create_time" ||
-               path == "update_time" || path == "depth") {
-      return rpc::InvalidArgument({{"update_mask", absl::StrCat("'", raw, "' is output only")}});
-    } else {
-      return rpc::InvalidArgument(
-          {{"update_mask", absl::StrCat("unknown field '", raw,
-                                        "'; updatable: display_name, kind, unit, "
-                                        "established_date")}});
-    }
-  }
-  return paths;
+  // No mask: the fields the caller set (AIP-134).
+  std::set<std::string> set;
+  const pb::Organization& o = request.organization();
+  if (!o.display_name().empty()) set.insert("display_name");
+  if (o.kind() != pb::ORGANIZATION_KIND_UNSPECIFIED) set.insert("kind");
+  if (!o.unit().empty()) set.insert("unit");
+  if (o.joint_units_size() > 0) set.insert("joint_units");
+  if (o.has_established_date()) set.insert("established_date");
+  return ResolveUpdateMask(request.update_mask(), std::move(set), Updatable());
 }
 
 }  // namespace
@@ -143,6 +170,9 @@ pb::Organization ToProto(const OrgRow& row) {
     o.set_parent(rpc::FormatName(kCollection, *row.parent_id));
   }
   o.set_unit(row.unit);
+  for (int64_t unit : row.joint_units) {
+    o.add_joint_units(rpc::FormatName(kUnits, unit));
+  }
   if (row.established_date.has_value()) {
     *o.mutable_established_date() = time::ToProto(*row.established_date);
   }
@@ -237,10 +267,15 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
     }
     parent_id = *p;
   }
-  if (absl::Status s = ValidateUnit(in.unit(), "organization.unit"); !s.ok()) {
+  if (absl::Status s = ValidateUnit(in.unit(), kUnitField); !s.ok()) {
     return s;
   }
   row.unit = in.unit();
+  auto joint = ParseJointUnits(in.joint_units());
+  if (!joint.ok()) {
+    return joint.status();
+  }
+  row.joint_units = *std::move(joint);
   if (in.has_established_date()) {
     auto d = time::FromProto(in.established_date(), "organization.established_date");
     if (!d.ok()) {
@@ -252,6 +287,9 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
   if (absl::Status s = CheckRoot(*rules, row.kind, parent_id.has_value(),
                                  "organization.kind", "organization.parent");
       !s.ok()) {
+    return s;
+  }
+  if (absl::Status s = CheckJointUnitsFit(*rules, row); !s.ok()) {
     return s;
   }
 
@@ -327,7 +365,13 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
     if (*taken) {
       return NameTaken("organization.display_name", row.display_name);
     }
+    if (absl::Status s = CheckUnitsExist(c, who, row, std::nullopt); !s.ok()) {
+      return s;
+    }
     if (absl::Status s = OrgStore::Insert(c, row, request_id); !s.ok()) {
+      return s;
+    }
+    if (absl::Status s = OrgStore::SetJointUnits(c, row.id, row.joint_units); !s.ok()) {
       return s;
     }
     pb::OrganizationCreated created;
@@ -486,9 +530,17 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     return rpc::InvalidArgument({{"organization.kind", "must be a known kind"}});
   }
   if (paths->contains("unit")) {
-    if (absl::Status s = ValidateUnit(in.unit(), "organization.unit"); !s.ok()) {
+    if (absl::Status s = ValidateUnit(in.unit(), kUnitField); !s.ok()) {
       return s;
     }
+  }
+  std::vector<int64_t> joint_units;
+  if (paths->contains("joint_units")) {
+    auto joint = ParseJointUnits(in.joint_units());
+    if (!joint.ok()) {
+      return joint.status();
+    }
+    joint_units = *std::move(joint);
   }
   std::optional<time::CivilDate> established;
   if (paths->contains("established_date") && in.has_established_date()) {
@@ -528,6 +580,9 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     if (paths->contains("unit")) {
       row.unit = in.unit();
     }
+    if (paths->contains("joint_units")) {
+      row.joint_units = joint_units;
+    }
     if (paths->contains("established_date")) {
       row.established_date = established;
     }
@@ -559,10 +614,22 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
       row.kind = in.kind();
     }
     changed = row.display_name != before.display_name || row.unit != before.unit ||
+              row.joint_units != before.joint_units ||
               row.established_date != before.established_date || row.kind != before.kind;
     if (!changed) {
       updated = row;
       return absl::OkStatus();
+    }
+    // A change of the joint units, the own unit or the kind must suit today's rules; other
+    // changes leave joint units made under earlier rules alone (rules do not change the past).
+    if (row.joint_units != before.joint_units || row.unit != before.unit ||
+        row.kind != before.kind) {
+      if (absl::Status s = CheckJointUnitsFit(*rules, row); !s.ok()) {
+        return s;
+      }
+    }
+    if (absl::Status s = CheckUnitsExist(c, who, row, before); !s.ok()) {
+      return s;
     }
     if (row.display_name != before.display_name) {
       auto taken = OrgStore::SiblingNameTaken(c, row.parent_id, row.display_name, row.id);
@@ -582,6 +649,11 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     if (!*ok) {
       return EtagMismatch(in.name());
     }
+    if (row.joint_units != before.joint_units) {
+      if (absl::Status s = OrgStore::SetJointUnits(c, row.id, row.joint_units); !s.ok()) {
+        return s;
+      }
+    }
     updated = row;
     pb::OrganizationUpdated event;
     *event.mutable_organization() = ToProto(row);
@@ -597,6 +669,52 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     Invalidate(*id);
   }
   return ToProto(updated);
+}
+
+absl::Status OrgService::CheckUnitsExist(db::Connection& c, const auth::Principal& who,
+                                         const OrgRow& row, const std::optional<OrgRow>& before) {
+  // Only what this request adds: references stored earlier were checked when they were made.
+  std::optional<int64_t> unit;
+  if (!row.unit.empty() && (!before.has_value() || before->unit != row.unit)) {
+    auto id = rpc::ParseName(row.unit, kUnits, kUnitField);
+    if (!id.ok()) {
+      return id.status();
+    }
+    unit = *id;
+  }
+  std::vector<int64_t> joint;
+  for (int64_t id : row.joint_units) {
+    if (!before.has_value() || std::find(before->joint_units.begin(), before->joint_units.end(),
+                                         id) == before->joint_units.end()) {
+      joint.push_back(id);
+    }
+  }
+  std::vector<int64_t> ids = joint;
+  if (unit.has_value()) {
+    ids.push_back(*unit);
+  }
+  auto paths = UnitStore::ParentPaths(c, ids);
+  if (!paths.ok()) {
+    return paths.status();
+  }
+  // A unit outside the caller's scope answers exactly like a missing one.
+  auto visible = [&](int64_t id) {
+    auto it = paths->find(id);
+    return it != paths->end() &&
+           auth::Authorize(who, "read", {std::string(kUnits), it->second, ""}).ok();
+  };
+  if (unit.has_value() && !visible(*unit)) {
+    return rpc::InvalidArgument({{std::string(kUnitField), "no such unit"}}, "UNIT_NOT_FOUND");
+  }
+  for (int64_t id : joint) {
+    if (!visible(id)) {
+      return rpc::InvalidArgument(
+          {{std::string(kJointUnitsField),
+            absl::StrCat(rpc::FormatName(kUnits, id), ": no such unit")}},
+          "UNIT_NOT_FOUND");
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::Status OrgService::Publish(db::Connection& c, std::string_view name,
@@ -1004,6 +1122,14 @@ absl::Status OrgService::Delete(const auth::Principal& who,
       return rpc::Error(absl::StatusCode::kFailedPrecondition, "HAS_CHILDREN",
                         absl::StrCat(request.name(),
                                      " has child organizations; delete or move them first"));
+    }
+    auto units = UnitStore::AnyManagedBy(c, *id);
+    if (!units.ok()) {
+      return units.status();
+    }
+    if (*units) {
+      return rpc::Error(absl::StatusCode::kFailedPrecondition, "HAS_UNITS",
+                        absl::StrCat(request.name(), " manages units; they stay with it"));
     }
     return OrgStore::Delete(c, *id);
   });

@@ -108,6 +108,10 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   // Appends `event` (stream org.organizations, about `name`) to the outbox in `c`'s transaction.
   absl::Status Publish(db::Connection& c, std::string_view name,
                        const google::protobuf::Message& event);
+  // Inside a transaction: the units `row` newly names (those not in `before`) exist within the
+  // caller's scope; a unit outside it counts as missing (400, "no such unit").
+  absl::Status CheckUnitsExist(db::Connection& c, const auth::Principal& who, const OrgRow& row,
+                               const std::optional<OrgRow>& before);
   // Refuses when `row` still has members (the member service decides).
   absl::Status CheckNoMembers(const OrgRow& row, std::string_view field);
   // Inside a transaction: moves `row`'s subtree under `parent` (rules, cycle and name checks

@@ -1,7 +1,10 @@
 // SQL for organizations. The one dialect difference, row locks, goes through db::ForUpdate.
 #include "services/org/src/org_store.h"
 
+#include <map>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/runtime/strings.h"
 
 namespace dj::org {
@@ -51,7 +54,36 @@ OrgRow FromDb(const db::Row& r) {
   return o;
 }
 
-absl::StatusOr<std::vector<OrgRow>> Rows(absl::StatusOr<db::Result> result) {
+// The joint units of `rows`, in one query for all of them.
+absl::Status LoadJointUnits(db::Connection& c, std::vector<OrgRow>& rows) {
+  if (rows.empty()) {
+    return absl::OkStatus();
+  }
+  std::map<int64_t, OrgRow*> by_id;
+  std::vector<Value> ids;
+  ids.reserve(rows.size());
+  for (OrgRow& row : rows) {
+    by_id[row.id] = &row;
+    ids.emplace_back(row.id);
+  }
+  auto r = c.Execute(
+      absl::StrCat("SELECT organization_id, unit_id FROM organization_joint_units WHERE "
+                   "organization_id IN (",
+                   absl::StrJoin(std::vector<std::string>(ids.size(), "?"), ", "),
+                   ") ORDER BY organization_id, position"),
+      ids);
+  if (!r.ok()) {
+    return r.status();
+  }
+  for (const db::Row& j : r->rows) {
+    if (auto it = by_id.find(j.Int(0)); it != by_id.end()) {
+      it->second->joint_units.push_back(j.Int(1));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<OrgRow>> Rows(db::Connection& c, absl::StatusOr<db::Result> result) {
   if (!result.ok()) {
     return result.status();
   }
@@ -60,11 +92,14 @@ absl::StatusOr<std::vector<OrgRow>> Rows(absl::StatusOr<db::Result> result) {
   for (const db::Row& r : result->rows) {
     out.push_back(FromDb(r));
   }
+  if (absl::Status s = LoadJointUnits(c, out); !s.ok()) {
+    return s;
+  }
   return out;
 }
 
-absl::StatusOr<std::optional<OrgRow>> One(absl::StatusOr<db::Result> result) {
-  auto rows = Rows(std::move(result));
+absl::StatusOr<std::optional<OrgRow>> One(db::Connection& c, absl::StatusOr<db::Result> result) {
+  auto rows = Rows(c, std::move(result));
   if (!rows.ok()) {
     return rows.status();
   }
@@ -84,14 +119,14 @@ absl::StatusOr<std::optional<OrgRow>> OrgStore::Find(db::Connection& c, int64_t 
                                                      bool for_update) {
   const std::string sql = absl::StrCat("SELECT ", AV(kColumns), " FROM organizations WHERE id = ?",
                                        AV(for_update ? db::ForUpdate(c.dialect()) : ""));
-  return One(c.Exec(sql, {id}));
+  return One(c, c.Exec(sql, {id}));
 }
 
 absl::StatusOr<std::optional<OrgRow>> OrgStore::FindByRequestId(db::Connection& c,
                                                                 std::string_view request_id) {
   const std::string sql =
       absl::StrCat("SELECT ", AV(kColumns), " FROM organizations WHERE request_id = ?");
-  return One(c.Exec(sql, {std::string(request_id)}));
+  return One(c, c.Exec(sql, {std::string(request_id)}));
 }
 
 absl::Status OrgStore::Insert(db::Connection& c, const OrgRow& o, std::string_view request_id) {
@@ -124,7 +159,29 @@ absl::StatusOr<bool> OrgStore::Update(db::Connection& c, const OrgRow& o,
   return r->affected_rows == 1;
 }
 
+absl::Status OrgStore::SetJointUnits(db::Connection& c, int64_t id,
+                                     const std::vector<int64_t>& unit_ids) {
+  if (auto r = c.Exec("DELETE FROM organization_joint_units WHERE organization_id = ?", {id});
+      !r.ok()) {
+    return r.status();
+  }
+  for (size_t i = 0; i < unit_ids.size(); ++i) {
+    auto r = c.Exec(
+        "INSERT INTO organization_joint_units (organization_id, unit_id, position) "
+        "VALUES (?, ?, ?)",
+        {id, unit_ids[i], static_cast<int64_t>(i)});
+    if (!r.ok()) {
+      return r.status();
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status OrgStore::Delete(db::Connection& c, int64_t id) {
+  if (auto r = c.Exec("DELETE FROM organization_joint_units WHERE organization_id = ?", {id});
+      !r.ok()) {
+    return r.status();
+  }
   return c.Exec("DELETE FROM organizations WHERE id = ?", {id}).status();
 }
 
@@ -144,7 +201,7 @@ absl::StatusOr<std::vector<Kind>> OrgStore::ChildKinds(db::Connection& c, int64_
 }
 
 absl::StatusOr<std::vector<OrgRow>> OrgStore::ActiveChildren(db::Connection& c, int64_t id) {
-  return Rows(c.Exec(absl::StrCat("SELECT ", AV(kColumns),
+  return Rows(c, c.Exec(absl::StrCat("SELECT ", AV(kColumns),
                                   " FROM organizations WHERE parent_id = ? AND status = ? "
                                   "ORDER BY id"),
                      {id, std::string("ACTIVE")}));
@@ -215,12 +272,12 @@ absl::StatusOr<std::vector<OrgRow>> OrgStore::ListChildren(std::optional<int64_t
     return lease.status();
   }
   if (parent.has_value()) {
-    return Rows((*lease)->Exec(
+    return Rows(**lease, (*lease)->Exec(
         absl::StrCat("SELECT ", AV(kColumns),
                      " FROM organizations WHERE parent_id = ? AND id > ? ORDER BY id LIMIT ?"),
         {*parent, after_id, int64_t{limit}}));
   }
-  return Rows((*lease)->Exec(
+  return Rows(**lease, (*lease)->Exec(
       absl::StrCat("SELECT ", AV(kColumns),
                    " FROM organizations WHERE parent_id IS NULL AND id > ? ORDER BY id LIMIT ?"),
       {after_id, int64_t{limit}}));
@@ -237,7 +294,7 @@ absl::StatusOr<std::vector<OrgRow>> OrgStore::ListDescendants(const std::string&
   if (!lease.ok()) {
     return lease.status();
   }
-  return Rows((*lease)->Exec(
+  return Rows(**lease, (*lease)->Exec(
       absl::StrCat("SELECT ", AV(kColumns),
                    " FROM organizations WHERE path > ? AND path < ? ORDER BY path LIMIT ?"),
       {after_path.empty() ? path : std::max(path, after_path), upper, int64_t{limit}}));

@@ -1,5 +1,7 @@
-// Repository for organizations: the only place in the org service with SQL. Writes take the
-// caller's transaction connection; reads take their own connection from the pool.
+// Repository for organizations and the units they cover: the only place in the org service with
+// organization SQL. Writes take the caller's transaction connection; reads take their own
+// connection from the pool. Rows come back with their joint units (one more query per call,
+// however many rows).
 #pragma once
 
 #include <cstdint>
@@ -28,6 +30,9 @@ struct OrgRow {
   std::optional<time::CivilDate> dissolved_date;  // set when DISSOLVED
   std::string dissolution_reason;
   std::optional<int64_t> merged_into;
+  // Units a joint branch covers besides `unit`, in order (organization_joint_units); read with
+  // the row, written by SetJointUnits.
+  std::vector<int64_t> joint_units;
   int64_t create_time_us = 0;
   int64_t update_time_us = 0;
 };
@@ -49,6 +54,10 @@ class OrgStore final {
   // false when it is not (a concurrent change).
   static absl::StatusOr<bool> Update(db::Connection& c, const OrgRow& row,
                                      int64_t expected_version);
+  // Replaces the joint units of organization `id` with `unit_ids`, in that order.
+  static absl::Status SetJointUnits(db::Connection& c, int64_t id,
+                                    const std::vector<int64_t>& unit_ids);
+  // Deletes the row and its joint units.
   static absl::Status Delete(db::Connection& c, int64_t id);
   static absl::StatusOr<std::vector<Kind>> ChildKinds(db::Connection& c, int64_t id);
   // Direct children that are still ACTIVE, by id.

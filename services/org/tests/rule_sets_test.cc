@@ -13,18 +13,6 @@ namespace {
 
 namespace pb = dangjian::org::v1;
 
-// Microseconds at 00:00 Asia/Shanghai on a civil date.
-int64_t ShanghaiMidnightUs(int y, int m, int d) {
-  // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
-  y -= m <= 2;
-  const int era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  const int64_t days = int64_t{era} * 146097 + static_cast<int64_t>(doe) - 719468;
-  return (days * 86400 - 8 * 3600) * 1'000'000;
-}
-
 pb::StructureRuleSet Valid() { return ToProto(NationalDefaultVersion()); }
 
 TEST(StructureRuleSetTest, TheShippedDefaultsAreTheNationalRules) {

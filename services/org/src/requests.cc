@@ -1,0 +1,57 @@
+#include "services/org/src/requests.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "common/rpc/errors.h"
+#include "common/rpc/handler.h"
+
+namespace dj::org {
+
+absl::Status ValidateRequestId(std::string_view request_id) {
+  if (request_id.size() > 64) {
+    return rpc::InvalidArgument({{"request_id", "must be at most 64 characters (a UUID)"}});
+  }
+  for (char c : request_id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return rpc::InvalidArgument(
+          {{"request_id", "may contain only letters, digits, '-', '_' and '.'"}});
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::set<std::string>> ResolveUpdateMask(const google::protobuf::FieldMask& mask,
+                                                        std::set<std::string> set_fields,
+                                                        const UpdatableFields& spec) {
+  if (mask.paths().empty()) {
+    if (set_fields.empty()) {
+      return rpc::InvalidArgument({{"update_mask", "names no field, and no field is set"}});
+    }
+    return set_fields;
+  }
+  std::set<std::string> paths;
+  for (const std::string& raw : mask.paths()) {
+    const std::string path = rpc::ToSnakeCase(raw);
+    if (path == "*") {
+      if (mask.paths_size() != 1) {
+        return rpc::InvalidArgument({{"update_mask", "'*' must be the only path"}});
+      }
+      return std::set<std::string>(spec.fields.begin(), spec.fields.end());
+    }
+    if (std::find(spec.fields.begin(), spec.fields.end(), path) != spec.fields.end()) {
+      paths.insert(path);
+    } else if (auto it = spec.refused.find(path); it != spec.refused.end()) {
+      return rpc::InvalidArgument({{"update_mask", absl::StrCat("'", raw, "' ", it->second)}});
+    } else {
+      return rpc::InvalidArgument(
+          {{"update_mask", absl::StrCat("unknown field '", raw, "'; updatable: ",
+                                        absl::StrJoin(spec.fields, ", "))}});
+    }
+  }
+  return paths;
+}
+
+}  // namespace dj::org

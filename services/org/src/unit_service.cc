@@ -1,0 +1,504 @@
+// Unit handlers: validate, authorize at the parent organization's path, one audited transaction.
+#include "services/org/src/unit_service.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/audit/caller.h"
+#include "common/auth/authorize.h"
+#include "common/rpc/errors.h"
+#include "common/rpc/handler.h"
+#include "common/rpc/names.h"
+#include "common/runtime/strings.h"
+#include "common/time/clock.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/org/src/credit_code.h"
+#include "services/org/src/org_service.h"
+#include "services/org/src/org_store.h"
+#include "services/org/src/organization_rules.h"
+#include "services/org/src/requests.h"
+
+namespace dj::org {
+namespace {
+
+namespace pb = dangjian::org::v1;
+using google::protobuf::util::TimeUtil;
+
+constexpr std::string_view kUnits = "units";
+constexpr std::string_view kOrganizations = "organizations";
+
+std::string Etag(const UnitRow& row) { return absl::StrCat("v", row.version); }
+
+absl::Status NotFound(std::string_view name) {
+  return rpc::Error(absl::StatusCode::kNotFound, "UNIT_NOT_FOUND",
+                    absl::StrCat(AV(name), " does not exist"));
+}
+
+absl::Status ParentNotFound(std::string_view name, std::string_view field) {
+  return rpc::WithViolation(rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
+                                       absl::StrCat(AV(name), " does not exist")),
+                            {std::string(field), "no such organization"});
+}
+
+absl::Status CreditCodeTaken(std::string_view code) {
+  return rpc::WithViolation(
+      rpc::Error(absl::StatusCode::kAlreadyExists, "CREDIT_CODE_TAKEN",
+                 absl::StrCat("unit.credit_code: ", AV(code), " belongs to another unit")),
+      {"unit.credit_code", "must be unique: another unit has this code"});
+}
+
+// Names and bodies are names of organs: trimmed, 1-100 characters, no control characters (the
+// organization name checks with the proto's fixed limit).
+absl::Status ValidateName(std::string_view text, std::string_view field, std::string_view what) {
+  if (text.empty()) {
+    return rpc::InvalidArgument({{std::string(field), absl::StrCat("required; ", AV(what))}});
+  }
+  static const StructureRules kLimit{};  // max_display_name_chars = 100, as unit.proto says
+  return ValidateDisplayName(kLimit, text, field);
+}
+
+// One field of `row`, by update-mask path. The credit code was normalized (and checked) on input.
+absl::Status ValidateField(const UnitRow& row, std::string_view path) {
+  if (path == "display_name") {
+    return ValidateName(row.display_name, "unit.display_name",
+                        "the unit's full name, e.g. 启东市财政局");
+  }
+  if (path == "kind" && (row.kind == pb::UNIT_KIND_UNSPECIFIED || !pb::UnitKind_IsValid(row.kind))) {
+    return rpc::InvalidArgument({{"unit.kind", "required: what kind of organ the unit is"}});
+  }
+  if (path == "leadership_mode" && (row.leadership_mode == pb::LEADERSHIP_MODE_UNSPECIFIED ||
+                                    !pb::LeadershipMode_IsValid(row.leadership_mode))) {
+    return rpc::InvalidArgument({{"unit.leadership_mode", "required: DIRECT or DUAL"}});
+  }
+  if (path == "vertical_leading_body" && !row.vertical_leading_body.empty()) {
+    return ValidateName(row.vertical_leading_body, "unit.vertical_leading_body", "");
+  }
+  return absl::OkStatus();
+}
+
+const UpdatableFields& Updatable() {
+  static const UpdatableFields kFields = {
+      .fields = {"display_name", "credit_code", "kind", "leadership_mode",
+                 "vertical_leading_body"},
+      .refused = {
+          {"parent", "is fixed once the unit is created"},
+          {"name", "is output only"},
+          {"etag", "is output only"},
+          {"create_time", "is output only"},
+          {"update_time", "is output only"},
+      }};
+  return kFields;
+}
+
+// The whole unit: every field, and the body of a vertical leading body exactly when DUAL.
+absl::Status ValidateUnit(const UnitRow& row) {
+  for (const std::string& path : Updatable().fields) {
+    if (absl::Status s = ValidateField(row, path); !s.ok()) {
+      return s;
+    }
+  }
+  if (row.leadership_mode == pb::DUAL && row.vertical_leading_body.empty()) {
+    return rpc::InvalidArgument(
+        {{"unit.vertical_leading_body",
+          "required when leadership_mode is DUAL: the vertical leading body (垂直管理部门)"}});
+  }
+  if (row.leadership_mode != pb::DUAL && !row.vertical_leading_body.empty()) {
+    return rpc::InvalidArgument(
+        {{"unit.vertical_leading_body", "must be empty unless leadership_mode is DUAL"}});
+  }
+  return absl::OkStatus();
+}
+
+// The values of `in` a create or update takes, normalized (trimmed, credit code upper case).
+absl::StatusOr<UnitRow> FromRequest(const pb::Unit& in, bool with_credit_code) {
+  UnitRow row;
+  row.display_name = TrimDisplayName(in.display_name());
+  row.kind = in.kind();
+  row.leadership_mode = in.leadership_mode();
+  row.vertical_leading_body = TrimDisplayName(in.vertical_leading_body());
+  if (with_credit_code) {
+    auto code = NormalizeCreditCode(in.credit_code(), "unit.credit_code");
+    if (!code.ok()) {
+      return code.status();
+    }
+    row.credit_code = *std::move(code);
+  }
+  return row;
+}
+
+absl::Status Authorized(const auth::Principal& who, std::string_view action,
+                        std::string_view path, absl::Status missing, audit::Entry* entry) {
+  return auth::AuthorizeOrHide(who, action, {std::string(kUnits), std::string(path), ""},
+                               std::move(missing), entry != nullptr ? &entry->detail : nullptr);
+}
+
+}  // namespace
+
+pb::Unit ToProto(const UnitRow& row) {
+  pb::Unit u;
+  u.set_name(rpc::FormatName(kUnits, row.id));
+  u.set_display_name(row.display_name);
+  u.set_credit_code(row.credit_code);
+  u.set_kind(row.kind);
+  u.set_leadership_mode(row.leadership_mode);
+  u.set_vertical_leading_body(row.vertical_leading_body);
+  u.set_parent(rpc::FormatName(kOrganizations, row.parent_id));
+  u.set_etag(Etag(row));
+  *u.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.create_time_us);
+  *u.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.update_time_us);
+  return u;
+}
+
+UnitService::UnitService(db::Pool& pool, cache::Cache* /*cache*/, ids::IdGenerator& ids,
+                         const auth::InternalAuth& auth, std::string audit_key,
+                         std::function<int64_t()> now_us)
+    : store_(pool),
+      ids_(ids),
+      auth_(auth),
+      audit_(pool, std::move(audit_key), "auditLogs/org"),
+      now_us_(std::move(now_us)) {}
+
+int64_t UnitService::NowUs() const { return now_us_ ? now_us_() : time::NowMicros(); }
+
+absl::Status UnitService::CheckRead(const auth::Principal& who, std::string_view resource,
+                                    std::string_view path, absl::Status missing) {
+  audit::Entry entry =
+      audit::Recorder::For(who, "units.read", std::string(resource), std::string(path));
+  absl::Status s = Authorized(who, "read", path, std::move(missing), &entry);
+  if (!s.ok()) {
+    (void)audit_.Record(std::move(entry), s);
+  }
+  return s;
+}
+
+absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
+                                             const pb::CreateUnitRequest& request) {
+  if (!request.has_unit()) {
+    return rpc::InvalidArgument({{"unit", "required"}});
+  }
+  const pb::Unit& in = request.unit();
+  if (absl::Status s = ValidateRequestId(request.request_id()); !s.ok()) {
+    return s;
+  }
+  if (!in.name().empty()) {
+    return rpc::InvalidArgument({{"unit.name", "is assigned by the service; leave it empty"}});
+  }
+  auto parent_id = rpc::ParseName(in.parent(), kOrganizations, "unit.parent");
+  if (!parent_id.ok()) {
+    return parent_id.status();
+  }
+  auto parsed = FromRequest(in, /*with_credit_code=*/true);
+  if (!parsed.ok()) {
+    return parsed.status();
+  }
+  UnitRow row = *std::move(parsed);
+  if (absl::Status s = ValidateUnit(row); !s.ok()) {
+    return s;
+  }
+  row.parent_id = *parent_id;
+
+  const std::string& request_id = request.request_id();
+  auto same_request = [&](const UnitRow& existing) -> absl::StatusOr<pb::Unit> {
+    if (existing.display_name != row.display_name || existing.credit_code != row.credit_code ||
+        existing.kind != row.kind || existing.leadership_mode != row.leadership_mode ||
+        existing.vertical_leading_body != row.vertical_leading_body ||
+        existing.parent_id != row.parent_id) {
+      return rpc::Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
+                        "request_id was already used for a different unit");
+    }
+    return ToProto(existing);
+  };
+
+  row.id = ids_.Next();
+  row.version = 1;
+  row.create_time_us = row.update_time_us = NowUs();
+  std::optional<UnitRow> replay;
+  audit::Entry entry = audit::Recorder::For(who, "units.create", in.parent(), "/");
+  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
+    if (!request_id.empty()) {
+      auto existing = UnitStore::FindByRequestId(c, request_id);
+      if (!existing.ok()) {
+        return existing.status();
+      }
+      if (existing->has_value()) {
+        replay = **existing;
+        entry.resource = rpc::FormatName(kUnits, replay->id);
+        entry.org_path = replay->parent_path;
+        entry.detail = "REPLAY";
+        return Authorized(who, "create", replay->parent_path,
+                          ParentNotFound(in.parent(), "unit.parent"), &entry);
+      }
+    }
+    auto parent = OrgStore::Find(c, row.parent_id, /*for_update=*/true);
+    if (!parent.ok()) {
+      return parent.status();
+    }
+    if (!parent->has_value()) {
+      return ParentNotFound(in.parent(), "unit.parent");
+    }
+    const OrgRow& p = **parent;
+    entry.org_path = p.path;
+    if (absl::Status s = Authorized(who, "create", p.path,
+                                    ParentNotFound(in.parent(), "unit.parent"), &entry);
+        !s.ok()) {
+      return s;
+    }
+    if (p.status != pb::ACTIVE) {
+      return rpc::WithViolation(
+          rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
+                     absl::StrCat(in.parent(), " is dissolved")),
+          {"unit.parent", "must be an active organization"});
+    }
+    entry.resource = rpc::FormatName(kUnits, row.id);
+    auto holder = UnitStore::CreditCodeHolder(c, row.credit_code, row.id);
+    if (!holder.ok()) {
+      return holder.status();
+    }
+    if (holder->has_value()) {
+      return CreditCodeTaken(row.credit_code);
+    }
+    row.parent_path = p.path;
+    return UnitStore::Insert(c, row, request_id);
+  });
+  if (replay.has_value() && status.ok()) {
+    return same_request(*replay);
+  }
+  if (status.code() == absl::StatusCode::kAlreadyExists && rpc::Reason(status).empty()) {
+    // A unique index caught a concurrent twin: the same request_id (answer as it did) or the
+    // same credit code.
+    if (!request_id.empty()) {
+      auto lease = store_.pool().Acquire();
+      if (lease.ok()) {
+        auto existing = UnitStore::FindByRequestId(**lease, request_id);
+        if (existing.ok() && existing->has_value()) {
+          return same_request(**existing);
+        }
+      }
+    }
+    return CreditCodeTaken(row.credit_code);
+  }
+  if (!status.ok()) {
+    return status;
+  }
+  return ToProto(row);
+}
+
+absl::StatusOr<pb::Unit> UnitService::Get(const auth::Principal& who,
+                                          const pb::GetUnitRequest& request) {
+  auto id = rpc::ParseName(request.name(), kUnits, "name");
+  if (!id.ok()) {
+    return id.status();
+  }
+  auto row = store_.Get(*id);
+  if (!row.ok()) {
+    return row.status();
+  }
+  if (!row->has_value()) {
+    return NotFound(request.name());
+  }
+  if (absl::Status s =
+          CheckRead(who, request.name(), (*row)->parent_path, NotFound(request.name()));
+      !s.ok()) {
+    return s;
+  }
+  return ToProto(**row);
+}
+
+absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& who,
+                                                         const pb::ListUnitsRequest& request) {
+  auto size = rpc::PageSize(request.page_size());
+  if (!size.ok()) {
+    return size.status();
+  }
+  // Unset parent: the caller's scope (the whole tree for a principal without one).
+  const std::string parent = !request.parent().empty() ? request.parent()
+                             : who.scope_org != 0
+                                 ? rpc::FormatName(kOrganizations, who.scope_org)
+                                 : std::string();
+  auto cursor = rpc::DecodePageToken(request.page_token(), absl::StrCat("units|", parent));
+  if (!cursor.ok()) {
+    return cursor.status();
+  }
+  int64_t after = 0;
+  if (!cursor->empty() && !absl::SimpleAtoi(*cursor, &after)) {
+    return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
+  }
+  std::string path = "/";
+  if (!parent.empty()) {
+    auto id = rpc::ParseName(parent, kOrganizations, "parent");
+    if (!id.ok()) {
+      return id.status();
+    }
+    OrgStore orgs(store_.pool());
+    auto org = orgs.Get(*id);
+    if (!org.ok()) {
+      return org.status();
+    }
+    if (!org->has_value()) {
+      return ParentNotFound(parent, "parent");
+    }
+    path = (*org)->path;
+    if (absl::Status s = CheckRead(who, parent, path, ParentNotFound(parent, "parent"));
+        !s.ok()) {
+      return s;
+    }
+  } else if (absl::Status s = CheckRead(who, "", path,
+                                        rpc::Error(absl::StatusCode::kPermissionDenied,
+                                                   "PERMISSION_DENIED",
+                                                   "your roles do not allow reading units"));
+             !s.ok()) {
+    return s;
+  }
+  auto rows = store_.ListInSubtree(path, after, *size + 1);
+  if (!rows.ok()) {
+    return rows.status();
+  }
+  pb::ListUnitsResponse out;
+  const bool more = static_cast<int32_t>(rows->size()) > *size;
+  if (more) {
+    rows->pop_back();
+  }
+  for (const UnitRow& r : *rows) {
+    *out.add_units() = ToProto(r);
+  }
+  if (more) {
+    out.set_next_page_token(
+        rpc::EncodePageToken(absl::StrCat("units|", parent), absl::StrCat(rows->back().id)));
+  }
+  return out;
+}
+
+absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
+                                             const pb::UpdateUnitRequest& request) {
+  if (!request.has_unit()) {
+    return rpc::InvalidArgument({{"unit", "required"}});
+  }
+  const pb::Unit& in = request.unit();
+  auto id = rpc::ParseName(in.name(), kUnits, "unit.name");
+  if (!id.ok()) {
+    return id.status();
+  }
+  std::set<std::string> set;
+  if (!in.display_name().empty()) set.insert("display_name");
+  if (!in.credit_code().empty()) set.insert("credit_code");
+  if (in.kind() != pb::UNIT_KIND_UNSPECIFIED) set.insert("kind");
+  if (in.leadership_mode() != pb::LEADERSHIP_MODE_UNSPECIFIED) set.insert("leadership_mode");
+  if (!in.vertical_leading_body().empty()) set.insert("vertical_leading_body");
+  auto paths = ResolveUpdateMask(request.update_mask(), std::move(set), Updatable());
+  if (!paths.ok()) {
+    return paths.status();
+  }
+  // The new values, checked before touching the database.
+  auto change = FromRequest(in, paths->contains("credit_code"));
+  if (!change.ok()) {
+    return change.status();
+  }
+  for (const std::string& path : *paths) {
+    if (absl::Status s = ValidateField(*change, path); !s.ok()) {
+      return s;
+    }
+  }
+
+  UnitRow updated;
+  bool changed = false;
+  audit::Entry entry = audit::Recorder::For(who, "units.update", in.name(), "/");
+  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
+    auto found = UnitStore::Find(c, *id, /*for_update=*/true);
+    if (!found.ok()) {
+      return found.status();
+    }
+    if (!found->has_value()) {
+      return NotFound(in.name());
+    }
+    UnitRow row = **found;
+    entry.org_path = row.parent_path;
+    if (absl::Status s = Authorized(who, "update", row.parent_path, NotFound(in.name()), &entry);
+        !s.ok()) {
+      return s;
+    }
+    if (!in.etag().empty() && in.etag() != Etag(row)) {
+      return rpc::Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                        absl::StrCat(in.name(),
+                                     " was changed since it was read; get it again and retry"));
+    }
+    const UnitRow before = row;
+    if (paths->contains("display_name")) row.display_name = change->display_name;
+    if (paths->contains("credit_code")) row.credit_code = change->credit_code;
+    if (paths->contains("kind")) row.kind = change->kind;
+    if (paths->contains("leadership_mode")) row.leadership_mode = change->leadership_mode;
+    if (paths->contains("vertical_leading_body")) {
+      row.vertical_leading_body = change->vertical_leading_body;
+    }
+    changed = row.display_name != before.display_name || row.credit_code != before.credit_code ||
+              row.kind != before.kind || row.leadership_mode != before.leadership_mode ||
+              row.vertical_leading_body != before.vertical_leading_body;
+    if (!changed) {
+      updated = row;
+      return absl::OkStatus();
+    }
+    if (absl::Status s = ValidateUnit(row); !s.ok()) {
+      return s;
+    }
+    if (row.credit_code != before.credit_code) {
+      auto holder = UnitStore::CreditCodeHolder(c, row.credit_code, row.id);
+      if (!holder.ok()) {
+        return holder.status();
+      }
+      if (holder->has_value()) {
+        return CreditCodeTaken(row.credit_code);
+      }
+    }
+    row.version = before.version + 1;
+    row.update_time_us = std::max(NowUs(), before.update_time_us);
+    auto ok = UnitStore::Update(c, row, before.version);
+    if (!ok.ok()) {
+      return ok.status();
+    }
+    if (!*ok) {
+      return rpc::Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                        absl::StrCat(in.name(), " was changed concurrently; get it again"));
+    }
+    updated = row;
+    return absl::OkStatus();
+  });
+  if (status.code() == absl::StatusCode::kAlreadyExists && rpc::Reason(status).empty()) {
+    return CreditCodeTaken(change->credit_code);
+  }
+  if (!status.ok()) {
+    return status;
+  }
+  return ToProto(updated);
+}
+
+grpc::Status UnitService::CreateUnit(grpc::ServerContext* context,
+                                     const pb::CreateUnitRequest* request, pb::Unit* response) {
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, Create(who, *request), response);
+  });
+}
+
+grpc::Status UnitService::GetUnit(grpc::ServerContext* context, const pb::GetUnitRequest* request,
+                                  pb::Unit* response) {
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, Get(who, *request), response);
+  });
+}
+
+grpc::Status UnitService::ListUnits(grpc::ServerContext* context,
+                                    const pb::ListUnitsRequest* request,
+                                    pb::ListUnitsResponse* response) {
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, List(who, *request), response);
+  });
+}
+
+grpc::Status UnitService::UpdateUnit(grpc::ServerContext* context,
+                                     const pb::UpdateUnitRequest* request, pb::Unit* response) {
+  return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
+    return rpc::Reply(*context, kErrorDomain, Update(who, *request), response);
+  });
+}
+
+}  // namespace dj::org

@@ -1,0 +1,72 @@
+// Repository for units (机关单位): the only place with unit SQL. A unit's place in the tree is its
+// parent organization's current path, joined in on every read (never copied into units), so it
+// follows the organization when it moves. Writes take the caller's transaction connection.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/db/pool.h"
+#include "dangjian/org/v1/unit.pb.h"
+
+namespace dj::org {
+
+struct UnitRow {
+  int64_t id = 0;
+  int64_t parent_id = 0;  // the organization within whose subtree the unit is managed
+  std::string display_name;
+  std::string credit_code;  // upper case, checked
+  dangjian::org::v1::UnitKind kind = dangjian::org::v1::UNIT_KIND_UNSPECIFIED;
+  dangjian::org::v1::LeadershipMode leadership_mode =
+      dangjian::org::v1::LEADERSHIP_MODE_UNSPECIFIED;
+  std::string vertical_leading_body;  // set exactly when DUAL
+  int64_t version = 1;
+  int64_t create_time_us = 0;
+  int64_t update_time_us = 0;
+  std::string parent_path;  // read only: organizations.path of parent_id, for authorization
+};
+
+class UnitStore final {
+ public:
+  explicit UnitStore(db::Pool& pool) : pool_(pool) {}
+
+  db::Pool& pool() { return pool_; }
+
+  // --- inside a transaction ---
+  // `for_update` locks the unit's row until the transaction ends.
+  static absl::StatusOr<std::optional<UnitRow>> Find(db::Connection& c, int64_t id,
+                                                     bool for_update);
+  static absl::StatusOr<std::optional<UnitRow>> FindByRequestId(db::Connection& c,
+                                                                std::string_view request_id);
+  // The id of the unit holding `credit_code`, other than `except_id`.
+  static absl::StatusOr<std::optional<int64_t>> CreditCodeHolder(db::Connection& c,
+                                                                 std::string_view credit_code,
+                                                                 int64_t except_id);
+  static absl::Status Insert(db::Connection& c, const UnitRow& row, std::string_view request_id);
+  // Writes the mutable columns if the stored version is still `expected_version`; false when it
+  // is not (a concurrent change).
+  static absl::StatusOr<bool> Update(db::Connection& c, const UnitRow& row,
+                                     int64_t expected_version);
+  // The parent organization's path of each of `ids` that exists (one query); missing ids are
+  // absent from the map.
+  static absl::StatusOr<std::map<int64_t, std::string>> ParentPaths(
+      db::Connection& c, const std::vector<int64_t>& ids);
+  // Whether any unit is managed by organization `org_id`.
+  static absl::StatusOr<bool> AnyManagedBy(db::Connection& c, int64_t org_id);
+
+  // --- reads ---
+  absl::StatusOr<std::optional<UnitRow>> Get(int64_t id);
+  // Units whose parent organization lies in the subtree at `path` (itself included), with
+  // id > after_id, by id.
+  absl::StatusOr<std::vector<UnitRow>> ListInSubtree(const std::string& path, int64_t after_id,
+                                                     int limit);
+
+ private:
+  db::Pool& pool_;
+};
+
+}  // namespace dj::org
