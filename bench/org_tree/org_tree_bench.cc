@@ -289,12 +289,8 @@ Stats Summarize(std::vector<double> ms) {
   return {at(0.5), at(0.9)};
 }
 
-// The upper bound of the subtree range under `path` (OrgStore's: '/' raised to '0').
-std::string Upper(const std::string& path) {
-  std::string upper = path;
-  upper.back() = '0';
-  return upper;
-}
+// The upper bound of the subtree range under `path`, as OrgStore computes it.
+std::string Upper(const std::string& path) { return SubtreeUpperBound(path); }
 
 // Every descendant of `name`, through the service, kPageSize a page; returns how many.
 int64_t ListThroughService(OrgService& service, const auth::Principal& who,

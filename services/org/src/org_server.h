@@ -9,6 +9,7 @@
 #include "services/org/src/org_service.h"
 #include "services/org/src/rule_set_service.h"
 #include "services/org/src/statistics_service.h"
+#include "services/org/src/unit_service.h"
 
 namespace dj::org {
 
@@ -20,14 +21,16 @@ class OrgServer final {
       : now_us_(options.now_us),
         organizations_(pool, cache, ids, auth, audit_key, std::move(options)),
         rule_sets_(organizations_.rules(), pool, auth, audit_key),
-        statistics_(pool, auth, audit_key, now_us_) {}
+        statistics_(pool, auth, audit_key, now_us_),
+        units_(pool, cache, ids, auth, audit_key, now_us_) {}
 
   OrgService& organizations() { return organizations_; }
   RuleSetService& rule_sets() { return rule_sets_; }
   StatisticsService& statistics() { return statistics_; }
+  UnitService& units() { return units_; }
 
   std::vector<grpc::Service*> services() {
-    return {&organizations_, &rule_sets_, &statistics_};
+    return {&organizations_, &rule_sets_, &statistics_, &units_};
   }
 
  private:
@@ -35,6 +38,7 @@ class OrgServer final {
   OrgService organizations_;
   RuleSetService rule_sets_;
   StatisticsService statistics_;
+  UnitService units_;
 };
 
 }  // namespace dj::org

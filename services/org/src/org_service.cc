@@ -223,6 +223,15 @@ int64_t OrgService::NowUs() const {
 
 void OrgService::Invalidate(int64_t id) { cache_.Invalidate(CacheKey(id)); }
 
+void OrgService::Invalidate(const std::vector<int64_t>& ids) {
+  std::vector<std::string> keys;
+  keys.reserve(ids.size());
+  for (int64_t id : ids) {
+    keys.push_back(CacheKey(id));
+  }
+  cache_.Invalidate(std::span<const std::string>(keys));
+}
+
 absl::StatusOr<OrgRow> OrgService::Load(int64_t id) {
   auto row = store_.Get(id);
   if (!row.ok()) {
@@ -881,9 +890,7 @@ absl::StatusOr<pb::Organization> OrgService::Move(const auth::Principal& who,
   if (!status.ok()) {
     return status;
   }
-  for (int64_t moved_id : moved) {
-    Invalidate(moved_id);
-  }
+  Invalidate(moved);
   auto row = Load(*id);
   if (!row.ok()) {
     return row.status();
@@ -1085,9 +1092,7 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
     return status;
   }
   Invalidate(*id);
-  for (int64_t moved_id : moved) {
-    Invalidate(moved_id);
-  }
+  Invalidate(moved);
   return ToProto(merged);
 }
 

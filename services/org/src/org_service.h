@@ -101,6 +101,8 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   int64_t NowUs() const;
   absl::StatusOr<OrgRow> Load(int64_t id);
   void Invalidate(int64_t id);
+  // A moved subtree's organizations, in a few cache round trips.
+  void Invalidate(const std::vector<int64_t>& ids);
   // Authorize `action` on the organization at `path`; a refusal is recorded in the audit log,
   // and one outside the caller's scope looks exactly like a missing organization.
   absl::Status Check(const auth::Principal& who, std::string_view action, std::string_view name,

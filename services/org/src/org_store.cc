@@ -115,6 +115,14 @@ Value DateValue(const std::optional<time::CivilDate>& d) {
 
 }  // namespace
 
+std::string SubtreeUpperBound(std::string_view path) {
+  std::string upper(path);
+  if (!upper.empty()) {
+    upper.back() = '0';
+  }
+  return upper;
+}
+
 absl::StatusOr<std::optional<OrgRow>> OrgStore::Find(db::Connection& c, int64_t id,
                                                      bool for_update) {
   const std::string sql = absl::StrCat("SELECT ", AV(kColumns), " FROM organizations WHERE id = ?",
@@ -212,9 +220,7 @@ absl::StatusOr<std::vector<int64_t>> OrgStore::MoveSubtree(db::Connection& c, co
                                                            int64_t update_time_us) {
   const std::string new_path = absl::StrCat(new_parent.path, row.id, "/");
   const int64_t depth_delta = int64_t{new_parent.depth} + 1 - row.depth;
-  // The subtree is the range row.path <= path < row.path with its last '/' raised to '0'.
-  std::string upper = row.path;
-  upper.back() = '0';
+  const std::string upper = SubtreeUpperBound(row.path);
   auto ids = c.Exec("SELECT id FROM organizations WHERE path >= ? AND path < ? ORDER BY id",
                     {row.path, upper});
   if (!ids.ok()) {
@@ -286,10 +292,7 @@ absl::StatusOr<std::vector<OrgRow>> OrgStore::ListChildren(std::optional<int64_t
 absl::StatusOr<std::vector<OrgRow>> OrgStore::ListDescendants(const std::string& path,
                                                               const std::string& after_path,
                                                               int limit) {
-  // Paths below '/1/5/' are exactly the strings s with '/1/5/' < s < '/1/50' ('0' follows '/'),
-  // a range any index on `path` serves, in either dialect.
-  std::string upper = path;
-  upper.back() = '0';
+  const std::string upper = SubtreeUpperBound(path);
   auto lease = pool_.Acquire();
   if (!lease.ok()) {
     return lease.status();

@@ -37,6 +37,11 @@ struct OrgRow {
   int64_t update_time_us = 0;
 };
 
+// '/1/5/' -> '/1/50': the paths in the subtree of '/1/5/' are exactly those >= '/1/5/' and below
+// this bound ('0' follows '/'), a range any index on a path column serves, in either dialect.
+// Every store that lists a subtree uses it.
+std::string SubtreeUpperBound(std::string_view path);
+
 class OrgStore final {
  public:
   explicit OrgStore(db::Pool& pool) : pool_(pool) {}

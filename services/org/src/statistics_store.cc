@@ -6,14 +6,6 @@
 
 namespace dj::org {
 
-std::string SubtreeUpperBound(const std::string& path) {
-  std::string upper = path;
-  if (!upper.empty()) {
-    upper.back() = '0';
-  }
-  return upper;
-}
-
 absl::StatusOr<std::vector<StatRow>> StatisticsStore::Subtree(const std::string& path) {
   auto c = pool_.Acquire();
   if (!c.ok()) {

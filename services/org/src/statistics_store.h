@@ -10,7 +10,7 @@
 #include "absl/status/statusor.h"
 #include "common/db/pool.h"
 #include "common/time/civil_date.h"
-#include "services/org/src/organization_rules.h"
+#include "services/org/src/org_store.h"
 
 namespace dj::org {
 
@@ -52,9 +52,5 @@ class StatisticsStore final {
  private:
   db::Pool& pool_;
 };
-
-// '/1/5/' -> '/1/50': paths in the subtree of '/1/5/' are exactly those >= '/1/5/' and below
-// this bound ('0' follows '/'), a range any index on `path` serves.
-std::string SubtreeUpperBound(const std::string& path);
 
 }  // namespace dj::org

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/runtime/strings.h"
+#include "services/org/src/org_store.h"
 
 namespace dj::org {
 namespace {
@@ -151,9 +152,7 @@ absl::StatusOr<std::optional<UnitRow>> UnitStore::Get(int64_t id) {
 
 absl::StatusOr<std::vector<UnitRow>> UnitStore::ListInSubtree(const std::string& path,
                                                               int64_t after_id, int limit) {
-  // The subtree at '/1/5/' is the paths s with '/1/5/' <= s < '/1/50' ('0' follows '/').
-  std::string upper = path;
-  upper.back() = '0';
+  const std::string upper = SubtreeUpperBound(path);
   auto lease = pool_.Acquire();
   if (!lease.ok()) {
     return lease.status();
