@@ -72,54 +72,42 @@ TEST(CivilDateTest, ShanghaiDayStartsAt1600Utc) {
   EXPECT_EQ(ShanghaiDate(1835366400), (CivilDate{2028, 2, 29}));
 }
 
-TEST(CivilDateTest, AddYearsKeepsTheDayOrTakesTheMonthsLast) {
+TEST(CivilDateTest, AddMonthsAndYearsTakeTheMonthsLastDayWhenTheDayIsMissing) {
   struct Case {
     CivilDate from;
-    int32_t years;
+    int32_t amount;
+    bool years;  // else months
     CivilDate want;
   };
   const std::vector<Case> cases = {
-      {{2020, 2, 29}, 3, {2023, 2, 28}},  // 民法典 art. 201: no 29 Feb in 2023
-      {{2020, 2, 29}, 4, {2024, 2, 29}},  // a leap year again
-      {{2020, 2, 29}, -1, {2019, 2, 28}},
-      {{2096, 2, 29}, 4, {2100, 2, 28}},  // 2100 is not a leap year
-      {{1996, 2, 29}, 4, {2000, 2, 29}},  // 2000 is
-      {{2021, 2, 28}, 3, {2024, 2, 28}},  // the 28th stays the 28th
-      {{2023, 12, 31}, 1, {2024, 12, 31}},
-      {{2024, 1, 1}, 0, {2024, 1, 1}},
-      {{2024, 3, 1}, -5, {2019, 3, 1}},
+      {{2020, 2, 29}, 3, true, {2023, 2, 28}},  // 民法典 art. 201: no 29 Feb in 2023
+      {{2020, 2, 29}, 4, true, {2024, 2, 29}},  // a leap year again
+      {{2020, 2, 29}, -1, true, {2019, 2, 28}},
+      {{2096, 2, 29}, 4, true, {2100, 2, 28}},  // 2100 is not a leap year
+      {{1996, 2, 29}, 4, true, {2000, 2, 29}},  // 2000 is
+      {{2021, 2, 28}, 3, true, {2024, 2, 28}},  // the 28th stays the 28th
+      {{2023, 12, 31}, 1, true, {2024, 12, 31}},
+      {{2024, 1, 1}, 0, true, {2024, 1, 1}},
+      {{2024, 3, 1}, -5, true, {2019, 3, 1}},
+      {{2021, 1, 31}, 1, false, {2021, 2, 28}},
+      {{2024, 1, 31}, 1, false, {2024, 2, 29}},
+      {{2024, 3, 31}, -1, false, {2024, 2, 29}},
+      {{2023, 3, 31}, -1, false, {2023, 2, 28}},
+      {{2024, 1, 31}, 3, false, {2024, 4, 30}},
+      {{2024, 12, 31}, 1, false, {2025, 1, 31}},   // across the year end
+      {{2025, 1, 15}, -1, false, {2024, 12, 15}},  // and back
+      {{2024, 11, 30}, 14, false, {2026, 1, 30}},
+      {{2024, 2, 29}, 12, false, {2025, 2, 28}},
+      {{2024, 2, 29}, -12, false, {2023, 2, 28}},
+      {{2026, 1, 10}, -13, false, {2024, 12, 10}},
+      {{2026, 5, 31}, 0, false, {2026, 5, 31}},
   };
   for (const Case& c : cases) {
-    auto got = AddYears(c.from, c.years);
-    ASSERT_TRUE(got.ok()) << ToIso(c.from) << " " << c.years << ": " << got.status();
-    EXPECT_EQ(ToIso(*got), ToIso(c.want)) << ToIso(c.from) << " + " << c.years << " years";
-  }
-}
-
-TEST(CivilDateTest, AddMonthsClampsToTheMonthsLastDay) {
-  struct Case {
-    CivilDate from;
-    int32_t months;
-    CivilDate want;
-  };
-  const std::vector<Case> cases = {
-      {{2021, 1, 31}, 1, {2021, 2, 28}},
-      {{2024, 1, 31}, 1, {2024, 2, 29}},
-      {{2024, 3, 31}, -1, {2024, 2, 29}},
-      {{2023, 3, 31}, -1, {2023, 2, 28}},
-      {{2024, 1, 31}, 3, {2024, 4, 30}},
-      {{2024, 12, 31}, 1, {2025, 1, 31}},   // across the year end
-      {{2025, 1, 15}, -1, {2024, 12, 15}},  // and back
-      {{2024, 11, 30}, 14, {2026, 1, 30}},
-      {{2024, 2, 29}, 12, {2025, 2, 28}},
-      {{2024, 2, 29}, -12, {2023, 2, 28}},
-      {{2026, 1, 10}, -13, {2024, 12, 10}},
-      {{2026, 5, 31}, 0, {2026, 5, 31}},
-  };
-  for (const Case& c : cases) {
-    auto got = AddMonths(c.from, c.months);
-    ASSERT_TRUE(got.ok()) << ToIso(c.from) << " " << c.months << ": " << got.status();
-    EXPECT_EQ(ToIso(*got), ToIso(c.want)) << ToIso(c.from) << " + " << c.months << " months";
+    auto got = c.years ? AddYears(c.from, c.amount) : AddMonths(c.from, c.amount);
+    const std::string label =
+        ToIso(c.from) + (c.years ? " years " : " months ") + std::to_string(c.amount);
+    ASSERT_TRUE(got.ok()) << label << ": " << got.status();
+    EXPECT_EQ(ToIso(*got), ToIso(c.want)) << label;
   }
 }
 

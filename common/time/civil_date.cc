@@ -97,9 +97,9 @@ CivilDate CivilFromDays(int64_t z) {
 }
 
 absl::Status OutOfRange(const CivilDate& from, std::string_view what) {
-  return absl::OutOfRangeError(absl::StrFormat("%s %s leaves the calendar (0001-01-01 to "
-                                               "9999-12-31)",
-                                               ToIso(from), AV(what)));
+  return absl::OutOfRangeError(
+      absl::StrFormat("%s %s leaves the calendar (0001-01-01 to 9999-12-31)", ToIso(from),
+                      AV(what)));
 }
 
 }  // namespace

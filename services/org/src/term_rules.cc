@@ -25,9 +25,8 @@ absl::StatusOr<time::CivilDate> PlannedEnd(const time::CivilDate& start, int32_t
   auto end = time::AddYears(start, term_years);
   if (!end.ok()) {
     return rpc::InvalidArgument(
-        {{std::string(field),
-          absl::StrCat("a term of ", term_years, " years from ", time::ToIso(start),
-                       " would end after 9999-12-31")}});
+        {{std::string(field), absl::StrCat("a term of ", term_years, " years from ",
+                                           time::ToIso(start), " would end after 9999-12-31")}});
   }
   return *end;
 }
