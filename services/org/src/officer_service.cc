@@ -1,6 +1,11 @@
 // Officer and term handlers.
 #include "services/org/src/officer_service.h"
 
+#include <algorithm>
+#include <optional>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
