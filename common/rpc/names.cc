@@ -1,6 +1,8 @@
 // Resource name parsing and opaque, filter-bound page tokens.
 #include "common/rpc/names.h"
 
+#include <cctype>
+
 #include "common/rpc/handler.h"
 
 #include "absl/strings/escaping.h"
@@ -24,6 +26,19 @@ uint64_t Fingerprint(std::string_view s) {
 }
 
 }  // namespace
+
+absl::Status ValidateRequestId(std::string_view request_id) {
+  if (request_id.size() > 64) {
+    return InvalidArgument({{"request_id", "must be at most 64 characters (a UUID)"}});
+  }
+  for (char c : request_id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return InvalidArgument(
+          {{"request_id", "may contain only letters, digits, '-', '_' and '.'"}});
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<int64_t> ParseName(std::string_view name, std::string_view collection,
                                   std::string_view field) {

@@ -15,6 +15,10 @@ absl::StatusOr<int64_t> ParseName(std::string_view name, std::string_view collec
                                   std::string_view field);
 std::string FormatName(std::string_view collection, int64_t id);
 
+// An optional idempotency key (`request_id` of a create): at most 64 letters, digits, '-', '_'
+// and '.' (a UUID fits), else INVALID_ARGUMENT naming `request_id`.
+absl::Status ValidateRequestId(std::string_view request_id);
+
 inline constexpr int32_t kDefaultPageSize = 50;
 inline constexpr int32_t kMaxPageSize = 500;
 

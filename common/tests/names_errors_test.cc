@@ -56,6 +56,17 @@ TEST(NamesTest, PageSize) {
   EXPECT_EQ(PageSize(-1).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+TEST(NamesTest, RequestId) {
+  EXPECT_TRUE(ValidateRequestId("").ok()) << "optional";
+  EXPECT_TRUE(ValidateRequestId("0f8c2d1e-6b7a-4c3d-9e8f-1a2b3c4d5e6f").ok());
+  EXPECT_TRUE(ValidateRequestId(std::string(64, 'a')).ok());
+  for (const std::string& bad : {std::string(65, 'a'), std::string("a b"), std::string("ü")}) {
+    auto s = ValidateRequestId(bad);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(Violations(s).at(0).field, "request_id") << bad;
+  }
+}
+
 TEST(NamesTest, PageTokenIsBoundToItsFilter) {
   const std::string token = EncodePageToken("list|organizations/1", "12345");
   EXPECT_EQ(*DecodePageToken(token, "list|organizations/1"), "12345");

@@ -32,6 +32,18 @@ google::type::Date ToProto(const CivilDate& date);
 std::string ToIso(const CivilDate& date);  // "2019-07-01"
 absl::StatusOr<CivilDate> ParseIso(std::string_view text);
 
+// Calendar arithmetic on valid dates (as FromProto and ParseIso give). Results are kept within
+// 0001-01-01..9999-12-31, the range ToIso writes; one outside it is OUT_OF_RANGE (the 1900 floor
+// is FromProto's policy for dates users enter, not a limit of the arithmetic).
+absl::StatusOr<CivilDate> AddDays(const CivilDate& date, int64_t days);
+// Months and years keep the day of the month, or take the month's last day when it has no such
+// day (民法典 art. 201: 2020-02-29 + 3 years = 2023-02-28; 2021-01-31 + 1 month = 2021-02-28).
+// Negative amounts count back the same way.
+absl::StatusOr<CivilDate> AddMonths(const CivilDate& date, int32_t months);
+absl::StatusOr<CivilDate> AddYears(const CivilDate& date, int32_t years);
+// Days from `a` to `b`: b - a, negative when `b` is earlier.
+int64_t DaysBetween(const CivilDate& a, const CivilDate& b);
+
 // Today in Asia/Shanghai (UTC+8, no daylight saving) for a Unix time in seconds.
 CivilDate ShanghaiDate(int64_t unix_seconds);
 
