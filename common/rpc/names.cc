@@ -3,6 +3,8 @@
 
 #include "common/rpc/handler.h"
 
+#include <cctype>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -24,6 +26,18 @@ uint64_t Fingerprint(std::string_view s) {
 }
 
 }  // namespace
+
+absl::Status ValidateRequestId(std::string_view request_id) {
+  if (request_id.size() > 64) {
+    return InvalidArgument({{"request_id", "must be at most 64 characters (a UUID)"}});
+  }
+  for (char c : request_id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
+      return InvalidArgument({{"request_id", "may contain only letters, digits, '-', '_' and '.'"}});
+    }
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<int64_t> ParseName(std::string_view name, std::string_view collection,
                                   std::string_view field) {

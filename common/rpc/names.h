@@ -21,6 +21,10 @@ inline constexpr int32_t kMaxPageSize = 500;
 // 0 -> default, > max -> max, negative -> INVALID_ARGUMENT.
 absl::StatusOr<int32_t> PageSize(int32_t requested);
 
+// A create's request_id (AIP-155): at most 64 characters of letters, digits, '-', '_' and '.'
+// (a UUID fits); empty means not idempotent. INVALID_ARGUMENT naming `request_id` otherwise.
+absl::Status ValidateRequestId(std::string_view request_id);
+
 // A page token is opaque to clients: it carries the position after the last item returned and
 // a fingerprint of the request's filter, so a token used with another filter is refused.
 std::string EncodePageToken(std::string_view filter, std::string_view cursor);
