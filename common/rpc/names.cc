@@ -33,7 +33,8 @@ absl::Status ValidateRequestId(std::string_view request_id) {
   }
   for (char c : request_id) {
     if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-      return InvalidArgument({{"request_id", "may contain only letters, digits, '-', '_' and '.'"}});
+      return InvalidArgument(
+          {{"request_id", "may contain only letters, digits, '-', '_' and '.'"}});
     }
   }
   return absl::OkStatus();

@@ -35,12 +35,11 @@ constexpr int kMaxNoteChars = 200;
 std::string Etag(int64_t version) { return absl::StrCat("v", version); }
 
 absl::Status NotFound(std::string_view collection, std::string_view name) {
-  const std::string_view reason = collection == kCommunities ? "COMMUNITY_NOT_FOUND"
+  const std::string_view reason = collection == kCommunities          ? "COMMUNITY_NOT_FOUND"
                                   : collection == kPairingsTable.name ? "PAIRING_NOT_FOUND"
                                   : collection == kStationsTable.name ? "STATION_NOT_FOUND"
-                                                                       : "ORGANIZATION_NOT_FOUND";
-  return rpc::Error(absl::StatusCode::kNotFound, reason,
-                    absl::StrCat(AV(name), " does not exist"));
+                                                                      : "ORGANIZATION_NOT_FOUND";
+  return rpc::Error(absl::StatusCode::kNotFound, reason, absl::StrCat(AV(name), " does not exist"));
 }
 
 // An organization named in a request that is missing or outside the caller's scope.
@@ -50,17 +49,16 @@ absl::Status OrgNotFound(std::string_view name, std::string_view field) {
 }
 
 absl::Status EtagMismatch(std::string_view name) {
-  return rpc::Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                    absl::StrCat(AV(name),
-                                 " was changed since it was read; get it again and retry"));
+  return rpc::Error(
+      absl::StatusCode::kAborted, "ETAG_MISMATCH",
+      absl::StrCat(AV(name), " was changed since it was read; get it again and retry"));
 }
 
 absl::Status NameTaken(std::string_view display_name) {
-  return rpc::WithViolation(
-      rpc::Error(absl::StatusCode::kAlreadyExists, "DISPLAY_NAME_TAKEN",
-                 absl::StrCat("community.display_name: '", AV(display_name),
-                              "' is already used by another community")),
-      {"community.display_name", "must be unique among communities"});
+  return rpc::WithViolation(rpc::Error(absl::StatusCode::kAlreadyExists, "DISPLAY_NAME_TAKEN",
+                                       absl::StrCat("community.display_name: '", AV(display_name),
+                                                    "' is already used by another community")),
+                            {"community.display_name", "must be unique among communities"});
 }
 
 absl::Status RequestIdReused(std::string_view what) {
@@ -89,9 +87,9 @@ absl::Status ReadPartner(const pb::Partner& in, const std::string& field, pb::Pa
     return s;
   }
   if (in.kind() == pb::PARTNER_KIND_UNSPECIFIED || !pb::PartnerKind_IsValid(in.kind())) {
-    return rpc::InvalidArgument(
-        {{field + ".kind", "required: ENTERPRISE, VILLAGE, RESIDENTIAL_COMMUNITY, "
-                           "SOCIAL_ORGANIZATION or OTHER_PARTNER"}});
+    return rpc::InvalidArgument({{field + ".kind",
+                                  "required: ENTERPRISE, VILLAGE, RESIDENTIAL_COMMUNITY, "
+                                  "SOCIAL_ORGANIZATION or OTHER_PARTNER"}});
   }
   out.set_kind(in.kind());
   out.set_contact(TrimDisplayName(in.contact()));
@@ -101,8 +99,9 @@ absl::Status ReadPartner(const pb::Partner& in, const std::string& field, pb::Pa
 // The fields of a community an update may name; the others are output only.
 const std::set<std::string, std::less<>>& MutableFields() {
   static const std::set<std::string, std::less<>> kFields = {
-      "display_name", "lead_organization", "member_organizations", "partners",
-      "liaison",      "mechanisms",        "brands"};
+      "display_name", "lead_organization", "member_organizations",
+      "partners",     "liaison",           "mechanisms",
+      "brands"};
   return kFields;
 }
 
@@ -150,8 +149,8 @@ absl::StatusOr<std::set<std::string, std::less<>>> UpdatePaths(
 
 // Copies the fields of `in` named in `paths` into `row`, each checked on its own (how the
 // organizations fit together is CheckOrganizations' and the database's business).
-absl::Status ReadCommunity(const pb::Community& in,
-                           const std::set<std::string, std::less<>>& paths, CommunityRow& row) {
+absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string, std::less<>>& paths,
+                           CommunityRow& row) {
   if (paths.contains("display_name")) {
     row.display_name = TrimDisplayName(in.display_name());
     if (absl::Status s = CheckText(row.display_name, "community.display_name", kMaxNameChars,
@@ -162,11 +161,11 @@ absl::Status ReadCommunity(const pb::Community& in,
   }
   if (paths.contains("lead_organization")) {
     if (in.lead_organization().empty()) {
-      return rpc::InvalidArgument(
-          {{"community.lead_organization", "a community needs its lead"}}, "LEAD_REQUIRED");
+      return rpc::InvalidArgument({{"community.lead_organization", "a community needs its lead"}},
+                                  "LEAD_REQUIRED");
     }
-    auto lead = rpc::ParseName(in.lead_organization(), kOrganizations,
-                               "community.lead_organization");
+    auto lead =
+        rpc::ParseName(in.lead_organization(), kOrganizations, "community.lead_organization");
     if (!lead.ok()) {
       return lead.status();
     }
@@ -245,8 +244,8 @@ absl::Status ReadCommunity(const pb::Community& in,
           !s.ok()) {
         return s;
       }
-      if (absl::Status s = CheckText(b.description(), field + ".description",
-                                     kMaxDescriptionChars, /*required=*/false);
+      if (absl::Status s = CheckText(b.description(), field + ".description", kMaxDescriptionChars,
+                                     /*required=*/false);
           !s.ok()) {
         return s;
       }
@@ -292,8 +291,8 @@ absl::Status InAnotherCommunity(const CommunityRow& row, const std::vector<Membe
         const std::string other = rpc::FormatName(kCommunities, m.community_id);
         return rpc::InvalidArgument(
             {{FieldOf(row, id),
-              absl::StrCat(rpc::FormatName(kOrganizations, id), " already belongs to ", other,
-                           " (", m.community_display_name,
+              absl::StrCat(rpc::FormatName(kOrganizations, id), " already belongs to ", other, " (",
+                           m.community_display_name,
                            "); an organization is in at most one community")}},
             "ORGANIZATION_IN_ANOTHER_COMMUNITY");
       }
@@ -306,8 +305,7 @@ absl::Status InAnotherCommunity(const CommunityRow& row, const std::vector<Membe
 // (id, path); nullopt when they are in different trees.
 std::optional<std::pair<int64_t, std::string>> DeepestCommon(
     const std::vector<std::string>& paths) {
-  std::vector<std::string> common =
-      absl::StrSplit(paths.front(), '/', absl::SkipEmpty());
+  std::vector<std::string> common = absl::StrSplit(paths.front(), '/', absl::SkipEmpty());
   for (const std::string& path : paths) {
     std::vector<std::string> ids = absl::StrSplit(path, '/', absl::SkipEmpty());
     size_t n = 0;
@@ -344,8 +342,8 @@ absl::Status ReadTie(const M& in, const std::string& field, Tie& tie) {
     }
     if (*end < tie.start_date) {
       return rpc::InvalidArgument(
-          {{field + ".end_date", absl::StrCat("must not be before start_date ",
-                                              time::ToIso(tie.start_date))}},
+          {{field + ".end_date",
+            absl::StrCat("must not be before start_date ", time::ToIso(tie.start_date))}},
           "END_BEFORE_START");
     }
     tie.end_date = *end;
@@ -374,9 +372,8 @@ pb::Pairing PairingProto(const Tie& t) {
   if (t.details.size() == 3) {
     p.mutable_partner()->set_display_name(t.details[0]);
     pb::PartnerKind kind;
-    p.mutable_partner()->set_kind(pb::PartnerKind_Parse(t.details[1], &kind)
-                                      ? kind
-                                      : pb::PARTNER_KIND_UNSPECIFIED);
+    p.mutable_partner()->set_kind(
+        pb::PartnerKind_Parse(t.details[1], &kind) ? kind : pb::PARTNER_KIND_UNSPECIFIED);
     p.mutable_partner()->set_contact(t.details[2]);
   }
   return p;
@@ -402,6 +399,29 @@ absl::StatusOr<pb::Station> ToStation(absl::StatusOr<Tie> tie) {
     return tie.status();
   }
   return StationProto(*tie);
+}
+
+// Where a list by id starts: the page size and the id after which it resumes (0: the start),
+// from a token bound to `filter`.
+struct PageStart {
+  int32_t size = 0;
+  int64_t after_id = 0;
+};
+absl::StatusOr<PageStart> StartPage(int32_t page_size, std::string_view page_token,
+                                    std::string_view filter) {
+  auto size = rpc::PageSize(page_size);
+  if (!size.ok()) {
+    return size.status();
+  }
+  auto cursor = rpc::DecodePageToken(page_token, filter);
+  if (!cursor.ok()) {
+    return cursor.status();
+  }
+  PageStart start{.size = *size};
+  if (!cursor->empty() && !absl::SimpleAtoi(*cursor, &start.after_id)) {
+    return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
+  }
+  return start;
 }
 
 }  // namespace
@@ -444,9 +464,7 @@ CommunityService::CommunityService(db::Pool& pool, ids::IdGenerator& ids,
 
 int64_t CommunityService::NowUs() const { return now_us_ ? now_us_() : time::NowMicros(); }
 
-time::CivilDate CommunityService::Today() const {
-  return time::ShanghaiDate(NowUs() / 1'000'000);
-}
+time::CivilDate CommunityService::Today() const { return time::ShanghaiDate(NowUs() / 1'000'000); }
 
 absl::StatusOr<std::string> CommunityService::OrgPath(db::Connection& c, int64_t id,
                                                       std::string_view name) {
@@ -463,8 +481,8 @@ absl::StatusOr<std::string> CommunityService::OrgPath(db::Connection& c, int64_t
 absl::Status CommunityService::CheckRead(const auth::Principal& who, std::string_view kind,
                                          std::string_view name, std::string_view path,
                                          absl::Status missing) {
-  audit::Entry entry = audit::Recorder::For(who, absl::StrCat(AV(kind), ".read"),
-                                            std::string(name), std::string(path));
+  audit::Entry entry = audit::Recorder::For(who, absl::StrCat(AV(kind), ".read"), std::string(name),
+                                            std::string(path));
   absl::Status s = auth::AuthorizeOrHide(who, "read", {std::string(kind), std::string(path), ""},
                                          std::move(missing), &entry.detail);
   if (!s.ok()) {
@@ -477,11 +495,10 @@ absl::StatusOr<std::string> CommunityService::ListRoot(const auth::Principal& wh
                                                        std::string_view kind,
                                                        std::string_view organization) {
   if (organization.empty() && who.scope_org == 0) {
-    if (absl::Status s = CheckRead(who, kind, "", "/",
-                                   rpc::Error(absl::StatusCode::kPermissionDenied,
-                                              "PERMISSION_DENIED",
-                                              absl::StrCat("your roles do not allow reading ",
-                                                           AV(kind))));
+    if (absl::Status s =
+            CheckRead(who, kind, "", "/",
+                      rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                                 absl::StrCat("your roles do not allow reading ", AV(kind))));
         !s.ok()) {
       return s;
     }
@@ -503,9 +520,8 @@ absl::StatusOr<std::string> CommunityService::ListRoot(const auth::Principal& wh
   }
   auto path = OrgPath(**lease, id, name);
   if (!path.ok()) {
-    return path.status().code() == absl::StatusCode::kNotFound
-               ? OrgNotFound(name, "organization")
-               : path.status();
+    return path.status().code() == absl::StatusCode::kNotFound ? OrgNotFound(name, "organization")
+                                                               : path.status();
   }
   if (absl::Status s = CheckRead(who, kind, name, *path, OrgNotFound(name, "organization"));
       !s.ok()) {
@@ -533,8 +549,9 @@ absl::StatusOr<CommunityService::Placement> CommunityService::Place(db::Connecti
     if ((*org)->status != pb::ACTIVE) {
       return rpc::WithViolation(
           rpc::Error(absl::StatusCode::kFailedPrecondition, "ORGANIZATION_DISSOLVED",
-                     absl::StrCat(name, " is dissolved; only active organizations join a "
-                                        "community")),
+                     absl::StrCat(name,
+                                  " is dissolved; only active organizations join a "
+                                  "community")),
           {FieldOf(row, id), "is dissolved"});
     }
     paths.push_back((*org)->path);
@@ -552,9 +569,9 @@ absl::StatusOr<CommunityService::Placement> CommunityService::Place(db::Connecti
         {{"community.member_organizations", "must be in the same tree as the lead"}});
   }
   const std::string name = rpc::FormatName(kCommunities, row.id);
-  if (absl::Status s = auth::AuthorizeOrHide(who, action, {std::string(kCommunities),
-                                                           common->second, ""},
-                                             NotFound(kCommunities, name));
+  if (absl::Status s =
+          auth::AuthorizeOrHide(who, action, {std::string(kCommunities), common->second, ""},
+                                NotFound(kCommunities, name));
       !s.ok()) {
     return s;
   }
@@ -594,8 +611,7 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
     return s;
   }
   if (!in.name().empty()) {
-    return rpc::InvalidArgument(
-        {{"community.name", "is assigned by the service; leave it empty"}});
+    return rpc::InvalidArgument({{"community.name", "is assigned by the service; leave it empty"}});
   }
   CommunityRow row;
   if (absl::Status s = ReadCommunity(in, MutableFields(), row); !s.ok()) {
@@ -703,29 +719,21 @@ absl::StatusOr<pb::Community> CommunityService::Get(const auth::Principal& who,
 
 absl::StatusOr<pb::ListCommunitiesResponse> CommunityService::List(
     const auth::Principal& who, const pb::ListCommunitiesRequest& request) {
-  auto size = rpc::PageSize(request.page_size());
-  if (!size.ok()) {
-    return size.status();
-  }
   const std::string filter = absl::StrCat("communities|", request.organization());
-  auto cursor = rpc::DecodePageToken(request.page_token(), filter);
-  if (!cursor.ok()) {
-    return cursor.status();
-  }
-  int64_t after = 0;
-  if (!cursor->empty() && !absl::SimpleAtoi(*cursor, &after)) {
-    return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
+  auto start = StartPage(request.page_size(), request.page_token(), filter);
+  if (!start.ok()) {
+    return start.status();
   }
   auto root = ListRoot(who, kCommunities, request.organization());
   if (!root.ok()) {
     return root.status();
   }
-  auto rows = store_.List(*root, after, *size + 1);
+  auto rows = store_.List(*root, start->after_id, start->size + 1);
   if (!rows.ok()) {
     return rows.status();
   }
   pb::ListCommunitiesResponse out;
-  const bool more = static_cast<int32_t>(rows->size()) > *size;
+  const bool more = static_cast<int32_t>(rows->size()) > start->size;
   if (more) {
     rows->pop_back();
   }
@@ -774,9 +782,9 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
       return path.status();
     }
     entry.org_path = *path;
-    if (absl::Status s = auth::AuthorizeOrHide(who, "update",
-                                               {std::string(kCommunities), *path, ""},
-                                               NotFound(kCommunities, in.name()), &entry.detail);
+    if (absl::Status s =
+            auth::AuthorizeOrHide(who, "update", {std::string(kCommunities), *path, ""},
+                                  NotFound(kCommunities, in.name()), &entry.detail);
         !s.ok()) {
       return s;
     }
@@ -846,10 +854,9 @@ absl::Status CommunityService::Delete(const auth::Principal& who,
       return path.status();
     }
     entry.org_path = *path;
-    if (absl::Status s = auth::AuthorizeOrHide(who, "delete",
-                                               {std::string(kCommunities), *path, ""},
-                                               NotFound(kCommunities, request.name()),
-                                               &entry.detail);
+    if (absl::Status s =
+            auth::AuthorizeOrHide(who, "delete", {std::string(kCommunities), *path, ""},
+                                  NotFound(kCommunities, request.name()), &entry.detail);
         !s.ok()) {
       return s;
     }
@@ -862,8 +869,8 @@ absl::Status CommunityService::Delete(const auth::Principal& who,
 
 // --- pairings and stations ---
 
-absl::StatusOr<Tie> CommunityService::CreateTie(const auth::Principal& who,
-                                                const TieTable& table, std::string_view field,
+absl::StatusOr<Tie> CommunityService::CreateTie(const auth::Principal& who, const TieTable& table,
+                                                std::string_view field,
                                                 std::string_view organization, Tie tie,
                                                 std::string_view request_id) {
   if (absl::Status s = rpc::ValidateRequestId(request_id); !s.ok()) {
@@ -886,8 +893,7 @@ absl::StatusOr<Tie> CommunityService::CreateTie(const auth::Principal& who,
     return existing;
   };
   std::optional<Tie> replay;
-  audit::Entry entry =
-      audit::Recorder::For(who, absl::StrCat(AV(table.name), ".create"), "", "/");
+  audit::Entry entry = audit::Recorder::For(who, absl::StrCat(AV(table.name), ".create"), "", "/");
   absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
     if (!request_id.empty()) {
       auto existing = CommunityStore::FindTieByRequestId(c, table, request_id);
@@ -915,10 +921,9 @@ absl::StatusOr<Tie> CommunityService::CreateTie(const auth::Principal& who,
       return OrgNotFound(organization, org_field);
     }
     entry.org_path = (*org)->path;
-    if (absl::Status s = auth::AuthorizeOrHide(who, "create",
-                                               {std::string(table.name), (*org)->path, ""},
-                                               OrgNotFound(organization, org_field),
-                                               &entry.detail);
+    if (absl::Status s =
+            auth::AuthorizeOrHide(who, "create", {std::string(table.name), (*org)->path, ""},
+                                  OrgNotFound(organization, org_field), &entry.detail);
         !s.ok()) {
       return s;
     }
@@ -982,31 +987,24 @@ absl::StatusOr<Tie> CommunityService::GetTie(const auth::Principal& who, const T
 absl::StatusOr<CommunityService::TiePage> CommunityService::ListTies(
     const auth::Principal& who, const TieTable& table, std::string_view organization,
     bool include_ended, int32_t page_size, std::string_view page_token) {
-  auto size = rpc::PageSize(page_size);
-  if (!size.ok()) {
-    return size.status();
-  }
   const std::string filter =
       absl::StrCat(AV(table.name), "|", AV(organization), "|", include_ended ? "all" : "current");
-  auto cursor = rpc::DecodePageToken(page_token, filter);
-  if (!cursor.ok()) {
-    return cursor.status();
-  }
-  int64_t after = 0;
-  if (!cursor->empty() && !absl::SimpleAtoi(*cursor, &after)) {
-    return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
+  auto start = StartPage(page_size, page_token, filter);
+  if (!start.ok()) {
+    return start.status();
   }
   auto root = ListRoot(who, table.name, organization);
   if (!root.ok()) {
     return root.status();
   }
-  auto ties = store_.ListTies(table, *root, Today(), include_ended, after, *size + 1);
+  auto ties =
+      store_.ListTies(table, *root, Today(), include_ended, start->after_id, start->size + 1);
   if (!ties.ok()) {
     return ties.status();
   }
   TiePage page;
   page.ties = *std::move(ties);
-  if (static_cast<int32_t>(page.ties.size()) > *size) {
+  if (static_cast<int32_t>(page.ties.size()) > start->size) {
     page.ties.pop_back();
     page.next_page_token = rpc::EncodePageToken(filter, absl::StrCat(page.ties.back().id));
   }
@@ -1030,8 +1028,8 @@ absl::StatusOr<Tie> CommunityService::EndTie(const auth::Principal& who, const T
   }
   const time::CivilDate today = Today();
   Tie tie;
-  audit::Entry entry = audit::Recorder::For(who, absl::StrCat(AV(table.name), ".end"),
-                                            std::string(name), "/");
+  audit::Entry entry =
+      audit::Recorder::For(who, absl::StrCat(AV(table.name), ".end"), std::string(name), "/");
   absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
     auto found = CommunityStore::FindTie(c, table, *id, /*for_update=*/true);
     if (!found.ok()) {
@@ -1046,8 +1044,7 @@ absl::StatusOr<Tie> CommunityService::EndTie(const auth::Principal& who, const T
       return path.status();
     }
     entry.org_path = *path;
-    if (absl::Status s = auth::AuthorizeOrHide(who, "update",
-                                               {std::string(table.name), *path, ""},
+    if (absl::Status s = auth::AuthorizeOrHide(who, "update", {std::string(table.name), *path, ""},
                                                NotFound(table.name, name), &entry.detail);
         !s.ok()) {
       return s;
@@ -1060,10 +1057,9 @@ absl::StatusOr<Tie> CommunityService::EndTie(const auth::Principal& who, const T
                         absl::StrCat(AV(name), " ended on ", time::ToIso(*tie.end_date)));
     }
     if (*end < tie.start_date) {
-      return rpc::InvalidArgument(
-          {{"end_date",
-            absl::StrCat("must not be before the start date ", time::ToIso(tie.start_date))}},
-          "END_BEFORE_START");
+      return rpc::InvalidArgument({{"end_date", absl::StrCat("must not be before the start date ",
+                                                             time::ToIso(tie.start_date))}},
+                                  "END_BEFORE_START");
     }
     const int64_t before = tie.version;
     tie.end_date = *end;
@@ -1098,8 +1094,7 @@ absl::StatusOr<pb::Pairing> CommunityService::CreatePairing(
     return s;
   }
   Tie tie;
-  tie.details = {partner.display_name(), pb::PartnerKind_Name(partner.kind()),
-                 partner.contact()};
+  tie.details = {partner.display_name(), pb::PartnerKind_Name(partner.kind()), partner.contact()};
   if (absl::Status s = ReadTie(in, "pairing", tie); !s.ok()) {
     return s;
   }
@@ -1116,22 +1111,14 @@ absl::StatusOr<pb::ListPairingsResponse> CommunityService::ListPairings(
     const auth::Principal& who, const pb::ListPairingsRequest& request) {
   auto page = ListTies(who, kPairingsTable, request.organization(), request.include_ended(),
                        request.page_size(), request.page_token());
-  if (!page.ok()) {
-    return page.status();
-  }
-  pb::ListPairingsResponse out;
-  for (const Tie& t : page->ties) {
-    *out.add_pairings() = PairingProto(t);
-  }
-  out.set_next_page_token(page->next_page_token);
-  return out;
+  return PageOf<pb::ListPairingsResponse>(std::move(page), PairingProto,
+                                          &pb::ListPairingsResponse::add_pairings);
 }
 
 absl::StatusOr<pb::Pairing> CommunityService::EndPairing(const auth::Principal& who,
                                                          const pb::EndPairingRequest& request) {
   return ToPairing(EndTie(who, kPairingsTable, request.name(),
-                          request.has_end_date() ? &request.end_date() : nullptr,
-                          request.etag()));
+                          request.has_end_date() ? &request.end_date() : nullptr, request.etag()));
 }
 
 absl::StatusOr<pb::Station> CommunityService::CreateStation(
@@ -1166,22 +1153,14 @@ absl::StatusOr<pb::ListStationsResponse> CommunityService::ListStations(
     const auth::Principal& who, const pb::ListStationsRequest& request) {
   auto page = ListTies(who, kStationsTable, request.organization(), request.include_ended(),
                        request.page_size(), request.page_token());
-  if (!page.ok()) {
-    return page.status();
-  }
-  pb::ListStationsResponse out;
-  for (const Tie& t : page->ties) {
-    *out.add_stations() = StationProto(t);
-  }
-  out.set_next_page_token(page->next_page_token);
-  return out;
+  return PageOf<pb::ListStationsResponse>(std::move(page), StationProto,
+                                          &pb::ListStationsResponse::add_stations);
 }
 
 absl::StatusOr<pb::Station> CommunityService::EndStation(const auth::Principal& who,
                                                          const pb::EndStationRequest& request) {
   return ToStation(EndTie(who, kStationsTable, request.name(),
-                          request.has_end_date() ? &request.end_date() : nullptr,
-                          request.etag()));
+                          request.has_end_date() ? &request.end_date() : nullptr, request.etag()));
 }
 
 // --- gRPC ---
@@ -1196,73 +1175,85 @@ grpc::Status CommunityService::Serve(grpc::ServerContext* context, Fn&& fn, Resp
 grpc::Status CommunityService::CreateCommunity(grpc::ServerContext* context,
                                                const pb::CreateCommunityRequest* request,
                                                pb::Community* response) {
-  return Serve(context, [&](const auth::Principal& who) { return Create(who, *request); }, response);
+  return Serve(
+      context, [&](const auth::Principal& who) { return Create(who, *request); }, response);
 }
 
 grpc::Status CommunityService::GetCommunity(grpc::ServerContext* context,
                                             const pb::GetCommunityRequest* request,
                                             pb::Community* response) {
-  return Serve(context, [&](const auth::Principal& who) { return Get(who, *request); }, response);
+  return Serve(
+      context, [&](const auth::Principal& who) { return Get(who, *request); }, response);
 }
 
 grpc::Status CommunityService::ListCommunities(grpc::ServerContext* context,
                                                const pb::ListCommunitiesRequest* request,
                                                pb::ListCommunitiesResponse* response) {
-  return Serve(context, [&](const auth::Principal& who) { return List(who, *request); }, response);
+  return Serve(
+      context, [&](const auth::Principal& who) { return List(who, *request); }, response);
 }
 
 grpc::Status CommunityService::UpdateCommunity(grpc::ServerContext* context,
                                                const pb::UpdateCommunityRequest* request,
                                                pb::Community* response) {
-  return Serve(context, [&](const auth::Principal& who) { return Update(who, *request); }, response);
+  return Serve(
+      context, [&](const auth::Principal& who) { return Update(who, *request); }, response);
 }
 
 grpc::Status CommunityService::CreatePairing(grpc::ServerContext* context,
                                              const pb::CreatePairingRequest* request,
                                              pb::Pairing* response) {
-  return Serve(context, [&](const auth::Principal& who) { return CreatePairing(who, *request); }, response);
+  return Serve(
+      context, [&](const auth::Principal& who) { return CreatePairing(who, *request); }, response);
 }
 
 grpc::Status CommunityService::GetPairing(grpc::ServerContext* context,
                                           const pb::GetPairingRequest* request,
                                           pb::Pairing* response) {
-  return Serve(context, [&](const auth::Principal& who) { return GetPairing(who, *request); }, response);
+  return Serve(
+      context, [&](const auth::Principal& who) { return GetPairing(who, *request); }, response);
 }
 
 grpc::Status CommunityService::ListPairings(grpc::ServerContext* context,
                                             const pb::ListPairingsRequest* request,
                                             pb::ListPairingsResponse* response) {
-  return Serve(context, [&](const auth::Principal& who) { return ListPairings(who, *request); }, response);
+  return Serve(
+      context, [&](const auth::Principal& who) { return ListPairings(who, *request); }, response);
 }
 
 grpc::Status CommunityService::EndPairing(grpc::ServerContext* context,
                                           const pb::EndPairingRequest* request,
                                           pb::Pairing* response) {
-  return Serve(context, [&](const auth::Principal& who) { return EndPairing(who, *request); }, response);
+  return Serve(
+      context, [&](const auth::Principal& who) { return EndPairing(who, *request); }, response);
 }
 
 grpc::Status CommunityService::CreateStation(grpc::ServerContext* context,
                                              const pb::CreateStationRequest* request,
                                              pb::Station* response) {
-  return Serve(context, [&](const auth::Principal& who) { return CreateStation(who, *request); }, response);
+  return Serve(
+      context, [&](const auth::Principal& who) { return CreateStation(who, *request); }, response);
 }
 
 grpc::Status CommunityService::GetStation(grpc::ServerContext* context,
                                           const pb::GetStationRequest* request,
                                           pb::Station* response) {
-  return Serve(context, [&](const auth::Principal& who) { return GetStation(who, *request); }, response);
+  return Serve(
+      context, [&](const auth::Principal& who) { return GetStation(who, *request); }, response);
 }
 
 grpc::Status CommunityService::ListStations(grpc::ServerContext* context,
                                             const pb::ListStationsRequest* request,
                                             pb::ListStationsResponse* response) {
-  return Serve(context, [&](const auth::Principal& who) { return ListStations(who, *request); }, response);
+  return Serve(
+      context, [&](const auth::Principal& who) { return ListStations(who, *request); }, response);
 }
 
 grpc::Status CommunityService::EndStation(grpc::ServerContext* context,
                                           const pb::EndStationRequest* request,
                                           pb::Station* response) {
-  return Serve(context, [&](const auth::Principal& who) { return EndStation(who, *request); }, response);
+  return Serve(
+      context, [&](const auth::Principal& who) { return EndStation(who, *request); }, response);
 }
 
 grpc::Status CommunityService::DeleteCommunity(grpc::ServerContext* context,

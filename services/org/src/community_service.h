@@ -108,6 +108,19 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
   // A gRPC method: `fn` on behalf of the caller the gateway vouched for, answered on the wire.
   template <typename Fn, typename Response>
   grpc::Status Serve(grpc::ServerContext* context, Fn&& fn, Response* response);
+  // A list response from a page of ties, each made by `to_proto` and added by `add`.
+  template <typename Response, typename ToProto, typename Add>
+  static absl::StatusOr<Response> PageOf(absl::StatusOr<TiePage> page, ToProto to_proto, Add add) {
+    if (!page.ok()) {
+      return page.status();
+    }
+    Response out;
+    for (const Tie& t : page->ties) {
+      *(out.*add)() = to_proto(t);
+    }
+    out.set_next_page_token(page->next_page_token);
+    return out;
+  }
   int64_t NowUs() const;
   time::CivilDate Today() const;
   // The path of organization `id`; NOT_FOUND naming `name` when it is gone.

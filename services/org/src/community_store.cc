@@ -80,8 +80,9 @@ absl::Status LoadChildren(db::Connection& c, std::vector<CommunityRow>& rows) {
   auto query = [&](std::string_view select) {
     return c.Execute(absl::StrCat(AV(select), in, " ORDER BY community_id, position"), ids);
   };
-  auto orgs = query("SELECT community_id, organization_id, role, position "
-                    "FROM community_organizations");
+  auto orgs = query(
+      "SELECT community_id, organization_id, role, position "
+      "FROM community_organizations");
   if (!orgs.ok()) {
     return orgs.status();
   }
@@ -162,9 +163,10 @@ absl::StatusOr<std::optional<CommunityRow>> OneCommunity(db::Connection& c,
 absl::Status InsertChildren(db::Connection& c, const CommunityRow& row) {
   auto add_org = [&](int64_t org, std::string_view role, int64_t position) {
     return c
-        .Exec("INSERT INTO community_organizations (community_id, organization_id, role, "
-              "position) VALUES (?, ?, ?, ?)",
-              {row.id, org, std::string(role), position})
+        .Exec(
+            "INSERT INTO community_organizations (community_id, organization_id, role, "
+            "position) VALUES (?, ?, ?, ?)",
+            {row.id, org, std::string(role), position})
         .status();
   };
   if (absl::Status s = add_org(row.lead_org_id, "LEAD", 0); !s.ok()) {
@@ -225,8 +227,8 @@ std::string TieColumns(const TieTable& table, std::string_view alias) {
   for (absl::string_view d : absl::StrSplit(AV(table.detail_columns), ',')) {
     cols.emplace_back(d);
   }
-  for (std::string_view col : {"start_date", "end_date", "note", "version", "create_time_us",
-                               "update_time_us"}) {
+  for (std::string_view col :
+       {"start_date", "end_date", "note", "version", "create_time_us", "update_time_us"}) {
     cols.emplace_back(col);
   }
   std::string out;
@@ -237,8 +239,8 @@ std::string TieColumns(const TieTable& table, std::string_view alias) {
 }
 
 size_t DetailCount(const TieTable& table) {
-  return static_cast<size_t>(std::count(table.detail_columns.begin(),
-                                        table.detail_columns.end(), ',')) +
+  return static_cast<size_t>(
+             std::count(table.detail_columns.begin(), table.detail_columns.end(), ',')) +
          1;
 }
 
@@ -283,10 +285,10 @@ absl::StatusOr<std::optional<Tie>> OneTie(const TieTable& table,
 
 absl::StatusOr<std::optional<CommunityRow>> CommunityStore::Find(db::Connection& c, int64_t id,
                                                                  bool for_update) {
-  return OneCommunity(c, c.Exec(absl::StrCat("SELECT ", AV(kCommunityColumns),
-                                             " FROM communities c WHERE c.id = ?",
-                                             AV(for_update ? db::ForUpdate(c.dialect()) : "")),
-                                {id}));
+  return OneCommunity(
+      c, c.Exec(absl::StrCat("SELECT ", AV(kCommunityColumns), " FROM communities c WHERE c.id = ?",
+                             AV(for_update ? db::ForUpdate(c.dialect()) : "")),
+                {id}));
 }
 
 absl::StatusOr<std::optional<CommunityRow>> CommunityStore::FindByRequestId(
@@ -339,9 +341,9 @@ absl::Status CommunityStore::Insert(db::Connection& c, const CommunityRow& row,
       "INSERT INTO communities (id, display_name, scope_org_id, liaison_display_name, "
       "liaison_title, liaison_member, version, request_id, create_time_us, update_time_us) "
       "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-      {row.id, row.display_name, row.scope_org_id, row.liaison.display_name(),
-       row.liaison.title(), row.liaison.member(), row.version, db::TextOrNull(request_id),
-       row.create_time_us, row.update_time_us});
+      {row.id, row.display_name, row.scope_org_id, row.liaison.display_name(), row.liaison.title(),
+       row.liaison.member(), row.version, db::TextOrNull(request_id), row.create_time_us,
+       row.update_time_us});
   if (!r.ok()) {
     return r.status();
   }
@@ -392,27 +394,26 @@ absl::StatusOr<std::vector<CommunityRow>> CommunityStore::List(const std::string
   if (!lease.ok()) {
     return lease.status();
   }
-  return Communities(
-      **lease,
-      (*lease)->Exec(absl::StrCat("SELECT ", AV(kCommunityColumns),
-                                  " FROM communities c JOIN organizations o "
-                                  "ON o.id = c.scope_org_id "
-                                  "WHERE o.path >= ? AND o.path < ? AND c.id > ? "
-                                  "ORDER BY c.id LIMIT ?"),
-                     {path, SubtreeUpper(path), after_id, int64_t{limit}}));
+  return Communities(**lease,
+                     (*lease)->Exec(absl::StrCat("SELECT ", AV(kCommunityColumns),
+                                                 " FROM communities c JOIN organizations o "
+                                                 "ON o.id = c.scope_org_id "
+                                                 "WHERE o.path >= ? AND o.path < ? AND c.id > ? "
+                                                 "ORDER BY c.id LIMIT ?"),
+                                    {path, SubtreeUpper(path), after_id, int64_t{limit}}));
 }
 
-absl::StatusOr<std::optional<Tie>> CommunityStore::FindTie(db::Connection& c,
-                                                           const TieTable& table, int64_t id,
-                                                           bool for_update) {
-  return OneTie(table, c.Exec(absl::StrCat("SELECT ", TieColumns(table, ""), " FROM ",
-                                           AV(table.name), " WHERE id = ?",
-                                           AV(for_update ? db::ForUpdate(c.dialect()) : "")),
-                              {id}));
+absl::StatusOr<std::optional<Tie>> CommunityStore::FindTie(db::Connection& c, const TieTable& table,
+                                                           int64_t id, bool for_update) {
+  return OneTie(
+      table, c.Exec(absl::StrCat("SELECT ", TieColumns(table, ""), " FROM ", AV(table.name),
+                                 " WHERE id = ?", AV(for_update ? db::ForUpdate(c.dialect()) : "")),
+                    {id}));
 }
 
-absl::StatusOr<std::optional<Tie>> CommunityStore::FindTieByRequestId(
-    db::Connection& c, const TieTable& table, std::string_view request_id) {
+absl::StatusOr<std::optional<Tie>> CommunityStore::FindTieByRequestId(db::Connection& c,
+                                                                      const TieTable& table,
+                                                                      std::string_view request_id) {
   return OneTie(table, c.Exec(absl::StrCat("SELECT ", TieColumns(table, ""), " FROM ",
                                            AV(table.name), " WHERE request_id = ?"),
                               {std::string(request_id)}));
@@ -436,11 +437,11 @@ absl::Status CommunityStore::InsertTie(db::Connection& c, const TieTable& table,
 
 absl::StatusOr<bool> CommunityStore::UpdateTieEnd(db::Connection& c, const TieTable& table,
                                                   const Tie& tie, int64_t expected_version) {
-  auto r = c.Exec(absl::StrCat("UPDATE ", AV(table.name),
-                               " SET end_date = ?, version = ?, update_time_us = ? "
-                               "WHERE id = ? AND version = ?"),
-                  {DateValue(tie.end_date), tie.version, tie.update_time_us, tie.id,
-                   expected_version});
+  auto r =
+      c.Exec(absl::StrCat("UPDATE ", AV(table.name),
+                          " SET end_date = ?, version = ?, update_time_us = ? "
+                          "WHERE id = ? AND version = ?"),
+             {DateValue(tie.end_date), tie.version, tie.update_time_us, tie.id, expected_version});
   if (!r.ok()) {
     return r.status();
   }
@@ -457,9 +458,8 @@ absl::StatusOr<std::optional<Tie>> CommunityStore::GetTie(const TieTable& table,
 
 absl::StatusOr<std::vector<Tie>> CommunityStore::ListTies(const TieTable& table,
                                                           const std::string& path,
-                                                          time::CivilDate today,
-                                                          bool include_ended, int64_t after_id,
-                                                          int limit) {
+                                                          time::CivilDate today, bool include_ended,
+                                                          int64_t after_id, int limit) {
   auto lease = pool_.Acquire();
   if (!lease.ok()) {
     return lease.status();

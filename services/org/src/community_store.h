@@ -103,8 +103,8 @@ class CommunityStore final {
   static absl::Status InsertTie(db::Connection& c, const TieTable& table, const Tie& tie,
                                 std::string_view request_id);
   // Writes end_date, version and update time if the stored version is still `expected_version`.
-  static absl::StatusOr<bool> UpdateTieEnd(db::Connection& c, const TieTable& table,
-                                           const Tie& tie, int64_t expected_version);
+  static absl::StatusOr<bool> UpdateTieEnd(db::Connection& c, const TieTable& table, const Tie& tie,
+                                           int64_t expected_version);
   absl::StatusOr<std::optional<Tie>> GetTie(const TieTable& table, int64_t id);
   // Ties of organizations in the subtree at `path` (itself included), with id > after_id, by
   // id; unless `include_ended`, only those current on `today` (no end date, or not yet passed).

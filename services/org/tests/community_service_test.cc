@@ -2,6 +2,7 @@
 // the tree, an organization in at most one community, pairings and stations with their periods
 // on an injected clock, scope, idempotent creates, and one call over gRPC.
 #include <random>
+#include <thread>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -61,10 +62,10 @@ class CommunityServiceTest : public OrgDatabaseTest {
     auto clock = [this] { return now_us_; };
     OrgServiceOptions options;
     options.now_us = clock;
-    orgs_ = std::make_unique<OrgService>(*pool_, nullptr, *ids_, *auth_, std::string(32, 'k'),
-                                         options);
-    service_ = std::make_unique<CommunityService>(*pool_, *ids_, *auth_, std::string(32, 'k'),
-                                                  clock);
+    orgs_ =
+        std::make_unique<OrgService>(*pool_, nullptr, *ids_, *auth_, std::string(32, 'k'), options);
+    service_ =
+        std::make_unique<CommunityService>(*pool_, *ids_, *auth_, std::string(32, 'k'), clock);
     // 工委 -> 党委A -> 总支ga -> 支部a1, 支部a2; 党委B -> 支部b1, 支部b2; 党委C -> 支部c1
     root_ = Make("", pb::WORK_COMMITTEE, "工委");
     a_ = Make(root_.name(), pb::PARTY_COMMITTEE, "党委A");
@@ -346,6 +347,35 @@ TEST_P(CommunityServiceTest, AnOrganizationInTwoCommunitiesIsRefused) {
   EXPECT_NE(before, with_second);
 }
 
+TEST_P(CommunityServiceTest, ConcurrentCreatesSharingAnOrganizationLeaveOneWinner) {
+  // Each create checks memberships first, but only the unique key on organization_id holds
+  // against a twin that commits in between; the loser gets the same answer either way.
+  const pb::Organization leads[] = {a1_, a2_, b2_, c1_};
+  std::vector<absl::Status> results(std::size(leads));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < std::size(leads); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] =
+          service_->Create(admin_, Community(absl::StrCat("并发", i), leads[i], {b1_})).status();
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  int won = 0;
+  for (const absl::Status& s : results) {
+    if (s.ok()) {
+      ++won;
+      continue;
+    }
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+    EXPECT_EQ(rpc::Reason(s), "ORGANIZATION_IN_ANOTHER_COMMUNITY") << s;
+    EXPECT_EQ(Field(s), "community.member_organizations[0]");
+  }
+  EXPECT_EQ(won, 1);
+  EXPECT_EQ(ListCommunities(admin_).size(), 1u);
+}
+
 TEST_P(CommunityServiceTest, BadCommunitiesAreRefusedNamingTheField) {
   ASSERT_TRUE(service_->Create(admin_, Community("已有共同体", c1_, {})).ok());
   const std::string before = Snapshot();
@@ -366,20 +396,15 @@ TEST_P(CommunityServiceTest, BadCommunitiesAreRefusedNamingTheField) {
        absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "community.display_name"},
       {"display name taken", [](pb::Community& c) { c.set_display_name("已有共同体"); },
        absl::StatusCode::kAlreadyExists, "DISPLAY_NAME_TAKEN", "community.display_name"},
-      {"member is the lead",
-       [this](pb::Community& c) { c.add_member_organizations(a1_.name()); },
-       absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
-       "community.member_organizations[1]"},
+      {"member is the lead", [this](pb::Community& c) { c.add_member_organizations(a1_.name()); },
+       absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "community.member_organizations[1]"},
       {"member twice", [this](pb::Community& c) { c.add_member_organizations(a2_.name()); },
-       absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
-       "community.member_organizations[1]"},
+       absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "community.member_organizations[1]"},
       {"missing member",
        [](pb::Community& c) { c.add_member_organizations("organizations/12345"); },
-       absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
-       "community.member_organizations[1]"},
+       absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND", "community.member_organizations[1]"},
       {"bad member name", [](pb::Community& c) { c.add_member_organizations("units/1"); },
-       absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
-       "community.member_organizations[1]"},
+       absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "community.member_organizations[1]"},
       {"partner without kind",
        [](pb::Community& c) { *c.add_partners() = P("村", pb::PARTNER_KIND_UNSPECIFIED); },
        absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "community.partners[0].kind"},
@@ -391,8 +416,7 @@ TEST_P(CommunityServiceTest, BadCommunitiesAreRefusedNamingTheField) {
        absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "community.partners[0].contact"},
       {"liaison title without a name",
        [](pb::Community& c) { c.mutable_liaison()->set_title("委员"); },
-       absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
-       "community.liaison.display_name"},
+       absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "community.liaison.display_name"},
       {"mechanism twice",
        [](pb::Community& c) {
          c.add_mechanisms(pb::JOINT_BRAND);
@@ -474,8 +498,7 @@ TEST_P(CommunityServiceTest, ScopeHidesOtherBranchesAndRolesLimitWrites) {
   EXPECT_EQ(Snapshot(), now);
   auto made = service_->Create(admin_, Community("共同体", a1_, {a2_}));
   ASSERT_TRUE(made.ok()) << made.status();
-  EXPECT_EQ(GetCommunity(made->name(), &secretary_a1).status().code(),
-            absl::StatusCode::kNotFound);
+  EXPECT_EQ(GetCommunity(made->name(), &secretary_a1).status().code(), absl::StatusCode::kNotFound);
   const auth::Principal member_root = Scoped("member", root_);
   EXPECT_TRUE(GetCommunity(made->name(), &member_root).ok());
 }
@@ -509,8 +532,8 @@ TEST_P(CommunityServiceTest, PairingsAreCurrentUntilTheirEndDatePasses) {
   ASSERT_TRUE(
       service_->CreatePairing(admin_, Pairing(b1_, "昨天结束", D(2020, 1, 1), D(2024, 2, 28)))
           .ok());
-  auto today = service_->CreatePairing(admin_, Pairing(a2_, "今天结束", D(2023, 12, 31),
-                                                       D(2024, 2, 29)));
+  auto today =
+      service_->CreatePairing(admin_, Pairing(a2_, "今天结束", D(2023, 12, 31), D(2024, 2, 29)));
   ASSERT_TRUE(today.ok()) << today.status();
   EXPECT_EQ(today->partner().kind(), pb::ENTERPRISE);
   EXPECT_EQ(today->partner().contact(), "党委办公室");
@@ -527,8 +550,7 @@ TEST_P(CommunityServiceTest, PairingsAreCurrentUntilTheirEndDatePasses) {
     std::string field;
   };
   Case cases[] = {
-      {Pairing(a1_, "企业", D(2024, 3, 1), D(2024, 2, 29)), "END_BEFORE_START",
-       "pairing.end_date"},
+      {Pairing(a1_, "企业", D(2024, 3, 1), D(2024, 2, 29)), "END_BEFORE_START", "pairing.end_date"},
       {Pairing(a1_, "企业", D(2024, 1, 1), D(2023, 12, 31)), "END_BEFORE_START",
        "pairing.end_date"},
       {Pairing(a1_, "", D(2024, 1, 1)), "INVALID_ARGUMENT", "pairing.partner.display_name"},
@@ -669,8 +691,8 @@ TEST_P(CommunityServiceTest, ServedOverGrpcForTheCallerTheGatewayVouchesFor) {
   grpc::Service* services[] = {service_.get()};
   auto running = runtime::StartGrpcServer({}, services);
   ASSERT_TRUE(running.ok()) << running.status();
-  auto stub = pb::CommunityService::NewStub(
-      rpc::MakeChannel("127.0.0.1:" + std::to_string(running->port)));
+  auto stub =
+      pb::CommunityService::NewStub(rpc::MakeChannel("127.0.0.1:" + std::to_string(running->port)));
   auto req = Community("共同体", a1_, {a2_});
   pb::Community made;
   {
