@@ -533,7 +533,8 @@ absl::StatusOr<std::string> CommunityService::ListRoot(const auth::Principal& wh
 absl::StatusOr<CommunityService::Placement> CommunityService::Place(db::Connection& c,
                                                                     const auth::Principal& who,
                                                                     const CommunityRow& row,
-                                                                    std::string_view action) {
+                                                                    std::string_view action,
+                                                                    audit::Entry& entry) {
   std::vector<int64_t> ids = {row.lead_org_id};
   ids.insert(ids.end(), row.member_org_ids.begin(), row.member_org_ids.end());
   std::vector<std::string> paths;
@@ -569,9 +570,10 @@ absl::StatusOr<CommunityService::Placement> CommunityService::Place(db::Connecti
         {{"community.member_organizations", "must be in the same tree as the lead"}});
   }
   const std::string name = rpc::FormatName(kCommunities, row.id);
+  entry.org_path = common->second;
   if (absl::Status s =
           auth::AuthorizeOrHide(who, action, {std::string(kCommunities), common->second, ""},
-                                NotFound(kCommunities, name));
+                                NotFound(kCommunities, name), &entry.detail);
       !s.ok()) {
     return s;
   }
@@ -659,7 +661,7 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
     if (taken->has_value()) {
       return NameTaken(row.display_name);
     }
-    auto place = Place(c, who, row, "create");
+    auto place = Place(c, who, row, "create", entry);
     if (!place.ok()) {
       return place.status();
     }
@@ -812,7 +814,7 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
     }
     if (paths->contains("lead_organization") || paths->contains("member_organizations")) {
       // The organizations changed: check them again and place the community anew.
-      auto place = Place(c, who, row, "update");
+      auto place = Place(c, who, row, "update", entry);
       if (!place.ok()) {
         return place.status();
       }

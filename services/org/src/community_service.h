@@ -134,9 +134,11 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
   absl::Status CheckRead(const auth::Principal& who, std::string_view kind, std::string_view name,
                          std::string_view path, absl::Status missing);
   // Inside a transaction: checks the community's organizations (present and in the caller's
-  // scope, active, in no other community than `row.id`) and computes where it sits.
+  // scope, active, in no other community than `row.id`), computes where it sits and authorizes
+  // `action` there (a refusal's why goes to `entry`).
   absl::StatusOr<Placement> Place(db::Connection& c, const auth::Principal& who,
-                                  const CommunityRow& row, std::string_view action);
+                                  const CommunityRow& row, std::string_view action,
+                                  audit::Entry& entry);
   // Why a write of `row` hit a unique key (a concurrent twin): its name, or an organization.
   absl::Status ExplainConflict(const CommunityRow& row, absl::Status status);
 

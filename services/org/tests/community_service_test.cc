@@ -262,7 +262,9 @@ TEST_P(CommunityServiceTest, OnePlusNPlusXRoundTrip) {
   pb::DeleteCommunityRequest del;
   del.set_name(made->name());
   del.set_etag("v7");
-  EXPECT_EQ(service_->Delete(admin_, del).code(), absl::StatusCode::kAborted);
+  const std::string before = Snapshot();
+  EXPECT_EQ(rpc::Reason(service_->Delete(admin_, del)), "ETAG_MISMATCH");
+  EXPECT_EQ(Snapshot(), before);
   del.set_etag("v1");
   ASSERT_TRUE(service_->Delete(admin_, del).ok());
   EXPECT_EQ(GetCommunity(made->name()).status().code(), absl::StatusCode::kNotFound);
@@ -300,13 +302,16 @@ TEST_P(CommunityServiceTest, UpdateReplacesListsWholeAndRecomputesScope) {
   // Refusals: a stale etag, unknown and output-only paths. Nothing changes.
   const std::string before = Snapshot();
   update.mutable_community()->set_etag("v1");
-  EXPECT_EQ(service_->Update(admin_, update).status().code(), absl::StatusCode::kAborted);
+  auto stale = service_->Update(admin_, update).status();
+  EXPECT_EQ(stale.code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(rpc::Reason(stale), "ETAG_MISMATCH");
   update.mutable_community()->set_etag("v2");
   for (const char* path : {"kind", "scope_organization", "liaison.title"}) {
     update.mutable_update_mask()->clear_paths();
     update.mutable_update_mask()->add_paths(path);
     auto s = service_->Update(admin_, update).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << path;
+    EXPECT_EQ(rpc::Reason(s), "INVALID_ARGUMENT") << path;
     EXPECT_EQ(Field(s), "update_mask") << path;
   }
   EXPECT_EQ(Snapshot(), before);
@@ -478,6 +483,7 @@ TEST_P(CommunityServiceTest, ScopeHidesOtherBranchesAndRolesLimitWrites) {
   const std::string before = Snapshot();
   s = service_->CreatePairing(secretary_a1, Pairing(b1_, "企业", D(2023, 1, 1))).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(rpc::Reason(s), "ORGANIZATION_NOT_FOUND");
   EXPECT_EQ(Field(s), "pairing.organization");
   EXPECT_EQ(Snapshot(), before);
   ASSERT_TRUE(service_->CreatePairing(secretary_a1, Pairing(a1_, "企业A", D(2023, 1, 1))).ok());
@@ -486,6 +492,7 @@ TEST_P(CommunityServiceTest, ScopeHidesOtherBranchesAndRolesLimitWrites) {
   other.set_organization(b_.name());
   s = service_->ListPairings(secretary_a1, other).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(rpc::Reason(s), "ORGANIZATION_NOT_FOUND");
   EXPECT_EQ(Field(s), "organization");
 
   // A member reads communities but does not create them; a secretary neither creates them
@@ -493,8 +500,10 @@ TEST_P(CommunityServiceTest, ScopeHidesOtherBranchesAndRolesLimitWrites) {
   const std::string now = Snapshot();
   s = service_->Create(Scoped("member", root_), Community("共同体", a1_, {a2_})).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(rpc::Reason(s), "PERMISSION_DENIED");
   s = service_->Create(secretary_a1, Community("共同体", a1_, {})).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(rpc::Reason(s), "PERMISSION_DENIED");
   EXPECT_EQ(Snapshot(), now);
   auto made = service_->Create(admin_, Community("共同体", a1_, {a2_}));
   ASSERT_TRUE(made.ok()) << made.status();
@@ -593,9 +602,11 @@ TEST_P(CommunityServiceTest, PairingsAreCurrentUntilTheirEndDatePasses) {
   now_us_ = NoonInShanghai(2024, 3, 1);
   EXPECT_TRUE(ListPairings(false).empty());
   end.clear_etag();
+  const std::string ended_once = Snapshot();
   s = service_->EndPairing(admin_, end).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(rpc::Reason(s), "ALREADY_ENDED");
+  EXPECT_EQ(Snapshot(), ended_once);
 }
 
 TEST_P(CommunityServiceTest, StationsListCurrentOrAllAndPage) {
@@ -664,7 +675,9 @@ TEST_P(CommunityServiceTest, CreatesAreIdempotentByRequestId) {
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->name(), first->name());
   req.mutable_community()->set_display_name("别的共同体");
-  EXPECT_EQ(rpc::Reason(service_->Create(admin_, req).status()), "REQUEST_ID_REUSED");
+  auto reused = service_->Create(admin_, req).status();
+  EXPECT_EQ(reused.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(rpc::Reason(reused), "REQUEST_ID_REUSED");
 
   auto pairing = Pairing(b1_, "企业", D(2024, 2, 29));
   pairing.set_request_id("p-1");
