@@ -13,8 +13,10 @@
 #include "common/rpc/errors.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
+#include "common/runtime/log.h"
 #include "common/runtime/strings.h"
 #include "common/time/clock.h"
+#include "dangjian/org/v1/events.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/org/src/org_service.h"
 #include "services/org/src/organization_rules.h"
@@ -867,6 +869,50 @@ absl::Status CommunityService::Delete(const auth::Principal& who,
     }
     return CommunityStore::Delete(c, *id);
   });
+}
+
+absl::Status CommunityService::OnOrganizationEvent(const events::Event& event) {
+  if (event.type != pb::OrganizationMoved::descriptor()->full_name()) {
+    return absl::OkStatus();
+  }
+  pb::OrganizationMoved moved;
+  if (!moved.ParseFromString(event.payload) || moved.new_path().empty() ||
+      moved.new_path().back() != '/') {
+    // Not retryable: a broken event would block the stream; log it and take it.
+    log::Error("unreadable OrganizationMoved event", {{"event", absl::StrCat(event.id)}});
+    return absl::OkStatus();
+  }
+  return events::ApplyOnce(
+      store_.pool(), kOrgEventsGroup, event,
+      [&](db::Connection& c) -> absl::Status {
+        // The paths are already rewritten: the moved subtree is at new_path.
+        auto ids = CommunityStore::CommunitiesUnder(c, moved.new_path());
+        if (!ids.ok()) {
+          return ids.status();
+        }
+        for (int64_t id : *ids) {
+          auto paths = CommunityStore::OrganizationPaths(c, id);
+          if (!paths.ok()) {
+            return paths.status();
+          }
+          auto common = paths->empty() ? std::nullopt : DeepestCommon(*paths);
+          if (!common.has_value()) {
+            continue;  // its organizations no longer share a tree: leave it where it was
+          }
+          auto placed = CommunityStore::SetScope(c, id, common->first, NowUs());
+          if (!placed.ok()) {
+            return placed.status();
+          }
+          if (*placed) {
+            log::Info("a community follows a moved organization",
+                      {{"community", rpc::FormatName(kCommunities, id)},
+                       {"organization", moved.organization()},
+                       {"scope", rpc::FormatName(kOrganizations, common->first)}});
+          }
+        }
+        return absl::OkStatus();
+      },
+      NowUs());
 }
 
 // --- pairings and stations ---

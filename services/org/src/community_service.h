@@ -10,6 +10,7 @@
 #include "common/audit/recorder.h"
 #include "common/auth/principal.h"
 #include "common/db/pool.h"
+#include "common/events/events.h"
 #include "common/ids/id_generator.h"
 #include "dangjian/org/v1/community.grpc.pb.h"
 #include "services/org/src/community_store.h"
@@ -92,6 +93,13 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
       const auth::Principal& who, const dangjian::org::v1::ListStationsRequest& request);
   absl::StatusOr<dangjian::org::v1::Station> EndStation(
       const auth::Principal& who, const dangjian::org::v1::EndStationRequest& request);
+
+  // Consumes the org service's own events (stream org.organizations, group "org.communities"):
+  // an OrganizationMoved places every community with an organization in the moved subtree at
+  // the deepest organization containing its organizations again, once per event
+  // (events::ApplyOnce). Other events are taken and ignored.
+  static constexpr char kOrgEventsGroup[] = "org.communities";
+  absl::Status OnOrganizationEvent(const events::Event& event);
 
  private:
   // What a community's organizations resolve to: the scope organization and its path.

@@ -380,6 +380,52 @@ absl::Status CommunityStore::Delete(db::Connection& c, int64_t id) {
   return c.Exec("DELETE FROM communities WHERE id = ?", {id}).status();
 }
 
+absl::StatusOr<std::vector<int64_t>> CommunityStore::CommunitiesUnder(db::Connection& c,
+                                                                      const std::string& path) {
+  auto r = c.Exec(
+      "SELECT DISTINCT m.community_id FROM community_organizations m "
+      "JOIN organizations o ON o.id = m.organization_id "
+      "WHERE o.path >= ? AND o.path < ? ORDER BY m.community_id",
+      {path, SubtreeUpper(path)});
+  if (!r.ok()) {
+    return r.status();
+  }
+  std::vector<int64_t> out;
+  for (const db::Row& row : r->rows) {
+    out.push_back(row.Int(0));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::string>> CommunityStore::OrganizationPaths(db::Connection& c,
+                                                                           int64_t id) {
+  auto r = c.Exec(
+      "SELECT o.path FROM community_organizations m "
+      "JOIN organizations o ON o.id = m.organization_id WHERE m.community_id = ? "
+      "ORDER BY m.position",
+      {id});
+  if (!r.ok()) {
+    return r.status();
+  }
+  std::vector<std::string> out;
+  for (const db::Row& row : r->rows) {
+    out.push_back(row.Text(0));
+  }
+  return out;
+}
+
+absl::StatusOr<bool> CommunityStore::SetScope(db::Connection& c, int64_t id, int64_t scope_org_id,
+                                              int64_t update_time_us) {
+  auto r = c.Exec(
+      "UPDATE communities SET scope_org_id = ?, version = version + 1, update_time_us = ? "
+      "WHERE id = ? AND scope_org_id <> ?",
+      {scope_org_id, update_time_us, id, scope_org_id});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return r->affected_rows == 1;
+}
+
 absl::StatusOr<std::optional<CommunityRow>> CommunityStore::Get(int64_t id) {
   auto lease = pool_.Acquire();
   if (!lease.ok()) {

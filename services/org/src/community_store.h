@@ -86,6 +86,15 @@ class CommunityStore final {
   static absl::StatusOr<bool> Update(db::Connection& c, const CommunityRow& row,
                                      int64_t expected_version);
   static absl::Status Delete(db::Connection& c, int64_t id);
+  // Communities with an organization in the subtree at `path` (itself included), by id.
+  static absl::StatusOr<std::vector<int64_t>> CommunitiesUnder(db::Connection& c,
+                                                               const std::string& path);
+  // The paths of community `id`'s organizations, as they are now.
+  static absl::StatusOr<std::vector<std::string>> OrganizationPaths(db::Connection& c, int64_t id);
+  // Places community `id` at `scope_org_id` (a new version) unless it is there already; whether
+  // it moved.
+  static absl::StatusOr<bool> SetScope(db::Connection& c, int64_t id, int64_t scope_org_id,
+                                       int64_t update_time_us);
 
   // --- communities, reads ---
   absl::StatusOr<std::optional<CommunityRow>> Get(int64_t id);

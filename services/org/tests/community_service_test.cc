@@ -4,14 +4,17 @@
 #include <random>
 #include <thread>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "common/events/events.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/errors.h"
 #include "common/rpc/names.h"
 #include "common/runtime/service_main.h"
+#include "dangjian/org/v1/events.pb.h"
 #include "gtest/gtest.h"
 #include "services/org/src/community_service.h"
 #include "services/org/src/org_service.h"
@@ -533,6 +536,42 @@ TEST_P(CommunityServiceTest, ACommunityFollowsItsScopeOrganizationWhenItMoves) {
   EXPECT_TRUE(ListCommunities(admin_a).empty());
   EXPECT_EQ(ListCommunities(admin_b), std::vector<std::string>{"共同体"});
   EXPECT_EQ(ListCommunities(admin_, b_.name()), std::vector<std::string>{"共同体"});
+}
+
+TEST_P(CommunityServiceTest, MovingAMemberAwayPlacesTheCommunityAgainOnItsEvent) {
+  auto made = service_->Create(admin_, Community("共同体", a1_, {a2_}));
+  ASSERT_TRUE(made.ok()) << made.status();
+  ASSERT_EQ(made->scope_organization(), ga_.name());
+  pb::MoveOrganizationRequest move;
+  move.set_name(a2_.name());
+  move.set_new_parent(b_.name());
+  ASSERT_TRUE(orgs_->Move(admin_, move).ok());
+
+  // Deliver the org service's events to the consumer, twice (at-least-once delivery).
+  auto lease = pool_->Acquire();
+  auto rows = (*lease)->Exec(
+      "SELECT id, stream, type, event_key, payload, occurred_us FROM outbox ORDER BY id", {});
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  int moves = 0;
+  for (int round = 0; round < 2; ++round) {
+    for (const db::Row& r : rows->rows) {
+      events::Event e{.id = r.Int(0),
+                      .stream = r.Text(1),
+                      .type = r.Text(2),
+                      .key = r.Text(3),
+                      .occurred_us = r.Int(5)};
+      ASSERT_TRUE(absl::Base64Unescape(r.Text(4), &e.payload));
+      moves += e.type == pb::OrganizationMoved::descriptor()->full_name() ? 1 : 0;
+      ASSERT_TRUE(service_->OnOrganizationEvent(e).ok());
+    }
+  }
+  EXPECT_EQ(moves, 2);
+  auto got = GetCommunity(made->name());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->scope_organization(), root_.name());  // a1 under A, a2 under B now
+  EXPECT_EQ(got->etag(), "v2");                        // placed once, not once per delivery
+  const auth::Principal admin_a = Scoped("org_admin", a_);
+  EXPECT_EQ(GetCommunity(made->name(), &admin_a).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_P(CommunityServiceTest, PairingsAreCurrentUntilTheirEndDatePasses) {
