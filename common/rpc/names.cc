@@ -5,6 +5,8 @@
 
 #include "common/rpc/handler.h"
 
+#include <cctype>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"

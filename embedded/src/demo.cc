@@ -245,7 +245,7 @@ class Loader {
                                    pb::JOINT_BRAND, pb::JOINT_GUIDANCE}) {
         c->add_mechanisms(m);
       }
-      auto created = Counted(org_.communities().CreateCommunity(who_, req),
+      auto created = Counted(org_.communities().Create(who_, req),
                              &summary_.communities, cols[1]);
       if (!created.ok()) {
         return created.status();

@@ -78,6 +78,7 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(const SuiteOptions& options)
   suite->org_backends_.bus->Subscribe(
       "org.organizations", member::MemberService::kOrgEventsGroup,
       [member_service](const events::Event& e) { return member_service->OnOrganizationEvent(e); });
+  suite->org_->Subscribe(*suite->org_backends_.bus);
   suite->org_backends_.relay->Start();
   suite->member_backends_.relay->Start();
   std::vector<grpc::Service*> services = suite->org_->services();

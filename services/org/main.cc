@@ -17,5 +17,7 @@ int main(int argc, char** argv) {
   dj::org::OrgServer server(*backends.pool, backends.cache.get(), *backends.ids, *auth,
                             config.Get("audit-key"),
                             {.cache_ttl = std::chrono::seconds(config.GetInt("cache-ttl-seconds"))});
+  // Its own consumers (Redis Streams groups: they read what the relay already published).
+  server.Subscribe(*backends.bus);
   return dj::runtime::Serve("dj-org", config, server.services());
 }

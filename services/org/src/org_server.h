@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "common/events/events.h"
+#include "services/org/src/community_service.h"
+#include "services/org/src/officer_service.h"
 #include "services/org/src/org_service.h"
 #include "services/org/src/rule_set_service.h"
 #include "services/org/src/statistics_service.h"
@@ -22,15 +25,26 @@ class OrgServer final {
         organizations_(pool, cache, ids, auth, audit_key, std::move(options)),
         rule_sets_(organizations_.rules(), pool, auth, audit_key),
         statistics_(pool, auth, audit_key, now_us_),
-        units_(pool, cache, ids, auth, audit_key, now_us_) {}
+        units_(pool, cache, ids, auth, audit_key, now_us_),
+        officers_(pool, ids, auth, audit_key, organizations_.rules(), now_us_),
+        communities_(pool, ids, auth, audit_key, now_us_) {}
 
   OrgService& organizations() { return organizations_; }
   RuleSetService& rule_sets() { return rule_sets_; }
   StatisticsService& statistics() { return statistics_; }
   UnitService& units() { return units_; }
+  OfficerService& officers() { return officers_; }
+  CommunityService& communities() { return communities_; }
+
+  // The org service's own consumers of its events: communities re-placed when a member
+  // organization moves. Call before the outbox relay starts, so nothing is missed.
+  void Subscribe(events::EventBus& bus) {
+    bus.Subscribe("org.organizations", CommunityService::kOrgEventsGroup,
+                  [this](const events::Event& e) { return communities_.OnOrganizationEvent(e); });
+  }
 
   std::vector<grpc::Service*> services() {
-    return {&organizations_, &rule_sets_, &statistics_, &units_};
+    return {&organizations_, &rule_sets_, &statistics_, &units_, &officers_, &communities_};
   }
 
  private:
@@ -39,6 +53,8 @@ class OrgServer final {
   RuleSetService rule_sets_;
   StatisticsService statistics_;
   UnitService units_;
+  OfficerService officers_;
+  CommunityService communities_;
 };
 
 }  // namespace dj::org

@@ -249,7 +249,7 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
     return rpc::InvalidArgument({{"organization", "required"}});
   }
   const pb::Organization& in = request.organization();
-  if (absl::Status s = ValidateRequestId(request.request_id()); !s.ok()) {
+  if (absl::Status s = rpc::ValidateRequestId(request.request_id()); !s.ok()) {
     return s;
   }
   auto rules = rules_.Today();

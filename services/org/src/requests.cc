@@ -1,7 +1,7 @@
+// The update-mask resolution every org resource's Update shares.
 #include "services/org/src/requests.h"
 
 #include <algorithm>
-#include <cctype>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -9,19 +9,6 @@
 #include "common/rpc/handler.h"
 
 namespace dj::org {
-
-absl::Status ValidateRequestId(std::string_view request_id) {
-  if (request_id.size() > 64) {
-    return rpc::InvalidArgument({{"request_id", "must be at most 64 characters (a UUID)"}});
-  }
-  for (char c : request_id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-      return rpc::InvalidArgument(
-          {{"request_id", "may contain only letters, digits, '-', '_' and '.'"}});
-    }
-  }
-  return absl::OkStatus();
-}
 
 absl::StatusOr<std::set<std::string>> ResolveUpdateMask(const google::protobuf::FieldMask& mask,
                                                         std::set<std::string> set_fields,

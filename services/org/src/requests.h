@@ -1,5 +1,5 @@
-// Request checks the org service's resources share: which fields an Update changes (AIP-134)
-// and the request_id of an idempotent Create (AIP-155).
+// Request checks the org service's resources share: which fields an Update changes (AIP-134).
+// (The request_id of an idempotent Create is rpc::ValidateRequestId, for every service.)
 #pragma once
 
 #include <map>
@@ -12,10 +12,6 @@
 #include "google/protobuf/field_mask.pb.h"
 
 namespace dj::org {
-
-// An idempotency key: at most 64 characters (a UUID) of letters, digits, '-', '_' and '.';
-// empty means none. INVALID_ARGUMENT names `request_id`.
-absl::Status ValidateRequestId(std::string_view request_id);
 
 struct UpdatableFields {
   std::vector<std::string> fields;  // what an update may change, in the order errors list them

@@ -179,7 +179,7 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
     return rpc::InvalidArgument({{"unit", "required"}});
   }
   const pb::Unit& in = request.unit();
-  if (absl::Status s = ValidateRequestId(request.request_id()); !s.ok()) {
+  if (absl::Status s = rpc::ValidateRequestId(request.request_id()); !s.ok()) {
     return s;
   }
   if (!in.name().empty()) {

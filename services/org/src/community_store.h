@@ -1,0 +1,128 @@
+// Repository for communities (党建共同体), pairings (结对) and stations (进驻社区): the only place
+// with SQL on their tables. Writes take the caller's transaction connection; reads take their
+// own connection from the pool. Organizations themselves are read through OrgStore.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "common/db/pool.h"
+#include "common/time/civil_date.h"
+#include "dangjian/org/v1/community.pb.h"
+
+namespace dj::org {
+
+struct CommunityRow {
+  int64_t id = 0;
+  std::string display_name;
+  // The deepest organization containing all of its organizations (where it sits for scope).
+  int64_t scope_org_id = 0;
+  int64_t lead_org_id = 0;
+  std::vector<int64_t> member_org_ids;  // in the order given
+  std::vector<dangjian::org::v1::Partner> partners;
+  dangjian::org::v1::Liaison liaison;
+  std::vector<dangjian::org::v1::JointMechanism> mechanisms;  // by enum value
+  std::vector<dangjian::org::v1::Brand> brands;
+  int64_t version = 1;
+  int64_t create_time_us = 0;
+  int64_t update_time_us = 0;
+};
+
+// An organization that already belongs to a community.
+struct Membership {
+  int64_t organization_id = 0;
+  int64_t community_id = 0;
+  std::string community_display_name;
+};
+
+// Pairings and stations have the same shape: an organization tied to something outside it for a
+// period. Only the columns describing the other side differ.
+struct TieTable {
+  std::string_view name;            // the table, also the collection: "pairings"
+  std::string_view detail_columns;  // comma-separated, in the order of Tie::details
+};
+inline constexpr TieTable kPairingsTable{"pairings",
+                                         "partner_display_name,partner_kind,partner_contact"};
+inline constexpr TieTable kStationsTable{"stations", "residential_community"};
+
+struct Tie {
+  int64_t id = 0;
+  int64_t organization_id = 0;
+  std::vector<std::string> details;  // one per TieTable::detail_columns
+  time::CivilDate start_date;
+  std::optional<time::CivilDate> end_date;
+  std::string note;
+  int64_t version = 1;
+  int64_t create_time_us = 0;
+  int64_t update_time_us = 0;
+};
+
+class CommunityStore final {
+ public:
+  explicit CommunityStore(db::Pool& pool) : pool_(pool) {}
+
+  db::Pool& pool() { return pool_; }
+
+  // --- communities, inside a transaction ---
+  static absl::StatusOr<std::optional<CommunityRow>> Find(db::Connection& c, int64_t id,
+                                                          bool for_update);
+  static absl::StatusOr<std::optional<CommunityRow>> FindByRequestId(db::Connection& c,
+                                                                     std::string_view request_id);
+  // The id of another community (not `except_id`) called `display_name`, if any.
+  static absl::StatusOr<std::optional<int64_t>> NameTakenBy(db::Connection& c,
+                                                            std::string_view display_name,
+                                                            int64_t except_id);
+  // Which of `org_ids` belong to a community other than `except_id`.
+  static absl::StatusOr<std::vector<Membership>> Memberships(db::Connection& c,
+                                                             const std::vector<int64_t>& org_ids,
+                                                             int64_t except_id);
+  static absl::Status Insert(db::Connection& c, const CommunityRow& row,
+                             std::string_view request_id);
+  // Writes `row` (its lists replaced whole) if the stored version is still `expected_version`;
+  // false when it is not.
+  static absl::StatusOr<bool> Update(db::Connection& c, const CommunityRow& row,
+                                     int64_t expected_version);
+  static absl::Status Delete(db::Connection& c, int64_t id);
+  // Communities with an organization in the subtree at `path` (itself included), by id.
+  static absl::StatusOr<std::vector<int64_t>> CommunitiesUnder(db::Connection& c,
+                                                               const std::string& path);
+  // The paths of community `id`'s organizations, as they are now.
+  static absl::StatusOr<std::vector<std::string>> OrganizationPaths(db::Connection& c, int64_t id);
+  // Places community `id` at `scope_org_id` (a new version) unless it is there already; whether
+  // it moved.
+  static absl::StatusOr<bool> SetScope(db::Connection& c, int64_t id, int64_t scope_org_id,
+                                       int64_t update_time_us);
+
+  // --- communities, reads ---
+  absl::StatusOr<std::optional<CommunityRow>> Get(int64_t id);
+  // Communities whose scope organization lies in the subtree at `path` (itself included), with
+  // id > after_id, by id.
+  absl::StatusOr<std::vector<CommunityRow>> List(const std::string& path, int64_t after_id,
+                                                 int limit);
+
+  // --- pairings and stations ---
+  static absl::StatusOr<std::optional<Tie>> FindTie(db::Connection& c, const TieTable& table,
+                                                    int64_t id, bool for_update);
+  static absl::StatusOr<std::optional<Tie>> FindTieByRequestId(db::Connection& c,
+                                                               const TieTable& table,
+                                                               std::string_view request_id);
+  static absl::Status InsertTie(db::Connection& c, const TieTable& table, const Tie& tie,
+                                std::string_view request_id);
+  // Writes end_date, version and update time if the stored version is still `expected_version`.
+  static absl::StatusOr<bool> UpdateTieEnd(db::Connection& c, const TieTable& table, const Tie& tie,
+                                           int64_t expected_version);
+  absl::StatusOr<std::optional<Tie>> GetTie(const TieTable& table, int64_t id);
+  // Ties of organizations in the subtree at `path` (itself included), with id > after_id, by
+  // id; unless `include_ended`, only those current on `today` (no end date, or not yet passed).
+  absl::StatusOr<std::vector<Tie>> ListTies(const TieTable& table, const std::string& path,
+                                            time::CivilDate today, bool include_ended,
+                                            int64_t after_id, int limit);
+
+ private:
+  db::Pool& pool_;
+};
+
+}  // namespace dj::org
