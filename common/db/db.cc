@@ -13,6 +13,10 @@ Value TextOrNull(std::string_view s) {
   return std::string(s);
 }
 
+Value DateOrNull(const std::optional<time::CivilDate>& date) {
+  return date.has_value() ? Value(time::ToIso(*date)) : Null();
+}
+
 bool Row::IsNull(size_t i) const { return std::holds_alternative<std::monostate>(values.at(i)); }
 
 int64_t Row::Int(size_t i) const {
@@ -49,6 +53,14 @@ std::optional<std::string> Row::OptionalText(size_t i) const {
     return std::nullopt;
   }
   return Text(i);
+}
+
+std::optional<time::CivilDate> Row::OptionalDate(size_t i) const {
+  if (IsNull(i)) {
+    return std::nullopt;
+  }
+  auto date = time::ParseIso(Text(i).substr(0, 10));
+  return date.ok() ? std::optional<time::CivilDate>(*date) : std::nullopt;
 }
 
 }  // namespace dj::db

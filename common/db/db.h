@@ -14,6 +14,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "common/time/civil_date.h"
 
 namespace dj::db {
 
@@ -39,6 +40,8 @@ inline std::string ReplacePrefixSql(Dialect dialect, std::string_view column) {
 }
 // A text value, or NULL when empty (for optional columns).
 Value TextOrNull(std::string_view s);
+// A civil date as both dialects store it (ISO text; a MySQL DATE column takes it), or NULL.
+Value DateOrNull(const std::optional<time::CivilDate>& date);
 
 struct Row {
   std::vector<Value> values;
@@ -47,6 +50,9 @@ struct Row {
   int64_t Int(size_t i) const;          // 0 for NULL; parses text
   std::string Text(size_t i) const;     // "" for NULL; formats numbers
   std::optional<std::string> OptionalText(size_t i) const;
+  // The civil date in column i (MySQL answers DATE as "YYYY-MM-DD", SQLite holds the same text);
+  // nullopt for NULL, and for text that is not a date (never written by a store).
+  std::optional<time::CivilDate> OptionalDate(size_t i) const;
 };
 
 struct Result {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/runtime/strings.h"
+#include "services/org/src/org_store.h"
 
 namespace dj::org {
 namespace {
@@ -19,27 +20,6 @@ using db::Value;
 constexpr std::string_view kCommunityColumns =
     "c.id, c.display_name, c.scope_org_id, c.liaison_display_name, c.liaison_title, "
     "c.liaison_member, c.version, c.create_time_us, c.update_time_us";
-
-// The half-open range [path, upper) of paths in the subtree at `path`: '0' follows '/', so
-// every path below '/1/5/' sorts before '/1/50'. Any index on `path` serves it.
-std::string SubtreeUpper(const std::string& path) {
-  std::string upper = path;
-  upper.back() = '0';
-  return upper;
-}
-
-std::optional<time::CivilDate> DateOf(const db::Row& r, size_t i) {
-  if (auto d = r.OptionalText(i); d.has_value()) {
-    if (auto parsed = time::ParseIso(d->substr(0, 10)); parsed.ok()) {
-      return *parsed;
-    }
-  }
-  return std::nullopt;
-}
-
-Value DateValue(const std::optional<time::CivilDate>& d) {
-  return d.has_value() ? Value(time::ToIso(*d)) : db::Null();
-}
 
 CommunityRow CommunityFromDb(const db::Row& r) {
   CommunityRow row;
@@ -258,8 +238,8 @@ absl::StatusOr<std::vector<Tie>> Ties(const TieTable& table, absl::StatusOr<db::
     for (size_t i = 0; i < n; ++i) {
       t.details.push_back(r.Text(2 + i));
     }
-    t.start_date = DateOf(r, 2 + n).value_or(time::CivilDate{});
-    t.end_date = DateOf(r, 3 + n);
+    t.start_date = r.OptionalDate(2 + n).value_or(time::CivilDate{});
+    t.end_date = r.OptionalDate(3 + n);
     t.note = r.Text(4 + n);
     t.version = r.Int(5 + n);
     t.create_time_us = r.Int(6 + n);
@@ -386,7 +366,7 @@ absl::StatusOr<std::vector<int64_t>> CommunityStore::CommunitiesUnder(db::Connec
       "SELECT DISTINCT m.community_id FROM community_organizations m "
       "JOIN organizations o ON o.id = m.organization_id "
       "WHERE o.path >= ? AND o.path < ? ORDER BY m.community_id",
-      {path, SubtreeUpper(path)});
+      {path, SubtreeUpperBound(path)});
   if (!r.ok()) {
     return r.status();
   }
@@ -446,7 +426,7 @@ absl::StatusOr<std::vector<CommunityRow>> CommunityStore::List(const std::string
                                                  "ON o.id = c.scope_org_id "
                                                  "WHERE o.path >= ? AND o.path < ? AND c.id > ? "
                                                  "ORDER BY c.id LIMIT ?"),
-                                    {path, SubtreeUpper(path), after_id, int64_t{limit}}));
+                                    {path, SubtreeUpperBound(path), after_id, int64_t{limit}}));
 }
 
 absl::StatusOr<std::optional<Tie>> CommunityStore::FindTie(db::Connection& c, const TieTable& table,
@@ -469,7 +449,7 @@ absl::Status CommunityStore::InsertTie(db::Connection& c, const TieTable& table,
                                        std::string_view request_id) {
   std::vector<Value> params = {tie.id, tie.organization_id};
   params.insert(params.end(), tie.details.begin(), tie.details.end());
-  for (Value v : {Value(time::ToIso(tie.start_date)), DateValue(tie.end_date), Value(tie.note),
+  for (Value v : {Value(time::ToIso(tie.start_date)), db::DateOrNull(tie.end_date), Value(tie.note),
                   Value(tie.version), Value(tie.create_time_us), Value(tie.update_time_us),
                   db::TextOrNull(request_id)}) {
     params.push_back(std::move(v));
@@ -487,7 +467,7 @@ absl::StatusOr<bool> CommunityStore::UpdateTieEnd(db::Connection& c, const TieTa
       c.Exec(absl::StrCat("UPDATE ", AV(table.name),
                           " SET end_date = ?, version = ?, update_time_us = ? "
                           "WHERE id = ? AND version = ?"),
-             {DateValue(tie.end_date), tie.version, tie.update_time_us, tie.id, expected_version});
+             {db::DateOrNull(tie.end_date), tie.version, tie.update_time_us, tie.id, expected_version});
   if (!r.ok()) {
     return r.status();
   }
@@ -510,7 +490,7 @@ absl::StatusOr<std::vector<Tie>> CommunityStore::ListTies(const TieTable& table,
   if (!lease.ok()) {
     return lease.status();
   }
-  std::vector<Value> params = {path, SubtreeUpper(path), after_id};
+  std::vector<Value> params = {path, SubtreeUpperBound(path), after_id};
   std::string current;
   if (!include_ended) {
     // ISO dates compare as text in SQLite and as DATE in MySQL alike.

@@ -4,6 +4,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/runtime/strings.h"
+#include "services/org/src/org_store.h"
 
 namespace dj::org {
 namespace {
@@ -24,20 +25,8 @@ constexpr time::CivilDate kFirstDay{1, 1, 1};
 constexpr time::CivilDate kLastDay{9999, 12, 31};
 
 Value DateValue(const time::CivilDate& d) { return time::ToIso(d); }
-Value DateValue(const std::optional<time::CivilDate>& d) {
-  return d.has_value() ? Value(time::ToIso(*d)) : db::Null();
-}
+Value DateValue(const std::optional<time::CivilDate>& d) { return db::DateOrNull(d); }
 
-// MySQL answers DATE columns as "YYYY-MM-DD"; SQLite holds the same text. A value that does not
-// parse (never written by this store) reads as unset rather than failing the whole list.
-std::optional<time::CivilDate> DateAt(const db::Row& r, size_t i) {
-  auto text = r.OptionalText(i);
-  if (!text.has_value()) {
-    return std::nullopt;
-  }
-  auto d = time::ParseIso(text->substr(0, 10));
-  return d.ok() ? std::optional<time::CivilDate>(*d) : std::nullopt;
-}
 
 OfficerRow OfficerFromDb(const db::Row& r) {
   OfficerRow o;
@@ -48,8 +37,8 @@ OfficerRow OfficerFromDb(const db::Row& r) {
   const int64_t role = r.Int(4);
   o.role = pb::OfficerRole_IsValid(static_cast<int>(role)) ? static_cast<pb::OfficerRole>(role)
                                                            : pb::OFFICER_ROLE_UNSPECIFIED;
-  o.start_date = DateAt(r, 5).value_or(time::CivilDate{});
-  o.end_date = DateAt(r, 6);
+  o.start_date = r.OptionalDate(5).value_or(time::CivilDate{});
+  o.end_date = r.OptionalDate(6);
   o.note = r.Text(7);
   o.version = r.Int(8);
   o.create_time_us = r.Int(9);
@@ -61,10 +50,10 @@ TermRow TermFromDb(const db::Row& r) {
   TermRow t;
   t.id = r.Int(0);
   t.organization_id = r.Int(1);
-  t.start_date = DateAt(r, 2).value_or(time::CivilDate{});
+  t.start_date = r.OptionalDate(2).value_or(time::CivilDate{});
   t.term_years = static_cast<int32_t>(r.Int(3));
-  t.planned_end_date = DateAt(r, 4).value_or(time::CivilDate{});
-  t.end_date = DateAt(r, 5);
+  t.planned_end_date = r.OptionalDate(4).value_or(time::CivilDate{});
+  t.end_date = r.OptionalDate(5);
   t.shift_days = static_cast<int32_t>(r.Int(6));
   t.approval = r.Text(7);
   t.note = r.Text(8);
@@ -239,9 +228,7 @@ absl::StatusOr<std::vector<TermRow>> OfficerStore::ListTerms(int64_t organizatio
 absl::StatusOr<std::vector<ExpiringTermRow>> OfficerStore::ListExpiring(
     const std::string& path, const time::CivilDate& until, const std::optional<DateCursor>& after,
     int limit) {
-  // The subtree of '/1/5/' is the paths p with '/1/5/' <= p < '/1/50' ('0' follows '/').
-  std::string upper = path;
-  upper.back() = '0';
+  const std::string upper = SubtreeUpperBound(path);
   auto lease = pool_.Acquire();
   if (!lease.ok()) {
     return lease.status();

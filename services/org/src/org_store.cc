@@ -30,11 +30,7 @@ OrgRow FromDb(const db::Row& r) {
                : dangjian::org::v1::ORGANIZATION_KIND_UNSPECIFIED;
   o.display_name = r.Text(5);
   o.unit = r.Text(6);
-  if (auto d = r.OptionalText(7); d.has_value()) {
-    if (auto parsed = time::ParseIso(d->substr(0, 10)); parsed.ok()) {
-      o.established_date = *parsed;
-    }
-  }
+  o.established_date = r.OptionalDate(7);
   dangjian::org::v1::OrganizationStatus status;
   o.status = dangjian::org::v1::OrganizationStatus_Parse(r.Text(8), &status)
                  ? status
@@ -42,11 +38,7 @@ OrgRow FromDb(const db::Row& r) {
   o.version = r.Int(9);
   o.create_time_us = r.Int(10);
   o.update_time_us = r.Int(11);
-  if (auto d = r.OptionalText(12); d.has_value()) {
-    if (auto parsed = time::ParseIso(d->substr(0, 10)); parsed.ok()) {
-      o.dissolved_date = *parsed;
-    }
-  }
+  o.dissolved_date = r.OptionalDate(12);
   o.dissolution_reason = r.Text(13);
   if (!r.IsNull(14)) {
     o.merged_into = r.Int(14);
@@ -109,10 +101,6 @@ absl::StatusOr<std::optional<OrgRow>> One(db::Connection& c, absl::StatusOr<db::
   return std::optional<OrgRow>(std::move(rows->front()));
 }
 
-Value DateValue(const std::optional<time::CivilDate>& d) {
-  return d.has_value() ? Value(time::ToIso(*d)) : db::Null();
-}
-
 }  // namespace
 
 std::string SubtreeUpperBound(std::string_view path) {
@@ -145,7 +133,7 @@ absl::Status OrgStore::Insert(db::Connection& c, const OrgRow& o, std::string_vi
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {o.id, o.parent_id.has_value() ? Value(*o.parent_id) : db::Null(), o.path,
            int64_t{o.depth}, std::string(KindName(o.kind)), o.display_name, o.unit,
-           DateValue(o.established_date),
+           db::DateOrNull(o.established_date),
            dangjian::org::v1::OrganizationStatus_Name(o.status), o.version,
            db::TextOrNull(request_id), o.create_time_us, o.update_time_us})
       .status();
@@ -157,9 +145,9 @@ absl::StatusOr<bool> OrgStore::Update(db::Connection& c, const OrgRow& o,
       "UPDATE organizations SET kind = ?, display_name = ?, unit = ?, established_date = ?, "
       "status = ?, version = ?, update_time_us = ?, dissolved_date = ?, dissolution_reason = ?, "
       "merged_into = ? WHERE id = ? AND version = ?",
-      {std::string(KindName(o.kind)), o.display_name, o.unit, DateValue(o.established_date),
+      {std::string(KindName(o.kind)), o.display_name, o.unit, db::DateOrNull(o.established_date),
        dangjian::org::v1::OrganizationStatus_Name(o.status), o.version, o.update_time_us,
-       DateValue(o.dissolved_date), o.dissolution_reason,
+       db::DateOrNull(o.dissolved_date), o.dissolution_reason,
        o.merged_into.has_value() ? Value(*o.merged_into) : db::Null(), o.id, expected_version});
   if (!r.ok()) {
     return r.status();
