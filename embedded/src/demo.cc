@@ -1,6 +1,7 @@
 // Builds the demo city through the org service's own API (validation, audit and all), as the
-// system principal. Everything is derived from the files in embedded/demo, deterministically, so
-// two loads give the same city.
+// system principal. Everything is derived from the files in embedded/demo, deterministically,
+// and every create carries a fixed request_id: a load cut short (a crash, a kill) is completed by
+// the next start, whose creates of what exists replay instead of duplicating.
 #include "embedded/src/demo.h"
 
 #include <map>
@@ -31,6 +32,7 @@ const char* const kStems[] = {"新光", "永兴", "合兴", "海丰", "东兴", 
                               "港西", "长兴", "江海", "紫薇", "南苑", "城北"};
 constexpr int kPairings = 207;               // seed 003: "对子207个"
 constexpr int kResidentialCommunities = 37;  // seed 003: "58个市级机关党组织进驻37个主城社区"
+constexpr std::string_view kRootName = "中共启东市委市级机关工作委员会";
 
 google::type::Date Date(int32_t y, int32_t m, int32_t d) { return time::ToProto({y, m, d}); }
 
@@ -81,9 +83,25 @@ class Loader {
       return roots.status();
     }
     if (roots->organizations_size() > 0) {
-      return summary_;
+      // Someone's own data, or a demo city: complete (nothing to do) or cut short (finish it).
+      const pb::Organization* demo = nullptr;
+      for (const pb::Organization& o : roots->organizations()) {
+        if (o.display_name() == kRootName) {
+          demo = &o;
+        }
+      }
+      if (demo == nullptr) {
+        return summary_;
+      }
+      auto complete = Complete(*demo);
+      if (!complete.ok() || *complete) {
+        return complete.ok() ? absl::StatusOr<DemoSummary>(summary_) : complete.status();
+      }
     }
-    auto root = Organization("", pb::WORK_COMMITTEE, "中共启东市委市级机关工作委员会", "");
+    auto root = Organization("", pb::WORK_COMMITTEE, std::string(kRootName), "", "demo-root");
+    if (root.status().code() == absl::StatusCode::kAlreadyExists) {
+      return summary_;  // a root of that name this loader did not make (an older demo): leave it
+    }
     if (!root.ok()) {
       return root.status();
     }
@@ -102,10 +120,30 @@ class Loader {
   }
 
  private:
+  // Whether the demo city under `root` was loaded to the end: its last step, the stations, is
+  // all there.
+  absl::StatusOr<bool> Complete(const pb::Organization& root) {
+    pb::GetOrganizationStatisticsRequest req;
+    req.set_name(root.name());
+    auto stats = org_.statistics().Get(who_, req);
+    if (!stats.ok()) {
+      return stats.status();
+    }
+    return stats->stations() >= static_cast<int64_t>(organs_expected());
+  }
+
+  // How many organs the demo file lists (one station each).
+  static size_t organs_expected() {
+    auto organs = Table("organizations.tsv", 5);
+    return organs.ok() ? organs->size() : 0;
+  }
+
   absl::StatusOr<pb::Organization> Organization(const std::string& parent,
                                                 pb::OrganizationKind kind,
-                                                const std::string& name, const std::string& unit) {
+                                                const std::string& name, const std::string& unit,
+                                                const std::string& request_id) {
     pb::CreateOrganizationRequest req;
+    req.set_request_id(request_id);
     pb::Organization* o = req.mutable_organization();
     o->set_parent(parent);
     o->set_kind(kind);
@@ -123,6 +161,7 @@ class Loader {
       return absl::OkStatus();
     }
     pb::CreateTermRequest req;
+    req.set_request_id(absl::StrCat("demo-term-", index));
     req.set_parent(o.name());
     const int years_back = o.kind() == pb::PARTY_COMMITTEE ? 4 : 2;
     *req.mutable_term()->mutable_start_date() =
@@ -138,8 +177,10 @@ class Loader {
       return units.status();
     }
     std::map<std::string, std::string> unit_of;  // organ party organization -> units/{id}
-    for (const auto& u : *units) {
+    for (size_t i = 0; i < units->size(); ++i) {
+      const std::vector<std::string>& u = (*units)[i];
       pb::CreateUnitRequest req;
+      req.set_request_id(absl::StrCat("demo-unit-", i));
       pb::Unit* unit = req.mutable_unit();
       unit->set_display_name(u[1]);
       unit->set_credit_code(u[2]);
@@ -163,7 +204,8 @@ class Loader {
       return organs.status();
     }
     int index = 0;
-    for (const auto& cols : *organs) {
+    for (size_t i = 0; i < organs->size(); ++i) {
+      const std::vector<std::string>& cols = (*organs)[i];
       int branches = 0;
       int groups = 0;
       pb::OrganizationKind kind;
@@ -173,7 +215,7 @@ class Loader {
         return absl::InternalError(absl::StrCat("demo organizations.tsv: bad line for ", cols[1]));
       }
       const std::string& unit = unit_of[cols[1]];
-      auto organ = Organization(root_, kind, cols[1], unit);
+      auto organ = Organization(root_, kind, cols[1], unit, absl::StrCat("demo-organ-", i));
       if (!organ.ok()) {
         return organ.status();
       }
@@ -187,7 +229,8 @@ class Loader {
       std::string group_parent = organ->name();
       for (int b = 0; b < branches; ++b) {
         auto branch = Organization(organ->name(), pb::BRANCH,
-                                   absl::StrCat(kOrdinals[b], "党支部"), unit);
+                                   absl::StrCat(kOrdinals[b], "党支部"), unit,
+                                   absl::StrCat("demo-branch-", i, "-", b));
         if (!branch.ok()) {
           return branch.status();
         }
@@ -200,7 +243,8 @@ class Loader {
       }
       for (int g = 0; g < groups; ++g) {
         auto group = Organization(group_parent, pb::PARTY_GROUP,
-                                  absl::StrCat(kOrdinals[g], "党小组"), unit);
+                                  absl::StrCat(kOrdinals[g], "党小组"), unit,
+                                  absl::StrCat("demo-group-", i, "-", g));
         if (!group.ok()) {
           return group.status();
         }
@@ -214,12 +258,14 @@ class Loader {
     if (!rows.ok()) {
       return rows.status();
     }
-    for (const auto& cols : *rows) {
+    for (size_t i = 0; i < rows->size(); ++i) {
+      const std::vector<std::string>& cols = (*rows)[i];
       const std::vector<std::string>& members = groups_[cols[0]];
       if (members.empty()) {
         return absl::InternalError(absl::StrCat("demo communities.tsv: no group ", cols[0]));
       }
       pb::CreateCommunityRequest req;
+      req.set_request_id(absl::StrCat("demo-community-", i));
       pb::Community* c = req.mutable_community();
       c->set_display_name(cols[1]);
       c->set_lead_organization(members.front());
@@ -263,6 +309,7 @@ class Loader {
       const char* town = kTowns[k % std::size(kTowns)];
       const char* stem = kStems[(k / std::size(kTowns)) % std::size(kStems)];
       pb::CreatePairingRequest req;
+      req.set_request_id(absl::StrCat("demo-pairing-", k));
       pb::Pairing* p = req.mutable_pairing();
       p->set_organization(o.name());
       if (k % 2 == 0) {
@@ -282,6 +329,7 @@ class Loader {
     for (int i = 0; i < n; ++i) {
       const int place = i % kResidentialCommunities;
       pb::CreateStationRequest req;
+      req.set_request_id(absl::StrCat("demo-station-", i));
       pb::Station* s = req.mutable_station();
       s->set_organization(organs_[i].name());
       s->set_residential_community(absl::StrCat(kTowns[place % std::size(kTowns)],

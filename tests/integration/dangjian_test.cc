@@ -12,6 +12,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/db/pool.h"
+#include "common/db/sqlite_driver.h"
 #include "common/testing/test_env.h"
 #include "dangjian/org/v1/org.pb.h"
 #include "dangjian/org/v1/statistics.pb.h"
@@ -153,6 +155,35 @@ TEST_F(DangjianTest, DemoCityLoadsOnceAndSurvivesRestarts) {
   EXPECT_EQ(CountAll(port), expected);
   EXPECT_EQ(second->Stop(), 0);
   EXPECT_TRUE(std::filesystem::exists(data + "/org.db"));
+}
+
+// A demo load cut short (here: everything after the pairings lost, as if the process had been
+// killed there) is completed by the next start with --demo, without duplicating what exists.
+TEST_F(DangjianTest, ADemoCutShortIsCompletedByTheNextStart) {
+  const int port = testing::FreePort();
+  const std::string data = dir_ + "/data";
+  auto first = Launch(data, port, {"--demo"});
+  ASSERT_TRUE(Ready(port)) << first->Log();
+  ASSERT_EQ(first->Stop(), 0) << first->Log();
+  {
+    db::Pool pool(db::NewSqliteDriver({.path = data + "/org.db"}), {.size = 1});
+    auto lease = pool.Acquire();
+    ASSERT_TRUE(lease.ok()) << lease.status();
+    ASSERT_TRUE((*lease)->Exec("DELETE FROM stations", {}).ok());
+  }
+  auto second = Launch(data, port, {"--demo"});
+  ASSERT_TRUE(Ready(port)) << second->Log();
+  EXPECT_EQ(CountAll(port), ExpectedDemoOrganizations());
+  HttpResponse roots = Http(port, "GET", "/v1/organizations");
+  pb::ListOrganizationsResponse list;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(roots.body, &list).ok());
+  ASSERT_EQ(list.organizations_size(), 1) << roots.body;
+  HttpResponse stats = Http(port, "GET", "/v1/" + list.organizations(0).name() + ":statistics");
+  pb::OrganizationStatistics all;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(stats.body, &all).ok()) << stats.body;
+  EXPECT_EQ(all.stations(), 58);
+  EXPECT_EQ(all.pairings(), 207);
+  EXPECT_EQ(second->Stop(), 0) << second->Log();
 }
 
 TEST_F(DangjianTest, ASecondInstanceOnTheSameDataIsRefused) {
