@@ -25,7 +25,7 @@ namespace pb = dangjian::org::v1;
 const char* const kOrdinals[] = {"第一", "第二", "第三", "第四", "第五",
                                  "第六", "第七", "第八", "第九", "第十"};
 // 启东's towns, and stems for the villages, enterprises and residential communities around them.
-const char* const kTowns[] = {"汇龙镇", "南阳镇", "北新镇", "王鲍镇", "合作镇", "海复镇",
+const char* const kTowns[] = {"汇龙镇", "南阳镇", "北新镇", "王鲍镇", "合作镇",  "海复镇",
                               "近海镇", "寅阳镇", "惠萍镇", "东海镇", "吕四港镇"};
 const char* const kStems[] = {"新光", "永兴", "合兴", "海丰", "东兴", "向阳", "红旗",
                               "和平", "团结", "友谊", "胜利", "光明", "富民", "兴垦",
@@ -46,8 +46,7 @@ std::string_view DemoFile(std::string_view name) {
 }
 
 // The non-comment lines of a demo file, split on tabs; every line must have `columns` columns.
-absl::StatusOr<std::vector<std::vector<std::string>>> Table(std::string_view file,
-                                                            size_t columns) {
+absl::StatusOr<std::vector<std::vector<std::string>>> Table(std::string_view file, size_t columns) {
   std::vector<std::vector<std::string>> out;
   for (absl::string_view line : absl::StrSplit(AV(DemoFile(file)), '\n')) {
     if (line.empty() || line.front() == '#') {
@@ -139,8 +138,8 @@ class Loader {
   }
 
   absl::StatusOr<pb::Organization> Organization(const std::string& parent,
-                                                pb::OrganizationKind kind,
-                                                const std::string& name, const std::string& unit,
+                                                pb::OrganizationKind kind, const std::string& name,
+                                                const std::string& unit,
                                                 const std::string& request_id) {
     pb::CreateOrganizationRequest req;
     req.set_request_id(request_id);
@@ -228,9 +227,8 @@ class Loader {
       // groups.
       std::string group_parent = organ->name();
       for (int b = 0; b < branches; ++b) {
-        auto branch = Organization(organ->name(), pb::BRANCH,
-                                   absl::StrCat(kOrdinals[b], "党支部"), unit,
-                                   absl::StrCat("demo-branch-", i, "-", b));
+        auto branch = Organization(organ->name(), pb::BRANCH, absl::StrCat(kOrdinals[b], "党支部"),
+                                   unit, absl::StrCat("demo-branch-", i, "-", b));
         if (!branch.ok()) {
           return branch.status();
         }
@@ -242,9 +240,9 @@ class Loader {
         }
       }
       for (int g = 0; g < groups; ++g) {
-        auto group = Organization(group_parent, pb::PARTY_GROUP,
-                                  absl::StrCat(kOrdinals[g], "党小组"), unit,
-                                  absl::StrCat("demo-group-", i, "-", g));
+        auto group =
+            Organization(group_parent, pb::PARTY_GROUP, absl::StrCat(kOrdinals[g], "党小组"), unit,
+                         absl::StrCat("demo-group-", i, "-", g));
         if (!group.ok()) {
           return group.status();
         }
@@ -291,8 +289,7 @@ class Loader {
                                    pb::JOINT_BRAND, pb::JOINT_GUIDANCE}) {
         c->add_mechanisms(m);
       }
-      auto created = Counted(org_.communities().Create(who_, req),
-                             &summary_.communities, cols[1]);
+      auto created = Counted(org_.communities().Create(who_, req), &summary_.communities, cols[1]);
       if (!created.ok()) {
         return created.status();
       }

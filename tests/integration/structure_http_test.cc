@@ -30,11 +30,11 @@ class Structure : public Suite {
  protected:
   pb::Unit MustUnit(const std::string& parent, const std::string& name, const std::string& code,
                     const std::string& mode = "DIRECT", const std::string& vertical = "") {
-    HttpResponse r = Post("/v1/units", absl::StrCat(R"({"displayName":")", name,
-                                                    R"(","creditCode":")", code,
-                                                    R"(","kind":"GOVERNMENT","leadershipMode":")",
-                                                    mode, R"(","verticalLeadingBody":")",
-                                                    vertical, R"(","parent":")", parent, R"("})"));
+    HttpResponse r =
+        Post("/v1/units", absl::StrCat(R"({"displayName":")", name, R"(","creditCode":")", code,
+                                       R"(","kind":"GOVERNMENT","leadershipMode":")", mode,
+                                       R"(","verticalLeadingBody":")", vertical, R"(","parent":")",
+                                       parent, R"("})"));
     EXPECT_EQ(r.status, 200) << r.body;
     return Parse<pb::Unit>(r);
   }
@@ -50,23 +50,23 @@ class Structure : public Suite {
 TEST_P(Structure, UnitsOfficersTermsCommunitiesAndStatistics) {
   pb::Organization root = MustCreate("", "WORK_COMMITTEE", "启东市级机关工委");
   pb::Unit finance = MustUnit(root.name(), "启东市财政局", kFinance);
-  pb::Unit tax = MustUnit(root.name(), "国家税务总局启东市税务局", kTax, "DUAL",
-                          "国家税务总局南通市税务局");
+  pb::Unit tax =
+      MustUnit(root.name(), "国家税务总局启东市税务局", kTax, "DUAL", "国家税务总局南通市税务局");
 
   // A credit code with a bad check character: 400 naming the field, nothing written.
-  HttpResponse bad_code = Post("/v1/units", absl::StrCat(R"({"displayName":"审计局","creditCode":")",
-                                                         "113206810140123458",
-                                                         R"(","kind":"GOVERNMENT","leadershipMode":"DIRECT","parent":")",
-                                                         root.name(), R"("})"));
+  HttpResponse bad_code = Post(
+      "/v1/units", absl::StrCat(R"({"displayName":"审计局","creditCode":")", "113206810140123458",
+                                R"(","kind":"GOVERNMENT","leadershipMode":"DIRECT","parent":")",
+                                root.name(), R"("})"));
   EXPECT_EQ(bad_code.status, 400) << bad_code.body;
   EXPECT_EQ(ViolationField(bad_code.body), "unit.credit_code") << bad_code.body;
   EXPECT_EQ(Listed("/v1/units?parent=" + root.name(), "units"), 2);
 
   // Organizations belong to units; a joint branch covers several.
-  HttpResponse committee = Post(
-      "/v1/organizations",
-      absl::StrCat(R"({"displayName":"财政局机关党委","kind":"PARTY_COMMITTEE","parent":")",
-                   root.name(), R"(","unit":")", finance.name(), R"("})"));
+  HttpResponse committee =
+      Post("/v1/organizations",
+           absl::StrCat(R"({"displayName":"财政局机关党委","kind":"PARTY_COMMITTEE","parent":")",
+                        root.name(), R"(","unit":")", finance.name(), R"("})"));
   ASSERT_EQ(committee.status, 200) << committee.body;
   pb::Organization finance_org = ParseOrg(committee.body);
   pb::Organization tax_org = MustCreate(root.name(), "PARTY_COMMITTEE", "税务局机关党委");
@@ -75,11 +75,11 @@ TEST_P(Structure, UnitsOfficersTermsCommunitiesAndStatistics) {
                 .status,
             200);
   pb::Unit audit = MustUnit(root.name(), "启东市审计局", kAudit);
-  HttpResponse joint = Post(
-      "/v1/organizations",
-      absl::StrCat(R"({"displayName":"财审联合党支部","kind":"BRANCH","parent":")",
-                   finance_org.name(), R"(","unit":")", finance.name(), R"(","jointUnits":[")",
-                   audit.name(), R"("]})"));
+  HttpResponse joint =
+      Post("/v1/organizations",
+           absl::StrCat(R"({"displayName":"财审联合党支部","kind":"BRANCH","parent":")",
+                        finance_org.name(), R"(","unit":")", finance.name(), R"(","jointUnits":[")",
+                        audit.name(), R"("]})"));
   ASSERT_EQ(joint.status, 200) << joint.body;
   pb::Organization branch = ParseOrg(joint.body);
   EXPECT_EQ(branch.joint_units_size(), 1);
@@ -87,8 +87,8 @@ TEST_P(Structure, UnitsOfficersTermsCommunitiesAndStatistics) {
 
   // A move under a party group: 400, the tree unchanged.
   pb::Organization other_branch = MustCreate(tax_org.name(), "BRANCH", "第一党支部");
-  HttpResponse under_group = Post("/v1/" + other_branch.name() + ":move",
-                                  R"({"newParent":")" + group.name() + R"("})");
+  HttpResponse under_group =
+      Post("/v1/" + other_branch.name() + ":move", R"({"newParent":")" + group.name() + R"("})");
   EXPECT_EQ(under_group.status, 400) << under_group.body;
   EXPECT_EQ(ViolationField(under_group.body), "new_parent") << under_group.body;
   EXPECT_EQ(ParseOrg(Http(http_port_, "GET", "/v1/" + other_branch.name()).body).parent(),
@@ -102,33 +102,33 @@ TEST_P(Structure, UnitsOfficersTermsCommunitiesAndStatistics) {
   EXPECT_EQ(backwards.status, 400) << backwards.body;
   EXPECT_EQ(ViolationField(backwards.body), "officer.end_date") << backwards.body;
   EXPECT_EQ(Listed("/v1/" + branch.name() + "/officers?includeEnded=true", "officers"), 0);
-  HttpResponse secretary = Post(
-      "/v1/" + branch.name() + "/officers",
-      R"({"member":"members/1","memberDisplayName":"张三","role":"SECRETARY",)"
-      R"("startDate":{"year":2024,"month":2,"day":29}})");
+  HttpResponse secretary =
+      Post("/v1/" + branch.name() + "/officers",
+           R"({"member":"members/1","memberDisplayName":"张三","role":"SECRETARY",)"
+           R"("startDate":{"year":2024,"month":2,"day":29}})");
   ASSERT_EQ(secretary.status, 200) << secretary.body;
   EXPECT_EQ(Listed("/v1/" + branch.name() + "/officers", "officers"), 1);
 
   // Terms: a branch elected on 29 Feb 2024 serves until 28 Feb 2027; an election more than a
   // year off the planned end is refused.
-  HttpResponse first = Post("/v1/" + branch.name() + "/terms",
-                            R"({"startDate":{"year":2024,"month":2,"day":29}})");
+  HttpResponse first =
+      Post("/v1/" + branch.name() + "/terms", R"({"startDate":{"year":2024,"month":2,"day":29}})");
   ASSERT_EQ(first.status, 200) << first.body;
   pb::Term term = Parse<pb::Term>(first);
   EXPECT_EQ(term.term_years(), 3);
   EXPECT_EQ(term.planned_end_date().year(), 2027);
   EXPECT_EQ(term.planned_end_date().month(), 2);
   EXPECT_EQ(term.planned_end_date().day(), 28);
-  HttpResponse shifted = Post("/v1/" + branch.name() + "/terms",
-                              R"({"startDate":{"year":2028,"month":3,"day":1}})");
+  HttpResponse shifted =
+      Post("/v1/" + branch.name() + "/terms", R"({"startDate":{"year":2028,"month":3,"day":1}})");
   EXPECT_EQ(shifted.status, 400) << shifted.body;
   EXPECT_EQ(ErrorReason(shifted.body), "TERM_SHIFT_TOO_LARGE") << shifted.body;
   EXPECT_EQ(ViolationField(shifted.body), "term.start_date") << shifted.body;
   EXPECT_EQ(Listed("/v1/" + branch.name() + "/terms", "terms"), 1);
-  HttpResponse expiring = Http(
-      http_port_, "GET",
-      "/v1/" + root.name() +
-          ":listExpiringTerms?withinDays=30&asOf.year=2027&asOf.month=2&asOf.day=1");
+  HttpResponse expiring =
+      Http(http_port_, "GET",
+           "/v1/" + root.name() +
+               ":listExpiringTerms?withinDays=30&asOf.year=2027&asOf.month=2&asOf.day=1");
   ASSERT_EQ(expiring.status, 200) << expiring.body;
   auto soon = Parse<pb::ListExpiringTermsResponse>(expiring);
   ASSERT_EQ(soon.terms_size(), 1) << expiring.body;
@@ -136,22 +136,21 @@ TEST_P(Structure, UnitsOfficersTermsCommunitiesAndStatistics) {
   EXPECT_EQ(soon.terms(0).days_left(), 27);
 
   // Communities: one lead, N members, X partners; never an organization in two.
-  HttpResponse community = Post(
-      "/v1/communities",
-      absl::StrCat(R"({"displayName":"第一党建共同体","leadOrganization":")", finance_org.name(),
-                   R"(","memberOrganizations":[")", tax_org.name(),
-                   R"("],"partners":[{"displayName":"汇龙镇城北村","kind":"VILLAGE"}],)",
-                   R"("liaison":{"displayName":"李四","title":"工委委员"},)",
-                   R"("mechanisms":["JOINT_MEETING","JOINT_BRAND"],)",
-                   R"("brands":[{"displayName":"红色代办"}]})"));
+  HttpResponse community =
+      Post("/v1/communities",
+           absl::StrCat(R"({"displayName":"第一党建共同体","leadOrganization":")",
+                        finance_org.name(), R"(","memberOrganizations":[")", tax_org.name(),
+                        R"("],"partners":[{"displayName":"汇龙镇城北村","kind":"VILLAGE"}],)",
+                        R"("liaison":{"displayName":"李四","title":"工委委员"},)",
+                        R"("mechanisms":["JOINT_MEETING","JOINT_BRAND"],)",
+                        R"("brands":[{"displayName":"红色代办"}]})"));
   ASSERT_EQ(community.status, 200) << community.body;
   pb::Community first_community = Parse<pb::Community>(community);
   EXPECT_EQ(first_community.scope_organization(), root.name());
   HttpResponse twice = Post(
       "/v1/communities",
-      absl::StrCat(R"({"displayName":"第二党建共同体","leadOrganization":")",
-                   other_branch.name(), R"(","memberOrganizations":[")", finance_org.name(),
-                   R"("]})"));
+      absl::StrCat(R"({"displayName":"第二党建共同体","leadOrganization":")", other_branch.name(),
+                   R"(","memberOrganizations":[")", finance_org.name(), R"("]})"));
   EXPECT_EQ(twice.status, 400) << twice.body;
   EXPECT_EQ(ErrorReason(twice.body), "ORGANIZATION_IN_ANOTHER_COMMUNITY") << twice.body;
   EXPECT_EQ(ViolationField(twice.body), "community.member_organizations[0]") << twice.body;
@@ -161,16 +160,16 @@ TEST_P(Structure, UnitsOfficersTermsCommunitiesAndStatistics) {
   EXPECT_EQ(Listed("/v1/communities", "communities"), 1);
 
   // Pairings and stations.
-  HttpResponse pairing = Post(
-      "/v1/pairings",
-      absl::StrCat(R"({"organization":")", branch.name(),
-                   R"(","partner":{"displayName":"江苏某科技有限公司","kind":"ENTERPRISE"},)",
-                   R"("startDate":{"year":2024,"month":7,"day":1}})"));
+  HttpResponse pairing =
+      Post("/v1/pairings",
+           absl::StrCat(R"({"organization":")", branch.name(),
+                        R"(","partner":{"displayName":"江苏某科技有限公司","kind":"ENTERPRISE"},)",
+                        R"("startDate":{"year":2024,"month":7,"day":1}})"));
   ASSERT_EQ(pairing.status, 200) << pairing.body;
-  HttpResponse station = Post(
-      "/v1/stations", absl::StrCat(R"({"organization":")", finance_org.name(),
-                                   R"(","residentialCommunity":"汇龙镇紫薇社区",)",
-                                   R"("startDate":{"year":2024,"month":7,"day":1}})"));
+  HttpResponse station =
+      Post("/v1/stations", absl::StrCat(R"({"organization":")", finance_org.name(),
+                                        R"(","residentialCommunity":"汇龙镇紫薇社区",)",
+                                        R"("startDate":{"year":2024,"month":7,"day":1}})"));
   ASSERT_EQ(station.status, 200) << station.body;
 
   // Statistics over the whole tree and over one organ.

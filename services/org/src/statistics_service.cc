@@ -63,8 +63,7 @@ absl::StatusOr<pb::OrganizationStatistics> StatisticsService::Get(
     return root.status();
   }
   const std::string path = root->has_value() ? (*root)->path : "";
-  audit::Entry entry =
-      audit::Recorder::For(who, "organizations.statistics", request.name(), path);
+  audit::Entry entry = audit::Recorder::For(who, "organizations.statistics", request.name(), path);
   absl::Status allowed = root->has_value()
                              ? auth::AuthorizeOrHide(who, "read", {"organizations", path, ""},
                                                      NotFound(request.name()), &entry.detail)

@@ -67,13 +67,12 @@ absl::StatusOr<std::map<int64_t, std::string>> StatisticsStore::LeadershipModes(
   // statement short.
   constexpr size_t kBatch = 500;
   for (size_t i = 0; i < unit_ids.size(); i += kBatch) {
-    std::vector<int64_t> batch(unit_ids.begin() + static_cast<std::ptrdiff_t>(i),
-                               unit_ids.begin() + static_cast<std::ptrdiff_t>(
-                                                      std::min(unit_ids.size(), i + kBatch)));
-    auto result = (*c)->Exec(
-        absl::StrCat("SELECT id, leadership_mode FROM units WHERE id IN (",
-                     absl::StrJoin(batch, ","), ")"),
-        {});
+    std::vector<int64_t> batch(
+        unit_ids.begin() + static_cast<std::ptrdiff_t>(i),
+        unit_ids.begin() + static_cast<std::ptrdiff_t>(std::min(unit_ids.size(), i + kBatch)));
+    auto result = (*c)->Exec(absl::StrCat("SELECT id, leadership_mode FROM units WHERE id IN (",
+                                          absl::StrJoin(batch, ","), ")"),
+                             {});
     if (!result.ok()) {
       return result.status();
     }

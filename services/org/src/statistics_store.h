@@ -46,8 +46,7 @@ class StatisticsStore final {
   absl::StatusOr<std::map<int64_t, std::string>> LeadershipModes(
       const std::vector<int64_t>& unit_ids);
   // Pairings and stations of organizations in the subtree in force on `date`.
-  absl::StatusOr<PlacementCounts> Placements(const std::string& path,
-                                             const time::CivilDate& date);
+  absl::StatusOr<PlacementCounts> Placements(const std::string& path, const time::CivilDate& date);
 
  private:
   db::Pool& pool_;
