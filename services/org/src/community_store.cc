@@ -506,4 +506,90 @@ absl::StatusOr<std::vector<Tie>> CommunityStore::ListTies(const TieTable& table,
                          params));
 }
 
+absl::StatusOr<std::optional<Membership>> CommunityStore::LedBy(db::Connection& c,
+                                                                int64_t organization_id) {
+  auto r = c.Exec(absl::StrCat("SELECT m.organization_id, m.community_id, c.display_name "
+                               "FROM community_organizations m "
+                               "JOIN communities c ON c.id = m.community_id "
+                               "WHERE m.organization_id = ? AND m.role = ?",
+                               AV(db::ForUpdate(c.dialect()))),
+                  {organization_id, std::string("LEAD")});
+  if (!r.ok()) {
+    return r.status();
+  }
+  if (r->rows.empty()) {
+    return std::optional<Membership>();
+  }
+  const db::Row& row = r->rows[0];
+  return std::optional<Membership>(Membership{row.Int(0), row.Int(1), row.Text(2)});
+}
+
+absl::StatusOr<std::optional<int64_t>> CommunityStore::LeaveAsMember(db::Connection& c,
+                                                                     int64_t organization_id,
+                                                                     int64_t update_time_us) {
+  // A locking read: a concurrent rewrite of the community's lists waits for this transaction
+  // (or deadlocks and is retried), so the positions renumbered below are the ones read here.
+  auto r = c.Exec(absl::StrCat("SELECT community_id, position FROM community_organizations "
+                               "WHERE organization_id = ? AND role = ?",
+                               AV(db::ForUpdate(c.dialect()))),
+                  {organization_id, std::string("MEMBER")});
+  if (!r.ok()) {
+    return r.status();
+  }
+  if (r->rows.empty()) {
+    return std::optional<int64_t>();
+  }
+  const int64_t community = r->rows[0].Int(0);
+  const int64_t position = r->rows[0].Int(1);
+  // Members after it move up one. (community_id, position) is the primary key and both
+  // dialects check it row by row, so they pass through negative positions instead of
+  // shifting in place.
+  const std::vector<std::pair<std::string_view, std::vector<Value>>> statements = {
+      {"UPDATE communities SET version = version + 1, update_time_us = ? WHERE id = ?",
+       {update_time_us, community}},
+      {"DELETE FROM community_organizations WHERE community_id = ? AND organization_id = ?",
+       {community, organization_id}},
+      {"UPDATE community_organizations SET position = -position "
+       "WHERE community_id = ? AND position > ?",
+       {community, position}},
+      {"UPDATE community_organizations SET position = -position - 1 "
+       "WHERE community_id = ? AND position < 0",
+       {community}},
+  };
+  for (const auto& [sql, params] : statements) {
+    if (auto done = c.Execute(sql, params); !done.ok()) {
+      return done.status();
+    }
+  }
+  return std::optional<int64_t>(community);
+}
+
+absl::StatusOr<int64_t> CommunityStore::EndTiesOf(db::Connection& c, const TieTable& table,
+                                                  int64_t organization_id,
+                                                  const time::CivilDate& date,
+                                                  int64_t update_time_us) {
+  // ISO dates compare as text in SQLite and as DATE in MySQL alike.
+  const std::string day = time::ToIso(date);
+  auto r = c.Exec(absl::StrCat("UPDATE ", AV(table.name),
+                               " SET end_date = CASE WHEN start_date > ? THEN start_date ELSE ? "
+                               "END, version = version + 1, update_time_us = ? "
+                               "WHERE organization_id = ? AND (end_date IS NULL OR end_date > ?)"),
+                  {day, day, update_time_us, organization_id, day});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return r->affected_rows;
+}
+
+absl::StatusOr<int64_t> CommunityStore::CountTiesOf(db::Connection& c, const TieTable& table,
+                                                    int64_t organization_id) {
+  auto r = c.Exec(
+      absl::StrCat("SELECT COUNT(*) FROM ", AV(table.name), " WHERE organization_id = ?"),
+      {organization_id});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return r->rows.empty() ? 0 : r->rows[0].Int(0);
+}
+
 }  // namespace dj::org

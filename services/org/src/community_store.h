@@ -121,6 +121,26 @@ class CommunityStore final {
                                             time::CivilDate today, bool include_ended,
                                             int64_t after_id, int limit);
 
+  // --- what an organization's dissolution (or deletion) meets, inside its transaction ---
+  // The community `organization_id` leads, if any (a locking read).
+  static absl::StatusOr<std::optional<Membership>> LedBy(db::Connection& c,
+                                                         int64_t organization_id);
+  // Takes `organization_id` out of the community it is a MEMBER of, if any: the members after it
+  // move up one position (members stay at 1..N), and the community gets a new version stamped
+  // `update_time_us`. Returns that community's id.
+  static absl::StatusOr<std::optional<int64_t>> LeaveAsMember(db::Connection& c,
+                                                              int64_t organization_id,
+                                                              int64_t update_time_us);
+  // Ends the ties of `organization_id` still in force after `date` (no end date, or a later
+  // one): they end on `date`, or on their start when that is later; a new version each. Returns
+  // how many.
+  static absl::StatusOr<int64_t> EndTiesOf(db::Connection& c, const TieTable& table,
+                                           int64_t organization_id, const time::CivilDate& date,
+                                           int64_t update_time_us);
+  // How many ties `organization_id` has, ended ones included.
+  static absl::StatusOr<int64_t> CountTiesOf(db::Connection& c, const TieTable& table,
+                                             int64_t organization_id);
+
  private:
   db::Pool& pool_;
 };

@@ -254,4 +254,48 @@ absl::StatusOr<std::vector<ExpiringTermRow>> OfficerStore::ListExpiring(
   return out;
 }
 
+absl::StatusOr<int64_t> OfficerStore::EndOfficersOf(db::Connection& c, int64_t organization_id,
+                                                    const time::CivilDate& date,
+                                                    int64_t update_time_us) {
+  auto r = c.Exec(
+      "UPDATE officers SET end_date = CASE WHEN start_date > ? THEN start_date ELSE ? END, "
+      "version = version + 1, update_time_us = ? "
+      "WHERE organization_id = ? AND (end_date IS NULL OR end_date > ?)",
+      {DateValue(date), DateValue(date), update_time_us, organization_id, DateValue(date)});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return r->affected_rows;
+}
+
+absl::StatusOr<int64_t> OfficerStore::EndCurrentTermOf(db::Connection& c,
+                                                       int64_t organization_id,
+                                                       const time::CivilDate& date) {
+  auto r = c.Exec(
+      "UPDATE terms SET end_date = CASE WHEN start_date > ? THEN start_date ELSE ? END "
+      "WHERE organization_id = ? AND end_date IS NULL",
+      {DateValue(date), DateValue(date), organization_id});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return r->affected_rows;
+}
+
+absl::StatusOr<int64_t> OfficerStore::CountOfficersOf(db::Connection& c,
+                                                      int64_t organization_id) {
+  auto r = c.Exec("SELECT COUNT(*) FROM officers WHERE organization_id = ?", {organization_id});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return r->rows.empty() ? 0 : r->rows[0].Int(0);
+}
+
+absl::StatusOr<int64_t> OfficerStore::CountTermsOf(db::Connection& c, int64_t organization_id) {
+  auto r = c.Exec("SELECT COUNT(*) FROM terms WHERE organization_id = ?", {organization_id});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return r->rows.empty() ? 0 : r->rows[0].Int(0);
+}
+
 }  // namespace dj::org

@@ -111,6 +111,21 @@ class OfficerStore final {
                                                             const std::optional<DateCursor>& after,
                                                             int limit);
 
+  // --- what an organization's dissolution (or deletion) meets, inside its transaction ---
+  // Ends the officers of `organization_id` still in office after `date` (no end date, or a later
+  // one): they end on `date`, or on their start when that is later; a new version each. Returns
+  // how many.
+  static absl::StatusOr<int64_t> EndOfficersOf(db::Connection& c, int64_t organization_id,
+                                               const time::CivilDate& date,
+                                               int64_t update_time_us);
+  // Ends the current term of `organization_id` on `date` (on its start when that is later).
+  // Returns how many terms ended (0 or 1).
+  static absl::StatusOr<int64_t> EndCurrentTermOf(db::Connection& c, int64_t organization_id,
+                                                  const time::CivilDate& date);
+  // How many officers and terms `organization_id` has, ended ones included.
+  static absl::StatusOr<int64_t> CountOfficersOf(db::Connection& c, int64_t organization_id);
+  static absl::StatusOr<int64_t> CountTermsOf(db::Connection& c, int64_t organization_id);
+
  private:
   db::Pool& pool_;
 };

@@ -15,6 +15,8 @@
 #include "common/rpc/names.h"
 #include "common/runtime/strings.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/org/src/community_store.h"
+#include "services/org/src/officer_store.h"
 #include "services/org/src/requests.h"
 #include "services/org/src/unit_store.h"
 
@@ -25,6 +27,7 @@ namespace pb = dangjian::org::v1;
 using google::protobuf::util::TimeUtil;
 
 constexpr std::string_view kCollection = "organizations";
+constexpr std::string_view kCommunities = "communities";
 constexpr std::string_view kUnits = "units";
 constexpr std::string_view kUnitField = "organization.unit";
 constexpr std::string_view kJointUnitsField = "organization.joint_units";
@@ -157,6 +160,106 @@ absl::StatusOr<std::set<std::string>> UpdatePaths(const pb::UpdateOrganizationRe
   if (o.joint_units_size() > 0) set.insert("joint_units");
   if (o.has_established_date()) set.insert("established_date");
   return ResolveUpdateMask(request.update_mask(), std::move(set), Updatable());
+}
+
+// "1 pairing", "3 pairings".
+std::string Counted(int64_t n, std::string_view noun) {
+  return absl::StrCat(n, " ", AV(noun), n == 1 ? "" : "s");
+}
+
+// "a", "a and b", "a, b and c".
+std::string Listed(const std::vector<std::string>& items) {
+  std::string out;
+  for (size_t i = 0; i < items.size(); ++i) {
+    absl::StrAppend(&out, i == 0 ? "" : (i + 1 == items.size() ? " and " : ", "), items[i]);
+  }
+  return out;
+}
+
+// Inside a dissolution's (or merge's) transaction, before anything is written: a community's
+// lead cannot go away, since a community without a lead is not one.
+absl::Status CheckLeadsNoCommunity(db::Connection& c, const OrgRow& row) {
+  auto led = CommunityStore::LedBy(c, row.id);
+  if (!led.ok()) {
+    return led.status();
+  }
+  if (!led->has_value()) {
+    return absl::OkStatus();
+  }
+  const std::string community = rpc::FormatName(kCommunities, (*led)->community_id);
+  return rpc::WithViolation(
+      rpc::Error(absl::StatusCode::kFailedPrecondition, "LEADS_A_COMMUNITY",
+                 absl::StrCat(rpc::FormatName(kCollection, row.id), " leads ", community, " (",
+                              (*led)->community_display_name, "); give ", community,
+                              " another lead first")),
+      {"name", absl::StrCat("leads ", community)});
+}
+
+// Inside a dissolution's (or merge's) transaction: ends what hangs on organization `id` as of
+// `date` (its place as a community member, its pairings, stations and officers in force after
+// the date, its current term), stamped `now_us`. Returns what it ended, for the audit entry:
+// "ended 3 pairings, 1 station, 2 officers, 1 term; left communities/N".
+absl::StatusOr<std::string> EndWhatHangsOn(db::Connection& c, int64_t id,
+                                           const time::CivilDate& date, int64_t now_us) {
+  auto pairings = CommunityStore::EndTiesOf(c, kPairingsTable, id, date, now_us);
+  if (!pairings.ok()) {
+    return pairings.status();
+  }
+  auto stations = CommunityStore::EndTiesOf(c, kStationsTable, id, date, now_us);
+  if (!stations.ok()) {
+    return stations.status();
+  }
+  auto officers = OfficerStore::EndOfficersOf(c, id, date, now_us);
+  if (!officers.ok()) {
+    return officers.status();
+  }
+  auto terms = OfficerStore::EndCurrentTermOf(c, id, date);
+  if (!terms.ok()) {
+    return terms.status();
+  }
+  auto left = CommunityStore::LeaveAsMember(c, id, now_us);
+  if (!left.ok()) {
+    return left.status();
+  }
+  std::string out = absl::StrCat("ended ", Counted(*pairings, "pairing"), ", ",
+                                 Counted(*stations, "station"), ", ",
+                                 Counted(*officers, "officer"), ", ", Counted(*terms, "term"));
+  if (left->has_value()) {
+    absl::StrAppend(&out, "; left ", rpc::FormatName(kCommunities, **left));
+  }
+  return out;
+}
+
+// Inside a deletion's transaction: what organization `id` has on record besides
+// sub-organizations and units ("2 officers", "1 pairing", "a place in communities/7"), so a
+// refusal names it.
+absl::StatusOr<std::vector<std::string>> RecordsOf(db::Connection& c, int64_t id) {
+  std::vector<std::string> out;
+  auto add = [&](absl::StatusOr<int64_t> n, std::string_view noun) -> absl::Status {
+    if (!n.ok()) {
+      return n.status();
+    }
+    if (*n > 0) {
+      out.push_back(Counted(*n, noun));
+    }
+    return absl::OkStatus();
+  };
+  for (absl::Status s : {add(OfficerStore::CountOfficersOf(c, id), "officer"),
+                         add(OfficerStore::CountTermsOf(c, id), "term"),
+                         add(CommunityStore::CountTiesOf(c, kPairingsTable, id), "pairing"),
+                         add(CommunityStore::CountTiesOf(c, kStationsTable, id), "station")}) {
+    if (!s.ok()) {
+      return s;
+    }
+  }
+  auto memberships = CommunityStore::Memberships(c, {id}, /*except_id=*/0);
+  if (!memberships.ok()) {
+    return memberships.status();
+  }
+  for (const Membership& m : *memberships) {
+    out.push_back(absl::StrCat("a place in ", rpc::FormatName(kCommunities, m.community_id)));
+  }
+  return out;
 }
 
 }  // namespace
@@ -304,8 +407,11 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
 
   const std::string& request_id = request.request_id();
   auto same_request = [&](const OrgRow& existing) -> absl::StatusOr<pb::Organization> {
+    // Everything the request set: a replay with another body is a reused request_id.
     if (existing.display_name != row.display_name || existing.kind != row.kind ||
-        existing.parent_id != parent_id) {
+        existing.parent_id != parent_id || existing.unit != row.unit ||
+        existing.joint_units != row.joint_units ||
+        existing.established_date != row.established_date) {
       return rpc::Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
                         "request_id was already used for a different organization");
     }
@@ -957,6 +1063,9 @@ absl::StatusOr<pb::Organization> OrgService::Dissolve(
     if (absl::Status s = CheckNoMembers(row, "name"); !s.ok()) {
       return s;
     }
+    if (absl::Status s = CheckLeadsNoCommunity(c, row); !s.ok()) {
+      return s;
+    }
     const int64_t before = row.version;
     row.status = pb::DISSOLVED;
     row.dissolved_date = *date;
@@ -970,6 +1079,11 @@ absl::StatusOr<pb::Organization> OrgService::Dissolve(
     if (!*ok) {
       return EtagMismatch(request.name());
     }
+    auto ended = EndWhatHangsOn(c, row.id, *date, row.update_time_us);
+    if (!ended.ok()) {
+      return ended.status();
+    }
+    entry.detail = *std::move(ended);
     dissolved = row;
     pb::OrganizationDissolved event;
     *event.mutable_organization() = ToProto(row);
@@ -1047,6 +1161,9 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
     if (absl::Status s = CheckNoMembers(row, "name"); !s.ok()) {
       return s;
     }
+    if (absl::Status s = CheckLeadsNoCommunity(c, row); !s.ok()) {
+      return s;
+    }
     auto children = OrgStore::ActiveChildren(c, row.id);
     if (!children.ok()) {
       return children.status();
@@ -1081,9 +1198,14 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
     if (!*ok) {
       return EtagMismatch(request.name());
     }
+    // Only what hangs on the organization merged away: its moved children keep theirs.
+    auto ended = EndWhatHangsOn(c, row.id, *date, row.update_time_us);
+    if (!ended.ok()) {
+      return ended.status();
+    }
     merged = row;
     entry.detail = absl::StrCat("into ", request.into(), "; ", moved.size(),
-                                " organizations moved");
+                                " organizations moved; ", *ended);
     pb::OrganizationDissolved event;
     *event.mutable_organization() = ToProto(row);
     return Publish(c, request.name(), event);
@@ -1136,12 +1258,25 @@ absl::Status OrgService::Delete(const auth::Principal& who,
       return rpc::Error(absl::StatusCode::kFailedPrecondition, "HAS_UNITS",
                         absl::StrCat(request.name(), " manages units; they stay with it"));
     }
+    auto records = RecordsOf(c, *id);
+    if (!records.ok()) {
+      return records.status();
+    }
+    if (!records->empty()) {
+      return rpc::WithViolation(
+          rpc::Error(absl::StatusCode::kFailedPrecondition, "HAS_RECORDS",
+                     absl::StrCat(request.name(), " has ", Listed(*records),
+                                  (*found)->status == pb::ACTIVE
+                                      ? "; dissolve it instead to keep its history"
+                                      : "; as a dissolved organization it keeps them as history")),
+          {"name", "has records that must stay"});
+    }
     return OrgStore::Delete(c, *id);
   });
   if (status.code() == absl::StatusCode::kFailedPrecondition && rpc::Reason(status).empty()) {
-    // The foreign key caught a child inserted concurrently.
+    // A foreign key caught a sub-organization or a record written concurrently.
     return rpc::Error(absl::StatusCode::kFailedPrecondition, "HAS_CHILDREN",
-                      absl::StrCat(request.name(), " has child organizations"));
+                      absl::StrCat(request.name(), " has sub-organizations or records"));
   }
   if (status.ok()) {
     Invalidate(*id);

@@ -91,12 +91,16 @@ absl::StatusOr<PlacementCounts> StatisticsStore::Placements(const std::string& p
   }
   const std::string day = time::ToIso(date);
   const std::string upper = SubtreeUpperBound(path);
+  // A dissolved organization's ties may run until its dissolution date, which can lie ahead;
+  // only active organizations count.
+  const std::string active =
+      dangjian::org::v1::OrganizationStatus_Name(dangjian::org::v1::ACTIVE);
   PlacementCounts out;
   auto pairings = (*c)->Exec(
       "SELECT COUNT(*) FROM pairings p JOIN organizations o ON o.id = p.organization_id "
-      "WHERE o.path >= ? AND o.path < ? AND p.start_date <= ? "
+      "WHERE o.path >= ? AND o.path < ? AND o.status = ? AND p.start_date <= ? "
       "AND (p.end_date IS NULL OR p.end_date >= ?)",
-      {path, upper, day, day});
+      {path, upper, active, day, day});
   if (!pairings.ok()) {
     return pairings.status();
   }
@@ -104,9 +108,9 @@ absl::StatusOr<PlacementCounts> StatisticsStore::Placements(const std::string& p
   auto stations = (*c)->Exec(
       "SELECT COUNT(*), COUNT(DISTINCT s.residential_community) FROM stations s "
       "JOIN organizations o ON o.id = s.organization_id "
-      "WHERE o.path >= ? AND o.path < ? AND s.start_date <= ? "
+      "WHERE o.path >= ? AND o.path < ? AND o.status = ? AND s.start_date <= ? "
       "AND (s.end_date IS NULL OR s.end_date >= ?)",
-      {path, upper, day, day});
+      {path, upper, active, day, day});
   if (!stations.ok()) {
     return stations.status();
   }

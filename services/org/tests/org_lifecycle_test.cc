@@ -1,18 +1,25 @@
-// Moves, dissolutions and merges (Step 4) on MariaDB and SQLite, through the service's own API:
+// Moves, dissolutions and merges (Step 4) on MariaDB and SQLite, through the services' own APIs:
 // subtree paths rewritten in one transaction, nesting rules re-checked, events in the outbox,
-// refusals that change nothing, scope on both ends of a move.
+// refusals that change nothing, scope on both ends of a move; a dissolution or merge ending what
+// hangs on the organization (pairings, stations, officers, its term, its community place), and
+// a deletion refused while records would be lost.
+#include <functional>
 #include <map>
+#include <optional>
 #include <random>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "common/cache/cache.h"
 #include "common/rpc/errors.h"
 #include "common/rpc/names.h"
 #include "dangjian/org/v1/events.pb.h"
 #include "gtest/gtest.h"
-#include "services/org/src/org_service.h"
+#include "common/audit/audit_log.h"
+#include "services/org/src/org_server.h"
 #include "services/org/tests/org_test_db.h"
 
 namespace dj::org {
@@ -33,8 +40,11 @@ class OrgLifecycleTest : public OrgDatabaseTest {
       auto it = members_.find(std::string(name));
       return it == members_.end() ? 0 : it->second;
     };
-    service_ = std::make_unique<OrgService>(*pool_, cache_.get(), *ids_, *auth_,
-                                            std::string(32, 'k'), options);
+    // A fixed clock: "today" is 2026-06-15 in Shanghai.
+    options.now_us = [] { return ShanghaiMidnightUs(2026, 6, 15) + int64_t{12} * 3600'000'000; };
+    server_ = std::make_unique<OrgServer>(*pool_, cache_.get(), *ids_, *auth_,
+                                          std::string(32, 'k'), options);
+    service_ = &server_->organizations();
     // 工委 -> 党委 A -> 总支 a1 -> 支部 b1 -> 小组 g1, 支部 b2; 党委 B -> 总支 c1 -> 支部 d1
     root_ = Make("", pb::WORK_COMMITTEE, "工委");
     a_ = Make(root_.name(), pb::PARTY_COMMITTEE, "党委A");
@@ -123,12 +133,153 @@ class OrgLifecycleTest : public OrgDatabaseTest {
     return v.empty() ? "" : v[0].field;
   }
 
+  // --- what hangs on an organization, set up through the services' own APIs ---
+  static google::type::Date D(int y, int m, int d) {
+    google::type::Date out;
+    out.set_year(y);
+    out.set_month(m);
+    out.set_day(d);
+    return out;
+  }
+  // The numeric id at the end of a resource name ("organizations/5/officers/9" -> 9).
+  static int64_t IdOf(const std::string& name) {
+    int64_t id = 0;
+    EXPECT_TRUE(absl::SimpleAtoi(name.substr(name.rfind('/') + 1), &id)) << name;
+    return id;
+  }
+  std::string Pair(const pb::Organization& o, const std::string& partner, google::type::Date start,
+                   std::optional<google::type::Date> end = {}) {
+    pb::CreatePairingRequest req;
+    req.mutable_pairing()->set_organization(o.name());
+    req.mutable_pairing()->mutable_partner()->set_display_name(partner);
+    req.mutable_pairing()->mutable_partner()->set_kind(pb::ENTERPRISE);
+    *req.mutable_pairing()->mutable_start_date() = start;
+    if (end.has_value()) {
+      *req.mutable_pairing()->mutable_end_date() = *end;
+    }
+    auto made = server_->communities().CreatePairing(admin_, req);
+    EXPECT_TRUE(made.ok()) << made.status();
+    return made.ok() ? made->name() : "";
+  }
+  std::string Station(const pb::Organization& o, const std::string& where,
+                      google::type::Date start) {
+    pb::CreateStationRequest req;
+    req.mutable_station()->set_organization(o.name());
+    req.mutable_station()->set_residential_community(where);
+    *req.mutable_station()->mutable_start_date() = start;
+    auto made = server_->communities().CreateStation(admin_, req);
+    EXPECT_TRUE(made.ok()) << made.status();
+    return made.ok() ? made->name() : "";
+  }
+  std::string Appoint(const pb::Organization& o, pb::OfficerRole role, const std::string& member,
+                      google::type::Date start, std::optional<google::type::Date> end = {}) {
+    pb::CreateOfficerRequest req;
+    req.set_parent(o.name());
+    req.mutable_officer()->set_member(member);
+    req.mutable_officer()->set_role(role);
+    *req.mutable_officer()->mutable_start_date() = start;
+    if (end.has_value()) {
+      *req.mutable_officer()->mutable_end_date() = *end;
+    }
+    auto made = server_->officers().Create(admin_, req);
+    EXPECT_TRUE(made.ok()) << made.status();
+    return made.ok() ? made->name() : "";
+  }
+  std::string Term(const pb::Organization& o, google::type::Date start) {
+    pb::CreateTermRequest req;
+    req.set_parent(o.name());
+    *req.mutable_term()->mutable_start_date() = start;
+    auto made = server_->officers().CreateTerm(admin_, req);
+    EXPECT_TRUE(made.ok()) << made.status();
+    return made.ok() ? made->name() : "";
+  }
+  pb::Community Community(const std::string& name, const pb::Organization& lead,
+                          const std::vector<const pb::Organization*>& members) {
+    pb::CreateCommunityRequest req;
+    req.mutable_community()->set_display_name(name);
+    req.mutable_community()->set_lead_organization(lead.name());
+    for (const pb::Organization* m : members) {
+      req.mutable_community()->add_member_organizations(m->name());
+    }
+    auto made = server_->communities().Create(admin_, req);
+    EXPECT_TRUE(made.ok()) << made.status();
+    return made.ok() ? *made : pb::Community();
+  }
+  pb::Community GetCommunity(const pb::Community& c) {
+    pb::GetCommunityRequest req;
+    req.set_name(c.name());
+    auto got = server_->communities().Get(admin_, req);
+    EXPECT_TRUE(got.ok()) << got.status();
+    return got.ok() ? *got : pb::Community();
+  }
+  // "end_date vN" of row `name` in `table` ("open" for no end date); terms have no version.
+  std::string EndOf(const std::string& table, const std::string& name) {
+    auto lease = pool_->Acquire();
+    auto rows = (*lease)->Exec(
+        absl::StrCat("SELECT end_date, ", table == "terms" ? "0" : "version", " FROM ", table,
+                     " WHERE id = ?"),
+        {IdOf(name)});
+    EXPECT_TRUE(rows.ok() && rows->rows.size() == 1) << table << " " << name;
+    if (!rows.ok() || rows->rows.empty()) {
+      return "";
+    }
+    const db::Row& r = rows->rows[0];
+    return absl::StrCat(r.IsNull(0) ? "open" : r.Text(0),
+                        table == "terms" ? "" : absl::StrCat(" v", r.Int(1)));
+  }
+  // Snapshot() plus every row of what hangs on organizations: what a refused dissolution, merge
+  // or deletion must leave exactly as it was.
+  std::string RecordsSnapshot() {
+    auto lease = pool_->Acquire();
+    std::string out = Snapshot();
+    for (const char* sql :
+         {"SELECT id, version, update_time_us FROM communities ORDER BY id",
+          "SELECT community_id, organization_id, role, position FROM community_organizations "
+          "ORDER BY community_id, position",
+          "SELECT id, end_date, version FROM pairings ORDER BY id",
+          "SELECT id, end_date, version FROM stations ORDER BY id",
+          "SELECT id, end_date, version FROM officers ORDER BY id",
+          "SELECT id, end_date, shift_days FROM terms ORDER BY id"}) {
+      auto rows = (*lease)->Exec(sql, {});
+      EXPECT_TRUE(rows.ok()) << sql;
+      for (const db::Row& r : rows.ok() ? rows->rows : std::vector<db::Row>{}) {
+        for (size_t i = 0; i < r.values.size(); ++i) {
+          absl::StrAppend(&out, i == 0 ? "\n" : " ", r.IsNull(i) ? "NULL" : r.Text(i));
+        }
+      }
+    }
+    return out;
+  }
+  // The detail of the last successful audit entry for `action` on `resource`.
+  std::string AuditDetail(const std::string& action, const std::string& resource) {
+    audit::AuditLog log(std::string(32, 'k'));
+    auto entries = log.List(*pool_, 0, 0, 500);
+    EXPECT_TRUE(entries.ok()) << entries.status();
+    std::string out = "(none)";
+    int64_t seq = -1;
+    for (const audit::Entry& e : entries.ok() ? *entries : std::vector<audit::Entry>{}) {
+      if (e.action == action && e.resource == resource && e.outcome == "OK" && e.seq > seq) {
+        seq = e.seq;
+        out = e.detail;
+      }
+    }
+    return out;
+  }
+  int64_t PlacedPairings(const pb::Organization& o) {
+    pb::GetOrganizationStatisticsRequest req;
+    req.set_name(o.name());
+    auto stats = server_->statistics().Get(admin_, req);
+    EXPECT_TRUE(stats.ok()) << stats.status();
+    return stats.ok() ? stats->pairings() * 1000 + stats->stations() : -1;
+  }
+
   auth::Principal admin_ = auth::SystemPrincipal();
   std::map<std::string, int64_t> members_;
   std::unique_ptr<cache::Cache> cache_;
   std::unique_ptr<ids::IdGenerator> ids_;
   std::unique_ptr<auth::InternalAuth> auth_;
-  std::unique_ptr<OrgService> service_;
+  std::unique_ptr<OrgServer> server_;
+  OrgService* service_ = nullptr;
   pb::Organization root_, a_, a1_, b1_, g1_, b2_, b_, c1_, d1_;
 };
 
@@ -322,6 +473,227 @@ TEST_P(OrgLifecycleTest, CreatesAndUpdatesArePublishedWithTheirWrite) {
   rename.mutable_organization()->set_display_name("支部b1");  // taken: refused, nothing published
   EXPECT_FALSE(service_->Update(admin_, rename).ok());
   EXPECT_EQ(Events().size(), 10u);
+}
+
+TEST_P(OrgLifecycleTest, DissolvingEndsWhatHangsOnTheOrganizationOnItsDate) {
+  // b2 leads nothing but is the first of two members of a community led by d1.
+  const pb::Community community = Community("汇龙共同体", d1_, {&b2_, &b1_});
+  const std::string open = Pair(b2_, "开放结对", D(2023, 1, 1));
+  const std::string later = Pair(b2_, "晚到结对", D(2024, 3, 1));  // starts after: ends on its start
+  const std::string through = Pair(b2_, "跨期结对", D(2022, 5, 1), D(2025, 12, 31));
+  const std::string done = Pair(b2_, "已结对", D(2022, 1, 1), D(2023, 12, 31));
+  const std::string that_day = Pair(b2_, "当日止", D(2022, 1, 1), D(2024, 2, 29));
+  const std::string other = Pair(b1_, "兄弟结对", D(2023, 1, 1));
+  const std::string station = Station(b2_, "紫薇社区", D(2023, 6, 1));
+  const std::string secretary = Appoint(b2_, pb::SECRETARY, "members/1", D(2023, 1, 1));
+  const std::string member = Appoint(b2_, pb::COMMITTEE_MEMBER, "members/2", D(2024, 3, 1));
+  const std::string former =
+      Appoint(b2_, pb::DEPUTY_SECRETARY, "members/3", D(2021, 1, 1), D(2022, 12, 31));
+  const std::string term = Term(b2_, D(2023, 1, 1));
+
+  // 29 February: the last day of the month in a leap year.
+  auto gone = Dissolve(b2_, "机构改革", 2024, 2, 29);
+  ASSERT_TRUE(gone.ok()) << gone.status();
+
+  EXPECT_EQ(EndOf("pairings", open), "2024-02-29 v2");
+  EXPECT_EQ(EndOf("pairings", later), "2024-03-01 v2");
+  EXPECT_EQ(EndOf("pairings", through), "2024-02-29 v2");
+  EXPECT_EQ(EndOf("pairings", done), "2023-12-31 v1") << "ended before: left alone";
+  EXPECT_EQ(EndOf("pairings", that_day), "2024-02-29 v1") << "not in force after the date";
+  EXPECT_EQ(EndOf("pairings", other), "open v1") << "another organization's";
+  EXPECT_EQ(EndOf("stations", station), "2024-02-29 v2");
+  EXPECT_EQ(EndOf("officers", secretary), "2024-02-29 v2");
+  EXPECT_EQ(EndOf("officers", member), "2024-03-01 v2");
+  EXPECT_EQ(EndOf("officers", former), "2022-12-31 v1");
+  EXPECT_EQ(EndOf("terms", term), "2024-02-29");
+
+  const pb::Community now = GetCommunity(community);
+  EXPECT_EQ(now.lead_organization(), d1_.name());
+  ASSERT_EQ(now.member_organizations_size(), 1);
+  EXPECT_EQ(now.member_organizations(0), b1_.name());
+  EXPECT_NE(now.etag(), community.etag());
+  {
+    // The remaining member moved up: members stay at positions 1..N.
+    auto lease = pool_->Acquire();
+    auto rows = (*lease)->Exec(
+        "SELECT organization_id, role, position FROM community_organizations "
+        "WHERE community_id = ? ORDER BY position",
+        {IdOf(community.name())});
+    ASSERT_TRUE(rows.ok());
+    ASSERT_EQ(rows->rows.size(), 2u);
+    EXPECT_EQ(rows->rows[1].Int(0), IdOf(b1_.name()));
+    EXPECT_EQ(rows->rows[1].Int(2), 1);
+  }
+  EXPECT_EQ(AuditDetail("organizations.dissolve", b2_.name()),
+            absl::StrCat("ended 3 pairings, 1 station, 2 officers, 1 term; left ",
+                         community.name()));
+
+  // With nothing hanging on it, the detail still says so.
+  ASSERT_TRUE(Dissolve(g1_, "小组撤销", 2024, 12, 31).ok());
+  EXPECT_EQ(AuditDetail("organizations.dissolve", g1_.name()),
+            "ended 0 pairings, 0 stations, 0 officers, 0 terms");
+}
+
+TEST_P(OrgLifecycleTest, ACommunityLeadIsNeitherDissolvedNorMergedAway) {
+  const pb::Community community = Community("城南共同体", b2_, {&d1_});
+  Pair(b2_, "结对企业", D(2023, 1, 1));
+  Appoint(b2_, pb::SECRETARY, "members/1", D(2023, 1, 1));
+  Term(b2_, D(2023, 1, 1));
+  const std::string before = RecordsSnapshot();
+
+  for (const absl::Status& s : {Dissolve(b2_, "机构改革", 2024, 2, 29).status(),
+                                Merge(b2_, a1_).status()}) {
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_EQ(rpc::Reason(s), "LEADS_A_COMMUNITY") << s;
+    EXPECT_EQ(Field(s), "name") << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), community.name())) << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), "another lead first")) << s;
+  }
+  EXPECT_EQ(RecordsSnapshot(), before);
+  EXPECT_EQ(Get(b2_).status(), pb::ACTIVE);
+}
+
+TEST_P(OrgLifecycleTest, AMergeEndsWhatHangsOnTheMergedOrganizationOnly) {
+  // a1 (with b1 and b2 below) is a member of d1's community and merges into c1.
+  const pb::Community community = Community("沿江共同体", d1_, {&a1_});
+  const std::string own = Pair(a1_, "总支结对", D(2020, 1, 1));
+  const std::string own_station = Station(a1_, "城东社区", D(2020, 1, 1));
+  const std::string secretary = Appoint(a1_, pb::SECRETARY, "members/1", D(2020, 1, 1));
+  const std::string term = Term(a1_, D(2022, 7, 1));
+  const std::string childs = Pair(b1_, "支部结对", D(2020, 1, 1));
+  const std::string child_secretary = Appoint(b1_, pb::SECRETARY, "members/2", D(2020, 1, 1));
+  const std::string child_term = Term(b1_, D(2022, 7, 1));
+
+  pb::MergeOrganizationRequest req;
+  req.set_name(a1_.name());
+  req.set_into(c1_.name());
+  *req.mutable_merged_date() = D(2025, 12, 31);  // a year end
+  auto merged = service_->Merge(admin_, req);
+  ASSERT_TRUE(merged.ok()) << merged.status();
+
+  EXPECT_EQ(EndOf("pairings", own), "2025-12-31 v2");
+  EXPECT_EQ(EndOf("stations", own_station), "2025-12-31 v2");
+  EXPECT_EQ(EndOf("officers", secretary), "2025-12-31 v2");
+  EXPECT_EQ(EndOf("terms", term), "2025-12-31");
+  EXPECT_EQ(EndOf("pairings", childs), "open v1") << "a moved child keeps its own";
+  EXPECT_EQ(EndOf("officers", child_secretary), "open v1");
+  EXPECT_EQ(EndOf("terms", child_term), "open");
+  const pb::Community now = GetCommunity(community);
+  EXPECT_EQ(now.member_organizations_size(), 0);
+  EXPECT_NE(now.etag(), community.etag());
+  EXPECT_EQ(AuditDetail("organizations.merge", a1_.name()),
+            absl::StrCat("into ", c1_.name(), "; 3 organizations moved; ended 1 pairing, "
+                         "1 station, 1 officer, 1 term; left ", community.name()));
+}
+
+TEST_P(OrgLifecycleTest, StatisticsCountOnlyActiveOrganizationsPairingsAndStations) {
+  Pair(b2_, "结对企业", D(2025, 1, 1));
+  Station(b2_, "紫薇社区", D(2025, 1, 1));
+  Pair(b1_, "兄弟结对", D(2025, 1, 1));
+  EXPECT_EQ(PlacedPairings(root_), 2001);  // 2 pairings, 1 station
+  // Dissolved as of the year end, after "today" (2026-06-15): its ties run until then, yet a
+  // dissolved organization no longer counts.
+  ASSERT_TRUE(Dissolve(b2_, "机构改革", 2026, 12, 31).ok());
+  EXPECT_EQ(PlacedPairings(root_), 1000);
+  EXPECT_EQ(PlacedPairings(b2_), 0);
+}
+
+TEST_P(OrgLifecycleTest, ADeletionRefusedForRecordsNamesThem) {
+  const pb::Organization e1 = Make(c1_.name(), pb::BRANCH, "支部e1");
+  Appoint(e1, pb::SECRETARY, "members/1", D(2024, 1, 1));
+  Appoint(e1, pb::DEPUTY_SECRETARY, "members/2", D(2024, 1, 1));
+  Pair(e1, "结对企业", D(2024, 1, 1));
+  const pb::Organization e2 = Make(c1_.name(), pb::BRANCH, "支部e2");
+  Term(e2, D(2024, 1, 1));
+  Station(e2, "紫薇社区", D(2024, 1, 1));
+  const pb::Community community = Community("江海共同体", d1_, {&e2});
+  const std::string before = RecordsSnapshot();
+
+  auto remove = [&](const pb::Organization& o) {
+    pb::DeleteOrganizationRequest req;
+    req.set_name(o.name());
+    return service_->Delete(admin_, req);
+  };
+  struct Case {
+    const pb::Organization* what;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {&e1, "has 2 officers and 1 pairing; dissolve it instead to keep its history"},
+      {&e2, absl::StrCat("has 1 term, 1 station and a place in ", community.name(),
+                         "; dissolve it instead")},
+  };
+  for (const Case& c : cases) {
+    const absl::Status s = remove(*c.what);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_EQ(rpc::Reason(s), "HAS_RECORDS") << s;
+    EXPECT_EQ(Field(s), "name") << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), c.says)) << s;
+  }
+  EXPECT_EQ(RecordsSnapshot(), before);
+
+  // Dissolved, it keeps them as history: still refused.
+  ASSERT_TRUE(Dissolve(e1, "机构改革", 2025, 1, 1).ok());
+  const absl::Status s = remove(e1);
+  EXPECT_EQ(rpc::Reason(s), "HAS_RECORDS") << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "keeps them as history")) << s;
+  // Nothing on record: deleted.
+  const pb::Organization e3 = Make(c1_.name(), pb::BRANCH, "支部e3");
+  EXPECT_TRUE(remove(e3).ok());
+}
+
+TEST_P(OrgLifecycleTest, AReplayWithAnotherBodyIsARequestIdReused) {
+  auto unit = [&](const std::string& name, const std::string& code) {
+    pb::CreateUnitRequest req;
+    req.mutable_unit()->set_parent(root_.name());
+    req.mutable_unit()->set_display_name(name);
+    req.mutable_unit()->set_credit_code(code);
+    req.mutable_unit()->set_kind(pb::GOVERNMENT);
+    req.mutable_unit()->set_leadership_mode(pb::DIRECT);
+    auto made = server_->units().Create(admin_, req);
+    EXPECT_TRUE(made.ok()) << made.status();
+    return made.ok() ? made->name() : "";
+  };
+  const std::string u1 = unit("启东市财政局", "11320681014160013P");
+  const std::string u2 = unit("启东市审计局", "11320681014160021J");
+  auto request = [&](const std::string& request_id) {
+    pb::CreateOrganizationRequest req;
+    req.set_request_id(request_id);
+    req.mutable_organization()->set_parent(a1_.name());
+    req.mutable_organization()->set_kind(pb::BRANCH);
+    req.mutable_organization()->set_display_name("联合支部");
+    req.mutable_organization()->set_unit(u1);
+    req.mutable_organization()->add_joint_units(u2);
+    *req.mutable_organization()->mutable_established_date() = D(2020, 2, 29);
+    return req;
+  };
+  auto first = service_->Create(admin_, request("r-joint"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto same = service_->Create(admin_, request("r-joint"));
+  ASSERT_TRUE(same.ok()) << same.status();
+  EXPECT_EQ(same->name(), first->name());
+  const std::string before = Snapshot();
+
+  struct Case {
+    std::string what;
+    std::function<void(pb::Organization&)> change;
+  };
+  const std::vector<Case> cases = {
+      {"another unit", [&](pb::Organization& o) { o.set_unit(u2); o.clear_joint_units(); }},
+      {"no unit", [&](pb::Organization& o) { o.clear_unit(); o.clear_joint_units(); }},
+      {"no joint units", [](pb::Organization& o) { o.clear_joint_units(); }},
+      {"another established date",
+       [](pb::Organization& o) { *o.mutable_established_date() = D(2020, 3, 1); }},
+      {"no established date", [](pb::Organization& o) { o.clear_established_date(); }},
+  };
+  for (const Case& c : cases) {
+    pb::CreateOrganizationRequest req = request("r-joint");
+    c.change(*req.mutable_organization());
+    const absl::Status s = service_->Create(admin_, req).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << c.what << ": " << s;
+    EXPECT_EQ(rpc::Reason(s), "REQUEST_ID_REUSED") << c.what << ": " << s;
+  }
+  EXPECT_EQ(Snapshot(), before);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, OrgLifecycleTest,
