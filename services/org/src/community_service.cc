@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/types/span.h"
 #include "common/audit/caller.h"
 #include "common/auth/authorize.h"
 #include "common/rpc/errors.h"
@@ -56,11 +57,15 @@ absl::Status EtagMismatch(std::string_view name) {
       absl::StrCat(AV(name), " was changed since it was read; get it again and retry"));
 }
 
-absl::Status NameTaken(std::string_view display_name) {
-  return rpc::WithViolation(rpc::Error(absl::StatusCode::kAlreadyExists, "DISPLAY_NAME_TAKEN",
-                                       absl::StrCat("community.display_name: '", AV(display_name),
-                                                    "' is already used by another community")),
-                            {"community.display_name", "must be unique among communities"});
+// Only said to a caller authorized at `scope_org_id`: names are unique per scope organization,
+// and a name used elsewhere is none of the caller's business.
+absl::Status NameTaken(std::string_view display_name, int64_t scope_org_id) {
+  return rpc::WithViolation(
+      rpc::Error(absl::StatusCode::kAlreadyExists, "DISPLAY_NAME_TAKEN",
+                 absl::StrCat("community.display_name: '", AV(display_name),
+                              "' is already used by another community placed at ",
+                              rpc::FormatName(kOrganizations, scope_org_id))),
+      {"community.display_name", "must be unique among communities placed at one organization"});
 }
 
 absl::Status RequestIdReused(std::string_view what) {
@@ -80,18 +85,35 @@ absl::Status CheckText(std::string_view text, const std::string& field, int max_
   return ValidateDisplayName(limits, text, field);
 }
 
-// A partner (the "X" of a community, the other side of a pairing), trimmed into `out`.
-absl::Status ReadPartner(const pb::Partner& in, const std::string& field, pb::Partner& out) {
+// The kinds of partner a community's "X" may be: all of them.
+constexpr pb::PartnerKind kCommunityPartnerKinds[] = {pb::ENTERPRISE, pb::VILLAGE,
+                                                      pb::RESIDENTIAL_COMMUNITY,
+                                                      pb::SOCIAL_ORGANIZATION, pb::OTHER_PARTNER};
+// A pairing (结对) is an organ with an enterprise or with a village or residential community
+// ("机关+企业", "机关+村居").
+constexpr pb::PartnerKind kPairingPartnerKinds[] = {pb::ENTERPRISE, pb::VILLAGE,
+                                                    pb::RESIDENTIAL_COMMUNITY};
+
+// A partner (the "X" of a community, the other side of a pairing) of one of `kinds`, trimmed
+// into `out`.
+absl::Status ReadPartner(const pb::Partner& in, const std::string& field,
+                         absl::Span<const pb::PartnerKind> kinds, pb::Partner& out) {
   out.set_display_name(TrimDisplayName(in.display_name()));
   if (absl::Status s = CheckText(out.display_name(), field + ".display_name", kMaxNameChars,
                                  /*required=*/true);
       !s.ok()) {
     return s;
   }
-  if (in.kind() == pb::PARTNER_KIND_UNSPECIFIED || !pb::PartnerKind_IsValid(in.kind())) {
-    return rpc::InvalidArgument({{field + ".kind",
-                                  "required: ENTERPRISE, VILLAGE, RESIDENTIAL_COMMUNITY, "
-                                  "SOCIAL_ORGANIZATION or OTHER_PARTNER"}});
+  if (std::find(kinds.begin(), kinds.end(), in.kind()) == kinds.end()) {
+    const std::string allowed = absl::StrJoin(kinds, ", ", [](std::string* out, pb::PartnerKind k) {
+      absl::StrAppend(out, pb::PartnerKind_Name(k));
+    });
+    const std::string given = pb::PartnerKind_IsValid(in.kind()) ? pb::PartnerKind_Name(in.kind())
+                                                                 : absl::StrCat(in.kind());
+    return rpc::InvalidArgument(
+        {{field + ".kind", in.kind() == pb::PARTNER_KIND_UNSPECIFIED
+                               ? absl::StrCat("required: one of ", allowed)
+                               : absl::StrCat(given, " is not allowed here; one of ", allowed)}});
   }
   out.set_kind(in.kind());
   out.set_contact(TrimDisplayName(in.contact()));
@@ -188,7 +210,7 @@ absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string, 
     row.partners.clear();
     for (int i = 0; i < in.partners_size(); ++i) {
       if (absl::Status s = ReadPartner(in.partners(i), absl::StrCat("community.partners[", i, "]"),
-                                       row.partners.emplace_back());
+                                       kCommunityPartnerKinds, row.partners.emplace_back());
           !s.ok()) {
         return s;
       }
@@ -284,18 +306,25 @@ absl::Status CheckOrganizations(const CommunityRow& row) {
 }
 
 // The first of `row`'s organizations (lead first) that `found` says is in another community.
-absl::Status InAnotherCommunity(const CommunityRow& row, const std::vector<Membership>& found) {
+// That community is named only to a caller who may read it.
+absl::Status InAnotherCommunity(const auth::Principal& who, const CommunityRow& row,
+                                const std::vector<Membership>& found) {
   std::vector<int64_t> order = {row.lead_org_id};
   order.insert(order.end(), row.member_org_ids.begin(), row.member_org_ids.end());
   for (int64_t id : order) {
     for (const Membership& m : found) {
       if (m.organization_id == id) {
-        const std::string other = rpc::FormatName(kCommunities, m.community_id);
+        const bool readable =
+            auth::Authorize(who, "read", {std::string(kCommunities), m.community_scope_path, ""})
+                .ok();
+        const std::string other =
+            readable ? absl::StrCat(" ", rpc::FormatName(kCommunities, m.community_id), " (",
+                                    m.community_display_name, ")")
+                     : "";
         return rpc::InvalidArgument(
-            {{FieldOf(row, id),
-              absl::StrCat(rpc::FormatName(kOrganizations, id), " already belongs to ", other, " (",
-                           m.community_display_name,
-                           "); an organization is in at most one community")}},
+            {{FieldOf(row, id), absl::StrCat(rpc::FormatName(kOrganizations, id),
+                                             " already belongs to another community", other,
+                                             "; an organization is in at most one community")}},
             "ORGANIZATION_IN_ANOTHER_COMMUNITY");
       }
     }
@@ -559,13 +588,6 @@ absl::StatusOr<CommunityService::Placement> CommunityService::Place(db::Connecti
     }
     paths.push_back((*org)->path);
   }
-  auto taken = CommunityStore::Memberships(c, ids, row.id);
-  if (!taken.ok()) {
-    return taken.status();
-  }
-  if (absl::Status s = InAnotherCommunity(row, *taken); !s.ok()) {
-    return s;
-  }
   auto common = DeepestCommon(paths);
   if (!common.has_value()) {
     return rpc::InvalidArgument(
@@ -579,10 +601,27 @@ absl::StatusOr<CommunityService::Placement> CommunityService::Place(db::Connecti
       !s.ok()) {
     return s;
   }
+  // Only a caller allowed to place a community here learns about other communities.
+  auto taken = CommunityStore::Memberships(c, ids, row.id);
+  if (!taken.ok()) {
+    return taken.status();
+  }
+  if (absl::Status s = InAnotherCommunity(who, row, *taken); !s.ok()) {
+    return s;
+  }
   return Placement{common->first, common->second};
 }
 
-absl::Status CommunityService::ExplainConflict(const CommunityRow& row, absl::Status status) {
+absl::Status CommunityService::CheckNameFree(db::Connection& c, const CommunityRow& row) {
+  auto taken = CommunityStore::NameTakenBy(c, row.display_name, row.scope_org_id, row.id);
+  if (!taken.ok()) {
+    return taken.status();
+  }
+  return taken->has_value() ? NameTaken(row.display_name, row.scope_org_id) : absl::OkStatus();
+}
+
+absl::Status CommunityService::ExplainConflict(const auth::Principal& who, const CommunityRow& row,
+                                               absl::Status status) {
   if (status.code() != absl::StatusCode::kAlreadyExists || !rpc::Reason(status).empty()) {
     return status;
   }
@@ -591,14 +630,13 @@ absl::Status CommunityService::ExplainConflict(const CommunityRow& row, absl::St
   if (!lease.ok()) {
     return status;
   }
-  if (auto other = CommunityStore::NameTakenBy(**lease, row.display_name, row.id);
-      other.ok() && other->has_value()) {
-    return NameTaken(row.display_name);
+  if (absl::Status s = CheckNameFree(**lease, row); !s.ok()) {
+    return s;
   }
   std::vector<int64_t> ids = {row.lead_org_id};
   ids.insert(ids.end(), row.member_org_ids.begin(), row.member_org_ids.end());
   if (auto taken = CommunityStore::Memberships(**lease, ids, row.id); taken.ok()) {
-    if (absl::Status s = InAnotherCommunity(row, *taken); !s.ok()) {
+    if (absl::Status s = InAnotherCommunity(who, row, *taken); !s.ok()) {
       return s;
     }
   }
@@ -636,6 +674,7 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
   row.create_time_us = row.update_time_us = NowUs();
   row.version = 1;
   std::optional<CommunityRow> replay;
+  bool wrote = false;  // the write was reached: the caller is authorized where `row` goes
   audit::Entry entry = audit::Recorder::For(who, "communities.create", "", "/");
   absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
     if (!request_id.empty()) {
@@ -656,13 +695,6 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
                                      NotFound(kCommunities, entry.resource), &entry.detail);
       }
     }
-    auto taken = CommunityStore::NameTakenBy(c, row.display_name, row.id);
-    if (!taken.ok()) {
-      return taken.status();
-    }
-    if (taken->has_value()) {
-      return NameTaken(row.display_name);
-    }
     auto place = Place(c, who, row, "create", entry);
     if (!place.ok()) {
       return place.status();
@@ -670,6 +702,11 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
     row.scope_org_id = place->scope_org_id;
     entry.resource = rpc::FormatName(kCommunities, row.id);
     entry.org_path = place->scope_path;
+    // The name is checked where the community goes, once the caller may put it there.
+    if (absl::Status s = CheckNameFree(c, row); !s.ok()) {
+      return s;
+    }
+    wrote = true;
     return CommunityStore::Insert(c, row, request_id);
   });
   if (replay.has_value() && status.ok()) {
@@ -687,7 +724,7 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
     }
   }
   if (!status.ok()) {
-    return ExplainConflict(row, status);
+    return wrote ? ExplainConflict(who, row, status) : status;
   }
   return ToProto(row);
 }
@@ -771,6 +808,7 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
     return s;
   }
   CommunityRow row;
+  bool wrote = false;  // the write was reached: the caller is authorized where `row` goes
   audit::Entry entry = audit::Recorder::For(who, "communities.update", in.name(), "/");
   absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
     auto found = CommunityStore::Find(c, *id, /*for_update=*/true);
@@ -805,17 +843,10 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
     if (absl::Status s = CheckOrganizations(row); !s.ok()) {
       return s;
     }
-    if (paths->contains("display_name")) {
-      auto taken = CommunityStore::NameTakenBy(c, row.display_name, row.id);
-      if (!taken.ok()) {
-        return taken.status();
-      }
-      if (taken->has_value()) {
-        return NameTaken(row.display_name);
-      }
-    }
+    const int64_t old_scope = row.scope_org_id;
     if (paths->contains("lead_organization") || paths->contains("member_organizations")) {
-      // The organizations changed: check them again and place the community anew.
+      // The organizations changed: check them again and place the community anew (authorized
+      // there too).
       auto place = Place(c, who, row, "update", entry);
       if (!place.ok()) {
         return place.status();
@@ -823,6 +854,13 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
       row.scope_org_id = place->scope_org_id;
       entry.org_path = place->scope_path;
     }
+    // A new name, or the old one in a new scope, must be free where the community now sits.
+    if (paths->contains("display_name") || row.scope_org_id != old_scope) {
+      if (absl::Status s = CheckNameFree(c, row); !s.ok()) {
+        return s;
+      }
+    }
+    wrote = true;
     const int64_t before = row.version;
     row.version = before + 1;
     row.update_time_us = std::max(NowUs(), row.update_time_us);
@@ -833,7 +871,7 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
     return *ok ? absl::OkStatus() : EtagMismatch(in.name());
   });
   if (!status.ok()) {
-    return ExplainConflict(row, status);
+    return wrote ? ExplainConflict(who, row, status) : status;
   }
   return ToProto(row);
 }
@@ -898,6 +936,27 @@ absl::Status CommunityService::OnOrganizationEvent(const events::Event& event) {
           auto common = paths->empty() ? std::nullopt : DeepestCommon(*paths);
           if (!common.has_value()) {
             continue;  // its organizations no longer share a tree: leave it where it was
+          }
+          auto row = CommunityStore::Find(c, id, /*for_update=*/true);
+          if (!row.ok()) {
+            return row.status();
+          }
+          if (!row->has_value() || (*row)->scope_org_id == common->first) {
+            continue;
+          }
+          // Names are unique per scope organization. A twin already placed there keeps it: this
+          // one stays where it was (retrying would not help) until a person renames one of them.
+          CommunityRow placed_row = **row;
+          placed_row.scope_org_id = common->first;
+          if (absl::Status s = CheckNameFree(c, placed_row); !s.ok()) {
+            if (s.code() != absl::StatusCode::kAlreadyExists) {
+              return s;
+            }
+            log::Error("a community cannot follow a moved organization: its name is taken there",
+                       {{"community", rpc::FormatName(kCommunities, id)},
+                        {"organization", moved.organization()},
+                        {"scope", rpc::FormatName(kOrganizations, common->first)}});
+            continue;
           }
           auto placed = CommunityStore::SetScope(c, id, common->first, NowUs());
           if (!placed.ok()) {
@@ -1138,7 +1197,8 @@ absl::StatusOr<pb::Pairing> CommunityService::CreatePairing(
     return rpc::InvalidArgument({{"pairing.partner", "required: the enterprise or village"}});
   }
   pb::Partner partner;
-  if (absl::Status s = ReadPartner(in.partner(), "pairing.partner", partner); !s.ok()) {
+  if (absl::Status s = ReadPartner(in.partner(), "pairing.partner", kPairingPartnerKinds, partner);
+      !s.ok()) {
     return s;
   }
   Tie tie;

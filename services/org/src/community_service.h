@@ -142,13 +142,18 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
   absl::Status CheckRead(const auth::Principal& who, std::string_view kind, std::string_view name,
                          std::string_view path, absl::Status missing);
   // Inside a transaction: checks the community's organizations (present and in the caller's
-  // scope, active, in no other community than `row.id`), computes where it sits and authorizes
-  // `action` there (a refusal's why goes to `entry`).
+  // scope, active), computes where it sits, authorizes `action` there (a refusal's why goes to
+  // `entry`), then checks they are in no other community than `row.id`.
   absl::StatusOr<Placement> Place(db::Connection& c, const auth::Principal& who,
                                   const CommunityRow& row, std::string_view action,
                                   audit::Entry& entry);
-  // Why a write of `row` hit a unique key (a concurrent twin): its name, or an organization.
-  absl::Status ExplainConflict(const CommunityRow& row, absl::Status status);
+  // DISPLAY_NAME_TAKEN when another community placed at `row.scope_org_id` has `row`'s name.
+  // Call only once the caller is authorized there.
+  static absl::Status CheckNameFree(db::Connection& c, const CommunityRow& row);
+  // Why a write of `row` by `who` hit a unique key (a concurrent twin): its name, or an
+  // organization. Only for a status from the write itself, reached after authorization.
+  absl::Status ExplainConflict(const auth::Principal& who, const CommunityRow& row,
+                               absl::Status status);
 
   absl::StatusOr<Tie> CreateTie(const auth::Principal& who, const TieTable& table,
                                 std::string_view field, std::string_view organization, Tie tie,

@@ -280,9 +280,12 @@ absl::StatusOr<std::optional<CommunityRow>> CommunityStore::FindByRequestId(
 
 absl::StatusOr<std::optional<int64_t>> CommunityStore::NameTakenBy(db::Connection& c,
                                                                    std::string_view display_name,
+                                                                   int64_t scope_org_id,
                                                                    int64_t except_id) {
-  auto r = c.Exec("SELECT id FROM communities WHERE display_name = ? AND id <> ? LIMIT 1",
-                  {std::string(display_name), except_id});
+  auto r = c.Exec(
+      "SELECT id FROM communities WHERE scope_org_id = ? AND display_name = ? AND id <> ? "
+      "LIMIT 1",
+      {scope_org_id, std::string(display_name), except_id});
   if (!r.ok()) {
     return r.status();
   }
@@ -301,8 +304,9 @@ absl::StatusOr<std::vector<Membership>> CommunityStore::Memberships(
   std::vector<Value> params(org_ids.begin(), org_ids.end());
   params.emplace_back(except_id);
   auto r = c.Execute(
-      absl::StrCat("SELECT m.organization_id, m.community_id, c.display_name "
+      absl::StrCat("SELECT m.organization_id, m.community_id, c.display_name, s.path "
                    "FROM community_organizations m JOIN communities c ON c.id = m.community_id "
+                   "JOIN organizations s ON s.id = c.scope_org_id "
                    "WHERE m.organization_id IN (",
                    Placeholders(org_ids.size()), ") AND m.community_id <> ?"),
       params);
@@ -310,7 +314,7 @@ absl::StatusOr<std::vector<Membership>> CommunityStore::Memberships(
     return r.status();
   }
   for (const db::Row& row : r->rows) {
-    out.push_back({row.Int(0), row.Int(1), row.Text(2)});
+    out.push_back({row.Int(0), row.Int(1), row.Text(2), row.Text(3)});
   }
   return out;
 }

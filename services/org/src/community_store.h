@@ -36,6 +36,8 @@ struct Membership {
   int64_t organization_id = 0;
   int64_t community_id = 0;
   std::string community_display_name;
+  // The path of that community's scope organization, to tell whether the caller may read it.
+  std::string community_scope_path;
 };
 
 // Pairings and stations have the same shape: an organization tied to something outside it for a
@@ -71,9 +73,11 @@ class CommunityStore final {
                                                           bool for_update);
   static absl::StatusOr<std::optional<CommunityRow>> FindByRequestId(db::Connection& c,
                                                                      std::string_view request_id);
-  // The id of another community (not `except_id`) called `display_name`, if any.
+  // The id of another community (not `except_id`) placed at `scope_org_id` and called
+  // `display_name`, if any (names are unique per scope organization).
   static absl::StatusOr<std::optional<int64_t>> NameTakenBy(db::Connection& c,
                                                             std::string_view display_name,
+                                                            int64_t scope_org_id,
                                                             int64_t except_id);
   // Which of `org_ids` belong to a community other than `except_id`.
   static absl::StatusOr<std::vector<Membership>> Memberships(db::Connection& c,

@@ -141,11 +141,11 @@ absl::Status BadToken() {
   return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
 }
 
-// The cursor of a page token as "[role|]YYYY-MM-DD|id"; `role`, when given, takes the leading
-// number (officers page by role first).
+// The cursor of a page token as "[lead|]YYYY-MM-DD|id"; `lead`, when given, takes the leading
+// part (officers page by role first; expiring terms carry the as_of of their first page).
 absl::StatusOr<std::optional<DateCursor>> DecodeDateCursor(std::string_view token,
                                                            std::string_view filter,
-                                                           int32_t* role = nullptr) {
+                                                           std::string* lead = nullptr) {
   auto cursor = rpc::DecodePageToken(token, filter);
   if (!cursor.ok()) {
     return cursor.status();
@@ -154,9 +154,12 @@ absl::StatusOr<std::optional<DateCursor>> DecodeDateCursor(std::string_view toke
     return std::optional<DateCursor>();
   }
   const std::vector<absl::string_view> parts = absl::StrSplit(AV(*cursor), '|');
-  const size_t skip = role != nullptr ? 1 : 0;
-  if (parts.size() != skip + 2 || (role != nullptr && !absl::SimpleAtoi(parts[0], role))) {
+  const size_t skip = lead != nullptr ? 1 : 0;
+  if (parts.size() != skip + 2) {
     return BadToken();
+  }
+  if (lead != nullptr) {
+    *lead = std::string(parts[0]);
   }
   DateCursor out;
   auto date = time::ParseIso(std::string_view(parts[skip].data(), parts[skip].size()));
@@ -515,9 +518,13 @@ absl::StatusOr<pb::ListOfficersResponse> OfficerService::List(
   const std::string filter =
       absl::StrCat("officers|", request.parent(), "|", request.include_ended());
   int32_t role = 0;
-  auto page = DecodeDateCursor(request.page_token(), filter, &role);
+  std::string role_text;
+  auto page = DecodeDateCursor(request.page_token(), filter, &role_text);
   if (!page.ok()) {
     return page.status();
+  }
+  if (page->has_value() && !absl::SimpleAtoi(role_text, &role)) {
+    return BadToken();
   }
   std::optional<OfficerCursor> after;
   if (page->has_value()) {
@@ -714,21 +721,32 @@ absl::StatusOr<pb::ListExpiringTermsResponse> OfficerService::ListExpiring(
     return rpc::InvalidArgument(
         {{"within_days", absl::StrCat("must be between 0 and ", kMaxWithinDays)}});
   }
-  time::CivilDate as_of = Today();
+  std::optional<time::CivilDate> asked;
   if (request.has_as_of()) {
     auto d = time::FromProto(request.as_of(), "as_of");
     if (!d.ok()) {
       return d.status();
     }
-    as_of = *d;
+    asked = *d;
   }
-  // The token is bound to the whole question, the resolved as_of included, so a second page
-  // read after midnight still continues the first one's list.
-  const std::string filter = absl::StrCat("expiring|", request.name(), "|", request.within_days(),
-                                          "|", time::ToIso(as_of));
-  auto after = DecodeDateCursor(request.page_token(), filter);
+  // The token is bound to the question as asked: an explicit as_of, or "today". The day "today"
+  // resolved to on the first page travels in the cursor, so a page read after midnight in
+  // Shanghai still continues the first page's list instead of being refused or shifted.
+  const std::string filter =
+      absl::StrCat("expiring|", request.name(), "|", request.within_days(), "|",
+                   asked.has_value() ? time::ToIso(*asked) : std::string("today"));
+  std::string as_of_text;
+  auto after = DecodeDateCursor(request.page_token(), filter, &as_of_text);
   if (!after.ok()) {
     return after.status();
+  }
+  time::CivilDate as_of = asked.value_or(Today());
+  if (after->has_value()) {
+    auto carried = time::ParseIso(as_of_text);
+    if (!carried.ok()) {
+      return BadToken();
+    }
+    as_of = *carried;
   }
   auto root = Readable(who, kTerms, list->org_id, request.name(), OrgNotFound(request.name()));
   if (!root.ok()) {
@@ -741,9 +759,11 @@ absl::StatusOr<pb::ListExpiringTermsResponse> OfficerService::ListExpiring(
     return rows.status();
   }
   pb::ListExpiringTermsResponse out;
-  out.set_next_page_token(NextPageToken(*rows, list->size, filter, [](const ExpiringTermRow& last) {
-    return DateCursorText(last.term.planned_end_date, last.term.id);
-  }));
+  out.set_next_page_token(
+      NextPageToken(*rows, list->size, filter, [&as_of](const ExpiringTermRow& last) {
+        return absl::StrCat(time::ToIso(as_of), "|",
+                            DateCursorText(last.term.planned_end_date, last.term.id));
+      }));
   for (const ExpiringTermRow& r : *rows) {
     pb::ExpiringTerm* e = out.add_terms();
     e->set_organization(rpc::FormatName(kOrganizations, r.term.organization_id));

@@ -216,6 +216,31 @@ class CommunityServiceTest : public OrgDatabaseTest {
     return out;
   }
 
+  // Delivers the org service's events in the outbox to the consumer, `rounds` times over
+  // (at-least-once delivery); returns how many of them were OrganizationMoved, per round.
+  int DeliverOrgEvents(int rounds) {
+    auto lease = pool_->Acquire();
+    auto rows = (*lease)->Exec(
+        "SELECT id, stream, type, event_key, payload, occurred_us FROM outbox ORDER BY id", {});
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    int moves = 0;
+    for (int round = 0; round < rounds && rows.ok(); ++round) {
+      moves = 0;
+      for (const db::Row& r : rows->rows) {
+        events::Event e{.id = r.Int(0),
+                        .stream = r.Text(1),
+                        .type = r.Text(2),
+                        .key = r.Text(3),
+                        .occurred_us = r.Int(5)};
+        EXPECT_TRUE(absl::Base64Unescape(r.Text(4), &e.payload));
+        moves += e.type == pb::OrganizationMoved::descriptor()->full_name() ? 1 : 0;
+        absl::Status s = service_->OnOrganizationEvent(e);
+        EXPECT_TRUE(s.ok()) << s;
+      }
+    }
+    return moves;
+  }
+
   int64_t now_us_ = 0;
   auth::Principal admin_ = auth::SystemPrincipal();
   std::unique_ptr<ids::IdGenerator> ids_;
@@ -385,7 +410,8 @@ TEST_P(CommunityServiceTest, ConcurrentCreatesSharingAnOrganizationLeaveOneWinne
 }
 
 TEST_P(CommunityServiceTest, BadCommunitiesAreRefusedNamingTheField) {
-  ASSERT_TRUE(service_->Create(admin_, Community("已有共同体", c1_, {})).ok());
+  // Placed at ga, where every community below is placed too (a1 and a2 meet there).
+  ASSERT_TRUE(service_->Create(admin_, Community("已有共同体", ga_, {})).ok());
   const std::string before = Snapshot();
   struct Case {
     std::string what;
@@ -548,30 +574,209 @@ TEST_P(CommunityServiceTest, MovingAMemberAwayPlacesTheCommunityAgainOnItsEvent)
   ASSERT_TRUE(orgs_->Move(admin_, move).ok());
 
   // Deliver the org service's events to the consumer, twice (at-least-once delivery).
-  auto lease = pool_->Acquire();
-  auto rows = (*lease)->Exec(
-      "SELECT id, stream, type, event_key, payload, occurred_us FROM outbox ORDER BY id", {});
-  ASSERT_TRUE(rows.ok()) << rows.status();
-  int moves = 0;
-  for (int round = 0; round < 2; ++round) {
-    for (const db::Row& r : rows->rows) {
-      events::Event e{.id = r.Int(0),
-                      .stream = r.Text(1),
-                      .type = r.Text(2),
-                      .key = r.Text(3),
-                      .occurred_us = r.Int(5)};
-      ASSERT_TRUE(absl::Base64Unescape(r.Text(4), &e.payload));
-      moves += e.type == pb::OrganizationMoved::descriptor()->full_name() ? 1 : 0;
-      ASSERT_TRUE(service_->OnOrganizationEvent(e).ok());
-    }
-  }
-  EXPECT_EQ(moves, 2);
+  EXPECT_EQ(DeliverOrgEvents(2), 1);
   auto got = GetCommunity(made->name());
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->scope_organization(), root_.name());  // a1 under A, a2 under B now
   EXPECT_EQ(got->etag(), "v2");                        // placed once, not once per delivery
   const auth::Principal admin_a = Scoped("org_admin", a_);
   EXPECT_EQ(GetCommunity(made->name(), &admin_a).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_P(CommunityServiceTest, DisplayNamesAreUniquePerScopeAndCheckedAfterAuthorization) {
+  // Two organs may each have their "第一党建共同体"; one placed at b1, one at ga.
+  auto in_b = service_->Create(admin_, Community("第一党建共同体", b1_, {}));
+  ASSERT_TRUE(in_b.ok()) << in_b.status();
+  const auth::Principal admin_a = Scoped("org_admin", a_);
+  auto in_a = service_->Create(admin_a, Community("第一党建共同体", a1_, {a2_}));
+  ASSERT_TRUE(in_a.ok()) << in_a.status();
+  EXPECT_EQ(in_a->scope_organization(), ga_.name());
+
+  // A third at ga is refused, to a caller who may create there; one who may not is told only
+  // that. The name is never compared outside the caller's reach.
+  const std::string before = Snapshot();
+  struct Case {
+    std::string what;
+    auth::Principal who;
+    pb::CreateCommunityRequest req;
+    absl::StatusCode code;
+    std::string reason;
+    std::string field;
+  };
+  const Case cases[] = {
+      {"taken at ga", admin_a, Community("第一党建共同体", ga_, {}),
+       absl::StatusCode::kAlreadyExists, "DISPLAY_NAME_TAKEN", "community.display_name"},
+      {"taken at ga, to the committee", admin_, Community("第一党建共同体", ga_, {}),
+       absl::StatusCode::kAlreadyExists, "DISPLAY_NAME_TAKEN", "community.display_name"},
+      {"a reader at the root", Scoped("member", root_), Community("第一党建共同体", ga_, {}),
+       absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED", ""},
+      {"a secretary of ga", Scoped("secretary", ga_), Community("第一党建共同体", ga_, {}),
+       absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED", ""},
+      {"an organization out of scope", admin_a, Community("第一党建共同体", ga_, {b2_}),
+       absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND", "community.member_organizations[0]"},
+  };
+  for (const Case& c : cases) {
+    auto s = service_->Create(c.who, c.req).status();
+    EXPECT_EQ(s.code(), c.code) << c.what << ": " << s;
+    EXPECT_EQ(rpc::Reason(s), c.reason) << c.what;
+    EXPECT_EQ(Field(s), c.field) << c.what;
+    EXPECT_FALSE(absl::StrContains(s.message(), in_b->name())) << c.what;
+  }
+  EXPECT_EQ(Snapshot(), before);
+
+  // An update that moves a community to a scope where its name is taken is refused, even
+  // though the name itself is not changed; so is a rename to a name taken in its scope; and one
+  // who may not update hears only that.
+  auto at_root = service_->Create(admin_, Community("第二党建共同体", b2_, {c1_}));
+  ASSERT_TRUE(at_root.ok()) << at_root.status();
+  ASSERT_EQ(at_root->scope_organization(), root_.name());
+  auto at_a = service_->Create(admin_, Community("第二党建共同体", a_, {}));
+  ASSERT_TRUE(at_a.ok()) << at_a.status();
+  auto at_ga = service_->Create(admin_a, Community("总支共同体", ga_, {}));
+  ASSERT_TRUE(at_ga.ok()) << at_ga.status();
+  ASSERT_EQ(at_ga->scope_organization(), ga_.name());
+  const std::string with_all = Snapshot();
+  pb::UpdateCommunityRequest move;
+  move.mutable_community()->set_name(at_a->name());
+  move.mutable_community()->add_member_organizations(c_.name());  // A and C meet at the root
+  auto s = service_->Update(admin_, move).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+  EXPECT_EQ(rpc::Reason(s), "DISPLAY_NAME_TAKEN");
+  EXPECT_EQ(Field(s), "community.display_name");
+  pb::UpdateCommunityRequest rename;
+  rename.mutable_community()->set_name(at_ga->name());
+  rename.mutable_community()->set_display_name("第一党建共同体");
+  s = service_->Update(admin_a, rename).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+  EXPECT_EQ(rpc::Reason(s), "DISPLAY_NAME_TAKEN");
+  EXPECT_EQ(Field(s), "community.display_name");
+  s = service_->Update(Scoped("secretary", ga_), rename).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+  EXPECT_EQ(Field(s), "");
+  EXPECT_EQ(Snapshot(), with_all);
+  // The same move under a name free at the root is fine.
+  move.mutable_community()->set_display_name("第三党建共同体");
+  auto moved = service_->Update(admin_, move);
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(moved->scope_organization(), root_.name());
+}
+
+TEST_P(CommunityServiceTest, ConcurrentCreatesOfOneNameInOneScopeLeaveOneWinner) {
+  // Four communities with no organization in common, all placed at the root: only the unique
+  // key on (scope, name) holds against a twin that commits in between.
+  const std::pair<pb::Organization, pb::Organization> orgs[] = {
+      {a1_, b1_}, {a2_, b2_}, {c1_, ga_}, {c_, b_}};
+  std::vector<absl::Status> results(std::size(orgs));
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < std::size(orgs); ++i) {
+    threads.emplace_back([&, i] {
+      results[i] =
+          service_->Create(admin_, Community("并发同名", orgs[i].first, {orgs[i].second})).status();
+    });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  int won = 0;
+  for (const absl::Status& s : results) {
+    if (s.ok()) {
+      ++won;
+      continue;
+    }
+    EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
+    EXPECT_EQ(rpc::Reason(s), "DISPLAY_NAME_TAKEN") << s;
+    EXPECT_EQ(Field(s), "community.display_name");
+  }
+  EXPECT_EQ(won, 1);
+  EXPECT_EQ(ListCommunities(admin_).size(), 1u);
+}
+
+TEST_P(CommunityServiceTest, AnotherCommunityIsNamedOnlyToWhoMayReadIt) {
+  // Placed at the root: out of the reach of an admin of A, though a2 is within it.
+  auto other = service_->Create(admin_, Community("城区共同体", b1_, {a2_}));
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_EQ(other->scope_organization(), root_.name());
+  const auth::Principal admin_a = Scoped("org_admin", a_);
+  auto mine = service_->Create(admin_a, Community("甲共同体", a1_, {}));
+  ASSERT_TRUE(mine.ok()) << mine.status();
+  const std::string before = Snapshot();
+
+  auto s = service_->Create(admin_a, Community("乙共同体", ga_, {a2_})).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+  EXPECT_EQ(rpc::Reason(s), "ORGANIZATION_IN_ANOTHER_COMMUNITY");
+  EXPECT_EQ(Field(s), "community.member_organizations[0]");
+  EXPECT_TRUE(absl::StrContains(s.message(), "already belongs to another community")) << s;
+  EXPECT_FALSE(absl::StrContains(s.message(), other->name())) << s;
+  EXPECT_FALSE(absl::StrContains(s.message(), "城区共同体")) << s;
+  auto violations = rpc::Violations(s);
+  ASSERT_EQ(violations.size(), 1u);
+  EXPECT_FALSE(absl::StrContains(violations[0].description, other->name()));
+  EXPECT_FALSE(absl::StrContains(violations[0].description, "城区共同体"));
+
+  pb::UpdateCommunityRequest update;
+  update.mutable_community()->set_name(mine->name());
+  update.mutable_community()->add_member_organizations(a2_.name());
+  s = service_->Update(admin_a, update).status();
+  EXPECT_EQ(rpc::Reason(s), "ORGANIZATION_IN_ANOTHER_COMMUNITY") << s;
+  EXPECT_EQ(Field(s), "community.member_organizations[0]");
+  EXPECT_FALSE(absl::StrContains(s.message(), other->name())) << s;
+  EXPECT_FALSE(absl::StrContains(s.message(), "城区共同体")) << s;
+  EXPECT_EQ(Snapshot(), before);
+
+  // One who may read it is told which; one who may not create there hears nothing of it.
+  s = service_->Create(admin_, Community("乙共同体", ga_, {a2_})).status();
+  EXPECT_EQ(Field(s), "community.member_organizations[0]");
+  EXPECT_TRUE(absl::StrContains(s.message(), other->name())) << s;
+  EXPECT_TRUE(absl::StrContains(s.message(), "城区共同体")) << s;
+  s = service_->Create(Scoped("member", root_), Community("乙共同体", ga_, {a2_})).status();
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+  EXPECT_EQ(Snapshot(), before);
+}
+
+TEST_P(CommunityServiceTest, ACommunityWhoseNameIsTakenInItsNewScopeStaysWhereItWas) {
+  auto at_b = service_->Create(admin_, Community("同名共同体", b_, {}));
+  ASSERT_TRUE(at_b.ok()) << at_b.status();
+  auto at_root = service_->Create(admin_, Community("同名共同体", b1_, {c1_}));
+  ASSERT_TRUE(at_root.ok()) << at_root.status();
+  ASSERT_EQ(at_root->scope_organization(), root_.name());
+  pb::MoveOrganizationRequest move;
+  move.set_name(c1_.name());
+  move.set_new_parent(b_.name());  // b1 and c1 now meet at b, where the name is taken
+  ASSERT_TRUE(orgs_->Move(admin_, move).ok());
+  EXPECT_EQ(DeliverOrgEvents(2), 1);  // taken, not retried forever
+  auto got = GetCommunity(at_root->name());
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(got->scope_organization(), root_.name());
+  EXPECT_EQ(got->etag(), "v1");
+}
+
+TEST_P(CommunityServiceTest, PairingsAreWithEnterprisesVillagesOrResidentialCommunities) {
+  const std::string before = Snapshot();
+  for (pb::PartnerKind kind : {pb::SOCIAL_ORGANIZATION, pb::OTHER_PARTNER,
+                               static_cast<pb::PartnerKind>(42), pb::PARTNER_KIND_UNSPECIFIED}) {
+    auto req = Pairing(a1_, "启东市个体私营企业协会", D(2024, 2, 29));
+    req.mutable_pairing()->mutable_partner()->set_kind(kind);
+    auto s = service_->CreatePairing(admin_, req).status();
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << kind << ": " << s;
+    EXPECT_EQ(rpc::Reason(s), "INVALID_ARGUMENT") << kind;
+    EXPECT_EQ(Field(s), "pairing.partner.kind") << kind;
+  }
+  EXPECT_EQ(Snapshot(), before);
+  for (pb::PartnerKind kind : {pb::ENTERPRISE, pb::VILLAGE, pb::RESIDENTIAL_COMMUNITY}) {
+    auto req = Pairing(a1_, pb::PartnerKind_Name(kind), D(2024, 2, 29));
+    req.mutable_pairing()->mutable_partner()->set_kind(kind);
+    auto made = service_->CreatePairing(admin_, req);
+    ASSERT_TRUE(made.ok()) << kind << ": " << made.status();
+    EXPECT_EQ(made->partner().kind(), kind);
+  }
+  // A community's "X" keeps every kind.
+  auto req = Community("共同体", b1_, {});
+  *req.mutable_community()->add_partners() = P("启东市个体私营企业协会", pb::SOCIAL_ORGANIZATION);
+  *req.mutable_community()->add_partners() = P("其他", pb::OTHER_PARTNER);
+  auto made = service_->Create(admin_, req);
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_EQ(made->partners(0).kind(), pb::SOCIAL_ORGANIZATION);
+  EXPECT_EQ(made->partners(1).kind(), pb::OTHER_PARTNER);
 }
 
 TEST_P(CommunityServiceTest, PairingsAreCurrentUntilTheirEndDatePasses) {

@@ -119,11 +119,13 @@ class OfficerServiceTest : public OrgDatabaseTest {
   absl::StatusOr<pb::ListExpiringTermsResponse> Expiring(
       const std::string& org, int32_t within_days,
       const auth::Principal& who = auth::SystemPrincipal(), int32_t page_size = 0,
-      const std::string& token = "") {
+      const std::string& token = "", std::optional<CivilDate> as_of = CivilDate{2026, 6, 30}) {
     pb::ListExpiringTermsRequest req;
     req.set_name(org);
     req.set_within_days(within_days);
-    *req.mutable_as_of() = Day(2026, 6, 30);
+    if (as_of.has_value()) {
+      *req.mutable_as_of() = time::ToProto(*as_of);
+    }
     req.set_page_size(page_size);
     req.set_page_token(token);
     return officers_->ListExpiring(who, req);
@@ -449,6 +451,60 @@ TEST_P(OfficerServiceTest, ExpiringTermsOverASubtree) {
   EXPECT_EQ(Expiring(a, 60, member_of_a)->terms_size(), 2);
   ExpectRefused(Expiring(a, 3661).status(), absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
                 "within_days");
+}
+
+TEST_P(OfficerServiceTest, ExpiringPagesWithoutAsOfContinueAcrossMidnight) {
+  Tree();
+  const std::string x = Org(committee_, pb::BRANCH, "第二支部");
+  const std::string y = Org(committee_, pb::BRANCH, "第三支部");
+  ASSERT_TRUE(Elect(branch_, {2023, 7, 1}).ok());  // ends 2026-07-01
+  ASSERT_TRUE(Elect(x, {2023, 7, 5}).ok());        // ends 2026-07-05
+  ASSERT_TRUE(Elect(y, {2023, 7, 10}).ok());       // ends 2026-07-10
+  constexpr int64_t kMinuteUs = 60'000'000;
+  now_us_ = ShanghaiMidnightUs({2026, 7, 1}) - kMinuteUs;  // 30 June, 23:59 in Shanghai
+
+  // The first page answers as of 30 June; the rest, read after midnight, continue that list:
+  // the same days left, the same end of the window (10 days from 30 June).
+  auto first = Expiring(committee_, 10, auth::SystemPrincipal(), 1, "", std::nullopt);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->terms_size(), 1);
+  EXPECT_EQ(first->terms(0).organization(), branch_);
+  EXPECT_EQ(first->terms(0).days_left(), 1);
+  now_us_ += 2 * kMinuteUs;  // 1 July, 00:01
+  std::vector<std::pair<std::string, int32_t>> rest;
+  std::string token = first->next_page_token();
+  while (!token.empty()) {
+    auto page = Expiring(committee_, 10, auth::SystemPrincipal(), 1, token, std::nullopt);
+    ASSERT_TRUE(page.ok()) << page.status();
+    for (const auto& t : page->terms()) {
+      rest.emplace_back(t.organization(), t.days_left());
+    }
+    token = page->next_page_token();
+  }
+  EXPECT_EQ(rest, (std::vector<std::pair<std::string, int32_t>>{{x, 5}, {y, 10}}));
+
+  // A new list after midnight is as of 1 July.
+  auto fresh = Expiring(committee_, 10, auth::SystemPrincipal(), 1, "", std::nullopt);
+  ASSERT_TRUE(fresh.ok()) << fresh.status();
+  EXPECT_EQ(fresh->terms(0).days_left(), 0);
+  // A token of the "today" question does not continue an explicit as_of, nor the reverse.
+  ExpectRefused(Expiring(committee_, 10, auth::SystemPrincipal(), 1, first->next_page_token(),
+                         CivilDate{2026, 6, 30})
+                    .status(),
+                absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "page_token");
+  auto explicit_first = Expiring(committee_, 10, auth::SystemPrincipal(), 1);
+  ASSERT_TRUE(explicit_first.ok()) << explicit_first.status();
+  ExpectRefused(Expiring(committee_, 10, auth::SystemPrincipal(), 1,
+                         explicit_first->next_page_token(), std::nullopt)
+                    .status(),
+                absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "page_token");
+  // With an explicit as_of, later pages keep it too.
+  auto explicit_second =
+      Expiring(committee_, 10, auth::SystemPrincipal(), 1, explicit_first->next_page_token());
+  ASSERT_TRUE(explicit_second.ok()) << explicit_second.status();
+  ASSERT_EQ(explicit_second->terms_size(), 1);
+  EXPECT_EQ(explicit_second->terms(0).organization(), x);
+  EXPECT_EQ(explicit_second->terms(0).days_left(), 5);
 }
 
 TEST_P(OfficerServiceTest, OutOfScopeWritesAreNotFound) {

@@ -1,7 +1,9 @@
 -- Party-building communities (党建共同体, "1+N+X"), pairings (结对) and stations (进驻社区),
 -- Step 4. A community is placed in the tree at scope_org_id, the deepest organization containing
 -- all of its organizations; its path is looked up when needed, never copied here, so moves are
--- followed. One statement per table (MySQL DDL is not transactional).
+-- followed. One statement per table (MySQL DDL is not transactional). Display names are unique
+-- among the communities placed at the same organization, so two counties may each have their
+-- "第一党建共同体".
 CREATE TABLE IF NOT EXISTS communities (
   id BIGINT NOT NULL,
   display_name VARCHAR(100) NOT NULL,
@@ -14,7 +16,7 @@ CREATE TABLE IF NOT EXISTS communities (
   create_time_us BIGINT NOT NULL,
   update_time_us BIGINT NOT NULL,
   PRIMARY KEY (id),
-  UNIQUE KEY uk_communities_display_name (display_name),
+  UNIQUE KEY uk_communities_scope_display_name (scope_org_id, display_name),
   UNIQUE KEY uk_communities_request_id (request_id),
   KEY idx_communities_scope (scope_org_id, id),
   CONSTRAINT fk_communities_scope FOREIGN KEY (scope_org_id) REFERENCES organizations (id)

@@ -1,5 +1,6 @@
 -- SQLite dialect of schema/mysql/006_communities.sql: same tables, columns and keys. NOCASE on
--- communities.display_name matches MySQL's case-insensitive collation for uniqueness.
+-- communities.display_name matches MySQL's case-insensitive collation for uniqueness (per scope
+-- organization).
 CREATE TABLE IF NOT EXISTS communities (
   id INTEGER NOT NULL PRIMARY KEY,
   display_name TEXT NOT NULL COLLATE NOCASE,
@@ -12,7 +13,8 @@ CREATE TABLE IF NOT EXISTS communities (
   create_time_us INTEGER NOT NULL,
   update_time_us INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS uk_communities_display_name ON communities (display_name);
+CREATE UNIQUE INDEX IF NOT EXISTS uk_communities_scope_display_name
+  ON communities (scope_org_id, display_name);
 CREATE UNIQUE INDEX IF NOT EXISTS uk_communities_request_id ON communities (request_id);
 CREATE INDEX IF NOT EXISTS idx_communities_scope ON communities (scope_org_id, id);
 
