@@ -18,6 +18,7 @@
 #include "services/org/src/community_store.h"
 #include "services/org/src/officer_store.h"
 #include "services/org/src/requests.h"
+#include "services/org/src/unit_service.h"
 #include "services/org/src/unit_store.h"
 
 namespace dj::org {
@@ -812,11 +813,22 @@ absl::Status OrgService::CheckUnitsExist(db::Connection& c, const auth::Principa
   if (!paths.ok()) {
     return paths.status();
   }
-  // A unit outside the caller's scope answers exactly like a missing one.
+  // A unit the caller may not read answers exactly like a missing one; units managed at or
+  // above the caller's scope are readable (UnitReadPath).
+  std::string scope_path;
+  if (who.scope_org != 0) {
+    auto scope = OrgStore::Find(c, who.scope_org, /*for_update=*/false);
+    if (!scope.ok()) {
+      return scope.status();
+    }
+    scope_path = scope->has_value() ? (*scope)->path : "/0/";
+  }
   auto visible = [&](int64_t id) {
     auto it = paths->find(id);
     return it != paths->end() &&
-           auth::Authorize(who, "read", {std::string(kUnits), it->second, ""}).ok();
+           auth::Authorize(who, "read",
+                           {std::string(kUnits), UnitReadPath(it->second, scope_path), ""})
+               .ok();
   };
   if (unit.has_value() && !visible(*unit)) {
     return rpc::InvalidArgument({{std::string(kUnitField), "no such unit"}}, "UNIT_NOT_FOUND");

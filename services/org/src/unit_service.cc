@@ -6,6 +6,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "common/audit/caller.h"
 #include "common/auth/authorize.h"
 #include "common/rpc/errors.h"
@@ -65,7 +66,8 @@ absl::Status ValidateField(const UnitRow& row, std::string_view path) {
     return ValidateName(row.display_name, "unit.display_name",
                         "the unit's full name, e.g. 启东市财政局");
   }
-  if (path == "kind" && (row.kind == pb::UNIT_KIND_UNSPECIFIED || !pb::UnitKind_IsValid(row.kind))) {
+  if (path == "kind" &&
+      (row.kind == pb::UNIT_KIND_UNSPECIFIED || !pb::UnitKind_IsValid(row.kind))) {
     return rpc::InvalidArgument({{"unit.kind", "required: what kind of organ the unit is"}});
   }
   if (path == "leadership_mode" && (row.leadership_mode == pb::LEADERSHIP_MODE_UNSPECIFIED ||
@@ -80,8 +82,7 @@ absl::Status ValidateField(const UnitRow& row, std::string_view path) {
 
 const UpdatableFields& Updatable() {
   static const UpdatableFields kFields = {
-      .fields = {"display_name", "credit_code", "kind", "leadership_mode",
-                 "vertical_leading_body"},
+      .fields = {"display_name", "credit_code", "kind", "leadership_mode", "vertical_leading_body"},
       .refused = {
           {"parent", "is fixed once the unit is created"},
           {"name", "is output only"},
@@ -128,13 +129,20 @@ absl::StatusOr<UnitRow> FromRequest(const pb::Unit& in, bool with_credit_code) {
   return row;
 }
 
-absl::Status Authorized(const auth::Principal& who, std::string_view action,
-                        std::string_view path, absl::Status missing, audit::Entry* entry) {
+absl::Status Authorized(const auth::Principal& who, std::string_view action, std::string_view path,
+                        absl::Status missing, audit::Entry* entry) {
   return auth::AuthorizeOrHide(who, action, {std::string(kUnits), std::string(path), ""},
                                std::move(missing), entry != nullptr ? &entry->detail : nullptr);
 }
 
 }  // namespace
+
+std::string UnitReadPath(std::string_view unit_parent_path, std::string_view scope_path) {
+  if (!scope_path.empty() && scope_path.starts_with(unit_parent_path)) {
+    return std::string(scope_path);
+  }
+  return std::string(unit_parent_path);
+}
 
 pb::Unit ToProto(const UnitRow& row) {
   pb::Unit u;
@@ -161,6 +169,19 @@ UnitService::UnitService(db::Pool& pool, cache::Cache* /*cache*/, ids::IdGenerat
       now_us_(std::move(now_us)) {}
 
 int64_t UnitService::NowUs() const { return now_us_ ? now_us_() : time::NowMicros(); }
+
+absl::StatusOr<std::string> UnitService::ScopePath(const auth::Principal& who) {
+  if (who.scope_org == 0) {
+    return std::string();
+  }
+  OrgStore orgs(store_.pool());
+  auto scope = orgs.Get(who.scope_org);
+  if (!scope.ok()) {
+    return scope.status();
+  }
+  // A scope organization that no longer exists covers nothing: its path matches no unit.
+  return scope->has_value() ? (*scope)->path : std::string("/0/");
+}
 
 absl::Status UnitService::CheckRead(const auth::Principal& who, std::string_view resource,
                                     std::string_view path, absl::Status missing) {
@@ -240,8 +261,8 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
     }
     const OrgRow& p = **parent;
     entry.org_path = p.path;
-    if (absl::Status s = Authorized(who, "create", p.path,
-                                    ParentNotFound(in.parent(), "unit.parent"), &entry);
+    if (absl::Status s =
+            Authorized(who, "create", p.path, ParentNotFound(in.parent(), "unit.parent"), &entry);
         !s.ok()) {
       return s;
     }
@@ -298,8 +319,12 @@ absl::StatusOr<pb::Unit> UnitService::Get(const auth::Principal& who,
   if (!row->has_value()) {
     return NotFound(request.name());
   }
-  if (absl::Status s =
-          CheckRead(who, request.name(), (*row)->parent_path, NotFound(request.name()));
+  auto scope = ScopePath(who);
+  if (!scope.ok()) {
+    return scope.status();
+  }
+  if (absl::Status s = CheckRead(who, request.name(), UnitReadPath((*row)->parent_path, *scope),
+                                 NotFound(request.name()));
       !s.ok()) {
     return s;
   }
@@ -307,16 +332,15 @@ absl::StatusOr<pb::Unit> UnitService::Get(const auth::Principal& who,
 }
 
 absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& who,
-                                                         const pb::ListUnitsRequest& request) {
+                                                        const pb::ListUnitsRequest& request) {
   auto size = rpc::PageSize(request.page_size());
   if (!size.ok()) {
     return size.status();
   }
   // Unset parent: the caller's scope (the whole tree for a principal without one).
   const std::string parent = !request.parent().empty() ? request.parent()
-                             : who.scope_org != 0
-                                 ? rpc::FormatName(kOrganizations, who.scope_org)
-                                 : std::string();
+                             : who.scope_org != 0 ? rpc::FormatName(kOrganizations, who.scope_org)
+                                                  : std::string();
   auto cursor = rpc::DecodePageToken(request.page_token(), absl::StrCat("units|", parent));
   if (!cursor.ok()) {
     return cursor.status();
@@ -340,18 +364,28 @@ absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& w
       return ParentNotFound(parent, "parent");
     }
     path = (*org)->path;
-    if (absl::Status s = CheckRead(who, parent, path, ParentNotFound(parent, "parent"));
-        !s.ok()) {
+    if (absl::Status s = CheckRead(who, parent, path, ParentNotFound(parent, "parent")); !s.ok()) {
       return s;
     }
-  } else if (absl::Status s = CheckRead(who, "", path,
-                                        rpc::Error(absl::StatusCode::kPermissionDenied,
-                                                   "PERMISSION_DENIED",
-                                                   "your roles do not allow reading units"));
+  } else if (absl::Status s =
+                 CheckRead(who, "", path,
+                           rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                                      "your roles do not allow reading units"));
              !s.ok()) {
     return s;
   }
-  auto rows = store_.ListInSubtree(path, after, *size + 1);
+  // Without a parent, a scoped caller also sees the units managed above its scope (its
+  // organs'); their ids are on the scope's path.
+  std::vector<int64_t> above;
+  if (request.parent().empty() && who.scope_org != 0) {
+    for (absl::string_view part : absl::StrSplit(AV(path), '/', absl::SkipEmpty())) {
+      int64_t ancestor = 0;
+      if (absl::SimpleAtoi(part, &ancestor) && ancestor != who.scope_org) {
+        above.push_back(ancestor);
+      }
+    }
+  }
+  auto rows = store_.ListInSubtree(path, above, after, *size + 1);
   if (!rows.ok()) {
     return rows.status();
   }
@@ -403,6 +437,10 @@ absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
 
   UnitRow updated;
   bool changed = false;
+  auto scope = ScopePath(who);
+  if (!scope.ok()) {
+    return scope.status();
+  }
   audit::Entry entry = audit::Recorder::For(who, "units.update", in.name(), "/");
   absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
     auto found = UnitStore::Find(c, *id, /*for_update=*/true);
@@ -414,14 +452,23 @@ absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
     }
     UnitRow row = **found;
     entry.org_path = row.parent_path;
-    if (absl::Status s = Authorized(who, "update", row.parent_path, NotFound(in.name()), &entry);
+    // A unit the caller can read from below (UnitReadPath) is theirs to see, not to change.
+    const bool readable =
+        auth::Authorize(who, "read",
+                        {std::string(kUnits), UnitReadPath(row.parent_path, *scope), ""})
+            .ok();
+    absl::Status hidden = readable
+                              ? rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                                           absl::StrCat(in.name(), " is managed above your scope"))
+                              : NotFound(in.name());
+    if (absl::Status s = Authorized(who, "update", row.parent_path, std::move(hidden), &entry);
         !s.ok()) {
       return s;
     }
     if (!in.etag().empty() && in.etag() != Etag(row)) {
-      return rpc::Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                        absl::StrCat(in.name(),
-                                     " was changed since it was read; get it again and retry"));
+      return rpc::Error(
+          absl::StatusCode::kAborted, "ETAG_MISMATCH",
+          absl::StrCat(in.name(), " was changed since it was read; get it again and retry"));
     }
     const UnitRow before = row;
     if (paths->contains("display_name")) row.display_name = change->display_name;

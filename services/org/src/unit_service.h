@@ -56,6 +56,8 @@ class UnitService final : public dangjian::org::v1::UnitService::Service {
   // one outside the caller's scope answers `missing`.
   absl::Status CheckRead(const auth::Principal& who, std::string_view resource,
                          std::string_view path, absl::Status missing);
+  // The path of the caller's scope organization ("" for a caller over the whole tree).
+  absl::StatusOr<std::string> ScopePath(const auth::Principal& who);
 
   UnitStore store_;
   ids::IdGenerator& ids_;
@@ -66,5 +68,12 @@ class UnitService final : public dangjian::org::v1::UnitService::Service {
 
 // Proto <-> row, exposed for tests.
 dangjian::org::v1::Unit ToProto(const UnitRow& row);
+
+// Where a unit stands when `who` reads it. Units are reference data: one managed by the caller's
+// scope organization or by any of its ancestors (the organ a branch belongs to, usually managed
+// at the work committee) reads as if it were inside the caller's scope, so a secretary can see
+// and name their organ's unit; any other unit stands at its parent organization's path.
+// `scope_path` is the caller's scope organization's path, "" for a caller over the whole tree.
+std::string UnitReadPath(std::string_view unit_parent_path, std::string_view scope_path);
 
 }  // namespace dj::org

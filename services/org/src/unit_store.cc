@@ -70,7 +70,8 @@ absl::StatusOr<std::optional<UnitRow>> UnitStore::Find(db::Connection& c, int64_
 
 absl::StatusOr<std::optional<UnitRow>> UnitStore::FindByRequestId(db::Connection& c,
                                                                   std::string_view request_id) {
-  return One(c.Exec(absl::StrCat(AV(kSelect), " WHERE u.request_id = ?"), {std::string(request_id)}));
+  return One(
+      c.Exec(absl::StrCat(AV(kSelect), " WHERE u.request_id = ?"), {std::string(request_id)}));
 }
 
 absl::StatusOr<std::optional<int64_t>> UnitStore::CreditCodeHolder(db::Connection& c,
@@ -120,11 +121,11 @@ absl::StatusOr<std::map<int64_t, std::string>> UnitStore::ParentPaths(
     return out;
   }
   std::vector<Value> args(ids.begin(), ids.end());
-  auto r = c.Execute(absl::StrCat("SELECT u.id, o.path FROM units u JOIN organizations o ON "
-                                  "o.id = u.parent_id WHERE u.id IN (",
-                                  absl::StrJoin(std::vector<std::string>(ids.size(), "?"), ", "),
-                                  ")"),
-                     args);
+  auto r =
+      c.Execute(absl::StrCat("SELECT u.id, o.path FROM units u JOIN organizations o ON "
+                             "o.id = u.parent_id WHERE u.id IN (",
+                             absl::StrJoin(std::vector<std::string>(ids.size(), "?"), ", "), ")"),
+                args);
   if (!r.ok()) {
     return r.status();
   }
@@ -150,16 +151,22 @@ absl::StatusOr<std::optional<UnitRow>> UnitStore::Get(int64_t id) {
   return Find(**lease, id, /*for_update=*/false);
 }
 
-absl::StatusOr<std::vector<UnitRow>> UnitStore::ListInSubtree(const std::string& path,
-                                                              int64_t after_id, int limit) {
+absl::StatusOr<std::vector<UnitRow>> UnitStore::ListInSubtree(
+    const std::string& path, const std::vector<int64_t>& also_parents, int64_t after_id,
+    int limit) {
   const std::string upper = SubtreeUpperBound(path);
   auto lease = pool_.Acquire();
   if (!lease.ok()) {
     return lease.status();
   }
-  return Rows((*lease)->Exec(
-      absl::StrCat(AV(kSelect), " WHERE o.path >= ? AND o.path < ? AND u.id > ? ORDER BY u.id LIMIT ?"),
-      {path, upper, after_id, int64_t{limit}}));
+  // The ancestors are ids the service parsed from a path: integers, safe to inline.
+  const std::string above =
+      also_parents.empty()
+          ? std::string()
+          : absl::StrCat(" OR u.parent_id IN (", absl::StrJoin(also_parents, ","), ")");
+  return Rows((*lease)->Exec(absl::StrCat(AV(kSelect), " WHERE ((o.path >= ? AND o.path < ?)",
+                                          above, ") AND u.id > ? ORDER BY u.id LIMIT ?"),
+                             {path, upper, after_id, int64_t{limit}}));
 }
 
 }  // namespace dj::org

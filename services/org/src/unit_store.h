@@ -60,10 +60,11 @@ class UnitStore final {
 
   // --- reads ---
   absl::StatusOr<std::optional<UnitRow>> Get(int64_t id);
-  // Units whose parent organization lies in the subtree at `path` (itself included), with
-  // id > after_id, by id.
-  absl::StatusOr<std::vector<UnitRow>> ListInSubtree(const std::string& path, int64_t after_id,
-                                                     int limit);
+  // Units whose parent organization lies in the subtree at `path` (itself included) or is one of
+  // `also_parents` (the ancestors of a scoped caller), with id > after_id, by id.
+  absl::StatusOr<std::vector<UnitRow>> ListInSubtree(const std::string& path,
+                                                     const std::vector<int64_t>& also_parents,
+                                                     int64_t after_id, int limit);
 
  private:
   db::Pool& pool_;

@@ -4,6 +4,7 @@
 // branches covering several, up to the limit of the rule set in force on the day (injected
 // clock). One round trip goes through a real gRPC server (port 0) to check the wire details.
 #include <random>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -493,6 +494,54 @@ TEST_P(UnitServiceTest, OutOfScopeLooksMissingAndRolesLimitWrites) {
     refused_reads += e.action == "units.read" && e.outcome == "NOT_FOUND" ? 1 : 0;
   }
   EXPECT_GE(refused_reads, 2);
+}
+
+// Units are reference data: the ones managed at or above a caller's scope (the organ a branch
+// belongs to is usually managed at the work committee) are readable and may be named by the
+// caller's organizations; a unit managed beside the caller's scope stays hidden.
+TEST_P(UnitServiceTest, UnitsManagedAboveTheScopeAreReadableReferenceData) {
+  const std::string finance_org = MustOrg(root_, pb::PARTY_COMMITTEE, "市财政局机关党委");
+  const std::string tax_org = MustOrg(root_, pb::PARTY_COMMITTEE, "市税务局机关党委");
+  const std::string branch = MustOrg(finance_org, pb::BRANCH, "第一党支部");
+  const std::string finance = MustUnit(root_, "启东市财政局");
+  const std::string treasury = MustUnit(finance_org, "启东市国库集中收付中心");
+  const std::string beside = MustUnit(tax_org, "国家税务总局启东市税务局第一分局");
+  const auth::Principal secretary = As("secretary", branch);
+
+  EXPECT_TRUE(Get(finance, secretary).ok());
+  EXPECT_TRUE(Get(treasury, secretary).ok());
+  EXPECT_EQ(Get(beside, secretary).status().code(), absl::StatusCode::kNotFound);
+  auto listed = List("", 0, "", secretary);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  std::set<std::string> names;
+  for (const pb::Unit& u : listed->units()) {
+    names.insert(u.name());
+  }
+  EXPECT_EQ(names, (std::set<std::string>{finance, treasury}));
+  // Paging over the two sources keeps its order and ends.
+  auto first = List("", 1, "", secretary);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->units_size(), 1);
+  auto second = List("", 1, first->next_page_token(), secretary);
+  ASSERT_TRUE(second.ok()) << second.status();
+  ASSERT_EQ(second->units_size(), 1);
+  EXPECT_NE(first->units(0).name(), second->units(0).name());
+  EXPECT_TRUE(second->next_page_token().empty());
+
+  auto group = Org(branch, pb::PARTY_GROUP, "第一党小组", finance, {}, secretary);
+  ASSERT_TRUE(group.ok()) << group.status();
+  EXPECT_EQ(group->unit(), finance);
+  const std::string before = Snapshot();
+  auto hidden = Org(branch, pb::PARTY_GROUP, "第二党小组", beside, {}, secretary);
+  EXPECT_EQ(hidden.status().code(), absl::StatusCode::kInvalidArgument) << hidden.status();
+  EXPECT_EQ(Field(hidden.status()), "organization.unit");
+  EXPECT_EQ(rpc::Violations(hidden.status())[0].description, "no such unit");
+  EXPECT_EQ(Snapshot(), before);
+  // Reading is not managing: the unit above stays unchangeable from below.
+  pb::Unit change = *Get(finance);
+  change.set_display_name("改名");
+  EXPECT_EQ(Update(change, {"display_name"}, As("org_admin", branch)).status().code(),
+            absl::StatusCode::kPermissionDenied);
 }
 
 TEST_P(UnitServiceTest, OrganizationsNameExistingUnitsInScope) {
