@@ -522,6 +522,45 @@ absl::Status CommunityService::CheckRead(const auth::Principal& who, std::string
   return s;
 }
 
+absl::StatusOr<std::string> CommunityService::ReadPath(db::Connection& c,
+                                                       const auth::Principal& who, int64_t id,
+                                                       const std::string& path) {
+  if (who.scope_org == 0) {
+    return path;
+  }
+  auto scope = OrgPath(c, who.scope_org, rpc::FormatName(kOrganizations, who.scope_org));
+  if (!scope.ok()) {
+    if (scope.status().code() == absl::StatusCode::kNotFound) {
+      return path;
+    }
+    return scope.status();
+  }
+  auto members = CommunityStore::OrganizationPaths(c, id);
+  if (!members.ok()) {
+    return members.status();
+  }
+  for (const std::string& p : *members) {
+    if (scope->starts_with(p) || p.starts_with(*scope)) {
+      return *scope;
+    }
+  }
+  return path;
+}
+
+absl::StatusOr<absl::Status> CommunityService::Hidden(db::Connection& c, const auth::Principal& who,
+                                                      int64_t id, const std::string& path,
+                                                      std::string_view name) {
+  auto read_path = ReadPath(c, who, id, path);
+  if (!read_path.ok()) {
+    return read_path.status();
+  }
+  if (auth::Authorize(who, "read", {std::string(kCommunities), *read_path, ""}).ok()) {
+    return rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                      absl::StrCat(AV(name), " is managed above your scope"));
+  }
+  return NotFound(kCommunities, name);
+}
+
 absl::StatusOr<std::string> CommunityService::ListRoot(const auth::Principal& who,
                                                        std::string_view kind,
                                                        std::string_view organization) {
@@ -746,7 +785,11 @@ absl::StatusOr<pb::Community> CommunityService::Get(const auth::Principal& who,
   if (!row->has_value()) {
     return NotFound(kCommunities, request.name());
   }
-  auto path = OrgPath(**lease, (*row)->scope_org_id, request.name());
+  auto placed = OrgPath(**lease, (*row)->scope_org_id, request.name());
+  if (!placed.ok()) {
+    return placed.status();
+  }
+  auto path = ReadPath(**lease, who, *id, *placed);
   if (!path.ok()) {
     return path.status();
   }
@@ -769,7 +812,19 @@ absl::StatusOr<pb::ListCommunitiesResponse> CommunityService::List(
   if (!root.ok()) {
     return root.status();
   }
-  auto rows = store_.List(*root, start->after_id, start->size + 1);
+  // Without an organization, a scoped caller also sees the communities its organizations, or
+  // the organizations above its scope, belong to (their ids are on the scope's path).
+  std::optional<std::vector<int64_t>> above;
+  if (request.organization().empty() && who.scope_org != 0) {
+    above.emplace();
+    for (absl::string_view part : absl::StrSplit(AV(*root), '/', absl::SkipEmpty())) {
+      int64_t ancestor = 0;
+      if (absl::SimpleAtoi(part, &ancestor)) {
+        above->push_back(ancestor);
+      }
+    }
+  }
+  auto rows = store_.List(*root, above, start->after_id, start->size + 1);
   if (!rows.ok()) {
     return rows.status();
   }
@@ -824,9 +879,13 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
       return path.status();
     }
     entry.org_path = *path;
+    auto hidden = Hidden(c, who, row.id, *path, in.name());
+    if (!hidden.ok()) {
+      return hidden.status();
+    }
     if (absl::Status s =
             auth::AuthorizeOrHide(who, "update", {std::string(kCommunities), *path, ""},
-                                  NotFound(kCommunities, in.name()), &entry.detail);
+                                  *std::move(hidden), &entry.detail);
         !s.ok()) {
       return s;
     }
@@ -896,9 +955,13 @@ absl::Status CommunityService::Delete(const auth::Principal& who,
       return path.status();
     }
     entry.org_path = *path;
+    auto hidden = Hidden(c, who, (*found)->id, *path, request.name());
+    if (!hidden.ok()) {
+      return hidden.status();
+    }
     if (absl::Status s =
             auth::AuthorizeOrHide(who, "delete", {std::string(kCommunities), *path, ""},
-                                  NotFound(kCommunities, request.name()), &entry.detail);
+                                  *std::move(hidden), &entry.detail);
         !s.ok()) {
       return s;
     }

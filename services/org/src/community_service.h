@@ -133,6 +133,15 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
   time::CivilDate Today() const;
   // The path of organization `id`; NOT_FOUND naming `name` when it is gone.
   absl::StatusOr<std::string> OrgPath(db::Connection& c, int64_t id, std::string_view name);
+  // Where community `id`, placed at `path`, stands when `who` reads it: at the caller's scope
+  // when one of its organizations is the caller's scope organization, an ancestor of it or
+  // inside its subtree ("my community"), else at `path`.
+  absl::StatusOr<std::string> ReadPath(db::Connection& c, const auth::Principal& who, int64_t id,
+                                       const std::string& path);
+  // What a write refused at `path` answers: PERMISSION_DENIED when the caller can read the
+  // community from below, else exactly what a missing one answers.
+  absl::StatusOr<absl::Status> Hidden(db::Connection& c, const auth::Principal& who, int64_t id,
+                                      const std::string& path, std::string_view name);
   // The subtree a list covers: `organization` when set (checked readable as `kind`), else the
   // caller's scope. Returns its path.
   absl::StatusOr<std::string> ListRoot(const auth::Principal& who, std::string_view kind,

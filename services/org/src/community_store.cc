@@ -418,19 +418,37 @@ absl::StatusOr<std::optional<CommunityRow>> CommunityStore::Get(int64_t id) {
   return Find(**lease, id, /*for_update=*/false);
 }
 
-absl::StatusOr<std::vector<CommunityRow>> CommunityStore::List(const std::string& path,
-                                                               int64_t after_id, int limit) {
+absl::StatusOr<std::vector<CommunityRow>> CommunityStore::List(
+    const std::string& path, const std::optional<std::vector<int64_t>>& members_also,
+    int64_t after_id, int limit) {
   auto lease = pool_.Acquire();
   if (!lease.ok()) {
     return lease.status();
   }
+  const std::string upper = SubtreeUpperBound(path);
+  std::string where = "o.path >= ? AND o.path < ?";
+  std::vector<Value> params = {path, upper};
+  if (members_also.has_value()) {
+    // The ancestors are ids the service parsed from a path: integers, safe to inline.
+    absl::StrAppend(&where,
+                    " OR c.id IN (SELECT m.community_id FROM community_organizations m "
+                    "JOIN organizations mo ON mo.id = m.organization_id "
+                    "WHERE (mo.path >= ? AND mo.path < ?)",
+                    members_also->empty()
+                        ? ""
+                        : absl::StrCat(" OR mo.id IN (", absl::StrJoin(*members_also, ","), ")"),
+                    ")");
+    params.push_back(path);
+    params.push_back(upper);
+  }
+  params.push_back(after_id);
+  params.push_back(int64_t{limit});
   return Communities(**lease,
-                     (*lease)->Exec(absl::StrCat("SELECT ", AV(kCommunityColumns),
-                                                 " FROM communities c JOIN organizations o "
-                                                 "ON o.id = c.scope_org_id "
-                                                 "WHERE o.path >= ? AND o.path < ? AND c.id > ? "
-                                                 "ORDER BY c.id LIMIT ?"),
-                                    {path, SubtreeUpperBound(path), after_id, int64_t{limit}}));
+                     (*lease)->Execute(absl::StrCat("SELECT ", AV(kCommunityColumns),
+                                                    " FROM communities c JOIN organizations o "
+                                                    "ON o.id = c.scope_org_id WHERE (",
+                                                    where, ") AND c.id > ? ORDER BY c.id LIMIT ?"),
+                                       params));
 }
 
 absl::StatusOr<std::optional<Tie>> CommunityStore::FindTie(db::Connection& c, const TieTable& table,
@@ -467,11 +485,11 @@ absl::Status CommunityStore::InsertTie(db::Connection& c, const TieTable& table,
 
 absl::StatusOr<bool> CommunityStore::UpdateTieEnd(db::Connection& c, const TieTable& table,
                                                   const Tie& tie, int64_t expected_version) {
-  auto r =
-      c.Exec(absl::StrCat("UPDATE ", AV(table.name),
-                          " SET end_date = ?, version = ?, update_time_us = ? "
-                          "WHERE id = ? AND version = ?"),
-             {db::DateOrNull(tie.end_date), tie.version, tie.update_time_us, tie.id, expected_version});
+  auto r = c.Exec(
+      absl::StrCat("UPDATE ", AV(table.name),
+                   " SET end_date = ?, version = ?, update_time_us = ? "
+                   "WHERE id = ? AND version = ?"),
+      {db::DateOrNull(tie.end_date), tie.version, tie.update_time_us, tie.id, expected_version});
   if (!r.ok()) {
     return r.status();
   }
@@ -587,9 +605,9 @@ absl::StatusOr<int64_t> CommunityStore::EndTiesOf(db::Connection& c, const TieTa
 
 absl::StatusOr<int64_t> CommunityStore::CountTiesOf(db::Connection& c, const TieTable& table,
                                                     int64_t organization_id) {
-  auto r = c.Exec(
-      absl::StrCat("SELECT COUNT(*) FROM ", AV(table.name), " WHERE organization_id = ?"),
-      {organization_id});
+  auto r =
+      c.Exec(absl::StrCat("SELECT COUNT(*) FROM ", AV(table.name), " WHERE organization_id = ?"),
+             {organization_id});
   if (!r.ok()) {
     return r.status();
   }

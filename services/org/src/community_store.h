@@ -102,10 +102,12 @@ class CommunityStore final {
 
   // --- communities, reads ---
   absl::StatusOr<std::optional<CommunityRow>> Get(int64_t id);
-  // Communities whose scope organization lies in the subtree at `path` (itself included), with
-  // id > after_id, by id.
-  absl::StatusOr<std::vector<CommunityRow>> List(const std::string& path, int64_t after_id,
-                                                 int limit);
+  // Communities whose scope organization lies in the subtree at `path` (itself included) and,
+  // with `members_also` (the ancestors on `path`), those with an organization in that subtree
+  // or among those ancestors; id > after_id, by id.
+  absl::StatusOr<std::vector<CommunityRow>> List(
+      const std::string& path, const std::optional<std::vector<int64_t>>& members_also,
+      int64_t after_id, int limit);
 
   // --- pairings and stations ---
   static absl::StatusOr<std::optional<Tie>> FindTie(db::Connection& c, const TieTable& table,

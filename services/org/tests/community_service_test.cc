@@ -524,8 +524,10 @@ TEST_P(CommunityServiceTest, ScopeHidesOtherBranchesAndRolesLimitWrites) {
   EXPECT_EQ(rpc::Reason(s), "ORGANIZATION_NOT_FOUND");
   EXPECT_EQ(Field(s), "organization");
 
-  // A member reads communities but does not create them; a secretary neither creates them
-  // nor sees one placed above the branch.
+  // A member reads communities but does not create them; a secretary does not create them, sees
+  // the community the branch belongs to although it is placed above the branch ("my
+  // community"), and cannot change it (PERMISSION_DENIED: it is readable, not missing); a
+  // community the branch is not in stays hidden.
   const std::string now = Snapshot();
   s = service_->Create(Scoped("member", root_), Community("共同体", a1_, {a2_})).status();
   EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied);
@@ -536,7 +538,17 @@ TEST_P(CommunityServiceTest, ScopeHidesOtherBranchesAndRolesLimitWrites) {
   EXPECT_EQ(Snapshot(), now);
   auto made = service_->Create(admin_, Community("共同体", a1_, {a2_}));
   ASSERT_TRUE(made.ok()) << made.status();
-  EXPECT_EQ(GetCommunity(made->name(), &secretary_a1).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(GetCommunity(made->name(), &secretary_a1).ok());
+  EXPECT_EQ(ListCommunities(secretary_a1), std::vector<std::string>{"共同体"});
+  pb::DeleteCommunityRequest drop;
+  drop.set_name(made->name());
+  s = service_->Delete(secretary_a1, drop);
+  EXPECT_EQ(s.code(), absl::StatusCode::kPermissionDenied) << s;
+  const auth::Principal secretary_b1 = Scoped("secretary", b1_);
+  EXPECT_EQ(GetCommunity(made->name(), &secretary_b1).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(ListCommunities(secretary_b1).empty());
+  s = service_->Delete(secretary_b1, drop);
+  EXPECT_EQ(s.code(), absl::StatusCode::kNotFound) << s;
   const auth::Principal member_root = Scoped("member", root_);
   EXPECT_TRUE(GetCommunity(made->name(), &member_root).ok());
 }
@@ -579,8 +591,12 @@ TEST_P(CommunityServiceTest, MovingAMemberAwayPlacesTheCommunityAgainOnItsEvent)
   ASSERT_TRUE(got.ok()) << got.status();
   EXPECT_EQ(got->scope_organization(), root_.name());  // a1 under A, a2 under B now
   EXPECT_EQ(got->etag(), "v2");                        // placed once, not once per delivery
+  // Its lead a1 is still under A: A's admin reads it as "my community" from below; an admin
+  // of b1, beside both, does not see it.
   const auth::Principal admin_a = Scoped("org_admin", a_);
-  EXPECT_EQ(GetCommunity(made->name(), &admin_a).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(GetCommunity(made->name(), &admin_a).ok());
+  const auth::Principal admin_b1 = Scoped("org_admin", b1_);
+  EXPECT_EQ(GetCommunity(made->name(), &admin_b1).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_P(CommunityServiceTest, DisplayNamesAreUniquePerScopeAndCheckedAfterAuthorization) {

@@ -357,8 +357,8 @@ TEST_P(UnitServiceTest, BadInputIsRefusedWithReasonAndFieldAndWritesNothing) {
        absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND", "unit.parent"},
       {"dissolved parent", [&](pb::Unit& u) { u.set_parent(dissolved); },
        absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE", "unit.parent"},
-      {"name given", [](pb::Unit& u) { u.set_name("units/1"); },
-       absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "unit.name"},
+      {"name given", [](pb::Unit& u) { u.set_name("units/1"); }, absl::StatusCode::kInvalidArgument,
+       "INVALID_ARGUMENT", "unit.name"},
       {"bad request id", [](pb::Unit&) {}, absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
        "request_id", "not a uuid!"},
   };
@@ -387,14 +387,30 @@ TEST_P(UnitServiceTest, BadUpdatesAreRefusedWithReasonAndFieldAndWriteNothing) {
     std::string field;
   };
   const std::vector<Case> cases = {
-      {"unknown path", [](pb::Unit&) {}, {"no_such"}, absl::StatusCode::kInvalidArgument,
-       "INVALID_ARGUMENT", "update_mask"},
-      {"parent is fixed", [](pb::Unit& u) { u.set_parent("organizations/5"); }, {"parent"},
-       absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "update_mask"},
-      {"output only", [](pb::Unit&) {}, {"create_time"}, absl::StatusCode::kInvalidArgument,
-       "INVALID_ARGUMENT", "update_mask"},
-      {"* with others", [](pb::Unit&) {}, {"*", "kind"}, absl::StatusCode::kInvalidArgument,
-       "INVALID_ARGUMENT", "update_mask"},
+      {"unknown path",
+       [](pb::Unit&) {},
+       {"no_such"},
+       absl::StatusCode::kInvalidArgument,
+       "INVALID_ARGUMENT",
+       "update_mask"},
+      {"parent is fixed",
+       [](pb::Unit& u) { u.set_parent("organizations/5"); },
+       {"parent"},
+       absl::StatusCode::kInvalidArgument,
+       "INVALID_ARGUMENT",
+       "update_mask"},
+      {"output only",
+       [](pb::Unit&) {},
+       {"create_time"},
+       absl::StatusCode::kInvalidArgument,
+       "INVALID_ARGUMENT",
+       "update_mask"},
+      {"* with others",
+       [](pb::Unit&) {},
+       {"*", "kind"},
+       absl::StatusCode::kInvalidArgument,
+       "INVALID_ARGUMENT",
+       "update_mask"},
       {"nothing set, no mask",
        [](pb::Unit& u) {
          u.clear_display_name();
@@ -402,28 +418,64 @@ TEST_P(UnitServiceTest, BadUpdatesAreRefusedWithReasonAndFieldAndWriteNothing) {
          u.set_kind(pb::UNIT_KIND_UNSPECIFIED);
          u.set_leadership_mode(pb::LEADERSHIP_MODE_UNSPECIFIED);
        },
-       {}, absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "update_mask"},
-      {"blank name", [](pb::Unit& u) { u.set_display_name(" "); }, {"display_name"},
-       absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "unit.display_name"},
-      {"bad code", [](pb::Unit& u) { u.set_credit_code("11320681014160013Q"); }, {"credit_code"},
-       absl::StatusCode::kInvalidArgument, "INVALID_CREDIT_CODE", "unit.credit_code"},
-      {"code of another unit", [](pb::Unit& u) { u.set_credit_code(kCodes[1]); },
-       {"credit_code"}, absl::StatusCode::kAlreadyExists, "CREDIT_CODE_TAKEN",
+       {},
+       absl::StatusCode::kInvalidArgument,
+       "INVALID_ARGUMENT",
+       "update_mask"},
+      {"blank name",
+       [](pb::Unit& u) { u.set_display_name(" "); },
+       {"display_name"},
+       absl::StatusCode::kInvalidArgument,
+       "INVALID_ARGUMENT",
+       "unit.display_name"},
+      {"bad code",
+       [](pb::Unit& u) { u.set_credit_code("11320681014160013Q"); },
+       {"credit_code"},
+       absl::StatusCode::kInvalidArgument,
+       "INVALID_CREDIT_CODE",
        "unit.credit_code"},
-      {"kind cleared", [](pb::Unit& u) { u.set_kind(pb::UNIT_KIND_UNSPECIFIED); }, {"kind"},
-       absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "unit.kind"},
-      {"DUAL, body not given", [](pb::Unit& u) { u.set_leadership_mode(pb::DUAL); },
-       {"leadership_mode"}, absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
+      {"code of another unit",
+       [](pb::Unit& u) { u.set_credit_code(kCodes[1]); },
+       {"credit_code"},
+       absl::StatusCode::kAlreadyExists,
+       "CREDIT_CODE_TAKEN",
+       "unit.credit_code"},
+      {"kind cleared",
+       [](pb::Unit& u) { u.set_kind(pb::UNIT_KIND_UNSPECIFIED); },
+       {"kind"},
+       absl::StatusCode::kInvalidArgument,
+       "INVALID_ARGUMENT",
+       "unit.kind"},
+      {"DUAL, body not given",
+       [](pb::Unit& u) { u.set_leadership_mode(pb::DUAL); },
+       {"leadership_mode"},
+       absl::StatusCode::kInvalidArgument,
+       "INVALID_ARGUMENT",
        "unit.vertical_leading_body"},
-      {"a body while DIRECT", [](pb::Unit& u) { u.set_vertical_leading_body("南通海关"); },
-       {"vertical_leading_body"}, absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT",
+      {"a body while DIRECT",
+       [](pb::Unit& u) { u.set_vertical_leading_body("南通海关"); },
+       {"vertical_leading_body"},
+       absl::StatusCode::kInvalidArgument,
+       "INVALID_ARGUMENT",
        "unit.vertical_leading_body"},
-      {"no such unit", [](pb::Unit& u) { u.set_name("units/99999"); }, {"display_name"},
-       absl::StatusCode::kNotFound, "UNIT_NOT_FOUND", ""},
-      {"bad name", [](pb::Unit& u) { u.set_name("organizations/1"); }, {"display_name"},
-       absl::StatusCode::kInvalidArgument, "INVALID_ARGUMENT", "unit.name"},
-      {"stale etag", [](pb::Unit& u) { u.set_etag("v7"); }, {"display_name"},
-       absl::StatusCode::kAborted, "ETAG_MISMATCH", ""},
+      {"no such unit",
+       [](pb::Unit& u) { u.set_name("units/99999"); },
+       {"display_name"},
+       absl::StatusCode::kNotFound,
+       "UNIT_NOT_FOUND",
+       ""},
+      {"bad name",
+       [](pb::Unit& u) { u.set_name("organizations/1"); },
+       {"display_name"},
+       absl::StatusCode::kInvalidArgument,
+       "INVALID_ARGUMENT",
+       "unit.name"},
+      {"stale etag",
+       [](pb::Unit& u) { u.set_etag("v7"); },
+       {"display_name"},
+       absl::StatusCode::kAborted,
+       "ETAG_MISMATCH",
+       ""},
   };
   for (const Case& c : cases) {
     pb::Unit u = *unit;
@@ -558,8 +610,7 @@ TEST_P(UnitServiceTest, OrganizationsNameExistingUnitsInScope) {
   EXPECT_EQ(Field(missing.status()), "organization.unit");
   EXPECT_EQ(rpc::Violations(missing.status())[0].description, "no such unit");
   const auth::Principal secretary_a = As("secretary", branch_a);
-  auto out_of_scope =
-      Org(branch_a, pb::PARTY_GROUP, "第一党小组", unit_b, {}, secretary_a);
+  auto out_of_scope = Org(branch_a, pb::PARTY_GROUP, "第一党小组", unit_b, {}, secretary_a);
   EXPECT_EQ(out_of_scope.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(Field(out_of_scope.status()), "organization.unit");
   EXPECT_EQ(rpc::Violations(out_of_scope.status())[0].description, "no such unit");
@@ -747,8 +798,8 @@ TEST_P(UnitServiceTest, ServesOverGrpcWithErrorDetails) {
   grpc::Service* services[] = {units_.get()};
   auto running = runtime::StartGrpcServer({}, services);
   ASSERT_TRUE(running.ok()) << running.status();
-  auto stub = pb::UnitService::NewStub(
-      rpc::MakeChannel("127.0.0.1:" + std::to_string(running->port)));
+  auto stub =
+      pb::UnitService::NewStub(rpc::MakeChannel("127.0.0.1:" + std::to_string(running->port)));
   auto call = [&](const pb::Unit& u, pb::Unit* out) {
     auto ctx = rpc::NewClientContext(std::chrono::seconds(10), "");
     auth_->Attach(*ctx, auth::SystemPrincipal());
