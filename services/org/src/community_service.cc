@@ -816,13 +816,7 @@ absl::StatusOr<pb::ListCommunitiesResponse> CommunityService::List(
   // the organizations above its scope, belong to (their ids are on the scope's path).
   std::optional<std::vector<int64_t>> above;
   if (request.organization().empty() && who.scope_org != 0) {
-    above.emplace();
-    for (absl::string_view part : absl::StrSplit(AV(*root), '/', absl::SkipEmpty())) {
-      int64_t ancestor = 0;
-      if (absl::SimpleAtoi(part, &ancestor)) {
-        above->push_back(ancestor);
-      }
-    }
+    above = PathIds(*root);
   }
   auto rows = store_.List(*root, above, start->after_id, start->size + 1);
   if (!rows.ok()) {

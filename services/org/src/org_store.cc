@@ -4,6 +4,8 @@
 #include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_join.h"
 #include "common/runtime/strings.h"
 
@@ -102,6 +104,17 @@ absl::StatusOr<std::optional<OrgRow>> One(db::Connection& c, absl::StatusOr<db::
 }
 
 }  // namespace
+
+std::vector<int64_t> PathIds(std::string_view path) {
+  std::vector<int64_t> ids;
+  for (absl::string_view part : absl::StrSplit(AV(path), '/', absl::SkipEmpty())) {
+    int64_t id = 0;
+    if (absl::SimpleAtoi(part, &id)) {
+      ids.push_back(id);
+    }
+  }
+  return ids;
+}
 
 std::string SubtreeUpperBound(std::string_view path) {
   std::string upper(path);

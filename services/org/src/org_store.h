@@ -41,6 +41,8 @@ struct OrgRow {
 // this bound ('0' follows '/'), a range any index on a path column serves, in either dialect.
 // Every store that lists a subtree uses it.
 std::string SubtreeUpperBound(std::string_view path);
+// The organization ids on a materialized path, root first: "/1/5/23/" -> {1, 5, 23}.
+std::vector<int64_t> PathIds(std::string_view path);
 
 class OrgStore final {
  public:

@@ -30,18 +30,6 @@ absl::Status NotFound(std::string_view name) {
                     absl::StrCat(AV(name), " does not exist"));
 }
 
-// The ids on a materialized path, root first: "/1/5/23/" -> {1, 5, 23}.
-std::vector<int64_t> PathIds(std::string_view path) {
-  std::vector<int64_t> ids;
-  for (absl::string_view part : absl::StrSplit(AV(path), '/', absl::SkipEmpty())) {
-    int64_t id = 0;
-    if (absl::SimpleAtoi(part, &id)) {
-      ids.push_back(id);
-    }
-  }
-  return ids;
-}
-
 }  // namespace
 
 StatisticsService::StatisticsService(db::Pool& pool, const auth::InternalAuth& auth,

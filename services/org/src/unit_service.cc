@@ -378,9 +378,8 @@ absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& w
   // organs'); their ids are on the scope's path.
   std::vector<int64_t> above;
   if (request.parent().empty() && who.scope_org != 0) {
-    for (absl::string_view part : absl::StrSplit(AV(path), '/', absl::SkipEmpty())) {
-      int64_t ancestor = 0;
-      if (absl::SimpleAtoi(part, &ancestor) && ancestor != who.scope_org) {
+    for (int64_t ancestor : PathIds(path)) {
+      if (ancestor != who.scope_org) {
         above.push_back(ancestor);
       }
     }
