@@ -70,6 +70,10 @@ TEST(CivilDateTest, ShanghaiDayStartsAt1600Utc) {
   EXPECT_EQ(ShanghaiDate(1798732799), (CivilDate{2026, 12, 31}));
   // Leap day 2028-02-29 00:00 Shanghai = 2028-02-28T16:00:00Z.
   EXPECT_EQ(ShanghaiDate(1835366400), (CivilDate{2028, 2, 29}));
+  // And back: each day begins at 16:00 UTC the day before.
+  EXPECT_EQ(ShanghaiMidnightMicros({2028, 2, 29}), int64_t{1835366400} * 1'000'000);
+  EXPECT_EQ(ShanghaiMidnightMicros({2027, 1, 1}), int64_t{1798732800} * 1'000'000);
+  EXPECT_EQ(ShanghaiMidnightMicros({1970, 1, 1}), int64_t{-8} * 3600 * 1'000'000);
 }
 
 TEST(CivilDateTest, AddMonthsAndYearsTakeTheMonthsLastDayWhenTheDayIsMissing) {

@@ -142,4 +142,8 @@ CivilDate ShanghaiDate(int64_t unix_seconds) {
                    static_cast<int32_t>(unsigned(ymd.day()))};
 }
 
+int64_t ShanghaiMidnightMicros(const CivilDate& date) {
+  return (DaysFromCivil(date) * 86400 - 8 * 3600) * 1'000'000;
+}
+
 }  // namespace dj::time

@@ -46,5 +46,8 @@ int64_t DaysBetween(const CivilDate& a, const CivilDate& b);
 
 // Today in Asia/Shanghai (UTC+8, no daylight saving) for a Unix time in seconds.
 CivilDate ShanghaiDate(int64_t unix_seconds);
+// The microsecond that `date` begins in Asia/Shanghai (its 00:00, 16:00 UTC the day before): the
+// inverse of ShanghaiDate, for clocks that must land on a given day.
+int64_t ShanghaiMidnightMicros(const CivilDate& date);
 
 }  // namespace dj::time

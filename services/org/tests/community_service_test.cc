@@ -7,8 +7,6 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/time/civil_time.h"
-#include "absl/time/time.h"
 #include "common/events/events.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/errors.h"
@@ -26,18 +24,11 @@ namespace {
 namespace pb = dangjian::org::v1;
 
 // Noon in Shanghai on a civil date, as the clock's microseconds.
-int64_t NoonInShanghai(int y, int m, int d) {
-  return absl::ToUnixMicros(
-      absl::FromCivil(absl::CivilSecond(y, m, d, 12, 0, 0), absl::FixedTimeZone(8 * 3600)));
+int64_t NoonInShanghai(int32_t y, int32_t m, int32_t d) {
+  return ShanghaiMidnightUs(y, m, d) + int64_t{12} * 3600 * 1'000'000;
 }
 
-google::type::Date D(int y, int m, int d) {
-  google::type::Date out;
-  out.set_year(y);
-  out.set_month(m);
-  out.set_day(d);
-  return out;
-}
+google::type::Date D(int32_t y, int32_t m, int32_t d) { return time::ToProto({y, m, d}); }
 
 pb::Partner P(const std::string& name, pb::PartnerKind kind, const std::string& contact = "") {
   pb::Partner p;

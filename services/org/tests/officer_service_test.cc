@@ -19,11 +19,6 @@ namespace {
 namespace pb = dangjian::org::v1;
 using time::CivilDate;
 
-// Microseconds at 00:00 Asia/Shanghai on a civil date.
-int64_t ShanghaiMidnightUs(const CivilDate& d) {
-  return (time::DaysBetween({1970, 1, 1}, d) * 86400 - 8 * 3600) * 1'000'000;
-}
-
 google::type::Date Day(int y, int m, int d) { return time::ToProto({y, m, d}); }
 
 class OfficerServiceTest : public OrgDatabaseTest {
@@ -151,7 +146,7 @@ class OfficerServiceTest : public OrgDatabaseTest {
     }
   }
 
-  int64_t now_us_ = ShanghaiMidnightUs({2026, 6, 30}) + 3600'000'000LL * 10;  // 30 June, 10:00
+  int64_t now_us_ = time::ShanghaiMidnightMicros({2026, 6, 30}) + 3600'000'000LL * 10;  // 30 June, 10:00
   std::unique_ptr<cache::Cache> cache_;
   std::unique_ptr<ids::IdGenerator> ids_;
   std::unique_ptr<auth::InternalAuth> auth_;
@@ -461,7 +456,7 @@ TEST_P(OfficerServiceTest, ExpiringPagesWithoutAsOfContinueAcrossMidnight) {
   ASSERT_TRUE(Elect(x, {2023, 7, 5}).ok());        // ends 2026-07-05
   ASSERT_TRUE(Elect(y, {2023, 7, 10}).ok());       // ends 2026-07-10
   constexpr int64_t kMinuteUs = 60'000'000;
-  now_us_ = ShanghaiMidnightUs({2026, 7, 1}) - kMinuteUs;  // 30 June, 23:59 in Shanghai
+  now_us_ = time::ShanghaiMidnightMicros({2026, 7, 1}) - kMinuteUs;  // 30 June, 23:59 in Shanghai
 
   // The first page answers as of 30 June; the rest, read after midnight, continue that list:
   // the same days left, the same end of the window (10 days from 30 June).
