@@ -1,8 +1,9 @@
-// Row accessors.
+// Values, rows and the small SQL builders every store shares.
 #include "common/db/db.h"
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace dj::db {
 
@@ -11,6 +12,34 @@ Value TextOrNull(std::string_view s) {
     return Null();
   }
   return std::string(s);
+}
+
+std::string SubtreeUpperBound(std::string_view path) {
+  std::string upper(path);
+  if (!upper.empty()) {
+    upper.back() = '0';
+  }
+  return upper;
+}
+
+std::vector<int64_t> PathIds(std::string_view path) {
+  std::vector<int64_t> ids;
+  for (absl::string_view part :
+       absl::StrSplit(absl::string_view(path.data(), path.size()), '/', absl::SkipEmpty())) {
+    int64_t id = 0;
+    if (absl::SimpleAtoi(part, &id)) {
+      ids.push_back(id);
+    }
+  }
+  return ids;
+}
+
+std::string Placeholders(size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) {
+    out.append(i == 0 ? "?" : ", ?");
+  }
+  return out;
 }
 
 Value DateOrNull(const std::optional<time::CivilDate>& date) {

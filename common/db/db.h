@@ -38,6 +38,15 @@ inline std::string ReplacePrefixSql(Dialect dialect, std::string_view column) {
              ? std::string("CONCAT(?, SUBSTRING(").append(column).append(", ?))")
              : std::string("(? || substr(").append(column).append(", ?))");
 }
+// '/1/5/' -> '/1/50': the materialized paths in the subtree of '/1/5/' are exactly those
+// >= '/1/5/' and below this bound ('0' follows '/'), a range any index on a path column serves,
+// in either dialect. Every store that selects a subtree uses it.
+std::string SubtreeUpperBound(std::string_view path);
+// The organization ids on a materialized path, root first: "/1/5/23/" -> {1, 5, 23}.
+std::vector<int64_t> PathIds(std::string_view path);
+// "?, ?, ?" for `n` parameters (an IN list or a VALUES row).
+std::string Placeholders(size_t n);
+
 // A text value, or NULL when empty (for optional columns).
 Value TextOrNull(std::string_view s);
 // A civil date as both dialects store it (ISO text; a MySQL DATE column takes it), or NULL.
@@ -47,8 +56,8 @@ struct Row {
   std::vector<Value> values;
 
   bool IsNull(size_t i) const;
-  int64_t Int(size_t i) const;          // 0 for NULL; parses text
-  std::string Text(size_t i) const;     // "" for NULL; formats numbers
+  int64_t Int(size_t i) const;       // 0 for NULL; parses text
+  std::string Text(size_t i) const;  // "" for NULL; formats numbers
   std::optional<std::string> OptionalText(size_t i) const;
   // The civil date in column i (MySQL answers DATE as "YYYY-MM-DD", SQLite holds the same text);
   // nullopt for NULL, and for text that is not a date (never written by a store).

@@ -131,8 +131,7 @@ absl::StatusOr<std::vector<AccountRow>> AccountStore::List(int64_t scope_org, in
 absl::StatusOr<int64_t> AccountStore::RewriteScopePaths(db::Connection& c,
                                                         const std::string& old_path,
                                                         const std::string& new_path) {
-  std::string upper = old_path;  // the subtree is old_path <= p < old_path with '/' -> '0'
-  upper.back() = '0';
+  const std::string upper = db::SubtreeUpperBound(old_path);
   auto r = c.Exec(absl::StrCat("UPDATE accounts SET scope_path = ",
                                db::ReplacePrefixSql(c.dialect(), "scope_path"),
                                " WHERE scope_path >= ? AND scope_path < ?"),

@@ -36,14 +36,6 @@ CommunityRow CommunityFromDb(const db::Row& r) {
 }
 
 // "?, ?, ?" for n placeholders.
-std::string Placeholders(size_t n) {
-  std::string out;
-  for (size_t i = 0; i < n; ++i) {
-    absl::StrAppend(&out, i == 0 ? "?" : ", ?");
-  }
-  return out;
-}
-
 // Fills in the lists of `rows` (organizations, partners, mechanisms, brands) with one query per
 // child table for all of them.
 absl::Status LoadChildren(db::Connection& c, std::vector<CommunityRow>& rows) {
@@ -56,7 +48,7 @@ absl::Status LoadChildren(db::Connection& c, std::vector<CommunityRow>& rows) {
     by_id[row.id] = &row;
     ids.emplace_back(row.id);
   }
-  const std::string in = absl::StrCat(" WHERE community_id IN (", Placeholders(ids.size()), ")");
+  const std::string in = absl::StrCat(" WHERE community_id IN (", db::Placeholders(ids.size()), ")");
   auto query = [&](std::string_view select) {
     return c.Execute(absl::StrCat(AV(select), in, " ORDER BY community_id, position"), ids);
   };
@@ -308,7 +300,7 @@ absl::StatusOr<std::vector<Membership>> CommunityStore::Memberships(
                    "FROM community_organizations m JOIN communities c ON c.id = m.community_id "
                    "JOIN organizations s ON s.id = c.scope_org_id "
                    "WHERE m.organization_id IN (",
-                   Placeholders(org_ids.size()), ") AND m.community_id <> ?"),
+                   db::Placeholders(org_ids.size()), ") AND m.community_id <> ?"),
       params);
   if (!r.ok()) {
     return r.status();
@@ -478,7 +470,7 @@ absl::Status CommunityStore::InsertTie(db::Connection& c, const TieTable& table,
   }
   return c
       .Execute(absl::StrCat("INSERT INTO ", AV(table.name), " (", TieColumns(table, ""),
-                            ", request_id) VALUES (", Placeholders(params.size()), ")"),
+                            ", request_id) VALUES (", db::Placeholders(params.size()), ")"),
                params)
       .status();
 }

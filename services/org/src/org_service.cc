@@ -7,13 +7,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/time/clock.h"
 #include "common/audit/caller.h"
 #include "common/events/events.h"
-#include "dangjian/org/v1/events.pb.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
 #include "common/runtime/strings.h"
+#include "common/time/clock.h"
+#include "dangjian/org/v1/events.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/org/src/community_store.h"
 #include "services/org/src/officer_store.h"
@@ -43,14 +43,15 @@ absl::Status NotFound(std::string_view name) {
 
 absl::Status Dissolved(std::string_view name) {
   return rpc::Error(absl::StatusCode::kFailedPrecondition, "ORGANIZATION_DISSOLVED",
-                    absl::StrCat(AV(name), " is dissolved; it keeps its history but no longer "
-                                           "changes"));
+                    absl::StrCat(AV(name),
+                                 " is dissolved; it keeps its history but no longer "
+                                 "changes"));
 }
 
 absl::Status EtagMismatch(std::string_view name) {
-  return rpc::Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                    absl::StrCat(AV(name),
-                                 " was changed since it was read; get it again and retry"));
+  return rpc::Error(
+      absl::StatusCode::kAborted, "ETAG_MISMATCH",
+      absl::StrCat(AV(name), " was changed since it was read; get it again and retry"));
 }
 
 absl::Status NameTaken(std::string_view field, std::string_view display_name) {
@@ -124,8 +125,8 @@ absl::Status CheckJointUnitsFit(const StructureRules& rules, const OrgRow& row) 
 
 // auth::AuthorizeOrHide for the organization `name` at `path`; `name` empty: the collection
 // itself (roots), where there is nothing to hide and a refusal is plain PERMISSION_DENIED.
-absl::Status Authorized(const auth::Principal& who, std::string_view action,
-                        std::string_view name, std::string_view path, audit::Entry* entry) {
+absl::Status Authorized(const auth::Principal& who, std::string_view action, std::string_view name,
+                        std::string_view path, audit::Entry* entry) {
   return auth::AuthorizeOrHide(
       who, action, {std::string(kCollection), std::string(path), ""},
       name.empty() ? rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
@@ -188,12 +189,11 @@ absl::Status CheckLeadsNoCommunity(db::Connection& c, const OrgRow& row) {
     return absl::OkStatus();
   }
   const std::string community = rpc::FormatName(kCommunities, (*led)->community_id);
-  return rpc::WithViolation(
-      rpc::Error(absl::StatusCode::kFailedPrecondition, "LEADS_A_COMMUNITY",
-                 absl::StrCat(rpc::FormatName(kCollection, row.id), " leads ", community, " (",
-                              (*led)->community_display_name, "); give ", community,
-                              " another lead first")),
-      {"name", absl::StrCat("leads ", community)});
+  return rpc::WithViolation(rpc::Error(absl::StatusCode::kFailedPrecondition, "LEADS_A_COMMUNITY",
+                                       absl::StrCat(rpc::FormatName(kCollection, row.id), " leads ",
+                                                    community, " (", (*led)->community_display_name,
+                                                    "); give ", community, " another lead first")),
+                            {"name", absl::StrCat("leads ", community)});
 }
 
 // Inside a dissolution's (or merge's) transaction: ends what hangs on organization `id` as of
@@ -222,9 +222,9 @@ absl::StatusOr<std::string> EndWhatHangsOn(db::Connection& c, int64_t id,
   if (!left.ok()) {
     return left.status();
   }
-  std::string out = absl::StrCat("ended ", Counted(*pairings, "pairing"), ", ",
-                                 Counted(*stations, "station"), ", ",
-                                 Counted(*officers, "officer"), ", ", Counted(*terms, "term"));
+  std::string out =
+      absl::StrCat("ended ", Counted(*pairings, "pairing"), ", ", Counted(*stations, "station"),
+                   ", ", Counted(*officers, "officer"), ", ", Counted(*terms, "term"));
   if (left->has_value()) {
     absl::StrAppend(&out, "; left ", rpc::FormatName(kCommunities, **left));
   }
@@ -362,15 +362,15 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
   }
   OrgRow row;
   row.display_name = TrimDisplayName(in.display_name());
-  if (absl::Status s = ValidateDisplayName(*rules, row.display_name,
-                                           "organization.display_name");
+  if (absl::Status s = ValidateDisplayName(*rules, row.display_name, "organization.display_name");
       !s.ok()) {
     return s;
   }
   row.kind = in.kind();
   if (!in.name().empty()) {
-    return rpc::InvalidArgument({{"organization.name", "is assigned by the service; leave it "
-                                                       "empty"}});
+    return rpc::InvalidArgument({{"organization.name",
+                                  "is assigned by the service; leave it "
+                                  "empty"}});
   }
   std::optional<int64_t> parent_id;
   if (!in.parent().empty()) {
@@ -397,8 +397,8 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
     row.established_date = *d;
   }
   // Checks that need no database first, so a bad request costs no round trip.
-  if (absl::Status s = CheckRoot(*rules, row.kind, parent_id.has_value(),
-                                 "organization.kind", "organization.parent");
+  if (absl::Status s = CheckRoot(*rules, row.kind, parent_id.has_value(), "organization.kind",
+                                 "organization.parent");
       !s.ok()) {
     return s;
   }
@@ -440,7 +440,7 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
       }
     }
     if (parent_id.has_value()) {
-      auto parent = OrgStore::Find(c, *parent_id, /*for_update=*/true);
+      auto parent = OrgStore::Find(c, *parent_id, /*for_update=*/true, OrgStore::Load::kPlace);
       if (!parent.ok()) {
         return parent.status();
       }
@@ -457,8 +457,8 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
         return rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
                           absl::StrCat(in.parent(), " is dissolved"));
       }
-      if (absl::Status s = CheckPlacement(*rules, p.kind, row.kind, "organization.kind",
-                                          "organization.parent");
+      if (absl::Status s =
+              CheckPlacement(*rules, p.kind, row.kind, "organization.kind", "organization.parent");
           !s.ok()) {
         return s;
       }
@@ -636,8 +636,7 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
   // Validate the new values before touching the database.
   const std::string display_name = TrimDisplayName(in.display_name());
   if (paths->contains("display_name")) {
-    if (absl::Status s =
-            ValidateDisplayName(*rules, display_name, "organization.display_name");
+    if (absl::Status s = ValidateDisplayName(*rules, display_name, "organization.display_name");
         !s.ok()) {
       return s;
     }
@@ -705,7 +704,8 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     if (paths->contains("kind") && in.kind() != row.kind) {
       std::optional<Kind> parent_kind;
       if (row.parent_id.has_value()) {
-        auto parent = OrgStore::Find(c, *row.parent_id, /*for_update=*/false);
+        auto parent =
+            OrgStore::Find(c, *row.parent_id, /*for_update=*/false, OrgStore::Load::kPlace);
         if (!parent.ok()) {
           return parent.status();
         }
@@ -713,8 +713,8 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
           parent_kind = (*parent)->kind;
         }
       }
-      if (absl::Status s = CheckPlacement(*rules, parent_kind, in.kind(),
-                                          "organization.kind", "organization.kind");
+      if (absl::Status s = CheckPlacement(*rules, parent_kind, in.kind(), "organization.kind",
+                                          "organization.kind");
           !s.ok()) {
         return s;
       }
@@ -722,8 +722,7 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
       if (!children.ok()) {
         return children.status();
       }
-      if (absl::Status s =
-              CheckChildrenFit(*rules, in.kind(), *children, "organization.kind");
+      if (absl::Status s = CheckChildrenFit(*rules, in.kind(), *children, "organization.kind");
           !s.ok()) {
         return s;
       }
@@ -809,6 +808,9 @@ absl::Status OrgService::CheckUnitsExist(db::Connection& c, const auth::Principa
   if (unit.has_value()) {
     ids.push_back(*unit);
   }
+  if (ids.empty()) {
+    return absl::OkStatus();  // nothing new named: no lookups
+  }
   auto paths = UnitStore::ParentPaths(c, ids);
   if (!paths.ok()) {
     return paths.status();
@@ -817,7 +819,7 @@ absl::Status OrgService::CheckUnitsExist(db::Connection& c, const auth::Principa
   // above the caller's scope are readable (UnitReadPath).
   std::string scope_path;
   if (who.scope_org != 0) {
-    auto scope = OrgStore::Find(c, who.scope_org, /*for_update=*/false);
+    auto scope = OrgStore::Find(c, who.scope_org, /*for_update=*/false, OrgStore::Load::kPlace);
     if (!scope.ok()) {
       return scope.status();
     }
@@ -835,10 +837,9 @@ absl::Status OrgService::CheckUnitsExist(db::Connection& c, const auth::Principa
   }
   for (int64_t id : joint) {
     if (!visible(id)) {
-      return rpc::InvalidArgument(
-          {{std::string(kJointUnitsField),
-            absl::StrCat(rpc::FormatName(kUnits, id), ": no such unit")}},
-          "UNIT_NOT_FOUND");
+      return rpc::InvalidArgument({{std::string(kJointUnitsField),
+                                    absl::StrCat(rpc::FormatName(kUnits, id), ": no such unit")}},
+                                  "UNIT_NOT_FOUND");
     }
   }
   return absl::OkStatus();
@@ -861,9 +862,9 @@ absl::Status OrgService::CheckNoMembers(const OrgRow& row, std::string_view fiel
   const std::string name = rpc::FormatName(kCollection, row.id);
   auto count = options_.member_count(name);
   if (!count.ok()) {
-    return absl::Status(count.status().code(),
-                        absl::StrCat("cannot tell whether ", name, " has members: ",
-                                     count.status().message()));
+    return absl::Status(
+        count.status().code(),
+        absl::StrCat("cannot tell whether ", name, " has members: ", count.status().message()));
   }
   if (*count > 0) {
     return rpc::WithViolation(
@@ -889,10 +890,9 @@ absl::StatusOr<std::vector<int64_t>> OrgService::MoveInTransaction(db::Connectio
   const std::string name = rpc::FormatName(kCollection, row.id);
   const std::string parent_name = rpc::FormatName(kCollection, parent.id);
   if (parent.status != pb::ACTIVE) {
-    return rpc::WithViolation(
-        rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
-                   absl::StrCat(parent_name, " is dissolved")),
-        {std::string(field), "must be an active organization"});
+    return rpc::WithViolation(rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
+                                         absl::StrCat(parent_name, " is dissolved")),
+                              {std::string(field), "must be an active organization"});
   }
   if (absl::StartsWith(parent.path, row.path)) {
     return rpc::InvalidArgument(
@@ -905,8 +905,7 @@ absl::StatusOr<std::vector<int64_t>> OrgService::MoveInTransaction(db::Connectio
   if (!rules.ok()) {
     return rules.status();
   }
-  if (absl::Status s = CheckPlacement(*rules, parent.kind, row.kind, "kind", field);
-      !s.ok()) {
+  if (absl::Status s = CheckPlacement(*rules, parent.kind, row.kind, "kind", field); !s.ok()) {
     return s;
   }
   auto taken = OrgStore::SiblingNameTaken(c, parent.id, row.display_name, row.id);
@@ -974,16 +973,16 @@ absl::StatusOr<pb::Organization> OrgService::Move(const auth::Principal& who,
       return Dissolved(request.name());
     }
     if (!row.parent_id.has_value()) {
-      return rpc::InvalidArgument(
-          {{"name", absl::StrCat("a ", AV(KindName(row.kind)), " is the root of its tree and "
-                                                                  "does not move")}},
-          "ILLEGAL_NESTING");
+      return rpc::InvalidArgument({{"name", absl::StrCat("a ", AV(KindName(row.kind)),
+                                                         " is the root of its tree and "
+                                                         "does not move")}},
+                                  "ILLEGAL_NESTING");
     }
     if (*row.parent_id == *parent_id) {
       moved = {row.id};  // already there: nothing to do
       return absl::OkStatus();
     }
-    auto parent = OrgStore::Find(c, *parent_id, /*for_update=*/true);
+    auto parent = OrgStore::Find(c, *parent_id, /*for_update=*/true, OrgStore::Load::kPlace);
     if (!parent.ok()) {
       return parent.status();
     }
@@ -1001,8 +1000,7 @@ absl::StatusOr<pb::Organization> OrgService::Move(const auth::Principal& who,
       return ids.status();
     }
     moved = *std::move(ids);
-    entry.detail = absl::StrCat("to ", request.new_parent(), "; ", moved.size(),
-                                " organizations");
+    entry.detail = absl::StrCat("to ", request.new_parent(), "; ", moved.size(), " organizations");
     return absl::OkStatus();
   });
   if (!status.ok()) {
@@ -1043,8 +1041,7 @@ absl::StatusOr<pb::Organization> OrgService::Dissolve(
     }
     OrgRow row = **found;
     entry.org_path = row.path;
-    if (absl::Status s = Authorized(who, "dissolve", request.name(), row.path, &entry);
-        !s.ok()) {
+    if (absl::Status s = Authorized(who, "dissolve", request.name(), row.path, &entry); !s.ok()) {
       return s;
     }
     if (!request.etag().empty() && request.etag() != Etag(row)) {
@@ -1124,8 +1121,8 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
   if (*into_id == *id) {
     return rpc::InvalidArgument({{"into", "an organization cannot merge into itself"}});
   }
-  auto date = EffectiveDate(request.has_merged_date() ? &request.merged_date() : nullptr,
-                            "merged_date");
+  auto date =
+      EffectiveDate(request.has_merged_date() ? &request.merged_date() : nullptr, "merged_date");
   if (!date.ok()) {
     return date.status();
   }
@@ -1142,8 +1139,7 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
     }
     OrgRow row = **found;
     entry.org_path = row.path;
-    if (absl::Status s = Authorized(who, "dissolve", request.name(), row.path, &entry);
-        !s.ok()) {
+    if (absl::Status s = Authorized(who, "dissolve", request.name(), row.path, &entry); !s.ok()) {
       return s;
     }
     if (!request.etag().empty() && request.etag() != Etag(row)) {
@@ -1155,7 +1151,7 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
     if (!row.parent_id.has_value()) {
       return rpc::InvalidArgument({{"name", "the root of the tree cannot be merged away"}});
     }
-    auto into = OrgStore::Find(c, *into_id, /*for_update=*/true);
+    auto into = OrgStore::Find(c, *into_id, /*for_update=*/true, OrgStore::Load::kPlace);
     if (!into.ok()) {
       return into.status();
     }
@@ -1167,8 +1163,8 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
       return rpc::WithViolation(s, {"into", "no such organization"});
     }
     if (absl::StartsWith((*into)->path, row.path)) {
-      return rpc::InvalidArgument(
-          {{"into", "lies inside the organization being merged away"}}, "MOVE_CYCLE");
+      return rpc::InvalidArgument({{"into", "lies inside the organization being merged away"}},
+                                  "MOVE_CYCLE");
     }
     if (absl::Status s = CheckNoMembers(row, "name"); !s.ok()) {
       return s;
@@ -1185,9 +1181,9 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
       if (!ids.ok()) {
         // Name the child that does not fit, so the caller knows what to move by hand.
         return rpc::WithViolation(
-            ids.status(), {"into", absl::StrCat("cannot take ",
-                                                rpc::FormatName(kCollection, child.id), " (",
-                                                child.display_name, ")")});
+            ids.status(),
+            {"into", absl::StrCat("cannot take ", rpc::FormatName(kCollection, child.id), " (",
+                                  child.display_name, ")")});
       }
       moved.insert(moved.end(), ids->begin(), ids->end());
     }
@@ -1216,8 +1212,8 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
       return ended.status();
     }
     merged = row;
-    entry.detail = absl::StrCat("into ", request.into(), "; ", moved.size(),
-                                " organizations moved; ", *ended);
+    entry.detail =
+        absl::StrCat("into ", request.into(), "; ", moved.size(), " organizations moved; ", *ended);
     pb::OrganizationDissolved event;
     *event.mutable_organization() = ToProto(row);
     return Publish(c, request.name(), event);
@@ -1258,9 +1254,9 @@ absl::Status OrgService::Delete(const auth::Principal& who,
       return children.status();
     }
     if (!children->empty()) {
-      return rpc::Error(absl::StatusCode::kFailedPrecondition, "HAS_CHILDREN",
-                        absl::StrCat(request.name(),
-                                     " has child organizations; delete or move them first"));
+      return rpc::Error(
+          absl::StatusCode::kFailedPrecondition, "HAS_CHILDREN",
+          absl::StrCat(request.name(), " has child organizations; delete or move them first"));
     }
     auto units = UnitStore::AnyManagedBy(c, *id);
     if (!units.ok()) {

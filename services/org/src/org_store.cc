@@ -3,10 +3,10 @@
 
 #include <map>
 
-#include "absl/strings/str_cat.h"
 #include "absl/strings/numbers.h"
-#include "absl/strings/str_split.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/runtime/strings.h"
 
 namespace dj::org {
@@ -60,12 +60,11 @@ absl::Status LoadJointUnits(db::Connection& c, std::vector<OrgRow>& rows) {
     by_id[row.id] = &row;
     ids.emplace_back(row.id);
   }
-  auto r = c.Execute(
-      absl::StrCat("SELECT organization_id, unit_id FROM organization_joint_units WHERE "
-                   "organization_id IN (",
-                   absl::StrJoin(std::vector<std::string>(ids.size(), "?"), ", "),
-                   ") ORDER BY organization_id, position"),
-      ids);
+  auto r =
+      c.Execute(absl::StrCat("SELECT organization_id, unit_id FROM organization_joint_units WHERE "
+                             "organization_id IN (",
+                             db::Placeholders(ids.size()), ") ORDER BY organization_id, position"),
+                ids);
   if (!r.ok()) {
     return r.status();
   }
@@ -77,7 +76,8 @@ absl::Status LoadJointUnits(db::Connection& c, std::vector<OrgRow>& rows) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<OrgRow>> Rows(db::Connection& c, absl::StatusOr<db::Result> result) {
+absl::StatusOr<std::vector<OrgRow>> Rows(db::Connection& c, absl::StatusOr<db::Result> result,
+                                         OrgStore::Load load = OrgStore::Load::kFull) {
   if (!result.ok()) {
     return result.status();
   }
@@ -86,14 +86,17 @@ absl::StatusOr<std::vector<OrgRow>> Rows(db::Connection& c, absl::StatusOr<db::R
   for (const db::Row& r : result->rows) {
     out.push_back(FromDb(r));
   }
-  if (absl::Status s = LoadJointUnits(c, out); !s.ok()) {
-    return s;
+  if (load == OrgStore::Load::kFull) {
+    if (absl::Status s = LoadJointUnits(c, out); !s.ok()) {
+      return s;
+    }
   }
   return out;
 }
 
-absl::StatusOr<std::optional<OrgRow>> One(db::Connection& c, absl::StatusOr<db::Result> result) {
-  auto rows = Rows(c, std::move(result));
+absl::StatusOr<std::optional<OrgRow>> One(db::Connection& c, absl::StatusOr<db::Result> result,
+                                          OrgStore::Load load = OrgStore::Load::kFull) {
+  auto rows = Rows(c, std::move(result), load);
   if (!rows.ok()) {
     return rows.status();
   }
@@ -105,30 +108,11 @@ absl::StatusOr<std::optional<OrgRow>> One(db::Connection& c, absl::StatusOr<db::
 
 }  // namespace
 
-std::vector<int64_t> PathIds(std::string_view path) {
-  std::vector<int64_t> ids;
-  for (absl::string_view part : absl::StrSplit(AV(path), '/', absl::SkipEmpty())) {
-    int64_t id = 0;
-    if (absl::SimpleAtoi(part, &id)) {
-      ids.push_back(id);
-    }
-  }
-  return ids;
-}
-
-std::string SubtreeUpperBound(std::string_view path) {
-  std::string upper(path);
-  if (!upper.empty()) {
-    upper.back() = '0';
-  }
-  return upper;
-}
-
-absl::StatusOr<std::optional<OrgRow>> OrgStore::Find(db::Connection& c, int64_t id,
-                                                     bool for_update) {
+absl::StatusOr<std::optional<OrgRow>> OrgStore::Find(db::Connection& c, int64_t id, bool for_update,
+                                                     Load load) {
   const std::string sql = absl::StrCat("SELECT ", AV(kColumns), " FROM organizations WHERE id = ?",
                                        AV(for_update ? db::ForUpdate(c.dialect()) : ""));
-  return One(c, c.Exec(sql, {id}));
+  return One(c, c.Exec(sql, {id}), load);
 }
 
 absl::StatusOr<std::optional<OrgRow>> OrgStore::FindByRequestId(db::Connection& c,
@@ -146,9 +130,8 @@ absl::Status OrgStore::Insert(db::Connection& c, const OrgRow& o, std::string_vi
           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
           {o.id, o.parent_id.has_value() ? Value(*o.parent_id) : db::Null(), o.path,
            int64_t{o.depth}, std::string(KindName(o.kind)), o.display_name, o.unit,
-           db::DateOrNull(o.established_date),
-           dangjian::org::v1::OrganizationStatus_Name(o.status), o.version,
-           db::TextOrNull(request_id), o.create_time_us, o.update_time_us})
+           db::DateOrNull(o.established_date), dangjian::org::v1::OrganizationStatus_Name(o.status),
+           o.version, db::TextOrNull(request_id), o.create_time_us, o.update_time_us})
       .status();
 }
 
@@ -211,9 +194,9 @@ absl::StatusOr<std::vector<Kind>> OrgStore::ChildKinds(db::Connection& c, int64_
 
 absl::StatusOr<std::vector<OrgRow>> OrgStore::ActiveChildren(db::Connection& c, int64_t id) {
   return Rows(c, c.Exec(absl::StrCat("SELECT ", AV(kColumns),
-                                  " FROM organizations WHERE parent_id = ? AND status = ? "
-                                  "ORDER BY id"),
-                     {id, std::string("ACTIVE")}));
+                                     " FROM organizations WHERE parent_id = ? AND status = ? "
+                                     "ORDER BY id"),
+                        {id, std::string("ACTIVE")}));
 }
 
 absl::StatusOr<std::vector<int64_t>> OrgStore::MoveSubtree(db::Connection& c, const OrgRow& row,
@@ -236,8 +219,8 @@ absl::StatusOr<std::vector<int64_t>> OrgStore::MoveSubtree(db::Connection& c, co
   if (!moved.ok()) {
     return moved.status();
   }
-  auto parent = c.Exec("UPDATE organizations SET parent_id = ? WHERE id = ?",
-                       {new_parent.id, row.id});
+  auto parent =
+      c.Exec("UPDATE organizations SET parent_id = ? WHERE id = ?", {new_parent.id, row.id});
   if (!parent.ok()) {
     return parent.status();
   }
@@ -252,24 +235,26 @@ absl::StatusOr<std::vector<int64_t>> OrgStore::MoveSubtree(db::Connection& c, co
 absl::StatusOr<bool> OrgStore::SiblingNameTaken(db::Connection& c, std::optional<int64_t> parent,
                                                 std::string_view name, int64_t except_id) {
   auto r = parent.has_value()
-               ? c.Exec("SELECT id FROM organizations WHERE parent_id = ? AND display_name = ? "
-                        "AND id <> ? LIMIT 1",
-                        {*parent, std::string(name), except_id})
-               : c.Exec("SELECT id FROM organizations WHERE parent_id IS NULL AND "
-                        "display_name = ? AND id <> ? LIMIT 1",
-                        {std::string(name), except_id});
+               ? c.Exec(
+                     "SELECT id FROM organizations WHERE parent_id = ? AND display_name = ? "
+                     "AND id <> ? LIMIT 1",
+                     {*parent, std::string(name), except_id})
+               : c.Exec(
+                     "SELECT id FROM organizations WHERE parent_id IS NULL AND "
+                     "display_name = ? AND id <> ? LIMIT 1",
+                     {std::string(name), except_id});
   if (!r.ok()) {
     return r.status();
   }
   return !r->rows.empty();
 }
 
-absl::StatusOr<std::optional<OrgRow>> OrgStore::Get(int64_t id) {
+absl::StatusOr<std::optional<OrgRow>> OrgStore::Get(int64_t id, Load load) {
   auto lease = pool_.Acquire();
   if (!lease.ok()) {
     return lease.status();
   }
-  return Find(**lease, id, /*for_update=*/false);
+  return Find(**lease, id, /*for_update=*/false, load);
 }
 
 absl::StatusOr<std::vector<OrgRow>> OrgStore::ListChildren(std::optional<int64_t> parent,
@@ -279,15 +264,19 @@ absl::StatusOr<std::vector<OrgRow>> OrgStore::ListChildren(std::optional<int64_t
     return lease.status();
   }
   if (parent.has_value()) {
-    return Rows(**lease, (*lease)->Exec(
-        absl::StrCat("SELECT ", AV(kColumns),
-                     " FROM organizations WHERE parent_id = ? AND id > ? ORDER BY id LIMIT ?"),
-        {*parent, after_id, int64_t{limit}}));
+    return Rows(
+        **lease,
+        (*lease)->Exec(
+            absl::StrCat("SELECT ", AV(kColumns),
+                         " FROM organizations WHERE parent_id = ? AND id > ? ORDER BY id LIMIT ?"),
+            {*parent, after_id, int64_t{limit}}));
   }
-  return Rows(**lease, (*lease)->Exec(
-      absl::StrCat("SELECT ", AV(kColumns),
-                   " FROM organizations WHERE parent_id IS NULL AND id > ? ORDER BY id LIMIT ?"),
-      {after_id, int64_t{limit}}));
+  return Rows(**lease,
+              (*lease)->Exec(
+                  absl::StrCat(
+                      "SELECT ", AV(kColumns),
+                      " FROM organizations WHERE parent_id IS NULL AND id > ? ORDER BY id LIMIT ?"),
+                  {after_id, int64_t{limit}}));
 }
 
 absl::StatusOr<std::vector<OrgRow>> OrgStore::ListDescendants(const std::string& path,
@@ -298,10 +287,12 @@ absl::StatusOr<std::vector<OrgRow>> OrgStore::ListDescendants(const std::string&
   if (!lease.ok()) {
     return lease.status();
   }
-  return Rows(**lease, (*lease)->Exec(
-      absl::StrCat("SELECT ", AV(kColumns),
-                   " FROM organizations WHERE path > ? AND path < ? ORDER BY path LIMIT ?"),
-      {after_path.empty() ? path : std::max(path, after_path), upper, int64_t{limit}}));
+  return Rows(
+      **lease,
+      (*lease)->Exec(
+          absl::StrCat("SELECT ", AV(kColumns),
+                       " FROM organizations WHERE path > ? AND path < ? ORDER BY path LIMIT ?"),
+          {after_path.empty() ? path : std::max(path, after_path), upper, int64_t{limit}}));
 }
 
 }  // namespace dj::org

@@ -37,12 +37,9 @@ struct OrgRow {
   int64_t update_time_us = 0;
 };
 
-// '/1/5/' -> '/1/50': the paths in the subtree of '/1/5/' are exactly those >= '/1/5/' and below
-// this bound ('0' follows '/'), a range any index on a path column serves, in either dialect.
-// Every store that lists a subtree uses it.
-std::string SubtreeUpperBound(std::string_view path);
-// The organization ids on a materialized path, root first: "/1/5/23/" -> {1, 5, 23}.
-std::vector<int64_t> PathIds(std::string_view path);
+// The path helpers every store of this service uses (common/db).
+using db::PathIds;
+using db::SubtreeUpperBound;
 
 class OrgStore final {
  public:
@@ -50,10 +47,16 @@ class OrgStore final {
 
   db::Pool& pool() { return pool_; }
 
+  // What a read of one organization loads. kFull: every column and the joint units (for a
+  // response, an event or a write). kPlace: the organization's columns without its joint units,
+  // one query fewer, for callers that only place something in the tree (its path, kind, status)
+  // — its joint_units are empty, so it must not become a response or an event.
+  enum class Load { kFull, kPlace };
+
   // --- inside a transaction ---
   // `for_update` locks the row until the transaction ends.
-  static absl::StatusOr<std::optional<OrgRow>> Find(db::Connection& c, int64_t id,
-                                                    bool for_update);
+  static absl::StatusOr<std::optional<OrgRow>> Find(db::Connection& c, int64_t id, bool for_update,
+                                                    Load load = Load::kFull);
   static absl::StatusOr<std::optional<OrgRow>> FindByRequestId(db::Connection& c,
                                                                std::string_view request_id);
   static absl::Status Insert(db::Connection& c, const OrgRow& row, std::string_view request_id);
@@ -79,10 +82,10 @@ class OrgStore final {
                                                std::string_view name, int64_t except_id);
 
   // --- reads ---
-  absl::StatusOr<std::optional<OrgRow>> Get(int64_t id);
+  absl::StatusOr<std::optional<OrgRow>> Get(int64_t id, Load load = Load::kFull);
   // Children of `parent` (roots when nullopt) with id > after_id, by id.
-  absl::StatusOr<std::vector<OrgRow>> ListChildren(std::optional<int64_t> parent,
-                                                   int64_t after_id, int limit);
+  absl::StatusOr<std::vector<OrgRow>> ListChildren(std::optional<int64_t> parent, int64_t after_id,
+                                                   int limit);
   // Every row strictly below `path`, depth first (by path), after `after_path`.
   absl::StatusOr<std::vector<OrgRow>> ListDescendants(const std::string& path,
                                                       const std::string& after_path, int limit);

@@ -46,7 +46,7 @@ absl::StatusOr<pb::OrganizationStatistics> StatisticsService::Get(
   if (!id.ok()) {
     return id.status();
   }
-  auto root = orgs_.Get(*id);
+  auto root = orgs_.Get(*id, OrgStore::Load::kPlace);
   if (!root.ok()) {
     return root.status();
   }
@@ -67,7 +67,7 @@ absl::StatusOr<pb::OrganizationStatistics> StatisticsService::Get(
   if (!rows.ok()) {
     return rows.status();
   }
-  auto memberships = store_.Memberships();
+  auto memberships = store_.Memberships(path);
   if (!memberships.ok()) {
     return memberships.status();
   }

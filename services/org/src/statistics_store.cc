@@ -34,15 +34,25 @@ absl::StatusOr<std::vector<StatRow>> StatisticsStore::Subtree(const std::string&
   return out;
 }
 
-absl::StatusOr<std::map<int64_t, CommunityMembership>> StatisticsStore::Memberships() {
+absl::StatusOr<std::map<int64_t, CommunityMembership>> StatisticsStore::Memberships(
+    const std::string& path) {
   auto c = pool_.Acquire();
   if (!c.ok()) {
     return c.status();
   }
-  auto result = (*c)->Exec(
-      "SELECT co.organization_id, co.community_id, c.display_name FROM community_organizations co "
-      "JOIN communities c ON c.id = co.community_id",
-      {});
+  std::vector<db::Value> params = {path, SubtreeUpperBound(path)};
+  std::vector<int64_t> ids = PathIds(path);
+  for (int64_t id : ids) {
+    params.emplace_back(id);  // the root and its ancestors
+  }
+  auto result =
+      (*c)->Execute(absl::StrCat("SELECT co.organization_id, co.community_id, c.display_name "
+                                 "FROM community_organizations co "
+                                 "JOIN communities c ON c.id = co.community_id "
+                                 "JOIN organizations o ON o.id = co.organization_id "
+                                 "WHERE (o.path >= ? AND o.path < ?) OR o.id IN (",
+                                 db::Placeholders(ids.size()), ")"),
+                    params);
   if (!result.ok()) {
     return result.status();
   }
@@ -93,8 +103,7 @@ absl::StatusOr<PlacementCounts> StatisticsStore::Placements(const std::string& p
   const std::string upper = SubtreeUpperBound(path);
   // A dissolved organization's ties may run until its dissolution date, which can lie ahead;
   // only active organizations count.
-  const std::string active =
-      dangjian::org::v1::OrganizationStatus_Name(dangjian::org::v1::ACTIVE);
+  const std::string active = dangjian::org::v1::OrganizationStatus_Name(dangjian::org::v1::ACTIVE);
   PlacementCounts out;
   auto pairings = (*c)->Exec(
       "SELECT COUNT(*) FROM pairings p JOIN organizations o ON o.id = p.organization_id "

@@ -40,8 +40,9 @@ class StatisticsStore final {
 
   // Every organization whose path starts with `path` (the subtree, its root included).
   absl::StatusOr<std::vector<StatRow>> Subtree(const std::string& path);
-  // organization id -> its community, for every organization in a community.
-  absl::StatusOr<std::map<int64_t, CommunityMembership>> Memberships();
+  // organization id -> its community, for the organizations in a community that lie in the
+  // subtree at `path` or above it (an organization counts for its nearest one).
+  absl::StatusOr<std::map<int64_t, CommunityMembership>> Memberships(const std::string& path);
   // unit id -> leadership mode name ("DIRECT", "DUAL") for `unit_ids`.
   absl::StatusOr<std::map<int64_t, std::string>> LeadershipModes(
       const std::vector<int64_t>& unit_ids);

@@ -124,7 +124,7 @@ absl::StatusOr<std::map<int64_t, std::string>> UnitStore::ParentPaths(
   auto r =
       c.Execute(absl::StrCat("SELECT u.id, o.path FROM units u JOIN organizations o ON "
                              "o.id = u.parent_id WHERE u.id IN (",
-                             absl::StrJoin(std::vector<std::string>(ids.size(), "?"), ", "), ")"),
+                             db::Placeholders(ids.size()), ")"),
                 args);
   if (!r.ok()) {
     return r.status();
