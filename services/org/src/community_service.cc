@@ -21,6 +21,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "services/org/src/org_service.h"
 #include "services/org/src/organization_rules.h"
+#include "services/org/src/requests.h"
 
 namespace dj::org {
 namespace {
@@ -66,11 +67,6 @@ absl::Status NameTaken(std::string_view display_name, int64_t scope_org_id) {
                               "' is already used by another community placed at ",
                               rpc::FormatName(kOrganizations, scope_org_id))),
       {"community.display_name", "must be unique among communities placed at one organization"});
-}
-
-absl::Status RequestIdReused(std::string_view what) {
-  return rpc::Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
-                    absl::StrCat("request_id was already used for a different ", AV(what)));
 }
 
 // Free text of at most `max_chars` characters (valid UTF-8, no control characters); `required`:
@@ -509,6 +505,19 @@ absl::StatusOr<std::string> CommunityService::OrgPath(db::Connection& c, int64_t
   return (*org)->path;
 }
 
+absl::Status CommunityService::AuthorizeReplay(db::Connection& c, const auth::Principal& who,
+                                               std::string_view collection, int64_t id,
+                                               int64_t org_id, audit::Entry& entry) {
+  entry.resource = rpc::FormatName(collection, id);
+  auto path = OrgPath(c, org_id, entry.resource);
+  if (!path.ok()) {
+    return path.status();
+  }
+  entry.org_path = *path;
+  return auth::AuthorizeOrHide(who, "create", {std::string(collection), *path, ""},
+                               NotFound(collection, entry.resource), &entry.detail);
+}
+
 absl::Status CommunityService::CheckRead(const auth::Principal& who, std::string_view kind,
                                          std::string_view name, std::string_view path,
                                          absl::Status missing) {
@@ -702,70 +711,46 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
     return s;
   }
   const std::string& request_id = request.request_id();
-  auto same_request = [&](const CommunityRow& existing) -> absl::StatusOr<pb::Community> {
-    if (existing.display_name != row.display_name || existing.lead_org_id != row.lead_org_id ||
-        existing.member_org_ids != row.member_org_ids) {
-      return RequestIdReused("community");
-    }
-    return ToProto(existing);
-  };
   row.id = ids_.Next();
   row.create_time_us = row.update_time_us = NowUs();
   row.version = 1;
-  std::optional<CommunityRow> replay;
   bool wrote = false;  // the write was reached: the caller is authorized where `row` goes
-  audit::Entry entry = audit::Recorder::For(who, "communities.create", "", "/");
-  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    if (!request_id.empty()) {
-      auto existing = CommunityStore::FindByRequestId(c, request_id);
-      if (!existing.ok()) {
-        return existing.status();
-      }
-      if (existing->has_value()) {
-        replay = **existing;
-        entry.resource = rpc::FormatName(kCommunities, replay->id);
-        entry.detail = "REPLAY";
-        auto path = OrgPath(c, replay->scope_org_id, entry.resource);
-        if (!path.ok()) {
-          return path.status();
-        }
-        entry.org_path = *path;
-        return auth::AuthorizeOrHide(who, "create", {std::string(kCommunities), *path, ""},
-                                     NotFound(kCommunities, entry.resource), &entry.detail);
-      }
-    }
-    auto place = Place(c, who, row, "create", entry);
-    if (!place.ok()) {
-      return place.status();
-    }
-    row.scope_org_id = place->scope_org_id;
-    entry.resource = rpc::FormatName(kCommunities, row.id);
-    entry.org_path = place->scope_path;
-    // The name is checked where the community goes, once the caller may put it there.
-    if (absl::Status s = CheckNameFree(c, row); !s.ok()) {
-      return s;
-    }
-    wrote = true;
-    return CommunityStore::Insert(c, row, request_id);
-  });
-  if (replay.has_value() && status.ok()) {
-    return same_request(*replay);
+  auto replay = CreateOnce(
+      audit_, store_.pool(), audit::Recorder::For(who, "communities.create", "", "/"),
+      IdempotentCreate<CommunityRow>{
+          .request_id = request_id,
+          .what = "community",
+          .find = &CommunityStore::FindByRequestId,
+          .replay = [&](db::Connection& c, const CommunityRow& earlier, audit::Entry& entry) {
+            return AuthorizeReplay(c, who, kCommunities, earlier.id, earlier.scope_org_id, entry);
+          },
+          .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
+            auto place = Place(c, who, row, "create", entry);
+            if (!place.ok()) {
+              return place.status();
+            }
+            row.scope_org_id = place->scope_org_id;
+            entry.resource = rpc::FormatName(kCommunities, row.id);
+            entry.org_path = place->scope_path;
+            // The name is checked where the community goes, once the caller may put it there.
+            if (absl::Status s = CheckNameFree(c, row); !s.ok()) {
+              return s;
+            }
+            wrote = true;
+            return CommunityStore::Insert(c, row, request_id);
+          },
+          .same = [&](const CommunityRow& earlier) {
+            return earlier.display_name == row.display_name &&
+                   earlier.lead_org_id == row.lead_org_id &&
+                   earlier.member_org_ids == row.member_org_ids;
+          },
+          .explain = [&](absl::Status status) {
+            return wrote ? ExplainConflict(who, row, status) : status;
+          }});
+  if (!replay.ok()) {
+    return replay.status();
   }
-  if (status.code() == absl::StatusCode::kAlreadyExists && !request_id.empty() &&
-      rpc::Reason(status).empty()) {
-    // A concurrent call with the same request_id won the insert: answer as it did.
-    auto lease = store_.pool().Acquire();
-    if (lease.ok()) {
-      auto existing = CommunityStore::FindByRequestId(**lease, request_id);
-      if (existing.ok() && existing->has_value()) {
-        return same_request(**existing);
-      }
-    }
-  }
-  if (!status.ok()) {
-    return wrote ? ExplainConflict(who, row, status) : status;
-  }
-  return ToProto(row);
+  return ToProto(replay->value_or(row));
 }
 
 absl::StatusOr<pb::Community> CommunityService::Get(const auth::Principal& who,
@@ -1049,75 +1034,40 @@ absl::StatusOr<Tie> CommunityService::CreateTie(const auth::Principal& who, cons
   tie.id = ids_.Next();
   tie.create_time_us = tie.update_time_us = NowUs();
   tie.version = 1;
-  auto same_request = [&](const Tie& existing) -> absl::StatusOr<Tie> {
-    if (existing.organization_id != tie.organization_id || existing.details != tie.details ||
-        existing.start_date != tie.start_date) {
-      return RequestIdReused(field);
-    }
-    return existing;
-  };
-  std::optional<Tie> replay;
-  audit::Entry entry = audit::Recorder::For(who, absl::StrCat(AV(table.name), ".create"), "", "/");
-  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    if (!request_id.empty()) {
-      auto existing = CommunityStore::FindTieByRequestId(c, table, request_id);
-      if (!existing.ok()) {
-        return existing.status();
-      }
-      if (existing->has_value()) {
-        replay = **existing;
-        entry.resource = rpc::FormatName(table.name, replay->id);
-        entry.detail = "REPLAY";
-        auto path = OrgPath(c, replay->organization_id, entry.resource);
-        if (!path.ok()) {
-          return path.status();
-        }
-        entry.org_path = *path;
-        return auth::AuthorizeOrHide(who, "create", {std::string(table.name), *path, ""},
-                                     NotFound(table.name, entry.resource), &entry.detail);
-      }
-    }
-    auto org = OrgStore::Find(c, tie.organization_id, /*for_update=*/true);
-    if (!org.ok()) {
-      return org.status();
-    }
-    if (!org->has_value()) {
-      return OrgNotFound(organization, org_field);
-    }
-    entry.org_path = (*org)->path;
-    if (absl::Status s =
-            auth::AuthorizeOrHide(who, "create", {std::string(table.name), (*org)->path, ""},
-                                  OrgNotFound(organization, org_field), &entry.detail);
-        !s.ok()) {
-      return s;
-    }
-    if ((*org)->status != pb::ACTIVE) {
-      return rpc::WithViolation(
-          rpc::Error(absl::StatusCode::kFailedPrecondition, "ORGANIZATION_DISSOLVED",
-                     absl::StrCat(AV(organization), " is dissolved")),
-          {org_field, "is dissolved"});
-    }
-    entry.resource = rpc::FormatName(table.name, tie.id);
-    return CommunityStore::InsertTie(c, table, tie, request_id);
-  });
-  if (replay.has_value() && status.ok()) {
-    return same_request(*replay);
+  const absl::Status missing = OrgNotFound(organization, org_field);
+  const absl::Status dissolved = rpc::WithViolation(
+      rpc::Error(absl::StatusCode::kFailedPrecondition, "ORGANIZATION_DISSOLVED",
+                 absl::StrCat(AV(organization), " is dissolved")),
+      {org_field, "is dissolved"});
+  auto replay = CreateOnce(
+      audit_, store_.pool(),
+      audit::Recorder::For(who, absl::StrCat(AV(table.name), ".create"), "", "/"),
+      IdempotentCreate<Tie>{
+          .request_id = request_id,
+          .what = field,
+          .find = [&](db::Connection& c, std::string_view id) {
+            return CommunityStore::FindTieByRequestId(c, table, id);
+          },
+          .replay = [&](db::Connection& c, const Tie& earlier, audit::Entry& entry) {
+            return AuthorizeReplay(c, who, table.name, earlier.id, earlier.organization_id, entry);
+          },
+          .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
+            auto org = LockOrganization(c, who, table.name, tie.organization_id, missing, entry,
+                                        &dissolved);
+            if (!org.ok()) {
+              return org.status();
+            }
+            entry.resource = rpc::FormatName(table.name, tie.id);
+            return CommunityStore::InsertTie(c, table, tie, request_id);
+          },
+          .same = [&](const Tie& earlier) {
+            return earlier.organization_id == tie.organization_id &&
+                   earlier.details == tie.details && earlier.start_date == tie.start_date;
+          }});
+  if (!replay.ok()) {
+    return replay.status();
   }
-  if (status.code() == absl::StatusCode::kAlreadyExists && !request_id.empty() &&
-      rpc::Reason(status).empty()) {
-    // A concurrent call with the same request_id won the insert: answer as it did.
-    auto lease = store_.pool().Acquire();
-    if (lease.ok()) {
-      auto existing = CommunityStore::FindTieByRequestId(**lease, table, request_id);
-      if (existing.ok() && existing->has_value()) {
-        return same_request(**existing);
-      }
-    }
-  }
-  if (!status.ok()) {
-    return status;
-  }
-  return tie;
+  return replay->value_or(tie);
 }
 
 absl::StatusOr<Tie> CommunityService::GetTie(const auth::Principal& who, const TieTable& table,

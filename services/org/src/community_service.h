@@ -133,6 +133,11 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
   time::CivilDate Today() const;
   // The path of organization `id`; NOT_FOUND naming `name` when it is gone.
   absl::StatusOr<std::string> OrgPath(db::Connection& c, int64_t id, std::string_view name);
+  // Whether `who` may have `collection`/`id`, created earlier at organization `org_id`, answered
+  // again (a replayed create); fills in the entry's resource and org_path.
+  absl::Status AuthorizeReplay(db::Connection& c, const auth::Principal& who,
+                               std::string_view collection, int64_t id, int64_t org_id,
+                               audit::Entry& entry);
   // Where community `id`, placed at `path`, stands when `who` reads it: at the caller's scope
   // when one of its organizations is the caller's scope organization, an ancestor of it or
   // inside its subtree ("my community"), else at `path`.

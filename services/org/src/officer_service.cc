@@ -16,6 +16,7 @@
 #include "common/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/org/src/org_service.h"
+#include "services/org/src/requests.h"
 #include "services/org/src/term_rules.h"
 
 namespace dj::org {
@@ -175,7 +176,7 @@ std::string DateCursorText(const time::CivilDate& date, int64_t id) {
 }
 
 // What an idempotent create of an organization's `kind` ("officers", "terms") needs beyond the
-// shape IdempotentCreate gives it.
+// shape CreateInOrganization gives it.
 template <typename RowT>
 struct CreateOp {
   std::string_view kind;
@@ -186,77 +187,42 @@ struct CreateOp {
   std::function<absl::Status(db::Connection&, const OrgRow&, audit::Entry&)> write;
 };
 
-// The shape every create here has, in one audited transaction: an earlier create with the same
-// request_id answers again; the organization is locked until commit (so checks across its rows,
-// one secretary and one current term, see every concurrent writer's result), authorized and
-// must be active; then `write`. A concurrent twin that won the insert answers as it did.
-// `request` names the parent and the request_id; `row` is the new row, its id and organization
-// set. Returns the earlier row on a replay, nullopt when `write` wrote.
+// An officer's or a term's create (requests.h CreateOnce): the organization is locked until
+// commit (so checks across its rows, one secretary and one current term, see every concurrent
+// writer's result), authorized and must be active; then `write`. `request` names the parent and
+// the request_id; `row` is the new row, its id and organization set. Returns the earlier row on
+// a replay, nullopt when `write` wrote.
 template <typename Request, typename RowT>
-absl::StatusOr<std::optional<RowT>> IdempotentCreate(audit::Recorder& audit, db::Pool& pool,
-                                                     const auth::Principal& who,
-                                                     const Request& request, const RowT& row,
-                                                     const CreateOp<RowT>& op) {
+absl::StatusOr<std::optional<RowT>> CreateInOrganization(audit::Recorder& audit, db::Pool& pool,
+                                                         const auth::Principal& who,
+                                                         const Request& request, const RowT& row,
+                                                         const CreateOp<RowT>& op) {
   const std::string& parent = request.parent();
-  const std::string& request_id = request.request_id();
-  std::optional<RowT> replay;
-  audit::Entry entry = audit::Recorder::For(who, absl::StrCat(AV(op.kind), ".create"), parent, "/");
-  absl::Status status = audit.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    int64_t org_id = row.organization_id;
-    if (!request_id.empty()) {
-      auto earlier = op.find_by_request_id(c, request_id);
-      if (!earlier.ok()) {
-        return earlier.status();
-      }
-      if (earlier->has_value()) {
-        replay = **earlier;
-        org_id = replay->organization_id;
-        entry.detail = "REPLAY";
-      }
-    }
-    auto org = OrgStore::Find(c, org_id, /*for_update=*/true);
-    if (!org.ok()) {
-      return org.status();
-    }
-    if (!org->has_value()) {
-      return OrgNotFound(parent);
-    }
-    entry.resource = ChildName(org_id, op.kind, replay.has_value() ? replay->id : row.id);
-    entry.org_path = (*org)->path;
-    if (absl::Status s =
-            auth::AuthorizeOrHide(who, "create", {std::string(op.kind), (*org)->path, ""},
-                                  OrgNotFound(parent), &entry.detail);
-        !s.ok()) {
-      return s;
-    }
-    if (replay.has_value()) {
-      return absl::OkStatus();
-    }
-    if ((*org)->status != dangjian::org::v1::ACTIVE) {
-      return Dissolved(parent, op.kind);
-    }
-    return op.write(c, **org, entry);
-  });
-  if (status.code() == absl::StatusCode::kAlreadyExists && !request_id.empty() &&
-      rpc::Reason(status).empty()) {
-    auto lease = pool.Acquire();
-    if (lease.ok()) {
-      auto earlier = op.find_by_request_id(**lease, request_id);
-      if (earlier.ok() && earlier->has_value()) {
-        replay = **earlier;
-        status = absl::OkStatus();
-      }
-    }
-  }
-  if (!status.ok()) {
-    return status;
-  }
-  if (replay.has_value() && !op.same(*replay)) {
-    return rpc::Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
-                      absl::StrCat("request_id was already used for a different ",
-                                   AV(op.kind.substr(0, op.kind.size() - 1))));
-  }
-  return replay;
+  const absl::Status missing = OrgNotFound(parent);
+  const absl::Status dissolved = Dissolved(parent, op.kind);
+  return CreateOnce(
+      audit, pool, audit::Recorder::For(who, absl::StrCat(AV(op.kind), ".create"), parent, "/"),
+      IdempotentCreate<RowT>{
+          .request_id = request.request_id(),
+          .what = op.kind.substr(0, op.kind.size() - 1),
+          .find = op.find_by_request_id,
+          .replay = [&](db::Connection& c, const RowT& earlier,
+                        audit::Entry& entry) -> absl::Status {
+            entry.resource = ChildName(earlier.organization_id, op.kind, earlier.id);
+            return LockOrganization(c, who, op.kind, earlier.organization_id, missing, entry,
+                                    /*dissolved=*/nullptr)
+                .status();
+          },
+          .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
+            entry.resource = ChildName(row.organization_id, op.kind, row.id);
+            auto org = LockOrganization(c, who, op.kind, row.organization_id, missing, entry,
+                                        &dissolved);
+            if (!org.ok()) {
+              return org.status();
+            }
+            return op.write(c, *org, entry);
+          },
+          .same = op.same});
 }
 
 // An organization has one secretary at a time: refuses `row` when another secretary's period
@@ -460,7 +426,7 @@ absl::StatusOr<pb::Officer> OfficerService::Create(const auth::Principal& who,
   row.id = ids_.Next();
   row.create_time_us = row.update_time_us = NowUs();
   row.version = 1;
-  auto replay = IdempotentCreate(
+  auto replay = CreateInOrganization(
       audit_, store_.pool(), who, request, row,
       CreateOp<OfficerRow>{
           .kind = kOfficers,
@@ -660,7 +626,7 @@ absl::StatusOr<pb::Term> OfficerService::CreateTerm(const auth::Principal& who,
 
   row.id = ids_.Next();
   row.create_time_us = NowUs();
-  auto replay = IdempotentCreate(
+  auto replay = CreateInOrganization(
       audit_, store_.pool(), who, request, row,
       CreateOp<TermRow>{
           .kind = kTerms,

@@ -220,90 +220,61 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
   }
   row.parent_id = *parent_id;
 
-  const std::string& request_id = request.request_id();
-  auto same_request = [&](const UnitRow& existing) -> absl::StatusOr<pb::Unit> {
-    if (existing.display_name != row.display_name || existing.credit_code != row.credit_code ||
-        existing.kind != row.kind || existing.leadership_mode != row.leadership_mode ||
-        existing.vertical_leading_body != row.vertical_leading_body ||
-        existing.parent_id != row.parent_id) {
-      return rpc::Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
-                        "request_id was already used for a different unit");
-    }
-    return ToProto(existing);
-  };
-
   row.id = ids_.Next();
   row.version = 1;
   row.create_time_us = row.update_time_us = NowUs();
-  std::optional<UnitRow> replay;
-  audit::Entry entry = audit::Recorder::For(who, "units.create", in.parent(), "/");
-  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    if (!request_id.empty()) {
-      auto existing = UnitStore::FindByRequestId(c, request_id);
-      if (!existing.ok()) {
-        return existing.status();
-      }
-      if (existing->has_value()) {
-        replay = **existing;
-        entry.resource = rpc::FormatName(kUnits, replay->id);
-        entry.org_path = replay->parent_path;
-        entry.detail = "REPLAY";
-        return Authorized(who, "create", replay->parent_path,
-                          ParentNotFound(in.parent(), "unit.parent"), &entry);
-      }
-    }
-    auto parent = OrgStore::Find(c, row.parent_id, /*for_update=*/true);
-    if (!parent.ok()) {
-      return parent.status();
-    }
-    if (!parent->has_value()) {
-      return ParentNotFound(in.parent(), "unit.parent");
-    }
-    const OrgRow& p = **parent;
-    entry.org_path = p.path;
-    if (absl::Status s =
-            Authorized(who, "create", p.path, ParentNotFound(in.parent(), "unit.parent"), &entry);
-        !s.ok()) {
-      return s;
-    }
-    if (p.status != pb::ACTIVE) {
-      return rpc::WithViolation(
-          rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
-                     absl::StrCat(in.parent(), " is dissolved")),
-          {"unit.parent", "must be an active organization"});
-    }
-    entry.resource = rpc::FormatName(kUnits, row.id);
-    auto holder = UnitStore::CreditCodeHolder(c, row.credit_code, row.id);
-    if (!holder.ok()) {
-      return holder.status();
-    }
-    if (holder->has_value()) {
-      return CreditCodeTaken(row.credit_code);
-    }
-    row.parent_path = p.path;
-    return UnitStore::Insert(c, row, request_id);
-  });
-  if (replay.has_value() && status.ok()) {
-    return same_request(*replay);
+  const absl::Status missing = ParentNotFound(in.parent(), "unit.parent");
+  // Units keep their own reason for a dissolved parent (PARENT_NOT_ACTIVE, as an organization's
+  // create does): the unit tests assert it.
+  const absl::Status dissolved = rpc::WithViolation(
+      rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
+                 absl::StrCat(in.parent(), " is dissolved")),
+      {"unit.parent", "must be an active organization"});
+  auto replay = CreateOnce(
+      audit_, store_.pool(), audit::Recorder::For(who, "units.create", in.parent(), "/"),
+      IdempotentCreate<UnitRow>{
+          .request_id = request.request_id(),
+          .what = "unit",
+          .find = &UnitStore::FindByRequestId,
+          .replay = [&](db::Connection&, const UnitRow& earlier, audit::Entry& entry) {
+            entry.resource = rpc::FormatName(kUnits, earlier.id);
+            entry.org_path = earlier.parent_path;
+            return Authorized(who, "create", earlier.parent_path, missing, &entry);
+          },
+          .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
+            auto parent = LockOrganization(c, who, kUnits, row.parent_id, missing, entry,
+                                           &dissolved);
+            if (!parent.ok()) {
+              return parent.status();
+            }
+            entry.resource = rpc::FormatName(kUnits, row.id);
+            auto holder = UnitStore::CreditCodeHolder(c, row.credit_code, row.id);
+            if (!holder.ok()) {
+              return holder.status();
+            }
+            if (holder->has_value()) {
+              return CreditCodeTaken(row.credit_code);
+            }
+            row.parent_path = parent->path;
+            return UnitStore::Insert(c, row, request.request_id());
+          },
+          .same = [&](const UnitRow& earlier) {
+            return earlier.display_name == row.display_name &&
+                   earlier.credit_code == row.credit_code && earlier.kind == row.kind &&
+                   earlier.leadership_mode == row.leadership_mode &&
+                   earlier.vertical_leading_body == row.vertical_leading_body &&
+                   earlier.parent_id == row.parent_id;
+          },
+          .explain = [&](absl::Status status) {
+            // Another unique index caught a concurrent writer: the same credit code.
+            return status.code() == absl::StatusCode::kAlreadyExists && rpc::Reason(status).empty()
+                       ? CreditCodeTaken(row.credit_code)
+                       : status;
+          }});
+  if (!replay.ok()) {
+    return replay.status();
   }
-  if (status.code() == absl::StatusCode::kAlreadyExists && rpc::Reason(status).empty()) {
-    // A unique index caught a concurrent twin: the same request_id (answer as it did) or the
-    // same credit code.
-    if (!request_id.empty()) {
-      auto lease = store_.pool().Acquire();
-      if (lease.ok()) {
-        auto existing = UnitStore::FindByRequestId(**lease, request_id);
-        if (existing.ok() && existing->has_value()) {
-          return same_request(**existing);
-        }
-      }
-    }
-    return CreditCodeTaken(row.credit_code);
-  }
-  if (!status.ok()) {
-    return status;
-  }
-  return ToProto(row);
+  return ToProto(replay->value_or(row));
 }
 
 absl::StatusOr<pb::Unit> UnitService::Get(const auth::Principal& who,
