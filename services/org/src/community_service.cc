@@ -117,59 +117,36 @@ absl::Status ReadPartner(const pb::Partner& in, const std::string& field,
 }
 
 // The fields of a community an update may name; the others are output only.
-const std::set<std::string, std::less<>>& MutableFields() {
-  static const std::set<std::string, std::less<>> kFields = {
-      "display_name", "lead_organization", "member_organizations",
-      "partners",     "liaison",           "mechanisms",
-      "brands"};
+const UpdatableFields& Updatable() {
+  static const UpdatableFields kFields = {
+      .fields = {"display_name", "lead_organization", "member_organizations", "partners",
+                 "liaison", "mechanisms", "brands"},
+      .refused = {
+          {"name", "is output only"},
+          {"scope_organization", "is output only"},
+          {"etag", "is output only"},
+          {"create_time", "is output only"},
+          {"update_time", "is output only"},
+      }};
   return kFields;
 }
 
-absl::StatusOr<std::set<std::string, std::less<>>> UpdatePaths(
-    const pb::UpdateCommunityRequest& request) {
-  std::set<std::string, std::less<>> paths;
-  if (!request.has_update_mask() || request.update_mask().paths().empty()) {
-    // No mask: the fields the caller set (AIP-134).
-    const pb::Community& c = request.community();
-    if (!c.display_name().empty()) paths.insert("display_name");
-    if (!c.lead_organization().empty()) paths.insert("lead_organization");
-    if (!c.member_organizations().empty()) paths.insert("member_organizations");
-    if (!c.partners().empty()) paths.insert("partners");
-    if (c.has_liaison()) paths.insert("liaison");
-    if (!c.mechanisms().empty()) paths.insert("mechanisms");
-    if (!c.brands().empty()) paths.insert("brands");
-    if (paths.empty()) {
-      return rpc::InvalidArgument({{"update_mask", "names no field, and no field is set"}});
-    }
-    return paths;
-  }
-  for (const std::string& raw : request.update_mask().paths()) {
-    const std::string path = rpc::ToSnakeCase(raw);
-    if (path == "*") {
-      if (request.update_mask().paths_size() != 1) {
-        return rpc::InvalidArgument({{"update_mask", "'*' must be the only path"}});
-      }
-      return MutableFields();
-    }
-    if (MutableFields().contains(path)) {
-      paths.insert(path);
-    } else if (path == "name" || path == "scope_organization" || path == "etag" ||
-               path == "create_time" || path == "update_time") {
-      return rpc::InvalidArgument({{"update_mask", absl::StrCat("'", raw, "' is output only")}});
-    } else {
-      return rpc::InvalidArgument(
-          {{"update_mask",
-            absl::StrCat("unknown field '", raw,
-                         "'; updatable: display_name, lead_organization, member_organizations, "
-                         "partners, liaison, mechanisms, brands")}});
-    }
-  }
+// The fields set in an update's community: what it changes when there is no mask (AIP-134).
+std::set<std::string> SetFields(const pb::Community& c) {
+  std::set<std::string> paths;
+  if (!c.display_name().empty()) paths.insert("display_name");
+  if (!c.lead_organization().empty()) paths.insert("lead_organization");
+  if (!c.member_organizations().empty()) paths.insert("member_organizations");
+  if (!c.partners().empty()) paths.insert("partners");
+  if (c.has_liaison()) paths.insert("liaison");
+  if (!c.mechanisms().empty()) paths.insert("mechanisms");
+  if (!c.brands().empty()) paths.insert("brands");
   return paths;
 }
 
 // Copies the fields of `in` named in `paths` into `row`, each checked on its own (how the
 // organizations fit together is CheckOrganizations' and the database's business).
-absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string, std::less<>>& paths,
+absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string>& paths,
                            CommunityRow& row) {
   if (paths.contains("display_name")) {
     row.display_name = TrimDisplayName(in.display_name());
@@ -428,29 +405,6 @@ absl::StatusOr<pb::Station> ToStation(absl::StatusOr<Tie> tie) {
   return StationProto(*tie);
 }
 
-// Where a list by id starts: the page size and the id after which it resumes (0: the start),
-// from a token bound to `filter`.
-struct PageStart {
-  int32_t size = 0;
-  int64_t after_id = 0;
-};
-absl::StatusOr<PageStart> StartPage(int32_t page_size, std::string_view page_token,
-                                    std::string_view filter) {
-  auto size = rpc::PageSize(page_size);
-  if (!size.ok()) {
-    return size.status();
-  }
-  auto cursor = rpc::DecodePageToken(page_token, filter);
-  if (!cursor.ok()) {
-    return cursor.status();
-  }
-  PageStart start{.size = *size};
-  if (!cursor->empty() && !absl::SimpleAtoi(*cursor, &start.after_id)) {
-    return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
-  }
-  return start;
-}
-
 }  // namespace
 
 pb::Community ToProto(const CommunityRow& row) {
@@ -704,7 +658,7 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
     return rpc::InvalidArgument({{"community.name", "is assigned by the service; leave it empty"}});
   }
   CommunityRow row;
-  if (absl::Status s = ReadCommunity(in, MutableFields(), row); !s.ok()) {
+  if (absl::Status s = ReadCommunity(in, {Updatable().fields.begin(), Updatable().fields.end()}, row); !s.ok()) {
     return s;
   }
   if (absl::Status s = CheckOrganizations(row); !s.ok()) {
@@ -789,7 +743,7 @@ absl::StatusOr<pb::Community> CommunityService::Get(const auth::Principal& who,
 absl::StatusOr<pb::ListCommunitiesResponse> CommunityService::List(
     const auth::Principal& who, const pb::ListCommunitiesRequest& request) {
   const std::string filter = absl::StrCat("communities|", request.organization());
-  auto start = StartPage(request.page_size(), request.page_token(), filter);
+  auto start = rpc::StartIdPage(request.page_size(), request.page_token(), filter);
   if (!start.ok()) {
     return start.status();
   }
@@ -808,10 +762,7 @@ absl::StatusOr<pb::ListCommunitiesResponse> CommunityService::List(
     return rows.status();
   }
   pb::ListCommunitiesResponse out;
-  const bool more = static_cast<int32_t>(rows->size()) > start->size;
-  if (more) {
-    rows->pop_back();
-  }
+  const bool more = rpc::TrimPage(*rows, start->size);
   for (const CommunityRow& r : *rows) {
     *out.add_communities() = ToProto(r);
   }
@@ -831,7 +782,8 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
   if (!id.ok()) {
     return id.status();
   }
-  auto paths = UpdatePaths(request);
+  auto paths =
+      ResolveUpdateMask(request.update_mask(), SetFields(request.community()), Updatable());
   if (!paths.ok()) {
     return paths.status();
   }
@@ -1103,7 +1055,7 @@ absl::StatusOr<CommunityService::TiePage> CommunityService::ListTies(
     bool include_ended, int32_t page_size, std::string_view page_token) {
   const std::string filter =
       absl::StrCat(AV(table.name), "|", AV(organization), "|", include_ended ? "all" : "current");
-  auto start = StartPage(page_size, page_token, filter);
+  auto start = rpc::StartIdPage(page_size, page_token, filter);
   if (!start.ok()) {
     return start.status();
   }
@@ -1118,8 +1070,7 @@ absl::StatusOr<CommunityService::TiePage> CommunityService::ListTies(
   }
   TiePage page;
   page.ties = *std::move(ties);
-  if (static_cast<int32_t>(page.ties.size()) > start->size) {
-    page.ties.pop_back();
+  if (rpc::TrimPage(page.ties, start->size)) {
     page.next_page_token = rpc::EncodePageToken(filter, absl::StrCat(page.ties.back().id));
   }
   return page;

@@ -296,11 +296,7 @@ absl::Status Elect(db::Connection& c, const StructureRules& rules, const OrgRow&
 template <typename RowT, typename CursorFn>
 std::string NextPageToken(std::vector<RowT>& rows, int32_t size, std::string_view filter,
                           CursorFn cursor) {
-  if (static_cast<int32_t>(rows.size()) <= size) {
-    return "";
-  }
-  rows.pop_back();
-  return rpc::EncodePageToken(filter, cursor(rows.back()));
+  return rpc::TrimPage(rows, size) ? rpc::EncodePageToken(filter, cursor(rows.back())) : "";
 }
 
 }  // namespace

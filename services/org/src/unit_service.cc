@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <set>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/audit/caller.h"
@@ -304,21 +303,14 @@ absl::StatusOr<pb::Unit> UnitService::Get(const auth::Principal& who,
 
 absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& who,
                                                         const pb::ListUnitsRequest& request) {
-  auto size = rpc::PageSize(request.page_size());
-  if (!size.ok()) {
-    return size.status();
-  }
   // Unset parent: the caller's scope (the whole tree for a principal without one).
   const std::string parent = !request.parent().empty() ? request.parent()
                              : who.scope_org != 0 ? rpc::FormatName(kOrganizations, who.scope_org)
                                                   : std::string();
-  auto cursor = rpc::DecodePageToken(request.page_token(), absl::StrCat("units|", parent));
-  if (!cursor.ok()) {
-    return cursor.status();
-  }
-  int64_t after = 0;
-  if (!cursor->empty() && !absl::SimpleAtoi(*cursor, &after)) {
-    return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
+  const std::string filter = absl::StrCat("units|", parent);
+  auto start = rpc::StartIdPage(request.page_size(), request.page_token(), filter);
+  if (!start.ok()) {
+    return start.status();
   }
   std::string path = "/";
   if (!parent.empty()) {
@@ -355,21 +347,17 @@ absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& w
       }
     }
   }
-  auto rows = store_.ListInSubtree(path, above, after, *size + 1);
+  auto rows = store_.ListInSubtree(path, above, start->after_id, start->size + 1);
   if (!rows.ok()) {
     return rows.status();
   }
   pb::ListUnitsResponse out;
-  const bool more = static_cast<int32_t>(rows->size()) > *size;
-  if (more) {
-    rows->pop_back();
-  }
+  const bool more = rpc::TrimPage(*rows, start->size);
   for (const UnitRow& r : *rows) {
     *out.add_units() = ToProto(r);
   }
   if (more) {
-    out.set_next_page_token(
-        rpc::EncodePageToken(absl::StrCat("units|", parent), absl::StrCat(rows->back().id)));
+    out.set_next_page_token(rpc::EncodePageToken(filter, absl::StrCat(rows->back().id)));
   }
   return out;
 }
