@@ -19,6 +19,7 @@
 #include "common/time/clock.h"
 #include "dangjian/org/v1/events.pb.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/org/src/errors.h"
 #include "services/org/src/org_service.h"
 #include "services/org/src/organization_rules.h"
 #include "services/org/src/requests.h"
@@ -36,26 +37,12 @@ constexpr int kMaxLiaisonNameChars = 50;
 constexpr int kMaxDescriptionChars = 500;
 constexpr int kMaxNoteChars = 200;
 
-std::string Etag(int64_t version) { return absl::StrCat("v", version); }
-
 absl::Status NotFound(std::string_view collection, std::string_view name) {
   const std::string_view reason = collection == kCommunities          ? "COMMUNITY_NOT_FOUND"
                                   : collection == kPairingsTable.name ? "PAIRING_NOT_FOUND"
                                   : collection == kStationsTable.name ? "STATION_NOT_FOUND"
                                                                       : "ORGANIZATION_NOT_FOUND";
   return rpc::Error(absl::StatusCode::kNotFound, reason, absl::StrCat(AV(name), " does not exist"));
-}
-
-// An organization named in a request that is missing or outside the caller's scope.
-absl::Status OrgNotFound(std::string_view name, std::string_view field) {
-  return rpc::WithViolation(NotFound(kOrganizations, name),
-                            {std::string(field), "no such organization"});
-}
-
-absl::Status EtagMismatch(std::string_view name) {
-  return rpc::Error(
-      absl::StatusCode::kAborted, "ETAG_MISMATCH",
-      absl::StrCat(AV(name), " was changed since it was read; get it again and retry"));
 }
 
 // Only said to a caller authorized at `scope_org_id`: names are unique per scope organization,
@@ -119,8 +106,8 @@ absl::Status ReadPartner(const pb::Partner& in, const std::string& field,
 // The fields of a community an update may name; the others are output only.
 const UpdatableFields& Updatable() {
   static const UpdatableFields kFields = {
-      .fields = {"display_name", "lead_organization", "member_organizations", "partners",
-                 "liaison", "mechanisms", "brands"},
+      .fields = {"display_name", "lead_organization", "member_organizations", "partners", "liaison",
+                 "mechanisms", "brands"},
       .refused = {
           {"name", "is output only"},
           {"scope_organization", "is output only"},
@@ -454,7 +441,7 @@ absl::StatusOr<std::string> CommunityService::OrgPath(db::Connection& c, int64_t
     return org.status();
   }
   if (!org->has_value()) {
-    return NotFound(kOrganizations, name);
+    return OrganizationNotFound(name);
   }
   return (*org)->path;
 }
@@ -553,10 +540,12 @@ absl::StatusOr<std::string> CommunityService::ListRoot(const auth::Principal& wh
   }
   auto path = OrgPath(**lease, id, name);
   if (!path.ok()) {
-    return path.status().code() == absl::StatusCode::kNotFound ? OrgNotFound(name, "organization")
-                                                               : path.status();
+    return path.status().code() == absl::StatusCode::kNotFound
+               ? OrganizationNotFound(name, "organization")
+               : path.status();
   }
-  if (absl::Status s = CheckRead(who, kind, name, *path, OrgNotFound(name, "organization"));
+  if (absl::Status s =
+          CheckRead(who, kind, name, *path, OrganizationNotFound(name, "organization"));
       !s.ok()) {
     return s;
   }
@@ -578,7 +567,7 @@ absl::StatusOr<CommunityService::Placement> CommunityService::Place(db::Connecti
       return org.status();
     }
     if (!org->has_value() || !auth::PathInScope((*org)->path, who.scope_org)) {
-      return OrgNotFound(name, FieldOf(row, id));
+      return OrganizationNotFound(name, FieldOf(row, id));
     }
     if ((*org)->status != pb::ACTIVE) {
       return rpc::WithViolation(
@@ -658,7 +647,9 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
     return rpc::InvalidArgument({{"community.name", "is assigned by the service; leave it empty"}});
   }
   CommunityRow row;
-  if (absl::Status s = ReadCommunity(in, {Updatable().fields.begin(), Updatable().fields.end()}, row); !s.ok()) {
+  if (absl::Status s =
+          ReadCommunity(in, {Updatable().fields.begin(), Updatable().fields.end()}, row);
+      !s.ok()) {
     return s;
   }
   if (absl::Status s = CheckOrganizations(row); !s.ok()) {
@@ -669,38 +660,43 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
   row.create_time_us = row.update_time_us = NowUs();
   row.version = 1;
   bool wrote = false;  // the write was reached: the caller is authorized where `row` goes
-  auto replay = CreateOnce(
-      audit_, store_.pool(), audit::Recorder::For(who, "communities.create", "", "/"),
-      IdempotentCreate<CommunityRow>{
-          .request_id = request_id,
-          .what = "community",
-          .find = &CommunityStore::FindByRequestId,
-          .replay = [&](db::Connection& c, const CommunityRow& earlier, audit::Entry& entry) {
-            return AuthorizeReplay(c, who, kCommunities, earlier.id, earlier.scope_org_id, entry);
-          },
-          .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
-            auto place = Place(c, who, row, "create", entry);
-            if (!place.ok()) {
-              return place.status();
-            }
-            row.scope_org_id = place->scope_org_id;
-            entry.resource = rpc::FormatName(kCommunities, row.id);
-            entry.org_path = place->scope_path;
-            // The name is checked where the community goes, once the caller may put it there.
-            if (absl::Status s = CheckNameFree(c, row); !s.ok()) {
-              return s;
-            }
-            wrote = true;
-            return CommunityStore::Insert(c, row, request_id);
-          },
-          .same = [&](const CommunityRow& earlier) {
-            return earlier.display_name == row.display_name &&
-                   earlier.lead_org_id == row.lead_org_id &&
-                   earlier.member_org_ids == row.member_org_ids;
-          },
-          .explain = [&](absl::Status status) {
-            return wrote ? ExplainConflict(who, row, status) : status;
-          }});
+  auto replay =
+      CreateOnce(audit_, store_.pool(), audit::Recorder::For(who, "communities.create", "", "/"),
+                 IdempotentCreate<CommunityRow>{
+                     .request_id = request_id,
+                     .what = "community",
+                     .find = &CommunityStore::FindByRequestId,
+                     .replay =
+                         [&](db::Connection& c, const CommunityRow& earlier, audit::Entry& entry) {
+                           return AuthorizeReplay(c, who, kCommunities, earlier.id,
+                                                  earlier.scope_org_id, entry);
+                         },
+                     .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
+                       auto place = Place(c, who, row, "create", entry);
+                       if (!place.ok()) {
+                         return place.status();
+                       }
+                       row.scope_org_id = place->scope_org_id;
+                       entry.resource = rpc::FormatName(kCommunities, row.id);
+                       entry.org_path = place->scope_path;
+                       // The name is checked where the community goes, once the caller may put it
+                       // there.
+                       if (absl::Status s = CheckNameFree(c, row); !s.ok()) {
+                         return s;
+                       }
+                       wrote = true;
+                       return CommunityStore::Insert(c, row, request_id);
+                     },
+                     .same =
+                         [&](const CommunityRow& earlier) {
+                           return earlier.display_name == row.display_name &&
+                                  earlier.lead_org_id == row.lead_org_id &&
+                                  earlier.member_org_ids == row.member_org_ids;
+                         },
+                     .explain =
+                         [&](absl::Status status) {
+                           return wrote ? ExplainConflict(who, row, status) : status;
+                         }});
   if (!replay.ok()) {
     return replay.status();
   }
@@ -986,36 +982,40 @@ absl::StatusOr<Tie> CommunityService::CreateTie(const auth::Principal& who, cons
   tie.id = ids_.Next();
   tie.create_time_us = tie.update_time_us = NowUs();
   tie.version = 1;
-  const absl::Status missing = OrgNotFound(organization, org_field);
-  const absl::Status dissolved = rpc::WithViolation(
-      rpc::Error(absl::StatusCode::kFailedPrecondition, "ORGANIZATION_DISSOLVED",
-                 absl::StrCat(AV(organization), " is dissolved")),
-      {org_field, "is dissolved"});
+  const absl::Status missing = OrganizationNotFound(organization, org_field);
+  const absl::Status dissolved =
+      rpc::WithViolation(rpc::Error(absl::StatusCode::kFailedPrecondition, "ORGANIZATION_DISSOLVED",
+                                    absl::StrCat(AV(organization), " is dissolved")),
+                         {org_field, "is dissolved"});
   auto replay = CreateOnce(
       audit_, store_.pool(),
       audit::Recorder::For(who, absl::StrCat(AV(table.name), ".create"), "", "/"),
-      IdempotentCreate<Tie>{
-          .request_id = request_id,
-          .what = field,
-          .find = [&](db::Connection& c, std::string_view id) {
-            return CommunityStore::FindTieByRequestId(c, table, id);
-          },
-          .replay = [&](db::Connection& c, const Tie& earlier, audit::Entry& entry) {
-            return AuthorizeReplay(c, who, table.name, earlier.id, earlier.organization_id, entry);
-          },
-          .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
-            auto org = LockOrganization(c, who, table.name, tie.organization_id, missing, entry,
-                                        &dissolved);
-            if (!org.ok()) {
-              return org.status();
-            }
-            entry.resource = rpc::FormatName(table.name, tie.id);
-            return CommunityStore::InsertTie(c, table, tie, request_id);
-          },
-          .same = [&](const Tie& earlier) {
-            return earlier.organization_id == tie.organization_id &&
-                   earlier.details == tie.details && earlier.start_date == tie.start_date;
-          }});
+      IdempotentCreate<Tie>{.request_id = request_id,
+                            .what = field,
+                            .find =
+                                [&](db::Connection& c, std::string_view id) {
+                                  return CommunityStore::FindTieByRequestId(c, table, id);
+                                },
+                            .replay =
+                                [&](db::Connection& c, const Tie& earlier, audit::Entry& entry) {
+                                  return AuthorizeReplay(c, who, table.name, earlier.id,
+                                                         earlier.organization_id, entry);
+                                },
+                            .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
+                              auto org = LockOrganization(c, who, table.name, tie.organization_id,
+                                                          missing, entry, &dissolved);
+                              if (!org.ok()) {
+                                return org.status();
+                              }
+                              entry.resource = rpc::FormatName(table.name, tie.id);
+                              return CommunityStore::InsertTie(c, table, tie, request_id);
+                            },
+                            .same =
+                                [&](const Tie& earlier) {
+                                  return earlier.organization_id == tie.organization_id &&
+                                         earlier.details == tie.details &&
+                                         earlier.start_date == tie.start_date;
+                                }});
   if (!replay.ok()) {
     return replay.status();
   }

@@ -15,6 +15,7 @@
 #include "common/runtime/strings.h"
 #include "common/time/clock.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/org/src/errors.h"
 #include "services/org/src/org_service.h"
 #include "services/org/src/requests.h"
 #include "services/org/src/term_rules.h"
@@ -35,13 +36,6 @@ constexpr int32_t kMaxWithinDays = 3660;
 
 std::string ChildName(int64_t org_id, std::string_view collection, int64_t id) {
   return absl::StrCat(rpc::FormatName(kOrganizations, org_id), "/", AV(collection), "/", id);
-}
-
-std::string Etag(const OfficerRow& row) { return absl::StrCat("v", row.version); }
-
-absl::Status OrgNotFound(std::string_view name) {
-  return rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
-                    absl::StrCat(AV(name), " does not exist"));
 }
 
 absl::Status OfficerNotFound(std::string_view name) {
@@ -198,7 +192,7 @@ absl::StatusOr<std::optional<RowT>> CreateInOrganization(audit::Recorder& audit,
                                                          const Request& request, const RowT& row,
                                                          const CreateOp<RowT>& op) {
   const std::string& parent = request.parent();
-  const absl::Status missing = OrgNotFound(parent);
+  const absl::Status missing = OrganizationNotFound(parent);
   const absl::Status dissolved = Dissolved(parent, op.kind);
   return CreateOnce(
       audit, pool, audit::Recorder::For(who, absl::StrCat(AV(op.kind), ".create"), parent, "/"),
@@ -215,8 +209,8 @@ absl::StatusOr<std::optional<RowT>> CreateInOrganization(audit::Recorder& audit,
           },
           .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
             entry.resource = ChildName(row.organization_id, op.kind, row.id);
-            auto org = LockOrganization(c, who, op.kind, row.organization_id, missing, entry,
-                                        &dissolved);
+            auto org =
+                LockOrganization(c, who, op.kind, row.organization_id, missing, entry, &dissolved);
             if (!org.ok()) {
               return org.status();
             }
@@ -312,7 +306,7 @@ pb::Officer ToProto(const OfficerRow& row) {
     *o.mutable_end_date() = time::ToProto(*row.end_date);
   }
   o.set_note(row.note);
-  o.set_etag(Etag(row));
+  o.set_etag(Etag(row.version));
   *o.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.create_time_us);
   *o.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.update_time_us);
   return o;
@@ -492,8 +486,8 @@ absl::StatusOr<pb::ListOfficersResponse> OfficerService::List(
   if (page->has_value()) {
     after = OfficerCursor{role, (*page)->date, (*page)->id};
   }
-  auto org =
-      Readable(who, kOfficers, list->org_id, request.parent(), OrgNotFound(request.parent()));
+  auto org = Readable(who, kOfficers, list->org_id, request.parent(),
+                      OrganizationNotFound(request.parent()));
   if (!org.ok()) {
     return org.status();
   }
@@ -550,10 +544,8 @@ absl::StatusOr<pb::Officer> OfficerService::End(const auth::Principal& who,
       return OfficerNotFound(request.name());
     }
     OfficerRow row = **found;
-    if (!request.etag().empty() && request.etag() != Etag(row)) {
-      return rpc::Error(
-          absl::StatusCode::kAborted, "ETAG_MISMATCH",
-          absl::StrCat(request.name(), " was changed since it was read; get it again and retry"));
+    if (!request.etag().empty() && request.etag() != Etag(row.version)) {
+      return EtagMismatch(request.name());
     }
     if (*end < row.start_date) {
       return EndBeforeStart("end_date", row.start_date);
@@ -575,8 +567,7 @@ absl::StatusOr<pb::Officer> OfficerService::End(const auth::Principal& who,
       return ok.status();
     }
     if (!*ok) {
-      return rpc::Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                        absl::StrCat(request.name(), " was changed at the same time; retry"));
+      return EtagMismatch(request.name());
     }
     entry.detail = absl::StrCat("ends ", time::ToIso(*end), request.reason().empty() ? "" : "; ",
                                 request.reason());
@@ -655,7 +646,8 @@ absl::StatusOr<pb::ListTermsResponse> OfficerService::ListTerms(
   if (!after.ok()) {
     return after.status();
   }
-  auto org = Readable(who, kTerms, list->org_id, request.parent(), OrgNotFound(request.parent()));
+  auto org =
+      Readable(who, kTerms, list->org_id, request.parent(), OrganizationNotFound(request.parent()));
   if (!org.ok()) {
     return org.status();
   }
@@ -710,7 +702,8 @@ absl::StatusOr<pb::ListExpiringTermsResponse> OfficerService::ListExpiring(
     }
     as_of = *carried;
   }
-  auto root = Readable(who, kTerms, list->org_id, request.name(), OrgNotFound(request.name()));
+  auto root =
+      Readable(who, kTerms, list->org_id, request.name(), OrganizationNotFound(request.name()));
   if (!root.ok()) {
     return root.status();
   }

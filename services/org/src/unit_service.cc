@@ -15,6 +15,7 @@
 #include "common/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/org/src/credit_code.h"
+#include "services/org/src/errors.h"
 #include "services/org/src/org_service.h"
 #include "services/org/src/org_store.h"
 #include "services/org/src/organization_rules.h"
@@ -29,17 +30,9 @@ using google::protobuf::util::TimeUtil;
 constexpr std::string_view kUnits = "units";
 constexpr std::string_view kOrganizations = "organizations";
 
-std::string Etag(const UnitRow& row) { return absl::StrCat("v", row.version); }
-
 absl::Status NotFound(std::string_view name) {
   return rpc::Error(absl::StatusCode::kNotFound, "UNIT_NOT_FOUND",
                     absl::StrCat(AV(name), " does not exist"));
-}
-
-absl::Status ParentNotFound(std::string_view name, std::string_view field) {
-  return rpc::WithViolation(rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
-                                       absl::StrCat(AV(name), " does not exist")),
-                            {std::string(field), "no such organization"});
 }
 
 absl::Status CreditCodeTaken(std::string_view code) {
@@ -152,7 +145,7 @@ pb::Unit ToProto(const UnitRow& row) {
   u.set_leadership_mode(row.leadership_mode);
   u.set_vertical_leading_body(row.vertical_leading_body);
   u.set_parent(rpc::FormatName(kOrganizations, row.parent_id));
-  u.set_etag(Etag(row));
+  u.set_etag(Etag(row.version));
   *u.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.create_time_us);
   *u.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.update_time_us);
   return u;
@@ -222,27 +215,28 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
   row.id = ids_.Next();
   row.version = 1;
   row.create_time_us = row.update_time_us = NowUs();
-  const absl::Status missing = ParentNotFound(in.parent(), "unit.parent");
+  const absl::Status missing = OrganizationNotFound(in.parent(), "unit.parent");
   // Units keep their own reason for a dissolved parent (PARENT_NOT_ACTIVE, as an organization's
   // create does): the unit tests assert it.
-  const absl::Status dissolved = rpc::WithViolation(
-      rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
-                 absl::StrCat(in.parent(), " is dissolved")),
-      {"unit.parent", "must be an active organization"});
+  const absl::Status dissolved =
+      rpc::WithViolation(rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
+                                    absl::StrCat(in.parent(), " is dissolved")),
+                         {"unit.parent", "must be an active organization"});
   auto replay = CreateOnce(
       audit_, store_.pool(), audit::Recorder::For(who, "units.create", in.parent(), "/"),
       IdempotentCreate<UnitRow>{
           .request_id = request.request_id(),
           .what = "unit",
           .find = &UnitStore::FindByRequestId,
-          .replay = [&](db::Connection&, const UnitRow& earlier, audit::Entry& entry) {
-            entry.resource = rpc::FormatName(kUnits, earlier.id);
-            entry.org_path = earlier.parent_path;
-            return Authorized(who, "create", earlier.parent_path, missing, &entry);
-          },
+          .replay =
+              [&](db::Connection&, const UnitRow& earlier, audit::Entry& entry) {
+                entry.resource = rpc::FormatName(kUnits, earlier.id);
+                entry.org_path = earlier.parent_path;
+                return Authorized(who, "create", earlier.parent_path, missing, &entry);
+              },
           .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
-            auto parent = LockOrganization(c, who, kUnits, row.parent_id, missing, entry,
-                                           &dissolved);
+            auto parent =
+                LockOrganization(c, who, kUnits, row.parent_id, missing, entry, &dissolved);
             if (!parent.ok()) {
               return parent.status();
             }
@@ -257,19 +251,22 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
             row.parent_path = parent->path;
             return UnitStore::Insert(c, row, request.request_id());
           },
-          .same = [&](const UnitRow& earlier) {
-            return earlier.display_name == row.display_name &&
-                   earlier.credit_code == row.credit_code && earlier.kind == row.kind &&
-                   earlier.leadership_mode == row.leadership_mode &&
-                   earlier.vertical_leading_body == row.vertical_leading_body &&
-                   earlier.parent_id == row.parent_id;
-          },
-          .explain = [&](absl::Status status) {
-            // Another unique index caught a concurrent writer: the same credit code.
-            return status.code() == absl::StatusCode::kAlreadyExists && rpc::Reason(status).empty()
-                       ? CreditCodeTaken(row.credit_code)
-                       : status;
-          }});
+          .same =
+              [&](const UnitRow& earlier) {
+                return earlier.display_name == row.display_name &&
+                       earlier.credit_code == row.credit_code && earlier.kind == row.kind &&
+                       earlier.leadership_mode == row.leadership_mode &&
+                       earlier.vertical_leading_body == row.vertical_leading_body &&
+                       earlier.parent_id == row.parent_id;
+              },
+          .explain =
+              [&](absl::Status status) {
+                // Another unique index caught a concurrent writer: the same credit code.
+                return status.code() == absl::StatusCode::kAlreadyExists &&
+                               rpc::Reason(status).empty()
+                           ? CreditCodeTaken(row.credit_code)
+                           : status;
+              }});
   if (!replay.ok()) {
     return replay.status();
   }
@@ -324,10 +321,11 @@ absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& w
       return org.status();
     }
     if (!org->has_value()) {
-      return ParentNotFound(parent, "parent");
+      return OrganizationNotFound(parent, "parent");
     }
     path = (*org)->path;
-    if (absl::Status s = CheckRead(who, parent, path, ParentNotFound(parent, "parent")); !s.ok()) {
+    if (absl::Status s = CheckRead(who, parent, path, OrganizationNotFound(parent, "parent"));
+        !s.ok()) {
       return s;
     }
   } else if (absl::Status s =
@@ -423,10 +421,8 @@ absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
         !s.ok()) {
       return s;
     }
-    if (!in.etag().empty() && in.etag() != Etag(row)) {
-      return rpc::Error(
-          absl::StatusCode::kAborted, "ETAG_MISMATCH",
-          absl::StrCat(in.name(), " was changed since it was read; get it again and retry"));
+    if (!in.etag().empty() && in.etag() != Etag(row.version)) {
+      return EtagMismatch(in.name());
     }
     const UnitRow before = row;
     if (paths->contains("display_name")) row.display_name = change->display_name;
@@ -462,8 +458,7 @@ absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
       return ok.status();
     }
     if (!*ok) {
-      return rpc::Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                        absl::StrCat(in.name(), " was changed concurrently; get it again"));
+      return EtagMismatch(in.name());
     }
     updated = row;
     return absl::OkStatus();
