@@ -56,18 +56,6 @@ absl::Status NameTaken(std::string_view display_name, int64_t scope_org_id) {
       {"community.display_name", "must be unique among communities placed at one organization"});
 }
 
-// Free text of at most `max_chars` characters (valid UTF-8, no control characters); `required`:
-// not empty. `text` is already trimmed.
-absl::Status CheckText(std::string_view text, const std::string& field, int max_chars,
-                       bool required) {
-  if (text.empty()) {
-    return required ? rpc::InvalidArgument({{field, "required"}}) : absl::OkStatus();
-  }
-  StructureRules limits;
-  limits.max_display_name_chars = max_chars;
-  return ValidateDisplayName(limits, text, field);
-}
-
 // The kinds of partner a community's "X" may be: all of them.
 constexpr pb::PartnerKind kCommunityPartnerKinds[] = {pb::ENTERPRISE, pb::VILLAGE,
                                                       pb::RESIDENTIAL_COMMUNITY,
@@ -82,7 +70,7 @@ constexpr pb::PartnerKind kPairingPartnerKinds[] = {pb::ENTERPRISE, pb::VILLAGE,
 absl::Status ReadPartner(const pb::Partner& in, const std::string& field,
                          absl::Span<const pb::PartnerKind> kinds, pb::Partner& out) {
   out.set_display_name(TrimDisplayName(in.display_name()));
-  if (absl::Status s = CheckText(out.display_name(), field + ".display_name", kMaxNameChars,
+  if (absl::Status s = ValidateText(out.display_name(), field + ".display_name", kMaxNameChars,
                                  /*required=*/true);
       !s.ok()) {
     return s;
@@ -100,7 +88,7 @@ absl::Status ReadPartner(const pb::Partner& in, const std::string& field,
   }
   out.set_kind(in.kind());
   out.set_contact(TrimDisplayName(in.contact()));
-  return CheckText(out.contact(), field + ".contact", kMaxNameChars, /*required=*/false);
+  return ValidateText(out.contact(), field + ".contact", kMaxNameChars, /*required=*/false);
 }
 
 // The fields of a community an update may name; the others are output only.
@@ -137,7 +125,7 @@ absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string>&
                            CommunityRow& row) {
   if (paths.contains("display_name")) {
     row.display_name = TrimDisplayName(in.display_name());
-    if (absl::Status s = CheckText(row.display_name, "community.display_name", kMaxNameChars,
+    if (absl::Status s = ValidateText(row.display_name, "community.display_name", kMaxNameChars,
                                    /*required=*/true);
         !s.ok()) {
       return s;
@@ -184,12 +172,12 @@ absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string>&
     row.liaison.set_member(l.member());
     const bool any = !row.liaison.display_name().empty() || !row.liaison.title().empty() ||
                      !row.liaison.member().empty();
-    if (absl::Status s = CheckText(row.liaison.display_name(), "community.liaison.display_name",
+    if (absl::Status s = ValidateText(row.liaison.display_name(), "community.liaison.display_name",
                                    kMaxLiaisonNameChars, /*required=*/any);
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = CheckText(row.liaison.title(), "community.liaison.title", kMaxNameChars,
+    if (absl::Status s = ValidateText(row.liaison.title(), "community.liaison.title", kMaxNameChars,
                                    /*required=*/false);
         !s.ok()) {
       return s;
@@ -223,12 +211,12 @@ absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string>&
       pb::Brand& b = row.brands.emplace_back();
       b.set_display_name(TrimDisplayName(in.brands(i).display_name()));
       b.set_description(TrimDisplayName(in.brands(i).description()));
-      if (absl::Status s = CheckText(b.display_name(), field + ".display_name", kMaxNameChars,
+      if (absl::Status s = ValidateText(b.display_name(), field + ".display_name", kMaxNameChars,
                                      /*required=*/true);
           !s.ok()) {
         return s;
       }
-      if (absl::Status s = CheckText(b.description(), field + ".description", kMaxDescriptionChars,
+      if (absl::Status s = ValidateText(b.description(), field + ".description", kMaxDescriptionChars,
                                      /*required=*/false);
           !s.ok()) {
         return s;
@@ -340,7 +328,7 @@ absl::Status ReadTie(const M& in, const std::string& field, Tie& tie) {
     tie.end_date = *end;
   }
   tie.note = TrimDisplayName(in.note());
-  return CheckText(tie.note, field + ".note", kMaxNoteChars, /*required=*/false);
+  return ValidateText(tie.note, field + ".note", kMaxNoteChars, /*required=*/false);
 }
 
 template <typename M>
@@ -1198,7 +1186,7 @@ absl::StatusOr<pb::Station> CommunityService::CreateStation(
   }
   Tie tie;
   tie.details = {TrimDisplayName(in.residential_community())};
-  if (absl::Status s = CheckText(tie.details[0], "station.residential_community", kMaxNameChars,
+  if (absl::Status s = ValidateText(tie.details[0], "station.residential_community", kMaxNameChars,
                                  /*required=*/true);
       !s.ok()) {
     return s;

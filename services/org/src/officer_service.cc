@@ -17,6 +17,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "services/org/src/errors.h"
 #include "services/org/src/org_service.h"
+#include "services/org/src/organization_rules.h"
 #include "services/org/src/requests.h"
 #include "services/org/src/term_rules.h"
 
@@ -29,9 +30,10 @@ using google::protobuf::util::TimeUtil;
 constexpr std::string_view kOrganizations = "organizations";
 constexpr std::string_view kOfficers = "officers";
 constexpr std::string_view kTerms = "terms";
-constexpr size_t kMaxDisplayNameBytes = 200;
-constexpr size_t kMaxNoteBytes = 400;
-constexpr size_t kMaxApprovalBytes = 200;
+// Characters, as the columns' VARCHAR sizes.
+constexpr int kMaxDisplayNameChars = 200;
+constexpr int kMaxNoteChars = 400;
+constexpr int kMaxApprovalChars = 200;
 constexpr int32_t kMaxWithinDays = 3660;
 
 std::string ChildName(int64_t org_id, std::string_view collection, int64_t id) {
@@ -64,14 +66,6 @@ absl::StatusOr<int64_t> ParseCreate(std::string_view parent, bool has_body,
     return s;
   }
   return *org_id;
-}
-
-absl::Status ValidateLength(std::string_view text, size_t max_bytes, std::string_view field) {
-  if (text.size() > max_bytes) {
-    return rpc::InvalidArgument(
-        {{std::string(field), absl::StrCat("must be at most ", max_bytes, " bytes")}});
-  }
-  return absl::OkStatus();
 }
 
 // A required date field.
@@ -404,12 +398,12 @@ absl::StatusOr<pb::Officer> OfficerService::Create(const auth::Principal& who,
     row.end_date = *end;
   }
   row.note = in.note();
-  if (absl::Status s = ValidateLength(row.member_display_name, kMaxDisplayNameBytes,
-                                      "officer.member_display_name");
+  if (absl::Status s = ValidateText(row.member_display_name, "officer.member_display_name",
+                                    kMaxDisplayNameChars, /*required=*/false);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = ValidateLength(row.note, kMaxNoteBytes, "officer.note"); !s.ok()) {
+  if (absl::Status s = ValidateText(row.note, "officer.note", kMaxNoteChars, /*required=*/false); !s.ok()) {
     return s;
   }
 
@@ -516,7 +510,7 @@ absl::StatusOr<pb::Officer> OfficerService::End(const auth::Principal& who,
   if (!end.ok()) {
     return end.status();
   }
-  if (absl::Status s = ValidateLength(request.reason(), kMaxNoteBytes, "reason"); !s.ok()) {
+  if (absl::Status s = ValidateText(request.reason(), "reason", kMaxNoteChars, /*required=*/false); !s.ok()) {
     return s;
   }
   OfficerRow ended;
@@ -596,10 +590,10 @@ absl::StatusOr<pb::Term> OfficerService::CreateTerm(const auth::Principal& who,
   row.start_date = *start;
   row.approval = in.approval();
   row.note = in.note();
-  if (absl::Status s = ValidateLength(row.approval, kMaxApprovalBytes, "term.approval"); !s.ok()) {
+  if (absl::Status s = ValidateText(row.approval, "term.approval", kMaxApprovalChars, /*required=*/false); !s.ok()) {
     return s;
   }
-  if (absl::Status s = ValidateLength(row.note, kMaxNoteBytes, "term.note"); !s.ok()) {
+  if (absl::Status s = ValidateText(row.note, "term.note", kMaxNoteChars, /*required=*/false); !s.ok()) {
     return s;
   }
   // The rules that govern a term are those in force on the day it begins: they set its length

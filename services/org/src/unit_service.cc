@@ -29,6 +29,7 @@ using google::protobuf::util::TimeUtil;
 
 constexpr std::string_view kUnits = "units";
 constexpr std::string_view kOrganizations = "organizations";
+constexpr int kMaxNameChars = 100;  // as unit.proto says
 
 absl::Status NotFound(std::string_view name) {
   return rpc::Error(absl::StatusCode::kNotFound, "UNIT_NOT_FOUND",
@@ -48,8 +49,7 @@ absl::Status ValidateName(std::string_view text, std::string_view field, std::st
   if (text.empty()) {
     return rpc::InvalidArgument({{std::string(field), absl::StrCat("required; ", AV(what))}});
   }
-  static const StructureRules kLimit{};  // max_display_name_chars = 100, as unit.proto says
-  return ValidateDisplayName(kLimit, text, field);
+  return ValidateText(text, field, kMaxNameChars, /*required=*/true);
 }
 
 // One field of `row`, by update-mask path. The credit code was normalized (and checked) on input.
