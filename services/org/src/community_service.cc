@@ -485,9 +485,8 @@ absl::StatusOr<std::string> CommunityService::ReadPath(db::Connection& c,
   return path;
 }
 
-absl::StatusOr<absl::Status> CommunityService::Hidden(db::Connection& c, const auth::Principal& who,
-                                                      int64_t id, const std::string& path,
-                                                      std::string_view name) {
+absl::Status CommunityService::Hidden(db::Connection& c, const auth::Principal& who, int64_t id,
+                                      const std::string& path, std::string_view name) {
   auto read_path = ReadPath(c, who, id, path);
   if (!read_path.ok()) {
     return read_path.status();
@@ -794,13 +793,9 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
       return path.status();
     }
     entry.org_path = *path;
-    auto hidden = Hidden(c, who, row.id, *path, in.name());
-    if (!hidden.ok()) {
-      return hidden.status();
-    }
-    if (absl::Status s =
-            auth::AuthorizeOrHide(who, "update", {std::string(kCommunities), *path, ""},
-                                  *std::move(hidden), &entry.detail);
+    if (absl::Status s = auth::AuthorizeOrHide(
+            who, "update", {std::string(kCommunities), *path, ""},
+            [&] { return Hidden(c, who, row.id, *path, in.name()); }, &entry.detail);
         !s.ok()) {
       return s;
     }
@@ -870,13 +865,9 @@ absl::Status CommunityService::Delete(const auth::Principal& who,
       return path.status();
     }
     entry.org_path = *path;
-    auto hidden = Hidden(c, who, (*found)->id, *path, request.name());
-    if (!hidden.ok()) {
-      return hidden.status();
-    }
-    if (absl::Status s =
-            auth::AuthorizeOrHide(who, "delete", {std::string(kCommunities), *path, ""},
-                                  *std::move(hidden), &entry.detail);
+    if (absl::Status s = auth::AuthorizeOrHide(
+            who, "delete", {std::string(kCommunities), *path, ""},
+            [&] { return Hidden(c, who, (*found)->id, *path, request.name()); }, &entry.detail);
         !s.ok()) {
       return s;
     }

@@ -144,9 +144,10 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
   absl::StatusOr<std::string> ReadPath(db::Connection& c, const auth::Principal& who, int64_t id,
                                        const std::string& path);
   // What a write refused at `path` answers: PERMISSION_DENIED when the caller can read the
-  // community from below, else exactly what a missing one answers.
-  absl::StatusOr<absl::Status> Hidden(db::Connection& c, const auth::Principal& who, int64_t id,
-                                      const std::string& path, std::string_view name);
+  // community from below, else exactly what a missing one answers (or the error of a query).
+  // Costs queries: called only for a caller refused out of scope.
+  absl::Status Hidden(db::Connection& c, const auth::Principal& who, int64_t id,
+                      const std::string& path, std::string_view name);
   // The subtree a list covers: `organization` when set (checked readable as `kind`), else the
   // caller's scope. Returns its path.
   absl::StatusOr<std::string> ListRoot(const auth::Principal& who, std::string_view kind,
