@@ -416,11 +416,9 @@ CommunityService::CommunityService(db::Pool& pool, ids::IdGenerator& ids,
       ids_(ids),
       auth_(auth),
       audit_(pool, std::move(audit_key), "auditLogs/org"),
-      now_us_(std::move(now_us)) {}
+      now_us_(now_us ? std::move(now_us) : time::NowMicros) {}
 
-int64_t CommunityService::NowUs() const { return now_us_ ? now_us_() : time::NowMicros(); }
-
-time::CivilDate CommunityService::Today() const { return time::ShanghaiDate(NowUs() / 1'000'000); }
+time::CivilDate CommunityService::Today() const { return time::ShanghaiDate(now_us_() / 1'000'000); }
 
 absl::StatusOr<std::string> CommunityService::OrgPath(db::Connection& c, int64_t id,
                                                       std::string_view name) {
@@ -644,7 +642,7 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
   }
   const std::string& request_id = request.request_id();
   row.id = ids_.Next();
-  row.create_time_us = row.update_time_us = NowUs();
+  row.create_time_us = row.update_time_us = now_us_();
   row.version = 1;
   bool wrote = false;  // the write was reached: the caller is authorized where `row` goes
   auto replay =
@@ -832,7 +830,7 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
     wrote = true;
     const int64_t before = row.version;
     row.version = before + 1;
-    row.update_time_us = std::max(NowUs(), row.update_time_us);
+    row.update_time_us = std::max(now_us_(), row.update_time_us);
     auto ok = CommunityStore::Update(c, row, before);
     if (!ok.ok()) {
       return ok.status();
@@ -927,7 +925,7 @@ absl::Status CommunityService::OnOrganizationEvent(const events::Event& event) {
                         {"scope", rpc::FormatName(kOrganizations, common->first)}});
             continue;
           }
-          auto placed = CommunityStore::SetScope(c, id, common->first, NowUs());
+          auto placed = CommunityStore::SetScope(c, id, common->first, now_us_());
           if (!placed.ok()) {
             return placed.status();
           }
@@ -940,7 +938,7 @@ absl::Status CommunityService::OnOrganizationEvent(const events::Event& event) {
         }
         return absl::OkStatus();
       },
-      NowUs());
+      now_us_());
 }
 
 // --- pairings and stations ---
@@ -959,7 +957,7 @@ absl::StatusOr<Tie> CommunityService::CreateTie(const auth::Principal& who, cons
   }
   tie.organization_id = *org_id;
   tie.id = ids_.Next();
-  tie.create_time_us = tie.update_time_us = NowUs();
+  tie.create_time_us = tie.update_time_us = now_us_();
   tie.version = 1;
   const absl::Status missing = OrganizationNotFound(organization, org_field);
   const absl::Status dissolved =
@@ -1108,7 +1106,7 @@ absl::StatusOr<Tie> CommunityService::EndTie(const auth::Principal& who, const T
     const int64_t before = tie.version;
     tie.end_date = *end;
     tie.version = before + 1;
-    tie.update_time_us = std::max(NowUs(), tie.update_time_us);
+    tie.update_time_us = std::max(now_us_(), tie.update_time_us);
     auto ok = CommunityStore::UpdateTieEnd(c, table, tie, before);
     if (!ok.ok()) {
       return ok.status();

@@ -129,7 +129,6 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
     out.set_next_page_token(page->next_page_token);
     return out;
   }
-  int64_t NowUs() const;
   time::CivilDate Today() const;
   // The path of organization `id`; NOT_FOUND naming `name` when it is gone.
   absl::StatusOr<std::string> OrgPath(db::Connection& c, int64_t id, std::string_view name);
@@ -186,7 +185,7 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
   ids::IdGenerator& ids_;
   const auth::InternalAuth& auth_;
   audit::Recorder audit_;
-  std::function<int64_t()> now_us_;
+  std::function<int64_t()> now_us_;  // never empty: the system clock unless injected
 };
 
 // Proto <-> row, exposed for tests.

@@ -331,11 +331,9 @@ OfficerService::OfficerService(db::Pool& pool, ids::IdGenerator& ids,
       auth_(auth),
       audit_(pool, std::move(audit_key), "auditLogs/org"),
       rules_(rules),
-      now_us_(std::move(now_us)) {}
+      now_us_(now_us ? std::move(now_us) : time::NowMicros) {}
 
-int64_t OfficerService::NowUs() const { return now_us_ ? now_us_() : time::NowMicros(); }
-
-time::CivilDate OfficerService::Today() const { return time::ShanghaiDate(NowUs() / 1'000'000); }
+time::CivilDate OfficerService::Today() const { return time::ShanghaiDate(now_us_() / 1'000'000); }
 
 absl::StatusOr<OrgRow> OfficerService::Readable(const auth::Principal& who, std::string_view kind,
                                                 int64_t org_id, std::string_view resource,
@@ -408,7 +406,7 @@ absl::StatusOr<pb::Officer> OfficerService::Create(const auth::Principal& who,
   }
 
   row.id = ids_.Next();
-  row.create_time_us = row.update_time_us = NowUs();
+  row.create_time_us = row.update_time_us = now_us_();
   row.version = 1;
   auto replay = CreateInOrganization(
       audit_, store_.pool(), who, request, row,
@@ -555,7 +553,7 @@ absl::StatusOr<pb::Officer> OfficerService::End(const auth::Principal& who,
     const int64_t before = row.version;
     row.end_date = *end;
     row.version = before + 1;
-    row.update_time_us = std::max(NowUs(), row.update_time_us);
+    row.update_time_us = std::max(now_us_(), row.update_time_us);
     auto ok = OfficerStore::UpdateOfficer(c, row, before);
     if (!ok.ok()) {
       return ok.status();
@@ -606,7 +604,7 @@ absl::StatusOr<pb::Term> OfficerService::CreateTerm(const auth::Principal& who,
   row.rule_set_version = rules.version;
 
   row.id = ids_.Next();
-  row.create_time_us = NowUs();
+  row.create_time_us = now_us_();
   auto replay = CreateInOrganization(
       audit_, store_.pool(), who, request, row,
       CreateOp<TermRow>{

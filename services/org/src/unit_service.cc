@@ -151,16 +151,13 @@ pb::Unit ToProto(const UnitRow& row) {
   return u;
 }
 
-UnitService::UnitService(db::Pool& pool, cache::Cache* /*cache*/, ids::IdGenerator& ids,
-                         const auth::InternalAuth& auth, std::string audit_key,
-                         std::function<int64_t()> now_us)
+UnitService::UnitService(db::Pool& pool, ids::IdGenerator& ids, const auth::InternalAuth& auth,
+                         std::string audit_key, std::function<int64_t()> now_us)
     : store_(pool),
       ids_(ids),
       auth_(auth),
       audit_(pool, std::move(audit_key), "auditLogs/org"),
-      now_us_(std::move(now_us)) {}
-
-int64_t UnitService::NowUs() const { return now_us_ ? now_us_() : time::NowMicros(); }
+      now_us_(now_us ? std::move(now_us) : time::NowMicros) {}
 
 absl::StatusOr<std::string> UnitService::ScopePath(const auth::Principal& who) {
   if (who.scope_org == 0) {
@@ -214,7 +211,7 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
 
   row.id = ids_.Next();
   row.version = 1;
-  row.create_time_us = row.update_time_us = NowUs();
+  row.create_time_us = row.update_time_us = now_us_();
   const absl::Status missing = OrganizationNotFound(in.parent(), "unit.parent");
   // Units keep their own reason for a dissolved parent (PARENT_NOT_ACTIVE, as an organization's
   // create does): the unit tests assert it.
@@ -452,7 +449,7 @@ absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
       }
     }
     row.version = before.version + 1;
-    row.update_time_us = std::max(NowUs(), before.update_time_us);
+    row.update_time_us = std::max(now_us_(), before.update_time_us);
     auto ok = UnitStore::Update(c, row, before.version);
     if (!ok.ok()) {
       return ok.status();
