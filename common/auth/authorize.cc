@@ -30,6 +30,13 @@ bool InScope(const Grant& g, const Principal& p, const Resource& r) {
 
 absl::Status AuthorizeOrHide(const Principal& principal, std::string_view action,
                              const Resource& resource, absl::Status missing, std::string* why) {
+  return AuthorizeOrHide(
+      principal, action, resource, [&missing] { return std::move(missing); }, why);
+}
+
+absl::Status AuthorizeOrHide(const Principal& principal, std::string_view action,
+                             const Resource& resource,
+                             const std::function<absl::Status()>& missing, std::string* why) {
   absl::Status s = Authorize(principal, action, resource);
   if (s.ok()) {
     return s;
@@ -38,7 +45,7 @@ absl::Status AuthorizeOrHide(const Principal& principal, std::string_view action
   if (why != nullptr) {
     *why = out_of_scope ? "OUT_OF_SCOPE" : "NOT_PERMITTED";
   }
-  return out_of_scope ? missing : s;
+  return out_of_scope ? missing() : s;
 }
 
 bool PathInScope(std::string_view path, int64_t scope_org) {

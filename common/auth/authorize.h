@@ -2,6 +2,7 @@
 // from the matrix in docs/permissions.md (embedded at build time: one source for people and code).
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,12 @@ absl::Status Authorize(const Principal& principal, std::string_view action,
 // `why`, when given, gets "OUT_OF_SCOPE" or "NOT_PERMITTED" for the audit log.
 absl::Status AuthorizeOrHide(const Principal& principal, std::string_view action,
                              const Resource& resource, absl::Status missing,
+                             std::string* why = nullptr);
+// The same, for a not-found that costs something to work out (queries): `missing` is called
+// only when the resource is out of scope, and its answer (or its error) is returned.
+absl::Status AuthorizeOrHide(const Principal& principal, std::string_view action,
+                             const Resource& resource,
+                             const std::function<absl::Status()>& missing,
                              std::string* why = nullptr);
 
 // Whether `path` lies in the subtree of organization `scope_org` (0: the whole tree).

@@ -117,4 +117,21 @@ std::string ToSnakeCase(std::string_view path) {
   return out;
 }
 
+absl::StatusOr<IdPage> StartIdPage(int32_t page_size, std::string_view page_token,
+                                   std::string_view filter) {
+  auto size = PageSize(page_size);
+  if (!size.ok()) {
+    return size.status();
+  }
+  auto cursor = DecodePageToken(page_token, filter);
+  if (!cursor.ok()) {
+    return cursor.status();
+  }
+  IdPage start{.size = *size};
+  if (!cursor->empty() && !absl::SimpleAtoi(*cursor, &start.after_id)) {
+    return InvalidArgument({{"page_token", "is not a token this service issued"}});
+  }
+  return start;
+}
+
 }  // namespace dj::rpc

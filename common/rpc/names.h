@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -30,5 +31,25 @@ absl::StatusOr<int32_t> PageSize(int32_t requested);
 std::string EncodePageToken(std::string_view filter, std::string_view cursor);
 // Returns the cursor ("" for an empty token) or INVALID_ARGUMENT naming `page_token`.
 absl::StatusOr<std::string> DecodePageToken(std::string_view token, std::string_view filter);
+
+// A list reads one row more than a page (size + 1) to learn whether another page follows:
+// drops that extra row and says whether it was there (whether to hand out a next page token).
+template <typename Row>
+bool TrimPage(std::vector<Row>& rows, int32_t size) {
+  if (static_cast<int32_t>(rows.size()) <= size) {
+    return false;
+  }
+  rows.erase(rows.begin() + size, rows.end());
+  return true;
+}
+
+// Where a list paged by id starts: the page size (PageSize) and the id after which the page
+// begins (0 for the first page), from a token whose cursor is that id, bound to `filter`.
+struct IdPage {
+  int32_t size = 0;
+  int64_t after_id = 0;
+};
+absl::StatusOr<IdPage> StartIdPage(int32_t page_size, std::string_view page_token,
+                                   std::string_view filter);
 
 }  // namespace dj::rpc

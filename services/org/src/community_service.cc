@@ -19,8 +19,10 @@
 #include "common/time/clock.h"
 #include "dangjian/org/v1/events.pb.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/org/src/errors.h"
 #include "services/org/src/org_service.h"
 #include "services/org/src/organization_rules.h"
+#include "services/org/src/requests.h"
 
 namespace dj::org {
 namespace {
@@ -35,26 +37,12 @@ constexpr int kMaxLiaisonNameChars = 50;
 constexpr int kMaxDescriptionChars = 500;
 constexpr int kMaxNoteChars = 200;
 
-std::string Etag(int64_t version) { return absl::StrCat("v", version); }
-
 absl::Status NotFound(std::string_view collection, std::string_view name) {
   const std::string_view reason = collection == kCommunities          ? "COMMUNITY_NOT_FOUND"
                                   : collection == kPairingsTable.name ? "PAIRING_NOT_FOUND"
                                   : collection == kStationsTable.name ? "STATION_NOT_FOUND"
                                                                       : "ORGANIZATION_NOT_FOUND";
   return rpc::Error(absl::StatusCode::kNotFound, reason, absl::StrCat(AV(name), " does not exist"));
-}
-
-// An organization named in a request that is missing or outside the caller's scope.
-absl::Status OrgNotFound(std::string_view name, std::string_view field) {
-  return rpc::WithViolation(NotFound(kOrganizations, name),
-                            {std::string(field), "no such organization"});
-}
-
-absl::Status EtagMismatch(std::string_view name) {
-  return rpc::Error(
-      absl::StatusCode::kAborted, "ETAG_MISMATCH",
-      absl::StrCat(AV(name), " was changed since it was read; get it again and retry"));
 }
 
 // Only said to a caller authorized at `scope_org_id`: names are unique per scope organization,
@@ -66,23 +54,6 @@ absl::Status NameTaken(std::string_view display_name, int64_t scope_org_id) {
                               "' is already used by another community placed at ",
                               rpc::FormatName(kOrganizations, scope_org_id))),
       {"community.display_name", "must be unique among communities placed at one organization"});
-}
-
-absl::Status RequestIdReused(std::string_view what) {
-  return rpc::Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
-                    absl::StrCat("request_id was already used for a different ", AV(what)));
-}
-
-// Free text of at most `max_chars` characters (valid UTF-8, no control characters); `required`:
-// not empty. `text` is already trimmed.
-absl::Status CheckText(std::string_view text, const std::string& field, int max_chars,
-                       bool required) {
-  if (text.empty()) {
-    return required ? rpc::InvalidArgument({{field, "required"}}) : absl::OkStatus();
-  }
-  StructureRules limits;
-  limits.max_display_name_chars = max_chars;
-  return ValidateDisplayName(limits, text, field);
 }
 
 // The kinds of partner a community's "X" may be: all of them.
@@ -99,7 +70,7 @@ constexpr pb::PartnerKind kPairingPartnerKinds[] = {pb::ENTERPRISE, pb::VILLAGE,
 absl::Status ReadPartner(const pb::Partner& in, const std::string& field,
                          absl::Span<const pb::PartnerKind> kinds, pb::Partner& out) {
   out.set_display_name(TrimDisplayName(in.display_name()));
-  if (absl::Status s = CheckText(out.display_name(), field + ".display_name", kMaxNameChars,
+  if (absl::Status s = ValidateText(out.display_name(), field + ".display_name", kMaxNameChars,
                                  /*required=*/true);
       !s.ok()) {
     return s;
@@ -117,67 +88,44 @@ absl::Status ReadPartner(const pb::Partner& in, const std::string& field,
   }
   out.set_kind(in.kind());
   out.set_contact(TrimDisplayName(in.contact()));
-  return CheckText(out.contact(), field + ".contact", kMaxNameChars, /*required=*/false);
+  return ValidateText(out.contact(), field + ".contact", kMaxNameChars, /*required=*/false);
 }
 
 // The fields of a community an update may name; the others are output only.
-const std::set<std::string, std::less<>>& MutableFields() {
-  static const std::set<std::string, std::less<>> kFields = {
-      "display_name", "lead_organization", "member_organizations",
-      "partners",     "liaison",           "mechanisms",
-      "brands"};
+const UpdatableFields& Updatable() {
+  static const UpdatableFields kFields = {
+      .fields = {"display_name", "lead_organization", "member_organizations", "partners", "liaison",
+                 "mechanisms", "brands"},
+      .refused = {
+          {"name", "is output only"},
+          {"scope_organization", "is output only"},
+          {"etag", "is output only"},
+          {"create_time", "is output only"},
+          {"update_time", "is output only"},
+      }};
   return kFields;
 }
 
-absl::StatusOr<std::set<std::string, std::less<>>> UpdatePaths(
-    const pb::UpdateCommunityRequest& request) {
-  std::set<std::string, std::less<>> paths;
-  if (!request.has_update_mask() || request.update_mask().paths().empty()) {
-    // No mask: the fields the caller set (AIP-134).
-    const pb::Community& c = request.community();
-    if (!c.display_name().empty()) paths.insert("display_name");
-    if (!c.lead_organization().empty()) paths.insert("lead_organization");
-    if (!c.member_organizations().empty()) paths.insert("member_organizations");
-    if (!c.partners().empty()) paths.insert("partners");
-    if (c.has_liaison()) paths.insert("liaison");
-    if (!c.mechanisms().empty()) paths.insert("mechanisms");
-    if (!c.brands().empty()) paths.insert("brands");
-    if (paths.empty()) {
-      return rpc::InvalidArgument({{"update_mask", "names no field, and no field is set"}});
-    }
-    return paths;
-  }
-  for (const std::string& raw : request.update_mask().paths()) {
-    const std::string path = rpc::ToSnakeCase(raw);
-    if (path == "*") {
-      if (request.update_mask().paths_size() != 1) {
-        return rpc::InvalidArgument({{"update_mask", "'*' must be the only path"}});
-      }
-      return MutableFields();
-    }
-    if (MutableFields().contains(path)) {
-      paths.insert(path);
-    } else if (path == "name" || path == "scope_organization" || path == "etag" ||
-               path == "create_time" || path == "update_time") {
-      return rpc::InvalidArgument({{"update_mask", absl::StrCat("'", raw, "' is output only")}});
-    } else {
-      return rpc::InvalidArgument(
-          {{"update_mask",
-            absl::StrCat("unknown field '", raw,
-                         "'; updatable: display_name, lead_organization, member_organizations, "
-                         "partners, liaison, mechanisms, brands")}});
-    }
-  }
+// The fields set in an update's community: what it changes when there is no mask (AIP-134).
+std::set<std::string> SetFields(const pb::Community& c) {
+  std::set<std::string> paths;
+  if (!c.display_name().empty()) paths.insert("display_name");
+  if (!c.lead_organization().empty()) paths.insert("lead_organization");
+  if (!c.member_organizations().empty()) paths.insert("member_organizations");
+  if (!c.partners().empty()) paths.insert("partners");
+  if (c.has_liaison()) paths.insert("liaison");
+  if (!c.mechanisms().empty()) paths.insert("mechanisms");
+  if (!c.brands().empty()) paths.insert("brands");
   return paths;
 }
 
 // Copies the fields of `in` named in `paths` into `row`, each checked on its own (how the
 // organizations fit together is CheckOrganizations' and the database's business).
-absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string, std::less<>>& paths,
+absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string>& paths,
                            CommunityRow& row) {
   if (paths.contains("display_name")) {
     row.display_name = TrimDisplayName(in.display_name());
-    if (absl::Status s = CheckText(row.display_name, "community.display_name", kMaxNameChars,
+    if (absl::Status s = ValidateText(row.display_name, "community.display_name", kMaxNameChars,
                                    /*required=*/true);
         !s.ok()) {
       return s;
@@ -224,12 +172,12 @@ absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string, 
     row.liaison.set_member(l.member());
     const bool any = !row.liaison.display_name().empty() || !row.liaison.title().empty() ||
                      !row.liaison.member().empty();
-    if (absl::Status s = CheckText(row.liaison.display_name(), "community.liaison.display_name",
+    if (absl::Status s = ValidateText(row.liaison.display_name(), "community.liaison.display_name",
                                    kMaxLiaisonNameChars, /*required=*/any);
         !s.ok()) {
       return s;
     }
-    if (absl::Status s = CheckText(row.liaison.title(), "community.liaison.title", kMaxNameChars,
+    if (absl::Status s = ValidateText(row.liaison.title(), "community.liaison.title", kMaxNameChars,
                                    /*required=*/false);
         !s.ok()) {
       return s;
@@ -263,12 +211,12 @@ absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string, 
       pb::Brand& b = row.brands.emplace_back();
       b.set_display_name(TrimDisplayName(in.brands(i).display_name()));
       b.set_description(TrimDisplayName(in.brands(i).description()));
-      if (absl::Status s = CheckText(b.display_name(), field + ".display_name", kMaxNameChars,
+      if (absl::Status s = ValidateText(b.display_name(), field + ".display_name", kMaxNameChars,
                                      /*required=*/true);
           !s.ok()) {
         return s;
       }
-      if (absl::Status s = CheckText(b.description(), field + ".description", kMaxDescriptionChars,
+      if (absl::Status s = ValidateText(b.description(), field + ".description", kMaxDescriptionChars,
                                      /*required=*/false);
           !s.ok()) {
         return s;
@@ -380,7 +328,7 @@ absl::Status ReadTie(const M& in, const std::string& field, Tie& tie) {
     tie.end_date = *end;
   }
   tie.note = TrimDisplayName(in.note());
-  return CheckText(tie.note, field + ".note", kMaxNoteChars, /*required=*/false);
+  return ValidateText(tie.note, field + ".note", kMaxNoteChars, /*required=*/false);
 }
 
 template <typename M>
@@ -432,29 +380,6 @@ absl::StatusOr<pb::Station> ToStation(absl::StatusOr<Tie> tie) {
   return StationProto(*tie);
 }
 
-// Where a list by id starts: the page size and the id after which it resumes (0: the start),
-// from a token bound to `filter`.
-struct PageStart {
-  int32_t size = 0;
-  int64_t after_id = 0;
-};
-absl::StatusOr<PageStart> StartPage(int32_t page_size, std::string_view page_token,
-                                    std::string_view filter) {
-  auto size = rpc::PageSize(page_size);
-  if (!size.ok()) {
-    return size.status();
-  }
-  auto cursor = rpc::DecodePageToken(page_token, filter);
-  if (!cursor.ok()) {
-    return cursor.status();
-  }
-  PageStart start{.size = *size};
-  if (!cursor->empty() && !absl::SimpleAtoi(*cursor, &start.after_id)) {
-    return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
-  }
-  return start;
-}
-
 }  // namespace
 
 pb::Community ToProto(const CommunityRow& row) {
@@ -491,11 +416,9 @@ CommunityService::CommunityService(db::Pool& pool, ids::IdGenerator& ids,
       ids_(ids),
       auth_(auth),
       audit_(pool, std::move(audit_key), "auditLogs/org"),
-      now_us_(std::move(now_us)) {}
+      now_us_(now_us ? std::move(now_us) : time::NowMicros) {}
 
-int64_t CommunityService::NowUs() const { return now_us_ ? now_us_() : time::NowMicros(); }
-
-time::CivilDate CommunityService::Today() const { return time::ShanghaiDate(NowUs() / 1'000'000); }
+time::CivilDate CommunityService::Today() const { return time::ShanghaiDate(now_us_() / 1'000'000); }
 
 absl::StatusOr<std::string> CommunityService::OrgPath(db::Connection& c, int64_t id,
                                                       std::string_view name) {
@@ -504,9 +427,22 @@ absl::StatusOr<std::string> CommunityService::OrgPath(db::Connection& c, int64_t
     return org.status();
   }
   if (!org->has_value()) {
-    return NotFound(kOrganizations, name);
+    return OrganizationNotFound(name);
   }
   return (*org)->path;
+}
+
+absl::Status CommunityService::AuthorizeReplay(db::Connection& c, const auth::Principal& who,
+                                               std::string_view collection, int64_t id,
+                                               int64_t org_id, audit::Entry& entry) {
+  entry.resource = rpc::FormatName(collection, id);
+  auto path = OrgPath(c, org_id, entry.resource);
+  if (!path.ok()) {
+    return path.status();
+  }
+  entry.org_path = *path;
+  return auth::AuthorizeOrHide(who, "create", {std::string(collection), *path, ""},
+                               NotFound(collection, entry.resource), &entry.detail);
 }
 
 absl::Status CommunityService::CheckRead(const auth::Principal& who, std::string_view kind,
@@ -547,9 +483,8 @@ absl::StatusOr<std::string> CommunityService::ReadPath(db::Connection& c,
   return path;
 }
 
-absl::StatusOr<absl::Status> CommunityService::Hidden(db::Connection& c, const auth::Principal& who,
-                                                      int64_t id, const std::string& path,
-                                                      std::string_view name) {
+absl::Status CommunityService::Hidden(db::Connection& c, const auth::Principal& who, int64_t id,
+                                      const std::string& path, std::string_view name) {
   auto read_path = ReadPath(c, who, id, path);
   if (!read_path.ok()) {
     return read_path.status();
@@ -590,10 +525,12 @@ absl::StatusOr<std::string> CommunityService::ListRoot(const auth::Principal& wh
   }
   auto path = OrgPath(**lease, id, name);
   if (!path.ok()) {
-    return path.status().code() == absl::StatusCode::kNotFound ? OrgNotFound(name, "organization")
-                                                               : path.status();
+    return path.status().code() == absl::StatusCode::kNotFound
+               ? OrganizationNotFound(name, "organization")
+               : path.status();
   }
-  if (absl::Status s = CheckRead(who, kind, name, *path, OrgNotFound(name, "organization"));
+  if (absl::Status s =
+          CheckRead(who, kind, name, *path, OrganizationNotFound(name, "organization"));
       !s.ok()) {
     return s;
   }
@@ -615,7 +552,7 @@ absl::StatusOr<CommunityService::Placement> CommunityService::Place(db::Connecti
       return org.status();
     }
     if (!org->has_value() || !auth::PathInScope((*org)->path, who.scope_org)) {
-      return OrgNotFound(name, FieldOf(row, id));
+      return OrganizationNotFound(name, FieldOf(row, id));
     }
     if ((*org)->status != pb::ACTIVE) {
       return rpc::WithViolation(
@@ -695,77 +632,60 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
     return rpc::InvalidArgument({{"community.name", "is assigned by the service; leave it empty"}});
   }
   CommunityRow row;
-  if (absl::Status s = ReadCommunity(in, MutableFields(), row); !s.ok()) {
+  if (absl::Status s =
+          ReadCommunity(in, {Updatable().fields.begin(), Updatable().fields.end()}, row);
+      !s.ok()) {
     return s;
   }
   if (absl::Status s = CheckOrganizations(row); !s.ok()) {
     return s;
   }
   const std::string& request_id = request.request_id();
-  auto same_request = [&](const CommunityRow& existing) -> absl::StatusOr<pb::Community> {
-    if (existing.display_name != row.display_name || existing.lead_org_id != row.lead_org_id ||
-        existing.member_org_ids != row.member_org_ids) {
-      return RequestIdReused("community");
-    }
-    return ToProto(existing);
-  };
   row.id = ids_.Next();
-  row.create_time_us = row.update_time_us = NowUs();
+  row.create_time_us = row.update_time_us = now_us_();
   row.version = 1;
-  std::optional<CommunityRow> replay;
   bool wrote = false;  // the write was reached: the caller is authorized where `row` goes
-  audit::Entry entry = audit::Recorder::For(who, "communities.create", "", "/");
-  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    if (!request_id.empty()) {
-      auto existing = CommunityStore::FindByRequestId(c, request_id);
-      if (!existing.ok()) {
-        return existing.status();
-      }
-      if (existing->has_value()) {
-        replay = **existing;
-        entry.resource = rpc::FormatName(kCommunities, replay->id);
-        entry.detail = "REPLAY";
-        auto path = OrgPath(c, replay->scope_org_id, entry.resource);
-        if (!path.ok()) {
-          return path.status();
-        }
-        entry.org_path = *path;
-        return auth::AuthorizeOrHide(who, "create", {std::string(kCommunities), *path, ""},
-                                     NotFound(kCommunities, entry.resource), &entry.detail);
-      }
-    }
-    auto place = Place(c, who, row, "create", entry);
-    if (!place.ok()) {
-      return place.status();
-    }
-    row.scope_org_id = place->scope_org_id;
-    entry.resource = rpc::FormatName(kCommunities, row.id);
-    entry.org_path = place->scope_path;
-    // The name is checked where the community goes, once the caller may put it there.
-    if (absl::Status s = CheckNameFree(c, row); !s.ok()) {
-      return s;
-    }
-    wrote = true;
-    return CommunityStore::Insert(c, row, request_id);
-  });
-  if (replay.has_value() && status.ok()) {
-    return same_request(*replay);
+  auto replay =
+      CreateOnce(audit_, store_.pool(), audit::Recorder::For(who, "communities.create", "", "/"),
+                 IdempotentCreate<CommunityRow>{
+                     .request_id = request_id,
+                     .what = "community",
+                     .find = &CommunityStore::FindByRequestId,
+                     .replay =
+                         [&](db::Connection& c, const CommunityRow& earlier, audit::Entry& entry) {
+                           return AuthorizeReplay(c, who, kCommunities, earlier.id,
+                                                  earlier.scope_org_id, entry);
+                         },
+                     .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
+                       auto place = Place(c, who, row, "create", entry);
+                       if (!place.ok()) {
+                         return place.status();
+                       }
+                       row.scope_org_id = place->scope_org_id;
+                       entry.resource = rpc::FormatName(kCommunities, row.id);
+                       entry.org_path = place->scope_path;
+                       // The name is checked where the community goes, once the caller may put it
+                       // there.
+                       if (absl::Status s = CheckNameFree(c, row); !s.ok()) {
+                         return s;
+                       }
+                       wrote = true;
+                       return CommunityStore::Insert(c, row, request_id);
+                     },
+                     .same =
+                         [&](const CommunityRow& earlier) {
+                           return earlier.display_name == row.display_name &&
+                                  earlier.lead_org_id == row.lead_org_id &&
+                                  earlier.member_org_ids == row.member_org_ids;
+                         },
+                     .explain =
+                         [&](absl::Status status) {
+                           return wrote ? ExplainConflict(who, row, status) : status;
+                         }});
+  if (!replay.ok()) {
+    return replay.status();
   }
-  if (status.code() == absl::StatusCode::kAlreadyExists && !request_id.empty() &&
-      rpc::Reason(status).empty()) {
-    // A concurrent call with the same request_id won the insert: answer as it did.
-    auto lease = store_.pool().Acquire();
-    if (lease.ok()) {
-      auto existing = CommunityStore::FindByRequestId(**lease, request_id);
-      if (existing.ok() && existing->has_value()) {
-        return same_request(**existing);
-      }
-    }
-  }
-  if (!status.ok()) {
-    return wrote ? ExplainConflict(who, row, status) : status;
-  }
-  return ToProto(row);
+  return ToProto(replay->value_or(row));
 }
 
 absl::StatusOr<pb::Community> CommunityService::Get(const auth::Principal& who,
@@ -804,7 +724,7 @@ absl::StatusOr<pb::Community> CommunityService::Get(const auth::Principal& who,
 absl::StatusOr<pb::ListCommunitiesResponse> CommunityService::List(
     const auth::Principal& who, const pb::ListCommunitiesRequest& request) {
   const std::string filter = absl::StrCat("communities|", request.organization());
-  auto start = StartPage(request.page_size(), request.page_token(), filter);
+  auto start = rpc::StartIdPage(request.page_size(), request.page_token(), filter);
   if (!start.ok()) {
     return start.status();
   }
@@ -823,10 +743,7 @@ absl::StatusOr<pb::ListCommunitiesResponse> CommunityService::List(
     return rows.status();
   }
   pb::ListCommunitiesResponse out;
-  const bool more = static_cast<int32_t>(rows->size()) > start->size;
-  if (more) {
-    rows->pop_back();
-  }
+  const bool more = rpc::TrimPage(*rows, start->size);
   for (const CommunityRow& r : *rows) {
     *out.add_communities() = ToProto(r);
   }
@@ -846,7 +763,8 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
   if (!id.ok()) {
     return id.status();
   }
-  auto paths = UpdatePaths(request);
+  auto paths =
+      ResolveUpdateMask(request.update_mask(), SetFields(request.community()), Updatable());
   if (!paths.ok()) {
     return paths.status();
   }
@@ -873,13 +791,9 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
       return path.status();
     }
     entry.org_path = *path;
-    auto hidden = Hidden(c, who, row.id, *path, in.name());
-    if (!hidden.ok()) {
-      return hidden.status();
-    }
-    if (absl::Status s =
-            auth::AuthorizeOrHide(who, "update", {std::string(kCommunities), *path, ""},
-                                  *std::move(hidden), &entry.detail);
+    if (absl::Status s = auth::AuthorizeOrHide(
+            who, "update", {std::string(kCommunities), *path, ""},
+            [&] { return Hidden(c, who, row.id, *path, in.name()); }, &entry.detail);
         !s.ok()) {
       return s;
     }
@@ -916,7 +830,7 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
     wrote = true;
     const int64_t before = row.version;
     row.version = before + 1;
-    row.update_time_us = std::max(NowUs(), row.update_time_us);
+    row.update_time_us = std::max(now_us_(), row.update_time_us);
     auto ok = CommunityStore::Update(c, row, before);
     if (!ok.ok()) {
       return ok.status();
@@ -949,13 +863,9 @@ absl::Status CommunityService::Delete(const auth::Principal& who,
       return path.status();
     }
     entry.org_path = *path;
-    auto hidden = Hidden(c, who, (*found)->id, *path, request.name());
-    if (!hidden.ok()) {
-      return hidden.status();
-    }
-    if (absl::Status s =
-            auth::AuthorizeOrHide(who, "delete", {std::string(kCommunities), *path, ""},
-                                  *std::move(hidden), &entry.detail);
+    if (absl::Status s = auth::AuthorizeOrHide(
+            who, "delete", {std::string(kCommunities), *path, ""},
+            [&] { return Hidden(c, who, (*found)->id, *path, request.name()); }, &entry.detail);
         !s.ok()) {
       return s;
     }
@@ -1015,7 +925,7 @@ absl::Status CommunityService::OnOrganizationEvent(const events::Event& event) {
                         {"scope", rpc::FormatName(kOrganizations, common->first)}});
             continue;
           }
-          auto placed = CommunityStore::SetScope(c, id, common->first, NowUs());
+          auto placed = CommunityStore::SetScope(c, id, common->first, now_us_());
           if (!placed.ok()) {
             return placed.status();
           }
@@ -1028,7 +938,7 @@ absl::Status CommunityService::OnOrganizationEvent(const events::Event& event) {
         }
         return absl::OkStatus();
       },
-      NowUs());
+      now_us_());
 }
 
 // --- pairings and stations ---
@@ -1047,77 +957,46 @@ absl::StatusOr<Tie> CommunityService::CreateTie(const auth::Principal& who, cons
   }
   tie.organization_id = *org_id;
   tie.id = ids_.Next();
-  tie.create_time_us = tie.update_time_us = NowUs();
+  tie.create_time_us = tie.update_time_us = now_us_();
   tie.version = 1;
-  auto same_request = [&](const Tie& existing) -> absl::StatusOr<Tie> {
-    if (existing.organization_id != tie.organization_id || existing.details != tie.details ||
-        existing.start_date != tie.start_date) {
-      return RequestIdReused(field);
-    }
-    return existing;
-  };
-  std::optional<Tie> replay;
-  audit::Entry entry = audit::Recorder::For(who, absl::StrCat(AV(table.name), ".create"), "", "/");
-  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    if (!request_id.empty()) {
-      auto existing = CommunityStore::FindTieByRequestId(c, table, request_id);
-      if (!existing.ok()) {
-        return existing.status();
-      }
-      if (existing->has_value()) {
-        replay = **existing;
-        entry.resource = rpc::FormatName(table.name, replay->id);
-        entry.detail = "REPLAY";
-        auto path = OrgPath(c, replay->organization_id, entry.resource);
-        if (!path.ok()) {
-          return path.status();
-        }
-        entry.org_path = *path;
-        return auth::AuthorizeOrHide(who, "create", {std::string(table.name), *path, ""},
-                                     NotFound(table.name, entry.resource), &entry.detail);
-      }
-    }
-    auto org = OrgStore::Find(c, tie.organization_id, /*for_update=*/true);
-    if (!org.ok()) {
-      return org.status();
-    }
-    if (!org->has_value()) {
-      return OrgNotFound(organization, org_field);
-    }
-    entry.org_path = (*org)->path;
-    if (absl::Status s =
-            auth::AuthorizeOrHide(who, "create", {std::string(table.name), (*org)->path, ""},
-                                  OrgNotFound(organization, org_field), &entry.detail);
-        !s.ok()) {
-      return s;
-    }
-    if ((*org)->status != pb::ACTIVE) {
-      return rpc::WithViolation(
-          rpc::Error(absl::StatusCode::kFailedPrecondition, "ORGANIZATION_DISSOLVED",
-                     absl::StrCat(AV(organization), " is dissolved")),
-          {org_field, "is dissolved"});
-    }
-    entry.resource = rpc::FormatName(table.name, tie.id);
-    return CommunityStore::InsertTie(c, table, tie, request_id);
-  });
-  if (replay.has_value() && status.ok()) {
-    return same_request(*replay);
+  const absl::Status missing = OrganizationNotFound(organization, org_field);
+  const absl::Status dissolved =
+      rpc::WithViolation(rpc::Error(absl::StatusCode::kFailedPrecondition, "ORGANIZATION_DISSOLVED",
+                                    absl::StrCat(AV(organization), " is dissolved")),
+                         {org_field, "is dissolved"});
+  auto replay = CreateOnce(
+      audit_, store_.pool(),
+      audit::Recorder::For(who, absl::StrCat(AV(table.name), ".create"), "", "/"),
+      IdempotentCreate<Tie>{.request_id = request_id,
+                            .what = field,
+                            .find =
+                                [&](db::Connection& c, std::string_view id) {
+                                  return CommunityStore::FindTieByRequestId(c, table, id);
+                                },
+                            .replay =
+                                [&](db::Connection& c, const Tie& earlier, audit::Entry& entry) {
+                                  return AuthorizeReplay(c, who, table.name, earlier.id,
+                                                         earlier.organization_id, entry);
+                                },
+                            .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
+                              auto org = LockOrganization(c, who, table.name, tie.organization_id,
+                                                          missing, entry, &dissolved);
+                              if (!org.ok()) {
+                                return org.status();
+                              }
+                              entry.resource = rpc::FormatName(table.name, tie.id);
+                              return CommunityStore::InsertTie(c, table, tie, request_id);
+                            },
+                            .same =
+                                [&](const Tie& earlier) {
+                                  return earlier.organization_id == tie.organization_id &&
+                                         earlier.details == tie.details &&
+                                         earlier.start_date == tie.start_date;
+                                }});
+  if (!replay.ok()) {
+    return replay.status();
   }
-  if (status.code() == absl::StatusCode::kAlreadyExists && !request_id.empty() &&
-      rpc::Reason(status).empty()) {
-    // A concurrent call with the same request_id won the insert: answer as it did.
-    auto lease = store_.pool().Acquire();
-    if (lease.ok()) {
-      auto existing = CommunityStore::FindTieByRequestId(**lease, table, request_id);
-      if (existing.ok() && existing->has_value()) {
-        return same_request(**existing);
-      }
-    }
-  }
-  if (!status.ok()) {
-    return status;
-  }
-  return tie;
+  return replay->value_or(tie);
 }
 
 absl::StatusOr<Tie> CommunityService::GetTie(const auth::Principal& who, const TieTable& table,
@@ -1153,7 +1032,7 @@ absl::StatusOr<CommunityService::TiePage> CommunityService::ListTies(
     bool include_ended, int32_t page_size, std::string_view page_token) {
   const std::string filter =
       absl::StrCat(AV(table.name), "|", AV(organization), "|", include_ended ? "all" : "current");
-  auto start = StartPage(page_size, page_token, filter);
+  auto start = rpc::StartIdPage(page_size, page_token, filter);
   if (!start.ok()) {
     return start.status();
   }
@@ -1168,8 +1047,7 @@ absl::StatusOr<CommunityService::TiePage> CommunityService::ListTies(
   }
   TiePage page;
   page.ties = *std::move(ties);
-  if (static_cast<int32_t>(page.ties.size()) > start->size) {
-    page.ties.pop_back();
+  if (rpc::TrimPage(page.ties, start->size)) {
     page.next_page_token = rpc::EncodePageToken(filter, absl::StrCat(page.ties.back().id));
   }
   return page;
@@ -1228,7 +1106,7 @@ absl::StatusOr<Tie> CommunityService::EndTie(const auth::Principal& who, const T
     const int64_t before = tie.version;
     tie.end_date = *end;
     tie.version = before + 1;
-    tie.update_time_us = std::max(NowUs(), tie.update_time_us);
+    tie.update_time_us = std::max(now_us_(), tie.update_time_us);
     auto ok = CommunityStore::UpdateTieEnd(c, table, tie, before);
     if (!ok.ok()) {
       return ok.status();
@@ -1297,7 +1175,7 @@ absl::StatusOr<pb::Station> CommunityService::CreateStation(
   }
   Tie tie;
   tie.details = {TrimDisplayName(in.residential_community())};
-  if (absl::Status s = CheckText(tie.details[0], "station.residential_community", kMaxNameChars,
+  if (absl::Status s = ValidateText(tie.details[0], "station.residential_community", kMaxNameChars,
                                  /*required=*/true);
       !s.ok()) {
     return s;

@@ -129,19 +129,24 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
     out.set_next_page_token(page->next_page_token);
     return out;
   }
-  int64_t NowUs() const;
   time::CivilDate Today() const;
   // The path of organization `id`; NOT_FOUND naming `name` when it is gone.
   absl::StatusOr<std::string> OrgPath(db::Connection& c, int64_t id, std::string_view name);
+  // Whether `who` may have `collection`/`id`, created earlier at organization `org_id`, answered
+  // again (a replayed create); fills in the entry's resource and org_path.
+  absl::Status AuthorizeReplay(db::Connection& c, const auth::Principal& who,
+                               std::string_view collection, int64_t id, int64_t org_id,
+                               audit::Entry& entry);
   // Where community `id`, placed at `path`, stands when `who` reads it: at the caller's scope
   // when one of its organizations is the caller's scope organization, an ancestor of it or
   // inside its subtree ("my community"), else at `path`.
   absl::StatusOr<std::string> ReadPath(db::Connection& c, const auth::Principal& who, int64_t id,
                                        const std::string& path);
   // What a write refused at `path` answers: PERMISSION_DENIED when the caller can read the
-  // community from below, else exactly what a missing one answers.
-  absl::StatusOr<absl::Status> Hidden(db::Connection& c, const auth::Principal& who, int64_t id,
-                                      const std::string& path, std::string_view name);
+  // community from below, else exactly what a missing one answers (or the error of a query).
+  // Costs queries: called only for a caller refused out of scope.
+  absl::Status Hidden(db::Connection& c, const auth::Principal& who, int64_t id,
+                      const std::string& path, std::string_view name);
   // The subtree a list covers: `organization` when set (checked readable as `kind`), else the
   // caller's scope. Returns its path.
   absl::StatusOr<std::string> ListRoot(const auth::Principal& who, std::string_view kind,
@@ -180,7 +185,7 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
   ids::IdGenerator& ids_;
   const auth::InternalAuth& auth_;
   audit::Recorder audit_;
-  std::function<int64_t()> now_us_;
+  std::function<int64_t()> now_us_;  // never empty: the system clock unless injected
 };
 
 // Proto <-> row, exposed for tests.

@@ -15,7 +15,10 @@
 #include "common/runtime/strings.h"
 #include "common/time/clock.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/org/src/errors.h"
 #include "services/org/src/org_service.h"
+#include "services/org/src/organization_rules.h"
+#include "services/org/src/requests.h"
 #include "services/org/src/term_rules.h"
 
 namespace dj::org {
@@ -27,20 +30,14 @@ using google::protobuf::util::TimeUtil;
 constexpr std::string_view kOrganizations = "organizations";
 constexpr std::string_view kOfficers = "officers";
 constexpr std::string_view kTerms = "terms";
-constexpr size_t kMaxDisplayNameBytes = 200;
-constexpr size_t kMaxNoteBytes = 400;
-constexpr size_t kMaxApprovalBytes = 200;
+// Characters, as the columns' VARCHAR sizes.
+constexpr int kMaxDisplayNameChars = 200;
+constexpr int kMaxNoteChars = 400;
+constexpr int kMaxApprovalChars = 200;
 constexpr int32_t kMaxWithinDays = 3660;
 
 std::string ChildName(int64_t org_id, std::string_view collection, int64_t id) {
   return absl::StrCat(rpc::FormatName(kOrganizations, org_id), "/", AV(collection), "/", id);
-}
-
-std::string Etag(const OfficerRow& row) { return absl::StrCat("v", row.version); }
-
-absl::Status OrgNotFound(std::string_view name) {
-  return rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
-                    absl::StrCat(AV(name), " does not exist"));
 }
 
 absl::Status OfficerNotFound(std::string_view name) {
@@ -69,14 +66,6 @@ absl::StatusOr<int64_t> ParseCreate(std::string_view parent, bool has_body,
     return s;
   }
   return *org_id;
-}
-
-absl::Status ValidateLength(std::string_view text, size_t max_bytes, std::string_view field) {
-  if (text.size() > max_bytes) {
-    return rpc::InvalidArgument(
-        {{std::string(field), absl::StrCat("must be at most ", max_bytes, " bytes")}});
-  }
-  return absl::OkStatus();
 }
 
 // A required date field.
@@ -175,7 +164,7 @@ std::string DateCursorText(const time::CivilDate& date, int64_t id) {
 }
 
 // What an idempotent create of an organization's `kind` ("officers", "terms") needs beyond the
-// shape IdempotentCreate gives it.
+// shape CreateInOrganization gives it.
 template <typename RowT>
 struct CreateOp {
   std::string_view kind;
@@ -186,77 +175,42 @@ struct CreateOp {
   std::function<absl::Status(db::Connection&, const OrgRow&, audit::Entry&)> write;
 };
 
-// The shape every create here has, in one audited transaction: an earlier create with the same
-// request_id answers again; the organization is locked until commit (so checks across its rows,
-// one secretary and one current term, see every concurrent writer's result), authorized and
-// must be active; then `write`. A concurrent twin that won the insert answers as it did.
-// `request` names the parent and the request_id; `row` is the new row, its id and organization
-// set. Returns the earlier row on a replay, nullopt when `write` wrote.
+// An officer's or a term's create (requests.h CreateOnce): the organization is locked until
+// commit (so checks across its rows, one secretary and one current term, see every concurrent
+// writer's result), authorized and must be active; then `write`. `request` names the parent and
+// the request_id; `row` is the new row, its id and organization set. Returns the earlier row on
+// a replay, nullopt when `write` wrote.
 template <typename Request, typename RowT>
-absl::StatusOr<std::optional<RowT>> IdempotentCreate(audit::Recorder& audit, db::Pool& pool,
-                                                     const auth::Principal& who,
-                                                     const Request& request, const RowT& row,
-                                                     const CreateOp<RowT>& op) {
+absl::StatusOr<std::optional<RowT>> CreateInOrganization(audit::Recorder& audit, db::Pool& pool,
+                                                         const auth::Principal& who,
+                                                         const Request& request, const RowT& row,
+                                                         const CreateOp<RowT>& op) {
   const std::string& parent = request.parent();
-  const std::string& request_id = request.request_id();
-  std::optional<RowT> replay;
-  audit::Entry entry = audit::Recorder::For(who, absl::StrCat(AV(op.kind), ".create"), parent, "/");
-  absl::Status status = audit.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    int64_t org_id = row.organization_id;
-    if (!request_id.empty()) {
-      auto earlier = op.find_by_request_id(c, request_id);
-      if (!earlier.ok()) {
-        return earlier.status();
-      }
-      if (earlier->has_value()) {
-        replay = **earlier;
-        org_id = replay->organization_id;
-        entry.detail = "REPLAY";
-      }
-    }
-    auto org = OrgStore::Find(c, org_id, /*for_update=*/true);
-    if (!org.ok()) {
-      return org.status();
-    }
-    if (!org->has_value()) {
-      return OrgNotFound(parent);
-    }
-    entry.resource = ChildName(org_id, op.kind, replay.has_value() ? replay->id : row.id);
-    entry.org_path = (*org)->path;
-    if (absl::Status s =
-            auth::AuthorizeOrHide(who, "create", {std::string(op.kind), (*org)->path, ""},
-                                  OrgNotFound(parent), &entry.detail);
-        !s.ok()) {
-      return s;
-    }
-    if (replay.has_value()) {
-      return absl::OkStatus();
-    }
-    if ((*org)->status != dangjian::org::v1::ACTIVE) {
-      return Dissolved(parent, op.kind);
-    }
-    return op.write(c, **org, entry);
-  });
-  if (status.code() == absl::StatusCode::kAlreadyExists && !request_id.empty() &&
-      rpc::Reason(status).empty()) {
-    auto lease = pool.Acquire();
-    if (lease.ok()) {
-      auto earlier = op.find_by_request_id(**lease, request_id);
-      if (earlier.ok() && earlier->has_value()) {
-        replay = **earlier;
-        status = absl::OkStatus();
-      }
-    }
-  }
-  if (!status.ok()) {
-    return status;
-  }
-  if (replay.has_value() && !op.same(*replay)) {
-    return rpc::Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
-                      absl::StrCat("request_id was already used for a different ",
-                                   AV(op.kind.substr(0, op.kind.size() - 1))));
-  }
-  return replay;
+  const absl::Status missing = OrganizationNotFound(parent);
+  const absl::Status dissolved = Dissolved(parent, op.kind);
+  return CreateOnce(
+      audit, pool, audit::Recorder::For(who, absl::StrCat(AV(op.kind), ".create"), parent, "/"),
+      IdempotentCreate<RowT>{
+          .request_id = request.request_id(),
+          .what = op.kind.substr(0, op.kind.size() - 1),
+          .find = op.find_by_request_id,
+          .replay = [&](db::Connection& c, const RowT& earlier,
+                        audit::Entry& entry) -> absl::Status {
+            entry.resource = ChildName(earlier.organization_id, op.kind, earlier.id);
+            return LockOrganization(c, who, op.kind, earlier.organization_id, missing, entry,
+                                    /*dissolved=*/nullptr)
+                .status();
+          },
+          .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
+            entry.resource = ChildName(row.organization_id, op.kind, row.id);
+            auto org =
+                LockOrganization(c, who, op.kind, row.organization_id, missing, entry, &dissolved);
+            if (!org.ok()) {
+              return org.status();
+            }
+            return op.write(c, *org, entry);
+          },
+          .same = op.same});
 }
 
 // An organization has one secretary at a time: refuses `row` when another secretary's period
@@ -330,11 +284,7 @@ absl::Status Elect(db::Connection& c, const StructureRules& rules, const OrgRow&
 template <typename RowT, typename CursorFn>
 std::string NextPageToken(std::vector<RowT>& rows, int32_t size, std::string_view filter,
                           CursorFn cursor) {
-  if (static_cast<int32_t>(rows.size()) <= size) {
-    return "";
-  }
-  rows.pop_back();
-  return rpc::EncodePageToken(filter, cursor(rows.back()));
+  return rpc::TrimPage(rows, size) ? rpc::EncodePageToken(filter, cursor(rows.back())) : "";
 }
 
 }  // namespace
@@ -350,7 +300,7 @@ pb::Officer ToProto(const OfficerRow& row) {
     *o.mutable_end_date() = time::ToProto(*row.end_date);
   }
   o.set_note(row.note);
-  o.set_etag(Etag(row));
+  o.set_etag(Etag(row.version));
   *o.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.create_time_us);
   *o.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.update_time_us);
   return o;
@@ -381,11 +331,9 @@ OfficerService::OfficerService(db::Pool& pool, ids::IdGenerator& ids,
       auth_(auth),
       audit_(pool, std::move(audit_key), "auditLogs/org"),
       rules_(rules),
-      now_us_(std::move(now_us)) {}
+      now_us_(now_us ? std::move(now_us) : time::NowMicros) {}
 
-int64_t OfficerService::NowUs() const { return now_us_ ? now_us_() : time::NowMicros(); }
-
-time::CivilDate OfficerService::Today() const { return time::ShanghaiDate(NowUs() / 1'000'000); }
+time::CivilDate OfficerService::Today() const { return time::ShanghaiDate(now_us_() / 1'000'000); }
 
 absl::StatusOr<OrgRow> OfficerService::Readable(const auth::Principal& who, std::string_view kind,
                                                 int64_t org_id, std::string_view resource,
@@ -448,19 +396,19 @@ absl::StatusOr<pb::Officer> OfficerService::Create(const auth::Principal& who,
     row.end_date = *end;
   }
   row.note = in.note();
-  if (absl::Status s = ValidateLength(row.member_display_name, kMaxDisplayNameBytes,
-                                      "officer.member_display_name");
+  if (absl::Status s = ValidateText(row.member_display_name, "officer.member_display_name",
+                                    kMaxDisplayNameChars, /*required=*/false);
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = ValidateLength(row.note, kMaxNoteBytes, "officer.note"); !s.ok()) {
+  if (absl::Status s = ValidateText(row.note, "officer.note", kMaxNoteChars, /*required=*/false); !s.ok()) {
     return s;
   }
 
   row.id = ids_.Next();
-  row.create_time_us = row.update_time_us = NowUs();
+  row.create_time_us = row.update_time_us = now_us_();
   row.version = 1;
-  auto replay = IdempotentCreate(
+  auto replay = CreateInOrganization(
       audit_, store_.pool(), who, request, row,
       CreateOp<OfficerRow>{
           .kind = kOfficers,
@@ -530,8 +478,8 @@ absl::StatusOr<pb::ListOfficersResponse> OfficerService::List(
   if (page->has_value()) {
     after = OfficerCursor{role, (*page)->date, (*page)->id};
   }
-  auto org =
-      Readable(who, kOfficers, list->org_id, request.parent(), OrgNotFound(request.parent()));
+  auto org = Readable(who, kOfficers, list->org_id, request.parent(),
+                      OrganizationNotFound(request.parent()));
   if (!org.ok()) {
     return org.status();
   }
@@ -560,7 +508,7 @@ absl::StatusOr<pb::Officer> OfficerService::End(const auth::Principal& who,
   if (!end.ok()) {
     return end.status();
   }
-  if (absl::Status s = ValidateLength(request.reason(), kMaxNoteBytes, "reason"); !s.ok()) {
+  if (absl::Status s = ValidateText(request.reason(), "reason", kMaxNoteChars, /*required=*/false); !s.ok()) {
     return s;
   }
   OfficerRow ended;
@@ -588,10 +536,8 @@ absl::StatusOr<pb::Officer> OfficerService::End(const auth::Principal& who,
       return OfficerNotFound(request.name());
     }
     OfficerRow row = **found;
-    if (!request.etag().empty() && request.etag() != Etag(row)) {
-      return rpc::Error(
-          absl::StatusCode::kAborted, "ETAG_MISMATCH",
-          absl::StrCat(request.name(), " was changed since it was read; get it again and retry"));
+    if (!request.etag().empty() && request.etag() != Etag(row.version)) {
+      return EtagMismatch(request.name());
     }
     if (*end < row.start_date) {
       return EndBeforeStart("end_date", row.start_date);
@@ -607,14 +553,13 @@ absl::StatusOr<pb::Officer> OfficerService::End(const auth::Principal& who,
     const int64_t before = row.version;
     row.end_date = *end;
     row.version = before + 1;
-    row.update_time_us = std::max(NowUs(), row.update_time_us);
+    row.update_time_us = std::max(now_us_(), row.update_time_us);
     auto ok = OfficerStore::UpdateOfficer(c, row, before);
     if (!ok.ok()) {
       return ok.status();
     }
     if (!*ok) {
-      return rpc::Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                        absl::StrCat(request.name(), " was changed at the same time; retry"));
+      return EtagMismatch(request.name());
     }
     entry.detail = absl::StrCat("ends ", time::ToIso(*end), request.reason().empty() ? "" : "; ",
                                 request.reason());
@@ -643,10 +588,10 @@ absl::StatusOr<pb::Term> OfficerService::CreateTerm(const auth::Principal& who,
   row.start_date = *start;
   row.approval = in.approval();
   row.note = in.note();
-  if (absl::Status s = ValidateLength(row.approval, kMaxApprovalBytes, "term.approval"); !s.ok()) {
+  if (absl::Status s = ValidateText(row.approval, "term.approval", kMaxApprovalChars, /*required=*/false); !s.ok()) {
     return s;
   }
-  if (absl::Status s = ValidateLength(row.note, kMaxNoteBytes, "term.note"); !s.ok()) {
+  if (absl::Status s = ValidateText(row.note, "term.note", kMaxNoteChars, /*required=*/false); !s.ok()) {
     return s;
   }
   // The rules that govern a term are those in force on the day it begins: they set its length
@@ -659,8 +604,8 @@ absl::StatusOr<pb::Term> OfficerService::CreateTerm(const auth::Principal& who,
   row.rule_set_version = rules.version;
 
   row.id = ids_.Next();
-  row.create_time_us = NowUs();
-  auto replay = IdempotentCreate(
+  row.create_time_us = now_us_();
+  auto replay = CreateInOrganization(
       audit_, store_.pool(), who, request, row,
       CreateOp<TermRow>{
           .kind = kTerms,
@@ -693,7 +638,8 @@ absl::StatusOr<pb::ListTermsResponse> OfficerService::ListTerms(
   if (!after.ok()) {
     return after.status();
   }
-  auto org = Readable(who, kTerms, list->org_id, request.parent(), OrgNotFound(request.parent()));
+  auto org =
+      Readable(who, kTerms, list->org_id, request.parent(), OrganizationNotFound(request.parent()));
   if (!org.ok()) {
     return org.status();
   }
@@ -748,7 +694,8 @@ absl::StatusOr<pb::ListExpiringTermsResponse> OfficerService::ListExpiring(
     }
     as_of = *carried;
   }
-  auto root = Readable(who, kTerms, list->org_id, request.name(), OrgNotFound(request.name()));
+  auto root =
+      Readable(who, kTerms, list->org_id, request.name(), OrganizationNotFound(request.name()));
   if (!root.ok()) {
     return root.status();
   }

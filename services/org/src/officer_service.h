@@ -64,7 +64,6 @@ class OfficerService final : public dangjian::org::v1::OfficerService::Service {
       const auth::Principal& who, const dangjian::org::v1::ListExpiringTermsRequest& request);
 
  private:
-  int64_t NowUs() const;
   time::CivilDate Today() const;
   // Organization `org_id`, for a read of `kind` ("officers", "terms") of `resource`: `missing`
   // when it does not exist or lies outside the caller's scope, PERMISSION_DENIED when no row
@@ -77,7 +76,7 @@ class OfficerService final : public dangjian::org::v1::OfficerService::Service {
   const auth::InternalAuth& auth_;
   audit::Recorder audit_;
   RuleBook& rules_;
-  std::function<int64_t()> now_us_;
+  std::function<int64_t()> now_us_;  // never empty: the system clock unless injected
 };
 
 // Proto <-> row, exposed for tests.

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "common/events/events.h"
+#include "common/time/clock.h"
 #include "services/org/src/community_service.h"
 #include "services/org/src/officer_service.h"
 #include "services/org/src/org_service.h"
@@ -21,11 +22,11 @@ class OrgServer final {
   OrgServer(db::Pool& pool, cache::Cache* cache, ids::IdGenerator& ids,
             const auth::InternalAuth& auth, const std::string& audit_key,
             OrgServiceOptions options = {})
-      : now_us_(options.now_us),
+      : now_us_(options.now_us ? options.now_us : time::NowMicros),
         organizations_(pool, cache, ids, auth, audit_key, std::move(options)),
         rule_sets_(organizations_.rules(), pool, auth, audit_key),
         statistics_(pool, auth, audit_key, now_us_),
-        units_(pool, cache, ids, auth, audit_key, now_us_),
+        units_(pool, ids, auth, audit_key, now_us_),
         officers_(pool, ids, auth, audit_key, organizations_.rules(), now_us_),
         communities_(pool, ids, auth, audit_key, now_us_) {}
 
@@ -48,7 +49,7 @@ class OrgServer final {
   }
 
  private:
-  std::function<int64_t()> now_us_;  // the injected clock every service shares (unset: system)
+  std::function<int64_t()> now_us_;  // the clock every service shares: injected, else the system's
   OrgService organizations_;
   RuleSetService rule_sets_;
   StatisticsService statistics_;

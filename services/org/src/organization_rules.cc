@@ -46,9 +46,8 @@ absl::Status CheckRoot(const StructureRules& rules, Kind kind, bool has_parent,
   return absl::OkStatus();
 }
 
-absl::Status CheckPlacement(const StructureRules& rules, std::optional<Kind> parent_kind,
-                            Kind kind, std::string_view kind_field,
-                            std::string_view parent_field) {
+absl::Status CheckPlacement(const StructureRules& rules, std::optional<Kind> parent_kind, Kind kind,
+                            std::string_view kind_field, std::string_view parent_field) {
   if (absl::Status s = CheckRoot(rules, kind, parent_kind.has_value(), kind_field, parent_field);
       !s.ok() || !parent_kind.has_value()) {
     return s;
@@ -58,17 +57,16 @@ absl::Status CheckPlacement(const StructureRules& rules, std::optional<Kind> par
   if (auto only = rules.only_under.find(kind);
       only != rules.only_under.end() && only->second != *parent_kind) {
     return rpc::InvalidArgument(
-        {{pf, absl::StrCat("a ", AV(KindName(kind)), " may only be placed under a ",
-                           AV(KindName(only->second)), ", not under a ",
-                           AV(KindName(*parent_kind)))}},
+        {{pf,
+          absl::StrCat("a ", AV(KindName(kind)), " may only be placed under a ",
+                       AV(KindName(only->second)), ", not under a ", AV(KindName(*parent_kind)))}},
         "ILLEGAL_NESTING");
   }
   auto parent_rank = rules.rank.find(*parent_kind);
   if (parent_rank == rules.rank.end() || parent_rank->second >= rank) {
     return rpc::InvalidArgument(
         {{pf, absl::StrCat("a ", AV(KindName(kind)), " cannot be placed under a ",
-                           AV(KindName(*parent_kind)),
-                           ": a child must rank below its parent")}},
+                           AV(KindName(*parent_kind)), ": a child must rank below its parent")}},
         "ILLEGAL_NESTING");
   }
   return absl::OkStatus();
@@ -81,9 +79,8 @@ absl::Status CheckChildrenFit(const StructureRules& rules, Kind kind,
     if (!s.ok()) {
       return rpc::InvalidArgument(
           {{std::string(kind_field),
-            absl::StrCat("cannot become ", AV(KindName(kind)), ": it has a ",
-                         AV(KindName(child)), " child that may not sit under a ",
-                         AV(KindName(kind)))}},
+            absl::StrCat("cannot become ", AV(KindName(kind)), ": it has a ", AV(KindName(child)),
+                         " child that may not sit under a ", AV(KindName(kind)))}},
           "ILLEGAL_NESTING");
     }
   }
@@ -124,21 +121,25 @@ std::string TrimDisplayName(std::string_view name) {
   return std::string(name.substr(begin, end - begin));
 }
 
-absl::Status ValidateDisplayName(const StructureRules& rules, std::string_view name,
-                                 std::string_view field) {
+absl::Status ValidateText(std::string_view text, std::string_view field, int max_chars,
+                          bool required) {
   const std::string f(field);
-  if (name.empty()) {
-    return rpc::InvalidArgument({{f, "required; the organization's full name"}});
+  if (text.empty()) {
+    return required ? rpc::InvalidArgument({{f, "required"}}) : absl::OkStatus();
   }
   int chars = 0;
-  for (size_t i = 0; i < name.size();) {
-    const unsigned char c = static_cast<unsigned char>(name[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
-    if (len == 0 || i + len > name.size()) {
+  for (size_t i = 0; i < text.size();) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xe  ? 3
+                 : (c >> 3) == 0x1e ? 4
+                                    : 0;
+    if (len == 0 || i + len > text.size()) {
       return rpc::InvalidArgument({{f, "is not valid UTF-8"}});
     }
     for (size_t k = 1; k < len; ++k) {
-      if ((static_cast<unsigned char>(name[i + k]) & 0xc0) != 0x80) {
+      if ((static_cast<unsigned char>(text[i + k]) & 0xc0) != 0x80) {
         return rpc::InvalidArgument({{f, "is not valid UTF-8"}});
       }
     }
@@ -148,12 +149,19 @@ absl::Status ValidateDisplayName(const StructureRules& rules, std::string_view n
     i += len;
     ++chars;
   }
-  if (chars > rules.max_display_name_chars) {
-    return rpc::InvalidArgument({{f, absl::StrCat("must be at most ",
-                                                  rules.max_display_name_chars,
-                                                  " characters, got ", chars)}});
+  if (chars > max_chars) {
+    return rpc::InvalidArgument(
+        {{f, absl::StrCat("must be at most ", max_chars, " characters, got ", chars)}});
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateDisplayName(const StructureRules& rules, std::string_view name,
+                                 std::string_view field) {
+  if (name.empty()) {
+    return rpc::InvalidArgument({{std::string(field), "required; the organization's full name"}});
+  }
+  return ValidateText(name, field, rules.max_display_name_chars, /*required=*/true);
 }
 
 }  // namespace dj::org

@@ -45,9 +45,8 @@ absl::Status CheckRoot(const StructureRules& rules, Kind kind, bool has_parent,
 
 // Whether an organization of `kind` may be placed under a parent of `parent_kind` (nullopt: no
 // parent). Violations name `kind_field` or `parent_field`.
-absl::Status CheckPlacement(const StructureRules& rules, std::optional<Kind> parent_kind,
-                            Kind kind, std::string_view kind_field,
-                            std::string_view parent_field);
+absl::Status CheckPlacement(const StructureRules& rules, std::optional<Kind> parent_kind, Kind kind,
+                            std::string_view kind_field, std::string_view parent_field);
 
 // Whether an organization may become `kind` while it has children of `child_kinds`.
 absl::Status CheckChildrenFit(const StructureRules& rules, Kind kind,
@@ -55,6 +54,11 @@ absl::Status CheckChildrenFit(const StructureRules& rules, Kind kind,
 
 // Trims ASCII and ideographic (U+3000) spaces at both ends.
 std::string TrimDisplayName(std::string_view name);
+// Free text (already trimmed): valid UTF-8, no control characters, at most `max_chars`
+// characters (not bytes: MySQL's VARCHAR counts characters); `required`: not empty.
+// INVALID_ARGUMENT naming `field` and why.
+absl::Status ValidateText(std::string_view text, std::string_view field, int max_chars,
+                          bool required);
 // Non-empty after trimming, at most max_display_name_chars characters, valid UTF-8, no
 // control characters.
 absl::Status ValidateDisplayName(const StructureRules& rules, std::string_view name,

@@ -1,4 +1,4 @@
-// The update-mask resolution every org resource's Update shares.
+// The update-mask resolution and the organization lock every org resource shares.
 #include "services/org/src/requests.h"
 
 #include <algorithm>
@@ -34,11 +34,34 @@ absl::StatusOr<std::set<std::string>> ResolveUpdateMask(const google::protobuf::
       return rpc::InvalidArgument({{"update_mask", absl::StrCat("'", raw, "' ", it->second)}});
     } else {
       return rpc::InvalidArgument(
-          {{"update_mask", absl::StrCat("unknown field '", raw, "'; updatable: ",
-                                        absl::StrJoin(spec.fields, ", "))}});
+          {{"update_mask", absl::StrCat("unknown field '", raw,
+                                        "'; updatable: ", absl::StrJoin(spec.fields, ", "))}});
     }
   }
   return paths;
+}
+
+absl::StatusOr<OrgRow> LockOrganization(db::Connection& c, const auth::Principal& who,
+                                        std::string_view kind, int64_t org_id,
+                                        const absl::Status& missing, audit::Entry& entry,
+                                        const absl::Status* dissolved) {
+  auto org = OrgStore::Find(c, org_id, /*for_update=*/true);
+  if (!org.ok()) {
+    return org.status();
+  }
+  if (!org->has_value()) {
+    return missing;
+  }
+  entry.org_path = (*org)->path;
+  if (absl::Status s = auth::AuthorizeOrHide(who, "create", {std::string(kind), (*org)->path, ""},
+                                             missing, &entry.detail);
+      !s.ok()) {
+    return s;
+  }
+  if (dissolved != nullptr && (*org)->status != dangjian::org::v1::ACTIVE) {
+    return *dissolved;
+  }
+  return **org;
 }
 
 }  // namespace dj::org

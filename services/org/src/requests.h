@@ -1,15 +1,25 @@
-// Request checks the org service's resources share: which fields an Update changes (AIP-134).
-// (The request_id of an idempotent Create is rpc::ValidateRequestId, for every service.)
+// Request handling the org service's resources share: which fields an Update changes (AIP-134),
+// and the shape of an idempotent Create (the request_id itself is checked by
+// rpc::ValidateRequestId, for every service).
 #pragma once
 
+#include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "common/audit/recorder.h"
+#include "common/auth/principal.h"
+#include "common/db/pool.h"
+#include "common/rpc/errors.h"
+#include "common/runtime/strings.h"
 #include "google/protobuf/field_mask.pb.h"
+#include "services/org/src/org_store.h"
 
 namespace dj::org {
 
@@ -25,5 +35,76 @@ struct UpdatableFields {
 absl::StatusOr<std::set<std::string>> ResolveUpdateMask(const google::protobuf::FieldMask& mask,
                                                         std::set<std::string> set_fields,
                                                         const UpdatableFields& spec);
+
+// What differs between the org service's idempotent creates (officers, terms, units,
+// communities, pairings, stations); CreateOnce gives them their shared shape.
+template <typename Row>
+struct IdempotentCreate {
+  std::string_view request_id;  // may be empty: no replay
+  std::string_view what;        // "officer": REQUEST_ID_REUSED says "a different officer"
+  // The row an earlier create with this request_id made, if any.
+  std::function<absl::StatusOr<std::optional<Row>>(db::Connection&, std::string_view)> find;
+  // Authorizes answering `earlier` again; fills in the entry's resource and org_path.
+  std::function<absl::Status(db::Connection&, const Row& earlier, audit::Entry&)> replay;
+  // Locks, authorizes, checks and inserts the new row; fills in the entry.
+  std::function<absl::Status(db::Connection&, audit::Entry&)> write;
+  // Whether an earlier create with the same request_id asked for the same thing.
+  std::function<bool(const Row&)> same;
+  // Optional: the answer for a failure that is not a concurrent twin, e.g. another unique key
+  // (CREDIT_CODE_TAKEN, DISPLAY_NAME_TAKEN). Without it the failure answers as it is.
+  std::function<absl::Status(absl::Status)> explain;
+};
+
+// One idempotent create in one audited transaction: an earlier create with the same request_id
+// answers again (REQUEST_ID_REUSED when it asked for something else); otherwise `write`. A
+// concurrent twin that won the insert (a duplicate key with no reason) answers as it did.
+// Returns the earlier row on a replay, nullopt when `write` wrote.
+template <typename Row>
+absl::StatusOr<std::optional<Row>> CreateOnce(audit::Recorder& audit, db::Pool& pool,
+                                              audit::Entry entry, const IdempotentCreate<Row>& op) {
+  std::optional<Row> replay;
+  absl::Status status = audit.Transact(entry, [&](db::Connection& c) -> absl::Status {
+    if (!op.request_id.empty()) {
+      auto earlier = op.find(c, op.request_id);
+      if (!earlier.ok()) {
+        return earlier.status();
+      }
+      if (earlier->has_value()) {
+        replay = **earlier;
+        entry.detail = "REPLAY";
+        return op.replay(c, *replay, entry);
+      }
+    }
+    return op.write(c, entry);
+  });
+  if (status.code() == absl::StatusCode::kAlreadyExists && !op.request_id.empty() &&
+      rpc::Reason(status).empty()) {
+    // A concurrent call with the same request_id may have won the insert: answer as it did.
+    if (auto lease = pool.Acquire(); lease.ok()) {
+      auto earlier = op.find(**lease, op.request_id);
+      if (earlier.ok() && earlier->has_value()) {
+        replay = **earlier;
+        status = absl::OkStatus();
+      }
+    }
+  }
+  if (!status.ok()) {
+    return op.explain ? op.explain(std::move(status)) : status;
+  }
+  if (replay.has_value() && !op.same(*replay)) {
+    return rpc::Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
+                      absl::StrCat("request_id was already used for a different ", AV(op.what)));
+  }
+  return replay;
+}
+
+// The organization a create hangs on, locked until commit (so checks across its rows see every
+// concurrent writer's result) and the caller authorized to create `kind` there (`missing` when
+// it is absent or out of scope); entry.org_path set. With `dissolved`, the organization must
+// be active, else *dissolved.
+absl::StatusOr<OrgRow> LockOrganization(db::Connection& c, const auth::Principal& who,
+                                        std::string_view kind, int64_t org_id,
+                                        const absl::Status& missing, audit::Entry& entry,
+                                        const absl::Status* dissolved);
 
 }  // namespace dj::org

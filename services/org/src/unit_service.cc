@@ -4,7 +4,6 @@
 #include <algorithm>
 #include <set>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/audit/caller.h"
@@ -16,6 +15,7 @@
 #include "common/time/clock.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/org/src/credit_code.h"
+#include "services/org/src/errors.h"
 #include "services/org/src/org_service.h"
 #include "services/org/src/org_store.h"
 #include "services/org/src/organization_rules.h"
@@ -29,18 +29,11 @@ using google::protobuf::util::TimeUtil;
 
 constexpr std::string_view kUnits = "units";
 constexpr std::string_view kOrganizations = "organizations";
-
-std::string Etag(const UnitRow& row) { return absl::StrCat("v", row.version); }
+constexpr int kMaxNameChars = 100;  // as unit.proto says
 
 absl::Status NotFound(std::string_view name) {
   return rpc::Error(absl::StatusCode::kNotFound, "UNIT_NOT_FOUND",
                     absl::StrCat(AV(name), " does not exist"));
-}
-
-absl::Status ParentNotFound(std::string_view name, std::string_view field) {
-  return rpc::WithViolation(rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
-                                       absl::StrCat(AV(name), " does not exist")),
-                            {std::string(field), "no such organization"});
 }
 
 absl::Status CreditCodeTaken(std::string_view code) {
@@ -56,8 +49,7 @@ absl::Status ValidateName(std::string_view text, std::string_view field, std::st
   if (text.empty()) {
     return rpc::InvalidArgument({{std::string(field), absl::StrCat("required; ", AV(what))}});
   }
-  static const StructureRules kLimit{};  // max_display_name_chars = 100, as unit.proto says
-  return ValidateDisplayName(kLimit, text, field);
+  return ValidateText(text, field, kMaxNameChars, /*required=*/true);
 }
 
 // One field of `row`, by update-mask path. The credit code was normalized (and checked) on input.
@@ -153,22 +145,19 @@ pb::Unit ToProto(const UnitRow& row) {
   u.set_leadership_mode(row.leadership_mode);
   u.set_vertical_leading_body(row.vertical_leading_body);
   u.set_parent(rpc::FormatName(kOrganizations, row.parent_id));
-  u.set_etag(Etag(row));
+  u.set_etag(Etag(row.version));
   *u.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.create_time_us);
   *u.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.update_time_us);
   return u;
 }
 
-UnitService::UnitService(db::Pool& pool, cache::Cache* /*cache*/, ids::IdGenerator& ids,
-                         const auth::InternalAuth& auth, std::string audit_key,
-                         std::function<int64_t()> now_us)
+UnitService::UnitService(db::Pool& pool, ids::IdGenerator& ids, const auth::InternalAuth& auth,
+                         std::string audit_key, std::function<int64_t()> now_us)
     : store_(pool),
       ids_(ids),
       auth_(auth),
       audit_(pool, std::move(audit_key), "auditLogs/org"),
-      now_us_(std::move(now_us)) {}
-
-int64_t UnitService::NowUs() const { return now_us_ ? now_us_() : time::NowMicros(); }
+      now_us_(now_us ? std::move(now_us) : time::NowMicros) {}
 
 absl::StatusOr<std::string> UnitService::ScopePath(const auth::Principal& who) {
   if (who.scope_org == 0) {
@@ -220,90 +209,65 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
   }
   row.parent_id = *parent_id;
 
-  const std::string& request_id = request.request_id();
-  auto same_request = [&](const UnitRow& existing) -> absl::StatusOr<pb::Unit> {
-    if (existing.display_name != row.display_name || existing.credit_code != row.credit_code ||
-        existing.kind != row.kind || existing.leadership_mode != row.leadership_mode ||
-        existing.vertical_leading_body != row.vertical_leading_body ||
-        existing.parent_id != row.parent_id) {
-      return rpc::Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",
-                        "request_id was already used for a different unit");
-    }
-    return ToProto(existing);
-  };
-
   row.id = ids_.Next();
   row.version = 1;
-  row.create_time_us = row.update_time_us = NowUs();
-  std::optional<UnitRow> replay;
-  audit::Entry entry = audit::Recorder::For(who, "units.create", in.parent(), "/");
-  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    if (!request_id.empty()) {
-      auto existing = UnitStore::FindByRequestId(c, request_id);
-      if (!existing.ok()) {
-        return existing.status();
-      }
-      if (existing->has_value()) {
-        replay = **existing;
-        entry.resource = rpc::FormatName(kUnits, replay->id);
-        entry.org_path = replay->parent_path;
-        entry.detail = "REPLAY";
-        return Authorized(who, "create", replay->parent_path,
-                          ParentNotFound(in.parent(), "unit.parent"), &entry);
-      }
-    }
-    auto parent = OrgStore::Find(c, row.parent_id, /*for_update=*/true);
-    if (!parent.ok()) {
-      return parent.status();
-    }
-    if (!parent->has_value()) {
-      return ParentNotFound(in.parent(), "unit.parent");
-    }
-    const OrgRow& p = **parent;
-    entry.org_path = p.path;
-    if (absl::Status s =
-            Authorized(who, "create", p.path, ParentNotFound(in.parent(), "unit.parent"), &entry);
-        !s.ok()) {
-      return s;
-    }
-    if (p.status != pb::ACTIVE) {
-      return rpc::WithViolation(
-          rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
-                     absl::StrCat(in.parent(), " is dissolved")),
-          {"unit.parent", "must be an active organization"});
-    }
-    entry.resource = rpc::FormatName(kUnits, row.id);
-    auto holder = UnitStore::CreditCodeHolder(c, row.credit_code, row.id);
-    if (!holder.ok()) {
-      return holder.status();
-    }
-    if (holder->has_value()) {
-      return CreditCodeTaken(row.credit_code);
-    }
-    row.parent_path = p.path;
-    return UnitStore::Insert(c, row, request_id);
-  });
-  if (replay.has_value() && status.ok()) {
-    return same_request(*replay);
+  row.create_time_us = row.update_time_us = now_us_();
+  const absl::Status missing = OrganizationNotFound(in.parent(), "unit.parent");
+  // Units keep their own reason for a dissolved parent (PARENT_NOT_ACTIVE, as an organization's
+  // create does): the unit tests assert it.
+  const absl::Status dissolved =
+      rpc::WithViolation(rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
+                                    absl::StrCat(in.parent(), " is dissolved")),
+                         {"unit.parent", "must be an active organization"});
+  auto replay = CreateOnce(
+      audit_, store_.pool(), audit::Recorder::For(who, "units.create", in.parent(), "/"),
+      IdempotentCreate<UnitRow>{
+          .request_id = request.request_id(),
+          .what = "unit",
+          .find = &UnitStore::FindByRequestId,
+          .replay =
+              [&](db::Connection&, const UnitRow& earlier, audit::Entry& entry) {
+                entry.resource = rpc::FormatName(kUnits, earlier.id);
+                entry.org_path = earlier.parent_path;
+                return Authorized(who, "create", earlier.parent_path, missing, &entry);
+              },
+          .write = [&](db::Connection& c, audit::Entry& entry) -> absl::Status {
+            auto parent =
+                LockOrganization(c, who, kUnits, row.parent_id, missing, entry, &dissolved);
+            if (!parent.ok()) {
+              return parent.status();
+            }
+            entry.resource = rpc::FormatName(kUnits, row.id);
+            auto holder = UnitStore::CreditCodeHolder(c, row.credit_code, row.id);
+            if (!holder.ok()) {
+              return holder.status();
+            }
+            if (holder->has_value()) {
+              return CreditCodeTaken(row.credit_code);
+            }
+            row.parent_path = parent->path;
+            return UnitStore::Insert(c, row, request.request_id());
+          },
+          .same =
+              [&](const UnitRow& earlier) {
+                return earlier.display_name == row.display_name &&
+                       earlier.credit_code == row.credit_code && earlier.kind == row.kind &&
+                       earlier.leadership_mode == row.leadership_mode &&
+                       earlier.vertical_leading_body == row.vertical_leading_body &&
+                       earlier.parent_id == row.parent_id;
+              },
+          .explain =
+              [&](absl::Status status) {
+                // Another unique index caught a concurrent writer: the same credit code.
+                return status.code() == absl::StatusCode::kAlreadyExists &&
+                               rpc::Reason(status).empty()
+                           ? CreditCodeTaken(row.credit_code)
+                           : status;
+              }});
+  if (!replay.ok()) {
+    return replay.status();
   }
-  if (status.code() == absl::StatusCode::kAlreadyExists && rpc::Reason(status).empty()) {
-    // A unique index caught a concurrent twin: the same request_id (answer as it did) or the
-    // same credit code.
-    if (!request_id.empty()) {
-      auto lease = store_.pool().Acquire();
-      if (lease.ok()) {
-        auto existing = UnitStore::FindByRequestId(**lease, request_id);
-        if (existing.ok() && existing->has_value()) {
-          return same_request(**existing);
-        }
-      }
-    }
-    return CreditCodeTaken(row.credit_code);
-  }
-  if (!status.ok()) {
-    return status;
-  }
-  return ToProto(row);
+  return ToProto(replay->value_or(row));
 }
 
 absl::StatusOr<pb::Unit> UnitService::Get(const auth::Principal& who,
@@ -333,21 +297,14 @@ absl::StatusOr<pb::Unit> UnitService::Get(const auth::Principal& who,
 
 absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& who,
                                                         const pb::ListUnitsRequest& request) {
-  auto size = rpc::PageSize(request.page_size());
-  if (!size.ok()) {
-    return size.status();
-  }
   // Unset parent: the caller's scope (the whole tree for a principal without one).
   const std::string parent = !request.parent().empty() ? request.parent()
                              : who.scope_org != 0 ? rpc::FormatName(kOrganizations, who.scope_org)
                                                   : std::string();
-  auto cursor = rpc::DecodePageToken(request.page_token(), absl::StrCat("units|", parent));
-  if (!cursor.ok()) {
-    return cursor.status();
-  }
-  int64_t after = 0;
-  if (!cursor->empty() && !absl::SimpleAtoi(*cursor, &after)) {
-    return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
+  const std::string filter = absl::StrCat("units|", parent);
+  auto start = rpc::StartIdPage(request.page_size(), request.page_token(), filter);
+  if (!start.ok()) {
+    return start.status();
   }
   std::string path = "/";
   if (!parent.empty()) {
@@ -361,10 +318,11 @@ absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& w
       return org.status();
     }
     if (!org->has_value()) {
-      return ParentNotFound(parent, "parent");
+      return OrganizationNotFound(parent, "parent");
     }
     path = (*org)->path;
-    if (absl::Status s = CheckRead(who, parent, path, ParentNotFound(parent, "parent")); !s.ok()) {
+    if (absl::Status s = CheckRead(who, parent, path, OrganizationNotFound(parent, "parent"));
+        !s.ok()) {
       return s;
     }
   } else if (absl::Status s =
@@ -384,21 +342,17 @@ absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& w
       }
     }
   }
-  auto rows = store_.ListInSubtree(path, above, after, *size + 1);
+  auto rows = store_.ListInSubtree(path, above, start->after_id, start->size + 1);
   if (!rows.ok()) {
     return rows.status();
   }
   pb::ListUnitsResponse out;
-  const bool more = static_cast<int32_t>(rows->size()) > *size;
-  if (more) {
-    rows->pop_back();
-  }
+  const bool more = rpc::TrimPage(*rows, start->size);
   for (const UnitRow& r : *rows) {
     *out.add_units() = ToProto(r);
   }
   if (more) {
-    out.set_next_page_token(
-        rpc::EncodePageToken(absl::StrCat("units|", parent), absl::StrCat(rows->back().id)));
+    out.set_next_page_token(rpc::EncodePageToken(filter, absl::StrCat(rows->back().id)));
   }
   return out;
 }
@@ -464,10 +418,8 @@ absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
         !s.ok()) {
       return s;
     }
-    if (!in.etag().empty() && in.etag() != Etag(row)) {
-      return rpc::Error(
-          absl::StatusCode::kAborted, "ETAG_MISMATCH",
-          absl::StrCat(in.name(), " was changed since it was read; get it again and retry"));
+    if (!in.etag().empty() && in.etag() != Etag(row.version)) {
+      return EtagMismatch(in.name());
     }
     const UnitRow before = row;
     if (paths->contains("display_name")) row.display_name = change->display_name;
@@ -497,14 +449,13 @@ absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
       }
     }
     row.version = before.version + 1;
-    row.update_time_us = std::max(NowUs(), before.update_time_us);
+    row.update_time_us = std::max(now_us_(), before.update_time_us);
     auto ok = UnitStore::Update(c, row, before.version);
     if (!ok.ok()) {
       return ok.status();
     }
     if (!*ok) {
-      return rpc::Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                        absl::StrCat(in.name(), " was changed concurrently; get it again"));
+      return EtagMismatch(in.name());
     }
     updated = row;
     return absl::OkStatus();

@@ -9,7 +9,6 @@
 
 #include "common/audit/recorder.h"
 #include "common/auth/principal.h"
-#include "common/cache/cache.h"
 #include "common/db/pool.h"
 #include "common/ids/id_generator.h"
 #include "dangjian/org/v1/unit.grpc.pb.h"
@@ -19,13 +18,11 @@ namespace dj::org {
 
 class UnitService final : public dangjian::org::v1::UnitService::Service {
  public:
-  // `cache` may be null, and is not used yet: every read needs the parent organization's current
-  // path from the database for authorization, and the one indexed join that reads it reads the
-  // unit too, so a cached unit would save nothing. `now_us`: microseconds since the epoch; the
-  // system clock when unset.
-  UnitService(db::Pool& pool, cache::Cache* cache, ids::IdGenerator& ids,
-              const auth::InternalAuth& auth, std::string audit_key,
-              std::function<int64_t()> now_us = {});
+  // No cache: every read needs the parent organization's current path from the database for
+  // authorization, and the one indexed join that reads it reads the unit too, so a cached unit
+  // would save nothing. `now_us`: microseconds since the epoch; the system clock when unset.
+  UnitService(db::Pool& pool, ids::IdGenerator& ids, const auth::InternalAuth& auth,
+              std::string audit_key, std::function<int64_t()> now_us = {});
 
   grpc::Status CreateUnit(grpc::ServerContext* context,
                           const dangjian::org::v1::CreateUnitRequest* request,
@@ -51,7 +48,6 @@ class UnitService final : public dangjian::org::v1::UnitService::Service {
                                                  const dangjian::org::v1::UpdateUnitRequest& request);
 
  private:
-  int64_t NowUs() const;
   // Authorize `action` on units at `path`; a refusal of a read is recorded in the audit log, and
   // one outside the caller's scope answers `missing`.
   absl::Status CheckRead(const auth::Principal& who, std::string_view resource,
@@ -63,7 +59,7 @@ class UnitService final : public dangjian::org::v1::UnitService::Service {
   ids::IdGenerator& ids_;
   const auth::InternalAuth& auth_;
   audit::Recorder audit_;
-  std::function<int64_t()> now_us_;
+  std::function<int64_t()> now_us_;  // never empty: the system clock unless injected
 };
 
 // Proto <-> row, exposed for tests.

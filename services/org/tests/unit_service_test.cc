@@ -46,7 +46,7 @@ class UnitServiceTest : public OrgDatabaseTest {
     options.now_us = [this] { return now_us_; };
     orgs_ = std::make_unique<OrgServer>(*pool_, cache_.get(), *ids_, *auth_, std::string(32, 'k'),
                                         options);
-    units_ = std::make_unique<UnitService>(*pool_, cache_.get(), *ids_, *auth_,
+    units_ = std::make_unique<UnitService>(*pool_, *ids_, *auth_,
                                            std::string(32, 'k'), [this] { return now_us_; });
     root_ = MustOrg("", pb::WORK_COMMITTEE, "启东市级机关工委");
   }
