@@ -16,6 +16,7 @@
 #include "dangjian/org/v1/events.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/org/src/community_store.h"
+#include "services/org/src/errors.h"
 #include "services/org/src/officer_store.h"
 #include "services/org/src/requests.h"
 #include "services/org/src/unit_service.h"
@@ -34,24 +35,12 @@ constexpr std::string_view kUnitField = "organization.unit";
 constexpr std::string_view kJointUnitsField = "organization.joint_units";
 
 std::string CacheKey(int64_t id) { return absl::StrCat("org:v1:organization:", id); }
-std::string Etag(const OrgRow& row) { return absl::StrCat("v", row.version); }
-
-absl::Status NotFound(std::string_view name) {
-  return rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
-                    absl::StrCat(AV(name), " does not exist"));
-}
 
 absl::Status Dissolved(std::string_view name) {
   return rpc::Error(absl::StatusCode::kFailedPrecondition, "ORGANIZATION_DISSOLVED",
                     absl::StrCat(AV(name),
                                  " is dissolved; it keeps its history but no longer "
                                  "changes"));
-}
-
-absl::Status EtagMismatch(std::string_view name) {
-  return rpc::Error(
-      absl::StatusCode::kAborted, "ETAG_MISMATCH",
-      absl::StrCat(AV(name), " was changed since it was read; get it again and retry"));
 }
 
 absl::Status NameTaken(std::string_view field, std::string_view display_name) {
@@ -131,7 +120,7 @@ absl::Status Authorized(const auth::Principal& who, std::string_view action, std
       who, action, {std::string(kCollection), std::string(path), ""},
       name.empty() ? rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
                                 "your roles do not allow this on organizations")
-                   : NotFound(name),
+                   : OrganizationNotFound(name),
       entry != nullptr ? &entry->detail : nullptr);
 }
 
@@ -281,7 +270,7 @@ pb::Organization ToProto(const OrgRow& row) {
     *o.mutable_established_date() = time::ToProto(*row.established_date);
   }
   o.set_status(row.status);
-  o.set_etag(Etag(row));
+  o.set_etag(Etag(row.version));
   *o.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.create_time_us);
   *o.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.update_time_us);
   o.set_depth(row.depth);
@@ -342,7 +331,7 @@ absl::StatusOr<OrgRow> OrgService::Load(int64_t id) {
     return row.status();
   }
   if (!row->has_value()) {
-    return NotFound(rpc::FormatName(kCollection, id));
+    return OrganizationNotFound(rpc::FormatName(kCollection, id));
   }
   return **std::move(row);
 }
@@ -445,8 +434,7 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
         return parent.status();
       }
       if (!parent->has_value()) {
-        return rpc::WithViolation(NotFound(in.parent()),
-                                  {"organization.parent", "no such organization"});
+        return OrganizationNotFound(in.parent(), "organization.parent");
       }
       const OrgRow& p = **parent;
       entry.org_path = p.path;
@@ -601,10 +589,7 @@ absl::StatusOr<pb::ListOrganizationsResponse> OrgService::List(
     return rows.status();
   }
   pb::ListOrganizationsResponse out;
-  const bool more = static_cast<int32_t>(rows->size()) > *size;
-  if (more) {
-    rows->pop_back();
-  }
+  const bool more = rpc::TrimPage(*rows, *size);
   for (const OrgRow& r : *rows) {
     *out.add_organizations() = ToProto(r);
   }
@@ -675,14 +660,14 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
       return found.status();
     }
     if (!found->has_value()) {
-      return NotFound(in.name());
+      return OrganizationNotFound(in.name());
     }
     OrgRow row = **found;
     entry.org_path = row.path;
     if (absl::Status s = Authorized(who, "update", in.name(), row.path, &entry); !s.ok()) {
       return s;
     }
-    if (!in.etag().empty() && in.etag() != Etag(row)) {
+    if (!in.etag().empty() && in.etag() != Etag(row.version)) {
       return EtagMismatch(in.name());
     }
     if (row.status != pb::ACTIVE) {
@@ -959,14 +944,14 @@ absl::StatusOr<pb::Organization> OrgService::Move(const auth::Principal& who,
       return found.status();
     }
     if (!found->has_value()) {
-      return NotFound(request.name());
+      return OrganizationNotFound(request.name());
     }
     const OrgRow& row = **found;
     entry.org_path = row.path;
     if (absl::Status s = Authorized(who, "move", request.name(), row.path, &entry); !s.ok()) {
       return s;
     }
-    if (!request.etag().empty() && request.etag() != Etag(row)) {
+    if (!request.etag().empty() && request.etag() != Etag(row.version)) {
       return EtagMismatch(request.name());
     }
     if (row.status != pb::ACTIVE) {
@@ -987,8 +972,7 @@ absl::StatusOr<pb::Organization> OrgService::Move(const auth::Principal& who,
       return parent.status();
     }
     if (!parent->has_value()) {
-      return rpc::WithViolation(NotFound(request.new_parent()),
-                                {"new_parent", "no such organization"});
+      return OrganizationNotFound(request.new_parent(), "new_parent");
     }
     // Placing something under the new parent is creating there: the caller needs that scope.
     if (absl::Status s = Authorized(who, "create", request.new_parent(), (*parent)->path, &entry);
@@ -1037,14 +1021,14 @@ absl::StatusOr<pb::Organization> OrgService::Dissolve(
       return found.status();
     }
     if (!found->has_value()) {
-      return NotFound(request.name());
+      return OrganizationNotFound(request.name());
     }
     OrgRow row = **found;
     entry.org_path = row.path;
     if (absl::Status s = Authorized(who, "dissolve", request.name(), row.path, &entry); !s.ok()) {
       return s;
     }
-    if (!request.etag().empty() && request.etag() != Etag(row)) {
+    if (!request.etag().empty() && request.etag() != Etag(row.version)) {
       return EtagMismatch(request.name());
     }
     if (row.status != pb::ACTIVE) {
@@ -1135,14 +1119,14 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
       return found.status();
     }
     if (!found->has_value()) {
-      return NotFound(request.name());
+      return OrganizationNotFound(request.name());
     }
     OrgRow row = **found;
     entry.org_path = row.path;
     if (absl::Status s = Authorized(who, "dissolve", request.name(), row.path, &entry); !s.ok()) {
       return s;
     }
-    if (!request.etag().empty() && request.etag() != Etag(row)) {
+    if (!request.etag().empty() && request.etag() != Etag(row.version)) {
       return EtagMismatch(request.name());
     }
     if (row.status != pb::ACTIVE) {
@@ -1156,7 +1140,7 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
       return into.status();
     }
     if (!into->has_value()) {
-      return rpc::WithViolation(NotFound(request.into()), {"into", "no such organization"});
+      return OrganizationNotFound(request.into(), "into");
     }
     if (absl::Status s = Authorized(who, "create", request.into(), (*into)->path, &entry);
         !s.ok()) {
@@ -1189,7 +1173,7 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
     }
     auto reread = OrgStore::Find(c, row.id, /*for_update=*/true);  // versions unchanged by moves
     if (!reread.ok() || !reread->has_value()) {
-      return reread.ok() ? NotFound(request.name()) : reread.status();
+      return reread.ok() ? OrganizationNotFound(request.name()) : reread.status();
     }
     row = **reread;
     const int64_t before = row.version;
@@ -1239,14 +1223,14 @@ absl::Status OrgService::Delete(const auth::Principal& who,
       return found.status();
     }
     if (!found->has_value()) {
-      return NotFound(request.name());
+      return OrganizationNotFound(request.name());
     }
     entry.org_path = (*found)->path;
     if (absl::Status s = Authorized(who, "delete", request.name(), (*found)->path, &entry);
         !s.ok()) {
       return s;
     }
-    if (!request.etag().empty() && request.etag() != Etag(**found)) {
+    if (!request.etag().empty() && request.etag() != Etag((*found)->version)) {
       return EtagMismatch(request.name());
     }
     auto children = OrgStore::ChildKinds(c, *id);
@@ -1322,10 +1306,7 @@ absl::StatusOr<pb::ListDescendantsResponse> OrgService::Descendants(
     return rows.status();
   }
   pb::ListDescendantsResponse out;
-  const bool more = static_cast<int32_t>(rows->size()) > *size;
-  if (more) {
-    rows->pop_back();
-  }
+  const bool more = rpc::TrimPage(*rows, *size);
   for (const OrgRow& r : *rows) {
     *out.add_organizations() = ToProto(r);
   }

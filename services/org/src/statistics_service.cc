@@ -16,6 +16,7 @@
 #include "common/rpc/names.h"
 #include "common/runtime/strings.h"
 #include "common/time/clock.h"
+#include "services/org/src/errors.h"
 #include "services/org/src/org_service.h"
 
 namespace dj::org {
@@ -24,11 +25,6 @@ namespace {
 namespace pb = dangjian::org::v1;
 
 constexpr std::string_view kCollection = "organizations";
-
-absl::Status NotFound(std::string_view name) {
-  return rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
-                    absl::StrCat(AV(name), " does not exist"));
-}
 
 }  // namespace
 
@@ -52,10 +48,10 @@ absl::StatusOr<pb::OrganizationStatistics> StatisticsService::Get(
   }
   const std::string path = root->has_value() ? (*root)->path : "";
   audit::Entry entry = audit::Recorder::For(who, "organizations.statistics", request.name(), path);
-  absl::Status allowed = root->has_value()
-                             ? auth::AuthorizeOrHide(who, "read", {"organizations", path, ""},
-                                                     NotFound(request.name()), &entry.detail)
-                             : NotFound(request.name());
+  absl::Status allowed =
+      root->has_value() ? auth::AuthorizeOrHide(who, "read", {"organizations", path, ""},
+                                                OrganizationNotFound(request.name()), &entry.detail)
+                        : OrganizationNotFound(request.name());
   if (!allowed.ok()) {
     if (root->has_value()) {
       (void)audit_.Record(std::move(entry), allowed);
