@@ -43,6 +43,37 @@ std::string Field(const absl::Status& s) {
   return v.empty() ? "" : v[0].field;
 }
 
+// Runs `call(0..n-1)` on n threads at once and returns their answers, in order.
+std::vector<absl::Status> RunConcurrently(size_t n,
+                                          const std::function<absl::Status(size_t)>& call) {
+  std::vector<absl::Status> results(n);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < n; ++i) {
+    threads.emplace_back([&, i] { results[i] = call(i); });
+  }
+  for (std::thread& t : threads) {
+    t.join();
+  }
+  return results;
+}
+
+// Exactly one of `results` succeeded; every other one was refused with `code`, `reason` and a
+// violation of `field`.
+void ExpectOneWinner(const std::vector<absl::Status>& results, absl::StatusCode code,
+                     std::string_view reason, std::string_view field) {
+  int won = 0;
+  for (const absl::Status& s : results) {
+    if (s.ok()) {
+      ++won;
+      continue;
+    }
+    EXPECT_EQ(s.code(), code) << s;
+    EXPECT_EQ(rpc::Reason(s), reason) << s;
+    EXPECT_EQ(Field(s), field);
+  }
+  EXPECT_EQ(won, 1);
+}
+
 int64_t Id(const pb::Organization& o) { return *rpc::ParseName(o.name(), "organizations", "n"); }
 
 class CommunityServiceTest : public OrgDatabaseTest {
@@ -75,14 +106,7 @@ class CommunityServiceTest : public OrgDatabaseTest {
 
   pb::Organization Make(const std::string& parent, pb::OrganizationKind kind,
                         const std::string& name) {
-    pb::CreateOrganizationRequest req;
-    req.mutable_organization()->set_parent(parent);
-    req.mutable_organization()->set_kind(kind);
-    req.mutable_organization()->set_display_name(name);
-    *req.mutable_organization()->mutable_established_date() = D(2019, 7, 1);
-    auto made = orgs_->Create(admin_, req);
-    EXPECT_TRUE(made.ok()) << made.status();
-    return made.ok() ? *made : pb::Organization();
+    return MakeOrganization(*orgs_, admin_, parent, kind, name);
   }
 
   auth::Principal Scoped(const std::string& role, const pb::Organization& scope) {
@@ -375,28 +399,15 @@ TEST_P(CommunityServiceTest, ConcurrentCreatesSharingAnOrganizationLeaveOneWinne
   // Each create checks memberships first, but only the unique key on organization_id holds
   // against a twin that commits in between; the loser gets the same answer either way.
   const pb::Organization leads[] = {a1_, a2_, b2_, c1_};
-  std::vector<absl::Status> results(std::size(leads));
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < std::size(leads); ++i) {
-    threads.emplace_back([&, i] {
-      results[i] =
-          service_->Create(admin_, Community(absl::StrCat("并发", i), leads[i], {b1_})).status();
-    });
-  }
-  for (std::thread& t : threads) {
-    t.join();
-  }
-  int won = 0;
-  for (const absl::Status& s : results) {
-    if (s.ok()) {
-      ++won;
-      continue;
-    }
-    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
-    EXPECT_EQ(rpc::Reason(s), "ORGANIZATION_IN_ANOTHER_COMMUNITY") << s;
-    EXPECT_EQ(Field(s), "community.member_organizations[0]");
-  }
-  EXPECT_EQ(won, 1);
+  ExpectOneWinner(
+      RunConcurrently(std::size(leads),
+                      [&](size_t i) {
+                        return service_
+                            ->Create(admin_, Community(absl::StrCat("并发", i), leads[i], {b1_}))
+                            .status();
+                      }),
+      absl::StatusCode::kInvalidArgument, "ORGANIZATION_IN_ANOTHER_COMMUNITY",
+      "community.member_organizations[0]");
   EXPECT_EQ(ListCommunities(admin_).size(), 1u);
 }
 
@@ -673,28 +684,14 @@ TEST_P(CommunityServiceTest, ConcurrentCreatesOfOneNameInOneScopeLeaveOneWinner)
   // key on (scope, name) holds against a twin that commits in between.
   const std::pair<pb::Organization, pb::Organization> orgs[] = {
       {a1_, b1_}, {a2_, b2_}, {c1_, ga_}, {c_, b_}};
-  std::vector<absl::Status> results(std::size(orgs));
-  std::vector<std::thread> threads;
-  for (size_t i = 0; i < std::size(orgs); ++i) {
-    threads.emplace_back([&, i] {
-      results[i] =
-          service_->Create(admin_, Community("并发同名", orgs[i].first, {orgs[i].second})).status();
-    });
-  }
-  for (std::thread& t : threads) {
-    t.join();
-  }
-  int won = 0;
-  for (const absl::Status& s : results) {
-    if (s.ok()) {
-      ++won;
-      continue;
-    }
-    EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << s;
-    EXPECT_EQ(rpc::Reason(s), "DISPLAY_NAME_TAKEN") << s;
-    EXPECT_EQ(Field(s), "community.display_name");
-  }
-  EXPECT_EQ(won, 1);
+  ExpectOneWinner(
+      RunConcurrently(std::size(orgs),
+                      [&](size_t i) {
+                        return service_
+                            ->Create(admin_, Community("并发同名", orgs[i].first, {orgs[i].second}))
+                            .status();
+                      }),
+      absl::StatusCode::kAlreadyExists, "DISPLAY_NAME_TAKEN", "community.display_name");
   EXPECT_EQ(ListCommunities(admin_).size(), 1u);
 }
 

@@ -13,12 +13,12 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/audit/audit_log.h"
 #include "common/cache/cache.h"
 #include "common/rpc/errors.h"
 #include "common/rpc/names.h"
 #include "dangjian/org/v1/events.pb.h"
 #include "gtest/gtest.h"
-#include "common/audit/audit_log.h"
 #include "services/org/src/org_server.h"
 #include "services/org/tests/org_test_db.h"
 
@@ -42,8 +42,8 @@ class OrgLifecycleTest : public OrgDatabaseTest {
     };
     // A fixed clock: "today" is 2026-06-15 in Shanghai.
     options.now_us = [] { return ShanghaiMidnightUs(2026, 6, 15) + int64_t{12} * 3600'000'000; };
-    server_ = std::make_unique<OrgServer>(*pool_, cache_.get(), *ids_, *auth_,
-                                          std::string(32, 'k'), options);
+    server_ = std::make_unique<OrgServer>(*pool_, cache_.get(), *ids_, *auth_, std::string(32, 'k'),
+                                          options);
     service_ = &server_->organizations();
     // 工委 -> 党委 A -> 总支 a1 -> 支部 b1 -> 小组 g1, 支部 b2; 党委 B -> 总支 c1 -> 支部 d1
     root_ = Make("", pb::WORK_COMMITTEE, "工委");
@@ -59,16 +59,7 @@ class OrgLifecycleTest : public OrgDatabaseTest {
 
   pb::Organization Make(const std::string& parent, pb::OrganizationKind kind,
                         const std::string& name) {
-    pb::CreateOrganizationRequest req;
-    req.mutable_organization()->set_parent(parent);
-    req.mutable_organization()->set_kind(kind);
-    req.mutable_organization()->set_display_name(name);
-    req.mutable_organization()->mutable_established_date()->set_year(2019);
-    req.mutable_organization()->mutable_established_date()->set_month(7);
-    req.mutable_organization()->mutable_established_date()->set_day(1);
-    auto made = service_->Create(admin_, req);
-    EXPECT_TRUE(made.ok()) << made.status();
-    return made.ok() ? *made : pb::Organization();
+    return MakeOrganization(*service_, admin_, parent, kind, name);
   }
   pb::Organization Get(const pb::Organization& o) {
     pb::GetOrganizationRequest req;
@@ -215,10 +206,9 @@ class OrgLifecycleTest : public OrgDatabaseTest {
   // "end_date vN" of row `name` in `table` ("open" for no end date); terms have no version.
   std::string EndOf(const std::string& table, const std::string& name) {
     auto lease = pool_->Acquire();
-    auto rows = (*lease)->Exec(
-        absl::StrCat("SELECT end_date, ", table == "terms" ? "0" : "version", " FROM ", table,
-                     " WHERE id = ?"),
-        {IdOf(name)});
+    auto rows = (*lease)->Exec(absl::StrCat("SELECT end_date, ", table == "terms" ? "0" : "version",
+                                            " FROM ", table, " WHERE id = ?"),
+                               {IdOf(name)});
     EXPECT_TRUE(rows.ok() && rows->rows.size() == 1) << table << " " << name;
     if (!rows.ok() || rows->rows.empty()) {
       return "";
@@ -289,8 +279,8 @@ TEST_P(OrgLifecycleTest, MoveRewritesTheWholeSubtreeAndPublishesOneEvent) {
   auto moved = Move(a1_, b_);
   ASSERT_TRUE(moved.ok()) << moved.status();
   EXPECT_EQ(moved->parent(), b_.name());
-  EXPECT_EQ(moved->path(), absl::StrCat(b_.path(), rpc::ParseName(a1_.name(), "organizations",
-                                                                   "n").value(), "/"));
+  EXPECT_EQ(moved->path(),
+            absl::StrCat(b_.path(), rpc::ParseName(a1_.name(), "organizations", "n").value(), "/"));
   EXPECT_EQ(moved->depth(), 2);
   EXPECT_NE(moved->etag(), a1_.etag());
   for (const pb::Organization* o : {&b1_, &g1_, &b2_}) {
@@ -299,9 +289,8 @@ TEST_P(OrgLifecycleTest, MoveRewritesTheWholeSubtreeAndPublishesOneEvent) {
     EXPECT_EQ(now.depth(), o->depth()) << "same depth: a1 stays at depth 2";
     EXPECT_NE(now.etag(), o->etag()) << "its path changed, so its etag did";
   }
-  EXPECT_EQ(Get(g1_).path(), absl::StrCat(Get(b1_).path(), absl::StripPrefix(g1_.name(),
-                                                                              "organizations/"),
-                                          "/"));
+  EXPECT_EQ(Get(g1_).path(),
+            absl::StrCat(Get(b1_).path(), absl::StripPrefix(g1_.name(), "organizations/"), "/"));
   auto events = Events();
   ASSERT_EQ(events.size(), events_before + 1);
   EXPECT_EQ(events.back().first, "dangjian.org.v1.OrganizationMoved");
@@ -341,8 +330,8 @@ TEST_P(OrgLifecycleTest, RefusedMovesChangeNothing) {
   };
   for (const Case& c : cases) {
     auto s = Move(*c.what, *c.to).status();
-    EXPECT_EQ(s.code(), c.code) << c.what->display_name() << " -> " << c.to->display_name()
-                                << ": " << s;
+    EXPECT_EQ(s.code(), c.code) << c.what->display_name() << " -> " << c.to->display_name() << ": "
+                                << s;
     EXPECT_EQ(Field(s), c.field) << s;
     EXPECT_EQ(rpc::Reason(s), c.reason) << s;
   }
@@ -367,7 +356,8 @@ TEST_P(OrgLifecycleTest, RefusedMovesChangeNothing) {
 }
 
 TEST_P(OrgLifecycleTest, AMoveNeedsScopeAtBothEnds) {
-  const auth::Principal a_admin{.subject = "accounts/5", .roles = {"org_admin"},
+  const auth::Principal a_admin{.subject = "accounts/5",
+                                .roles = {"org_admin"},
                                 .scope_org = *rpc::ParseName(a_.name(), "organizations", "n")};
   const std::string before = Snapshot();
   // Out of scope at the destination: answered as if it did not exist.
@@ -377,8 +367,8 @@ TEST_P(OrgLifecycleTest, AMoveNeedsScopeAtBothEnds) {
   // Out of scope at the source: the organization itself does not exist for them.
   EXPECT_EQ(Move(c1_, a_, &a_admin).status().code(), absl::StatusCode::kNotFound);
   // A secretary may create but not move.
-  const auth::Principal secretary{.subject = "accounts/6", .roles = {"secretary"},
-                                  .scope_org = a_admin.scope_org};
+  const auth::Principal secretary{
+      .subject = "accounts/6", .roles = {"secretary"}, .scope_org = a_admin.scope_org};
   EXPECT_EQ(Move(b2_, a_, &secretary).status().code(), absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(Snapshot(), before);
   // Within their subtree it works.
@@ -391,8 +381,8 @@ TEST_P(OrgLifecycleTest, DissolvedOrganizationsStayReadableAndStopChanging) {
   EXPECT_EQ(busy.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(rpc::Reason(busy.status()), "HAS_ACTIVE_CHILDREN");
   EXPECT_EQ(Field(Dissolve(g1_, "  ").status()), "reason");
-  EXPECT_TRUE(absl::StartsWith(Field(Dissolve(g1_, "撤销", 2027, 2, 29).status()),
-                               "dissolved_date"));
+  EXPECT_TRUE(
+      absl::StartsWith(Field(Dissolve(g1_, "撤销", 2027, 2, 29).status()), "dissolved_date"));
   EXPECT_EQ(Field(Dissolve(g1_, "撤销", 2019, 6, 30).status()), "dissolved_date")
       << "before it was established";
   EXPECT_EQ(Field(Dissolve(root_, "撤销").status()), "name");
@@ -479,7 +469,8 @@ TEST_P(OrgLifecycleTest, DissolvingEndsWhatHangsOnTheOrganizationOnItsDate) {
   // b2 leads nothing but is the first of two members of a community led by d1.
   const pb::Community community = Community("汇龙共同体", d1_, {&b2_, &b1_});
   const std::string open = Pair(b2_, "开放结对", D(2023, 1, 1));
-  const std::string later = Pair(b2_, "晚到结对", D(2024, 3, 1));  // starts after: ends on its start
+  const std::string later =
+      Pair(b2_, "晚到结对", D(2024, 3, 1));  // starts after: ends on its start
   const std::string through = Pair(b2_, "跨期结对", D(2022, 5, 1), D(2025, 12, 31));
   const std::string done = Pair(b2_, "已结对", D(2022, 1, 1), D(2023, 12, 31));
   const std::string that_day = Pair(b2_, "当日止", D(2022, 1, 1), D(2024, 2, 29));
@@ -524,9 +515,9 @@ TEST_P(OrgLifecycleTest, DissolvingEndsWhatHangsOnTheOrganizationOnItsDate) {
     EXPECT_EQ(rows->rows[1].Int(0), IdOf(b1_.name()));
     EXPECT_EQ(rows->rows[1].Int(2), 1);
   }
-  EXPECT_EQ(AuditDetail("organizations.dissolve", b2_.name()),
-            absl::StrCat("ended 3 pairings, 1 station, 2 officers, 1 term; left ",
-                         community.name()));
+  EXPECT_EQ(
+      AuditDetail("organizations.dissolve", b2_.name()),
+      absl::StrCat("ended 3 pairings, 1 station, 2 officers, 1 term; left ", community.name()));
 
   // With nothing hanging on it, the detail still says so.
   ASSERT_TRUE(Dissolve(g1_, "小组撤销", 2024, 12, 31).ok());
@@ -541,8 +532,8 @@ TEST_P(OrgLifecycleTest, ACommunityLeadIsNeitherDissolvedNorMergedAway) {
   Term(b2_, D(2023, 1, 1));
   const std::string before = RecordsSnapshot();
 
-  for (const absl::Status& s : {Dissolve(b2_, "机构改革", 2024, 2, 29).status(),
-                                Merge(b2_, a1_).status()}) {
+  for (const absl::Status& s :
+       {Dissolve(b2_, "机构改革", 2024, 2, 29).status(), Merge(b2_, a1_).status()}) {
     EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
     EXPECT_EQ(rpc::Reason(s), "LEADS_A_COMMUNITY") << s;
     EXPECT_EQ(Field(s), "name") << s;
@@ -582,8 +573,10 @@ TEST_P(OrgLifecycleTest, AMergeEndsWhatHangsOnTheMergedOrganizationOnly) {
   EXPECT_EQ(now.member_organizations_size(), 0);
   EXPECT_NE(now.etag(), community.etag());
   EXPECT_EQ(AuditDetail("organizations.merge", a1_.name()),
-            absl::StrCat("into ", c1_.name(), "; 3 organizations moved; ended 1 pairing, "
-                         "1 station, 1 officer, 1 term; left ", community.name()));
+            absl::StrCat("into ", c1_.name(),
+                         "; 3 organizations moved; ended 1 pairing, "
+                         "1 station, 1 officer, 1 term; left ",
+                         community.name()));
 }
 
 TEST_P(OrgLifecycleTest, StatisticsCountOnlyActiveOrganizationsPairingsAndStations) {
@@ -679,8 +672,16 @@ TEST_P(OrgLifecycleTest, AReplayWithAnotherBodyIsARequestIdReused) {
     std::function<void(pb::Organization&)> change;
   };
   const std::vector<Case> cases = {
-      {"another unit", [&](pb::Organization& o) { o.set_unit(u2); o.clear_joint_units(); }},
-      {"no unit", [&](pb::Organization& o) { o.clear_unit(); o.clear_joint_units(); }},
+      {"another unit",
+       [&](pb::Organization& o) {
+         o.set_unit(u2);
+         o.clear_joint_units();
+       }},
+      {"no unit",
+       [&](pb::Organization& o) {
+         o.clear_unit();
+         o.clear_joint_units();
+       }},
       {"no joint units", [](pb::Organization& o) { o.clear_joint_units(); }},
       {"another established date",
        [](pb::Organization& o) { *o.mutable_established_date() = D(2020, 3, 1); }},
