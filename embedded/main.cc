@@ -24,8 +24,9 @@ int main(int argc, char** argv) {
   dj::runtime::Append(settings, dj::runtime::BackendSettings(/*required=*/false));
   settings.push_back({"data-dir", "./var/dangjian", false,
                       "directory holding one SQLite file per service"});
-  settings.push_back({"metrics-listen", "", false,
-                      "host:port for a separate GET /metrics (it is also on the HTTP port)",
+  settings.push_back({"metrics-listen", "127.0.0.1:9464", false,
+                      "host:port serving GET /metrics (loopback by default: metrics are for the "
+                      "ops role, never on the API port)",
                       dj::runtime::ValidateHostPort});
   settings.push_back({"grpc-listen", "", false,
                       "host:port to also serve gRPC on (in-process only if empty)",
@@ -39,6 +40,10 @@ int main(int argc, char** argv) {
   auto data_dir = dj::embedded::DataDir::Open(config.Get("data-dir"));
   if (!data_dir.ok()) {
     dj::runtime::ExitOnError("dangjian", "DJ_DATA_DIR", data_dir.status());
+  }
+  auto exposer = dj::metrics::StartExposer(config.Get("metrics-listen"));
+  if (!exposer.ok()) {
+    dj::runtime::ExitOnError("dangjian", "DJ_METRICS_LISTEN", exposer.status());
   }
   // Keys not given are made once and kept in the data directory; the internal secret never
   // leaves the process, so a fresh one each start is enough.
@@ -93,14 +98,6 @@ int main(int argc, char** argv) {
                    {"pairings", std::to_string(demo->pairings)},
                    {"stations", std::to_string(demo->stations)},
                    {"terms", std::to_string(demo->terms)}});
-  }
-  std::unique_ptr<prometheus::Exposer> exposer;
-  if (config.Has("metrics-listen")) {
-    auto e = dj::metrics::StartExposer(config.Get("metrics-listen"));
-    if (!e.ok()) {
-      dj::runtime::ExitOnError("dangjian", "DJ_METRICS_LISTEN", e.status());
-    }
-    exposer = *std::move(e);
   }
   // Rate-limit counters: Redis when given, else in-process.
   auto counters = dj::cache::NewCache(config.Get("redis-url"));

@@ -1,6 +1,7 @@
 // dj-gateway: the HTTP/JSON front door to every backend service.
 #include "common/cache/cache.h"
 #include "common/db/url.h"
+#include "common/metrics/metrics.h"
 #include "common/rpc/channel.h"
 #include "common/runtime/log.h"
 #include "common/runtime/service_main.h"
@@ -13,6 +14,10 @@ int main(int argc, char** argv) {
                       "rate-limit counters shared by every gateway replica, redis://host:port/n "
                       "(in-process, per replica, if unset)",
                       dj::db::ValidateRedisUrl});
+  settings.push_back({"metrics-listen", "0.0.0.0:9464", false,
+                      "host:port serving GET /metrics (for the ops role's Prometheus; never the "
+                      "API port)",
+                      dj::runtime::ValidateHostPort});
   // One address setting per backend the descriptors know: org-addr (DJ_ORG_ADDR), ...
   for (const std::string& backend : dj::gateway::Gateway::BackendNames()) {
     settings.push_back({backend + "-addr", "", true,
@@ -21,6 +26,10 @@ int main(int argc, char** argv) {
   }
   const auto config = dj::runtime::Init("dj-gateway", settings, argc, argv);
 
+  auto exposer = dj::metrics::StartExposer(config.Get("metrics-listen"));
+  if (!exposer.ok()) {
+    dj::runtime::ExitOnError("dj-gateway", "DJ_METRICS_LISTEN", exposer.status());
+  }
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   for (const std::string& backend : dj::gateway::Gateway::BackendNames()) {
     channels[backend] = dj::rpc::MakeChannel(config.Get(backend + "-addr"));

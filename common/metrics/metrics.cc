@@ -30,6 +30,19 @@ std::string Serialize() {
   return serializer.Serialize(Registry().Collect());
 }
 
+std::string_view OneOf(std::string_view value, std::initializer_list<std::string_view> allowed) {
+  for (std::string_view a : allowed) {
+    if (a == value) {
+      return a;
+    }
+  }
+  return "other";
+}
+
+std::string_view HttpMethodLabel(std::string_view method) {
+  return OneOf(method, {"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"});
+}
+
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
   static const prometheus::Histogram::BucketBoundaries kBuckets = {
       0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10};

@@ -2,6 +2,7 @@
 // (the gateway) that serve /metrics themselves.
 #pragma once
 
+#include <initializer_list>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,15 @@ absl::StatusOr<std::unique_ptr<prometheus::Exposer>> StartExposer(std::string_vi
 
 // The registry in the Prometheus text exposition format.
 std::string Serialize();
+
+// Label values come from closed sets only: a value taken from a request (a method name, a path)
+// would let anyone create series without bound and exhaust the process's memory.
+
+// "GET", "POST", ... for the HTTP methods the API knows; "other" for anything else.
+std::string_view HttpMethodLabel(std::string_view method);
+
+// `value` when it is one of `allowed`, else "other".
+std::string_view OneOf(std::string_view value, std::initializer_list<std::string_view> allowed);
 
 // Latency buckets (seconds) shared by every *_seconds histogram, from 0.5 ms to 10 s.
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets();

@@ -2,12 +2,17 @@
 #include "common/rpc/interceptors.h"
 
 #include <chrono>
+#include <mutex>
+#include <set>
+#include <shared_mutex>
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "common/metrics/metrics.h"
 #include "common/rpc/channel.h"
 #include "common/runtime/log.h"
+#include "common/runtime/strings.h"
+#include "google/protobuf/descriptor.h"
 
 namespace dj::rpc {
 namespace {
@@ -49,7 +54,7 @@ std::string CodeName(grpc::StatusCode code) {
 
 class MetricsLoggingInterceptor final : public grpc::experimental::Interceptor {
  public:
-  explicit MetricsLoggingInterceptor(grpc::experimental::ServerRpcInfo* info) : info_(info) {
+  explicit MetricsLoggingInterceptor(grpc::experimental::ServerRpcInfo* info) {
     std::string_view full = info->method();  // "/dangjian.org.v1.OrganizationService/GetOrganization"
     if (!full.empty() && full.front() == '/') {
       full.remove_prefix(1);
@@ -57,6 +62,11 @@ class MetricsLoggingInterceptor final : public grpc::experimental::Interceptor {
     const size_t slash = full.find('/');
     service_ = std::string(full.substr(0, slash));
     method_ = slash == std::string_view::npos ? "" : std::string(full.substr(slash + 1));
+    if (!Known(service_, method_)) {
+      // A name the caller made up: one series for all of them, and a bounded log field.
+      service_ = method_ = "other";
+    }
+    logged_method_ = Clip(info->method(), 160);
   }
 
   void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
@@ -85,10 +95,10 @@ class MetricsLoggingInterceptor final : public grpc::experimental::Interceptor {
                             metrics::LatencyBuckets()).Observe(seconds);
       const std::string ms = absl::StrCat(seconds * 1000.0);
       if (status.ok()) {
-        log::Debug("rpc", {{"method", info_->method()}, {"code", code}, {"ms", ms},
+        log::Debug("rpc", {{"method", logged_method_}, {"code", code}, {"ms", ms},
                            {"request_id", request_id_}});
       } else {
-        log::Info("rpc", {{"method", info_->method()}, {"code", code}, {"ms", ms},
+        log::Info("rpc", {{"method", logged_method_}, {"code", code}, {"ms", ms},
                           {"request_id", request_id_}, {"error", status.error_message()}});
       }
     }
@@ -96,9 +106,36 @@ class MetricsLoggingInterceptor final : public grpc::experimental::Interceptor {
   }
 
  private:
-  grpc::experimental::ServerRpcInfo* info_;
+  // Whether the server could have served `service`/`method`: a method of a linked proto
+  // (every service this process registers) or the health check.
+  static bool Known(const std::string& service, const std::string& method) {
+    if (service == "grpc.health.v1.Health") {
+      return method == "Check" || method == "Watch";
+    }
+    if (service.empty() || method.empty()) {
+      return false;
+    }
+    // The names found so far (a few dozen; names not found are never kept).
+    static std::shared_mutex mu;
+    static std::set<std::string, std::less<>> known;
+    std::string full = absl::StrCat(service, ".", method);
+    {
+      std::shared_lock lock(mu);
+      if (known.contains(full)) {
+        return true;
+      }
+    }
+    if (google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(full) == nullptr) {
+      return false;
+    }
+    std::unique_lock lock(mu);
+    known.insert(std::move(full));
+    return true;
+  }
+
   std::string service_;
   std::string method_;
+  std::string logged_method_;
   std::string request_id_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };

@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/db/mysql_driver.h"
 #include "common/db/sqlite_driver.h"
@@ -236,6 +237,64 @@ HttpResponse Http(int port, const std::string& method, const std::string& target
     out.status = 0;
   }
   return out;
+}
+
+std::string RawHttp(int port, const std::string& bytes, std::chrono::milliseconds timeout) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    return "";
+  }
+  timeval tv{.tv_sec = static_cast<time_t>(timeout.count() / 1000),
+             .tv_usec = static_cast<suseconds_t>(timeout.count() % 1000 * 1000)};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0) {
+    size_t sent = 0;
+    while (sent < bytes.size()) {
+      const ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+      if (n <= 0) {
+        break;  // the server may answer and close before reading everything
+      }
+      sent += static_cast<size_t>(n);
+    }
+    shutdown(fd, SHUT_WR);
+    char buf[16384];
+    while (true) {
+      const ssize_t n = recv(fd, buf, sizeof(buf), 0);
+      if (n <= 0) {
+        break;
+      }
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  close(fd);
+  return out;
+}
+
+int RawStatus(const std::string& raw) {
+  int status = 0;
+  if (raw.size() >= 12 && raw.starts_with("HTTP/1.")) {
+    absl::SimpleAtoi(raw.substr(9, 3), &status);
+  }
+  return status;
+}
+
+int64_t ResidentBytes(pid_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("VmRSS:")) {
+      int64_t kib = 0;
+      std::istringstream(line.substr(6)) >> kib;
+      return kib * 1024;
+    }
+  }
+  return 0;
 }
 
 namespace {

@@ -87,6 +87,17 @@ HttpResponse Http(int port, const std::string& method, const std::string& target
                   const std::string& body = "",
                   const std::map<std::string, std::string>& headers = {});
 
+// Sends `bytes` as they are to 127.0.0.1:port and returns everything read back until the server
+// closes the connection or `timeout` passes ("" when the connection failed): for requests a
+// well-behaved client could not send.
+std::string RawHttp(int port, const std::string& bytes,
+                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
+// The status code of the first response line in `raw` ("HTTP/1.1 431 ..." -> 431), 0 if none.
+int RawStatus(const std::string& raw);
+
+// The resident memory of process `pid` in bytes (VmRSS), 0 when unknown.
+int64_t ResidentBytes(pid_t pid);
+
 // Signs in through the gateway on `port` and returns the access token ("" on failure). When the
 // password must be changed first (a bootstrap or initial password), changes it to
 // `new_password`; when `password` no longer works, tries `new_password` (changed earlier).

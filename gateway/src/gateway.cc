@@ -104,6 +104,28 @@ const char* const kCodeNames[] = {
     "UNIMPLEMENTED", "INTERNAL",       "UNAVAILABLE",     "DATA_LOSS",
     "UNAUTHENTICATED"};
 
+// The longest path a log line or an audit row keeps of a request.
+constexpr size_t kMaxLoggedPath = 256;
+
+// What the access log keeps of a request target: the path (clipped) and the names of its query
+// parameters ("/v1/organizations?pageSize&pageToken"), never their values.
+std::string AccessLogTarget(std::string_view target) {
+  const size_t q = target.find('?');
+  std::string out = Clip(target.substr(0, q), kMaxLoggedPath);
+  if (q == std::string_view::npos) {
+    return out;
+  }
+  int kept = 0;
+  for (absl::string_view pair : absl::StrSplit(AV(target.substr(q + 1)), '&', absl::SkipEmpty())) {
+    if (++kept > 20) {
+      out += "&...";
+      break;
+    }
+    absl::StrAppend(&out, kept == 1 ? "?" : "&", Clip(SV(pair.substr(0, pair.find('='))), 64));
+  }
+  return out;
+}
+
 std::string NewRequestId() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   return absl::StrCat(absl::Hex(rng(), absl::kZeroPad16), absl::Hex(rng(), absl::kZeroPad16));
@@ -561,11 +583,17 @@ std::variant<auth::Principal, HttpResponse> Gateway::Authenticate(const HttpRequ
             : absl::StrCat("Bearer realm=\"dangjian\", error=\"invalid_token\""));
     // A security event the services never see: logged and counted here, and reported in
     // batches to the member service's audit log.
-    const std::string path = request.target.substr(0, request.target.find('?'));
+    const std::string path = Clip(request.target.substr(0, request.target.find('?')), kMaxLoggedPath);
     log::Warn("security", {{"event", "token_refused"}, {"reason", reason},
                            {"remote", request.remote}, {"path", path},
                            {"request_id", request_id}});
-    Metrics().auth_refused.Add({{"reason", reason}}).Increment();
+    Metrics()
+        .auth_refused
+        .Add({{"reason", std::string(metrics::OneOf(
+                             reason, {"TOKEN_MISSING", "TOKEN_MALFORMED", "TOKEN_ALGORITHM",
+                                      "TOKEN_KEY_UNKNOWN", "TOKEN_SIGNATURE", "TOKEN_ISSUER",
+                                      "TOKEN_EXPIRED", "TOKEN_NOT_YET_VALID", "TOKEN_REVOKED"}))}})
+        .Increment();
     if (refusals_) {
       refusals_->Report(reason, request.remote, path, request_id);
     }
@@ -613,9 +641,12 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   } else {
     request_id = NewRequestId();
   }
-  // Wraps `done`: request id header, metrics and the access log, once per request.
-  auto finish = [done = std::move(done), request_id, start, method = request.method,
-                 target = request.target, remote = request.remote](HttpResponse r) {
+  // Wraps `done`: request id header, metrics and the access log, once per request. Labels come
+  // from closed sets (the method's, the route templates) and the log keeps the path and the
+  // names of the query parameters, never their values (tokens, page tokens, names searched).
+  auto finish = [done = std::move(done), request_id, start,
+                 method = std::string(metrics::HttpMethodLabel(request.method)),
+                 target = AccessLogTarget(request.target), remote = request.remote](HttpResponse r) {
     r.headers.emplace_back("x-request-id", request_id);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -658,14 +689,15 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   if (route == nullptr) {
     if (!allowed.empty()) {
       HttpResponse r = ErrorResponse(
-          12, absl::StrCat("method ", request.method, " is not allowed on ", path,
+          12, absl::StrCat("method ", Clip(request.method, 32), " is not allowed on ",
+                           Clip(path, kMaxLoggedPath),
                            "; allowed: ", absl::StrJoin(allowed, ", ")),
           "", 405);
       r.headers.emplace_back("allow", absl::StrJoin(allowed, ", "));
       finish(std::move(r));
       return;
     }
-    finish(ErrorResponse(5, absl::StrCat("no route for ", path)));
+    finish(ErrorResponse(5, absl::StrCat("no route for ", Clip(path, kMaxLoggedPath))));
     return;
   }
 

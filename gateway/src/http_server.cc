@@ -99,7 +99,7 @@ class Session final : public std::enable_shared_from_this<Session> {
     r.remote = ep_ec ? "" : ep.address().to_string();
 
     const std::string path = r.target.substr(0, r.target.find('?'));
-    if ((path == "/healthz" || path == "/readyz" || path == "/metrics" || path == "/openapi.json") &&
+    if ((path == "/healthz" || path == "/readyz" || path == "/openapi.json") &&
         r.method != "GET") {
       HttpResponse bad = Gateway::ErrorResponse(12, "only GET is allowed on " + path, "", 405);
       bad.headers.emplace_back("allow", "GET");
@@ -118,13 +118,6 @@ class Session final : public std::enable_shared_from_this<Session> {
       HttpResponse doc;
       doc.body = document;
       Reply(std::move(doc), keep_alive_);
-      return;
-    }
-    if (r.method == "GET" && path == "/metrics") {
-      HttpResponse m;
-      m.body = metrics::Serialize();
-      m.headers.emplace_back("content-type", "text/plain; version=0.0.4");
-      Reply(std::move(m), keep_alive_);
       return;
     }
     ++server_.in_flight;

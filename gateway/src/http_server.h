@@ -1,5 +1,5 @@
 // The HTTP/1.1 side of the gateway on Boost.Beast: N io threads, one strand per connection,
-// keep-alive, a body size limit, /healthz /readyz /metrics, and graceful shutdown.
+// keep-alive, a body size limit, /healthz /readyz /openapi.json, and graceful shutdown.
 #pragma once
 
 #include <atomic>

@@ -60,6 +60,7 @@ class DangjianTest : public ::testing::Test {
         BinDir() + "/dangjian", std::move(args),
         std::map<std::string, std::string>{
             {"DJ_HTTP_LISTEN", absl::StrCat("127.0.0.1:", port)},
+            {"DJ_METRICS_LISTEN", absl::StrCat("127.0.0.1:", testing::FreePort())},
             {"DJ_DATA_DIR", data_dir},
             {"DJ_BOOTSTRAP_ADMIN_PASSWORD", testing::kAdminInitialPassword}},
         dir_ + "/dangjian-" + std::to_string(launches_++) + ".log");

@@ -58,8 +58,8 @@ TEST_P(Suite, BuildsATreeReadsThroughTheCacheAndPages) {
   // A retried create with the same requestId returns the same organization.
   const std::string body = absl::StrCat(R"({"displayName":"第四党支部","kind":"BRANCH","parent":")",
                                         committee.name(), R"("})");
-  HttpResponse a = Post("/v1/organizations?requestId=5f0c8e1e-retry", body);
-  HttpResponse b = Post("/v1/organizations?requestId=5f0c8e1e-retry", body);
+  HttpResponse a = Post("/v1/organizations?requestId=5f0c8e1e-retry-01", body);
+  HttpResponse b = Post("/v1/organizations?requestId=5f0c8e1e-retry-01", body);
   ASSERT_EQ(a.status, 200) << a.body;
   ASSERT_EQ(b.status, 200) << b.body;
   EXPECT_EQ(ParseOrg(a.body).name(), ParseOrg(b.body).name());
@@ -209,7 +209,7 @@ TEST_P(Suite, RequestIdsMetricsAndHealth) {
   EXPECT_FALSE(generated.headers["x-request-id"].empty());
 
   EXPECT_EQ(Http(http_port_, "GET", "/healthz").status, 200);
-  const std::string gw = Http(http_port_, "GET", "/metrics").body;
+  const std::string gw = Http(gateway_metrics_port_, "GET", "/metrics").body;
   EXPECT_NE(gw.find("http_requests_total"), std::string::npos);
   const std::string org = Http(metrics_port_, "GET", "/metrics").body;
   EXPECT_NE(org.find("grpc_server_handled_total{grpc_code=\"NotFound\",grpc_method="
