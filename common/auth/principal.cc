@@ -7,6 +7,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/crypto/crypto.h"
 #include "common/rpc/errors.h"
 #include "common/rpc/names.h"
 #include "common/runtime/strings.h"
@@ -24,6 +25,16 @@ absl::StatusOr<int64_t> ScopeOrgFromName(std::string_view scope) {
     return 0;
   }
   return rpc::ParseName(scope, "organizations", "scope");
+}
+
+std::string IdempotencyKey(const Principal& who, std::string_view request_id) {
+  if (request_id.empty()) {
+    return "";
+  }
+  // The subject cannot contain '\n', so (subject, id) pairs never collide.
+  return crypto::HmacHex(
+      crypto::Digest::kSha256, "dangjian request id",
+      absl::StrCat(who.anonymous() ? "anonymous" : who.subject, "\n", AV(request_id)));
 }
 
 absl::StatusOr<Principal> FromClaims(const Claims& claims) {

@@ -27,6 +27,11 @@ inline constexpr char kPrincipalMetadata[] = "x-dj-principal";
 // "organizations/5" -> 5, "" -> 0 (the whole tree).
 absl::StatusOr<int64_t> ScopeOrgFromName(std::string_view scope);
 
+// What a create stores for its request_id (AIP-155): the id scoped to the caller, as 64 hex
+// characters (SHA-256 of the subject and the id), so the same request_id sent by another
+// principal is a new request and never answers with their resource. "" for "".
+std::string IdempotencyKey(const Principal& who, std::string_view request_id);
+
 // An access token's claims as a principal.
 absl::StatusOr<Principal> FromClaims(const Claims& claims);
 

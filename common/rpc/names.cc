@@ -1,11 +1,10 @@
 // Resource name parsing and opaque, filter-bound page tokens.
 #include "common/rpc/names.h"
 
+#include <algorithm>
 #include <cctype>
 
 #include "common/rpc/handler.h"
-
-#include <cctype>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
@@ -30,14 +29,17 @@ uint64_t Fingerprint(std::string_view s) {
 }  // namespace
 
 absl::Status ValidateRequestId(std::string_view request_id) {
-  if (request_id.size() > 64) {
-    return InvalidArgument({{"request_id", "must be at most 64 characters (a UUID)"}});
+  if (request_id.empty()) {
+    return absl::OkStatus();
   }
-  for (char c : request_id) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.')) {
-      return InvalidArgument(
-          {{"request_id", "may contain only letters, digits, '-', '_' and '.'"}});
-    }
+  // Long enough that two clients do not pick the same one by chance (a UUID, or 16+ random
+  // characters); ids like "1" or "retry" are what collides.
+  const bool charset = std::all_of(request_id.begin(), request_id.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+  });
+  if (request_id.size() < 16 || request_id.size() > 64 || !charset) {
+    return InvalidArgument({{"request_id",
+                             "must be a UUID or 16-64 characters of letters, digits, '-' and '_'"}});
   }
   return absl::OkStatus();
 }
@@ -53,10 +55,13 @@ absl::StatusOr<int64_t> ParseName(std::string_view name, std::string_view collec
   if (rest.size() <= collection.size() + 1 || rest.substr(0, collection.size()) != collection ||
       rest[collection.size()] != '/' ||
       !absl::SimpleAtoi(AV(rest.substr(collection.size() + 1)), &id) || id <= 0 ||
-      rest.substr(collection.size() + 1).find_first_not_of("0123456789") != std::string_view::npos) {
+      rest.substr(collection.size() + 1).find_first_not_of("0123456789") != std::string_view::npos ||
+      rest[collection.size() + 1] == '0') {
+    // One name per resource: "organizations/007" is not another spelling of organizations/7.
     return InvalidArgument(
-        {{std::string(field), absl::StrCat("'", AV(name), "' is not a valid name; expected ",
-                                           expected, " with a positive numeric id")}});
+        {{std::string(field), absl::StrCat("'", Clip(name, 96), "' is not a valid name; expected ",
+                                           expected, " with a positive decimal id (no sign, no "
+                                           "leading zeros)")}});
   }
   return id;
 }

@@ -16,8 +16,9 @@ absl::StatusOr<int64_t> ParseName(std::string_view name, std::string_view collec
                                   std::string_view field);
 std::string FormatName(std::string_view collection, int64_t id);
 
-// A create's request_id (AIP-155): at most 64 characters of letters, digits, '-', '_' and '.'
-// (a UUID fits); empty means not idempotent. INVALID_ARGUMENT naming `request_id` otherwise.
+// A create's request_id (AIP-155): a UUID or 16-64 characters of letters, digits, '-' and '_';
+// empty means not idempotent. INVALID_ARGUMENT naming `request_id` otherwise. Services store it
+// scoped to the caller (auth::IdempotencyKey).
 absl::Status ValidateRequestId(std::string_view request_id);
 
 inline constexpr int32_t kDefaultPageSize = 50;

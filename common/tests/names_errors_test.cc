@@ -23,6 +23,10 @@ TEST(NamesTest, ParseName) {
       {"organizations/9223372036854775807", true, 9223372036854775807},
       {"organizations/9223372036854775808", false, 0},  // overflows int64
       {"organizations/0", false, 0},
+      // One name per resource: leading zeros are not another spelling (Step 5).
+      {"organizations/07", false, 0},
+      {"organizations/0000000000000000000386376021188198401", false, 0},
+      {"organizations/10", true, 10},
       {"organizations/-5", false, 0},
       {"organizations/+5", false, 0},
       {"organizations/ 5", false, 0},

@@ -97,7 +97,7 @@ class Loader {
         return complete.ok() ? absl::StatusOr<DemoSummary>(summary_) : complete.status();
       }
     }
-    auto root = Organization("", pb::WORK_COMMITTEE, std::string(kRootName), "", "demo-root");
+    auto root = Organization("", pb::WORK_COMMITTEE, std::string(kRootName), "", "dangjian-demo-root");
     if (root.status().code() == absl::StatusCode::kAlreadyExists) {
       return summary_;  // a root of that name this loader did not make (an older demo): leave it
     }
@@ -160,7 +160,7 @@ class Loader {
       return absl::OkStatus();
     }
     pb::CreateTermRequest req;
-    req.set_request_id(absl::StrCat("demo-term-", index));
+    req.set_request_id(absl::StrCat("dangjian-demo-term-", index));
     req.set_parent(o.name());
     const int years_back = o.kind() == pb::PARTY_COMMITTEE ? 4 : 2;
     *req.mutable_term()->mutable_start_date() =
@@ -179,7 +179,7 @@ class Loader {
     for (size_t i = 0; i < units->size(); ++i) {
       const std::vector<std::string>& u = (*units)[i];
       pb::CreateUnitRequest req;
-      req.set_request_id(absl::StrCat("demo-unit-", i));
+      req.set_request_id(absl::StrCat("dangjian-demo-unit-", i));
       pb::Unit* unit = req.mutable_unit();
       unit->set_display_name(u[1]);
       unit->set_credit_code(u[2]);
@@ -214,7 +214,7 @@ class Loader {
         return absl::InternalError(absl::StrCat("demo organizations.tsv: bad line for ", cols[1]));
       }
       const std::string& unit = unit_of[cols[1]];
-      auto organ = Organization(root_, kind, cols[1], unit, absl::StrCat("demo-organ-", i));
+      auto organ = Organization(root_, kind, cols[1], unit, absl::StrCat("dangjian-demo-organ-", i));
       if (!organ.ok()) {
         return organ.status();
       }
@@ -228,7 +228,7 @@ class Loader {
       std::string group_parent = organ->name();
       for (int b = 0; b < branches; ++b) {
         auto branch = Organization(organ->name(), pb::BRANCH, absl::StrCat(kOrdinals[b], "党支部"),
-                                   unit, absl::StrCat("demo-branch-", i, "-", b));
+                                   unit, absl::StrCat("dangjian-demo-branch-", i, "-", b));
         if (!branch.ok()) {
           return branch.status();
         }
@@ -242,7 +242,7 @@ class Loader {
       for (int g = 0; g < groups; ++g) {
         auto group =
             Organization(group_parent, pb::PARTY_GROUP, absl::StrCat(kOrdinals[g], "党小组"), unit,
-                         absl::StrCat("demo-group-", i, "-", g));
+                         absl::StrCat("dangjian-demo-group-", i, "-", g));
         if (!group.ok()) {
           return group.status();
         }
@@ -263,7 +263,7 @@ class Loader {
         return absl::InternalError(absl::StrCat("demo communities.tsv: no group ", cols[0]));
       }
       pb::CreateCommunityRequest req;
-      req.set_request_id(absl::StrCat("demo-community-", i));
+      req.set_request_id(absl::StrCat("dangjian-demo-community-", i));
       pb::Community* c = req.mutable_community();
       c->set_display_name(cols[1]);
       c->set_lead_organization(members.front());
@@ -306,7 +306,7 @@ class Loader {
       const char* town = kTowns[k % std::size(kTowns)];
       const char* stem = kStems[(k / std::size(kTowns)) % std::size(kStems)];
       pb::CreatePairingRequest req;
-      req.set_request_id(absl::StrCat("demo-pairing-", k));
+      req.set_request_id(absl::StrCat("dangjian-demo-pairing-", k));
       pb::Pairing* p = req.mutable_pairing();
       p->set_organization(o.name());
       if (k % 2 == 0) {
@@ -326,7 +326,7 @@ class Loader {
     for (int i = 0; i < n; ++i) {
       const int place = i % kResidentialCommunities;
       pb::CreateStationRequest req;
-      req.set_request_id(absl::StrCat("demo-station-", i));
+      req.set_request_id(absl::StrCat("dangjian-demo-station-", i));
       pb::Station* s = req.mutable_station();
       s->set_organization(organs_[i].name());
       s->set_residential_community(absl::StrCat(kTowns[place % std::size(kTowns)],

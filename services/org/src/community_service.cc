@@ -640,7 +640,8 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
   if (absl::Status s = CheckOrganizations(row); !s.ok()) {
     return s;
   }
-  const std::string& request_id = request.request_id();
+  // Scoped to the caller: another principal's request_id is a new request, never theirs.
+  const std::string request_id = auth::IdempotencyKey(who, request.request_id());
   row.id = ids_.Next();
   row.create_time_us = row.update_time_us = now_us_();
   row.version = 1;
@@ -946,10 +947,11 @@ absl::Status CommunityService::OnOrganizationEvent(const events::Event& event) {
 absl::StatusOr<Tie> CommunityService::CreateTie(const auth::Principal& who, const TieTable& table,
                                                 std::string_view field,
                                                 std::string_view organization, Tie tie,
-                                                std::string_view request_id) {
-  if (absl::Status s = rpc::ValidateRequestId(request_id); !s.ok()) {
+                                                std::string_view raw_request_id) {
+  if (absl::Status s = rpc::ValidateRequestId(raw_request_id); !s.ok()) {
     return s;
   }
+  const std::string request_id = auth::IdempotencyKey(who, raw_request_id);
   const std::string org_field = absl::StrCat(AV(field), ".organization");
   auto org_id = rpc::ParseName(organization, kOrganizations, org_field);
   if (!org_id.ok()) {

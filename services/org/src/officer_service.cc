@@ -188,10 +188,11 @@ absl::StatusOr<std::optional<RowT>> CreateInOrganization(audit::Recorder& audit,
   const std::string& parent = request.parent();
   const absl::Status missing = OrganizationNotFound(parent);
   const absl::Status dissolved = Dissolved(parent, op.kind);
+  const std::string request_key = auth::IdempotencyKey(who, request.request_id());
   return CreateOnce(
       audit, pool, audit::Recorder::For(who, absl::StrCat(AV(op.kind), ".create"), parent, "/"),
       IdempotentCreate<RowT>{
-          .request_id = request.request_id(),
+          .request_id = request_key,
           .what = op.kind.substr(0, op.kind.size() - 1),
           .find = op.find_by_request_id,
           .replay = [&](db::Connection& c, const RowT& earlier,
@@ -425,7 +426,8 @@ absl::StatusOr<pb::Officer> OfficerService::Create(const auth::Principal& who,
                 return s;
               }
             }
-            return OfficerStore::InsertOfficer(c, row, request.request_id());
+            return OfficerStore::InsertOfficer(c, row,
+                                               auth::IdempotencyKey(who, request.request_id()));
           }});
   if (!replay.ok()) {
     return replay.status();
@@ -619,7 +621,8 @@ absl::StatusOr<pb::Term> OfficerService::CreateTerm(const auth::Principal& who,
             if (absl::Status s = Elect(c, rules.rules, org, row, entry); !s.ok()) {
               return s;
             }
-            return OfficerStore::InsertTerm(c, row, request.request_id());
+            return OfficerStore::InsertTerm(c, row,
+                                            auth::IdempotencyKey(who, request.request_id()));
           }});
   if (!replay.ok()) {
     return replay.status();

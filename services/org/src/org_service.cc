@@ -395,7 +395,8 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
     return s;
   }
 
-  const std::string& request_id = request.request_id();
+  // Scoped to the caller: another principal's request_id is a new request, never theirs.
+  const std::string request_id = auth::IdempotencyKey(who, request.request_id());
   auto same_request = [&](const OrgRow& existing) -> absl::StatusOr<pb::Organization> {
     // Everything the request set: a replay with another body is a reused request_id.
     if (existing.display_name != row.display_name || existing.kind != row.kind ||

@@ -219,10 +219,12 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
       rpc::WithViolation(rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
                                     absl::StrCat(in.parent(), " is dissolved")),
                          {"unit.parent", "must be an active organization"});
+  // Scoped to the caller: another principal's request_id is a new request, never theirs.
+  const std::string request_key = auth::IdempotencyKey(who, request.request_id());
   auto replay = CreateOnce(
       audit_, store_.pool(), audit::Recorder::For(who, "units.create", in.parent(), "/"),
       IdempotentCreate<UnitRow>{
-          .request_id = request.request_id(),
+          .request_id = request_key,
           .what = "unit",
           .find = &UnitStore::FindByRequestId,
           .replay =
@@ -246,7 +248,7 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
               return CreditCodeTaken(row.credit_code);
             }
             row.parent_path = parent->path;
-            return UnitStore::Insert(c, row, request.request_id());
+            return UnitStore::Insert(c, row, request_key);
           },
           .same =
               [&](const UnitRow& earlier) {

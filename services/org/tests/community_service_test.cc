@@ -916,7 +916,7 @@ TEST_P(CommunityServiceTest, StationsListCurrentOrAllAndPage) {
 
 TEST_P(CommunityServiceTest, CreatesAreIdempotentByRequestId) {
   auto req = Community("共同体", a1_, {a2_});
-  req.set_request_id("c-1");
+  req.set_request_id("community-req-0001");
   auto first = service_->Create(admin_, req);
   ASSERT_TRUE(first.ok()) << first.status();
   auto again = service_->Create(admin_, req);
@@ -928,13 +928,13 @@ TEST_P(CommunityServiceTest, CreatesAreIdempotentByRequestId) {
   EXPECT_EQ(rpc::Reason(reused), "REQUEST_ID_REUSED");
 
   auto pairing = Pairing(b1_, "企业", D(2024, 2, 29));
-  pairing.set_request_id("p-1");
+  pairing.set_request_id("pairing-req-00001");
   auto p1 = service_->CreatePairing(admin_, pairing);
   auto p2 = service_->CreatePairing(admin_, pairing);
   ASSERT_TRUE(p1.ok() && p2.ok());
   EXPECT_EQ(p1->name(), p2->name());
   auto station = Station(b1_, "社区", D(2024, 2, 29));
-  station.set_request_id("p-1");  // request ids are per collection
+  station.set_request_id("pairing-req-00001");  // request ids are per collection
   auto s1 = service_->CreateStation(admin_, station);
   auto s2 = service_->CreateStation(admin_, station);
   ASSERT_TRUE(s1.ok() && s2.ok());

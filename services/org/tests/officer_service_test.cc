@@ -525,22 +525,22 @@ TEST_P(OfficerServiceTest, OutOfScopeWritesAreNotFound) {
 
 TEST_P(OfficerServiceTest, CreatesAreIdempotentByRequestId) {
   Tree();
-  auto once = Appoint(branch_, pb::SECRETARY, "members/1", {2024, 1, 1}, std::nullopt, "req-1");
-  auto twice = Appoint(branch_, pb::SECRETARY, "members/1", {2024, 1, 1}, std::nullopt, "req-1");
+  auto once = Appoint(branch_, pb::SECRETARY, "members/1", {2024, 1, 1}, std::nullopt, "req-000000000001");
+  auto twice = Appoint(branch_, pb::SECRETARY, "members/1", {2024, 1, 1}, std::nullopt, "req-000000000001");
   ASSERT_TRUE(once.ok() && twice.ok()) << twice.status();
   EXPECT_EQ(once->name(), twice->name());
   EXPECT_EQ(Count("officers"), 1);
   ExpectRefused(
-      Appoint(branch_, pb::DEPUTY_SECRETARY, "members/1", {2024, 1, 1}, std::nullopt, "req-1")
+      Appoint(branch_, pb::DEPUTY_SECRETARY, "members/1", {2024, 1, 1}, std::nullopt, "req-000000000001")
           .status(),
       absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED", "");
 
-  auto term = Elect(branch_, {2024, 1, 1}, "req-2");
-  auto again = Elect(branch_, {2024, 1, 1}, "req-2");
+  auto term = Elect(branch_, {2024, 1, 1}, "req-000000000002");
+  auto again = Elect(branch_, {2024, 1, 1}, "req-000000000002");
   ASSERT_TRUE(term.ok() && again.ok()) << again.status();
   EXPECT_EQ(term->name(), again->name());
   EXPECT_EQ(Count("terms"), 1);
-  ExpectRefused(Elect(branch_, {2025, 1, 1}, "req-2").status(), absl::StatusCode::kAlreadyExists,
+  ExpectRefused(Elect(branch_, {2025, 1, 1}, "req-000000000002").status(), absl::StatusCode::kAlreadyExists,
                 "REQUEST_ID_REUSED", "");
   EXPECT_EQ(Count("terms"), 1);
 }

@@ -660,9 +660,9 @@ TEST_P(OrgLifecycleTest, AReplayWithAnotherBodyIsARequestIdReused) {
     *req.mutable_organization()->mutable_established_date() = D(2020, 2, 29);
     return req;
   };
-  auto first = service_->Create(admin_, request("r-joint"));
+  auto first = service_->Create(admin_, request("req-joint-000001"));
   ASSERT_TRUE(first.ok()) << first.status();
-  auto same = service_->Create(admin_, request("r-joint"));
+  auto same = service_->Create(admin_, request("req-joint-000001"));
   ASSERT_TRUE(same.ok()) << same.status();
   EXPECT_EQ(same->name(), first->name());
   const std::string before = Snapshot();
@@ -688,7 +688,7 @@ TEST_P(OrgLifecycleTest, AReplayWithAnotherBodyIsARequestIdReused) {
       {"no established date", [](pb::Organization& o) { o.clear_established_date(); }},
   };
   for (const Case& c : cases) {
-    pb::CreateOrganizationRequest req = request("r-joint");
+    pb::CreateOrganizationRequest req = request("req-joint-000001");
     c.change(*req.mutable_organization());
     const absl::Status s = service_->Create(admin_, req).status();
     EXPECT_EQ(s.code(), absl::StatusCode::kAlreadyExists) << c.what << ": " << s;

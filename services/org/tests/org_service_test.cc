@@ -229,12 +229,12 @@ TEST_P(OrgServiceTest, CreateIsIdempotentByRequestId) {
   pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
   pb::Organization first;
   pb::Organization second;
-  ASSERT_TRUE(Create(root.name(), pb::BRANCH, "支部", &first, "req-1").ok());
-  ASSERT_TRUE(Create(root.name(), pb::BRANCH, "支部", &second, "req-1").ok());
+  ASSERT_TRUE(Create(root.name(), pb::BRANCH, "支部", &first, "req-000000000001").ok());
+  ASSERT_TRUE(Create(root.name(), pb::BRANCH, "支部", &second, "req-000000000001").ok());
   EXPECT_EQ(first.name(), second.name());
   EXPECT_EQ(Rows(), 2);
   pb::Organization other;
-  grpc::Status reused = Create(root.name(), pb::BRANCH, "另一个支部", &other, "req-1");
+  grpc::Status reused = Create(root.name(), pb::BRANCH, "另一个支部", &other, "req-000000000001");
   EXPECT_EQ(reused.error_code(), grpc::ALREADY_EXISTS);
   EXPECT_EQ(Reason(reused), "REQUEST_ID_REUSED");
 
@@ -244,7 +244,7 @@ TEST_P(OrgServiceTest, CreateIsIdempotentByRequestId) {
   for (int i = 0; i < 8; ++i) {
     threads.emplace_back([&, i] {
       pb::Organization out;
-      grpc::Status s = Create(root.name(), pb::BRANCH, "并发支部", &out, "req-race");
+      grpc::Status s = Create(root.name(), pb::BRANCH, "并发支部", &out, "req-race-0000001");
       EXPECT_TRUE(s.ok()) << s.error_message();
       names[i] = out.name();
     });

@@ -530,9 +530,9 @@ TEST_P(UnitServiceTest, OutOfScopeLooksMissingAndRolesLimitWrites) {
   EXPECT_EQ(Field(elsewhere.status()), "unit.parent");
   EXPECT_EQ(Snapshot(), before);
   // A replayed request_id is authorized again: not a way to read someone else's unit.
-  ASSERT_TRUE(Create(NewUnit(branch_b, "启东市财政局会计科", kCodes[5]), "req-b").ok());
+  ASSERT_TRUE(Create(NewUnit(branch_b, "启东市财政局会计科", kCodes[5]), "req-b-0000000001").ok());
   const std::string with_b = Snapshot();
-  auto replay = Create(NewUnit(branch_b, "启东市财政局会计科", kCodes[5]), "req-b", admin_a);
+  auto replay = Create(NewUnit(branch_b, "启东市财政局会计科", kCodes[5]), "req-b-0000000001", admin_a);
   EXPECT_EQ(replay.status().code(), absl::StatusCode::kNotFound) << replay.status();
   EXPECT_EQ(Snapshot(), with_b);
   auto ok = Create(NewUnit(branch_a, "启东市财政局会计科二", kCodes[6]), "", admin_a);
