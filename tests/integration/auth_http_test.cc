@@ -12,12 +12,6 @@
 namespace dj {
 namespace {
 
-std::string Field(const std::string& json, const std::string& name) {
-  auto s = ParseStruct(json);
-  auto it = s.fields().find(name);
-  return it == s.fields().end() ? "" : it->second.string_value();
-}
-
 class Auth : public Topo, public ::testing::WithParamInterface<Topology> {
  protected:
   void SetUp() override {
@@ -46,24 +40,6 @@ class Auth : public Topo, public ::testing::WithParamInterface<Topology> {
                                       db::PoolOptions{.name = "test", .size = 1});
   }
 
-  std::string CreateAccount(const std::string& username, const std::string& role,
-                            const pb::Organization& scope, const std::string& member = "") {
-    HttpResponse r = Http(
-        http_port_, "POST", "/v1/accounts",
-        absl::StrCat(R"({"account":{"username":")", username, R"(","roles":[")", role,
-                     R"("],"scope":")", scope.name(), R"(")",
-                     member.empty() ? "" : R"(,"member":")" + member + "\"",
-                     R"(},"initialPassword":"Initial#)", username, R"("})"));
-    EXPECT_EQ(r.status, 200) << username << ": " << r.body;
-    return Field(r.body, "name");
-  }
-
-  std::string SignInAs(const std::string& username) {
-    std::string token = testing::SignIn(http_port_, username, "Initial#" + username,
-                                        "Changed#" + username + "9");
-    EXPECT_FALSE(token.empty()) << username;
-    return token;
-  }
 };
 
 TEST_P(Auth, RolesActionsAndScopesFollowThePermissionTable) {

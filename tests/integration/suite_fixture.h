@@ -78,6 +78,13 @@ inline std::string ViolationField(const std::string& body) {
   return "";
 }
 
+// The string field `name` of a JSON object ("" when absent).
+inline std::string Field(const std::string& json, const std::string& name) {
+  auto s = ParseStruct(json);
+  auto it = s.fields().find(name);
+  return it == s.fields().end() ? "" : it->second.string_value();
+}
+
 inline std::string ErrorStatus(const std::string& body) {
   auto s = ParseStruct(body);
   if (!s.fields().contains("error")) {
@@ -109,10 +116,12 @@ class Topo : public ::testing::Test {
       gateway_env["DJ_HTTP_LISTEN"] = absl::StrCat("127.0.0.1:", http_port_);
       gateway_env["DJ_DATA_DIR"] = dir_ + "/data";
       gateway_env["DJ_BOOTSTRAP_ADMIN_PASSWORD"] = testing::kAdminInitialPassword;
+      metrics_port_ = testing::FreePort();
+      gateway_metrics_port_ = metrics_port_;  // one process: one metrics listener
+      gateway_env["DJ_METRICS_LISTEN"] = absl::StrCat("127.0.0.1:", metrics_port_);
       gateway_ = std::make_unique<testing::Process>(BinDir() + "/dangjian",
                                                     std::vector<std::string>{}, gateway_env,
                                                     dir_ + "/dangjian.log");
-      metrics_port_ = http_port_;
       ASSERT_TRUE(testing::WaitFor(
           [&] { return Http(http_port_, "GET", "/readyz").status == 200; },
           std::chrono::seconds(60)))
@@ -174,6 +183,8 @@ class Topo : public ::testing::Test {
     gateway_env["DJ_REDIS_URL"] = absl::StrCat("redis://127.0.0.1:", redis_port_, "/0");
     gateway_env["DJ_INTERNAL_SECRET"] = kInternalSecret;
     gateway_env["DJ_JWT_KEYS"] = kJwtKeys;
+    gateway_metrics_port_ = testing::FreePort();
+    gateway_env["DJ_METRICS_LISTEN"] = absl::StrCat("127.0.0.1:", gateway_metrics_port_);
     gateway_ = std::make_unique<testing::Process>(BinDir() + "/dj-gateway",
                                                   std::vector<std::string>{}, gateway_env,
                                                   dir_ + "/gateway.log");
@@ -261,6 +272,27 @@ class Topo : public ::testing::Test {
     return ParseOrg(r.body);
   }
 
+  // An account `username` with `role` over `scope`'s subtree, created by the administrator with
+  // the initial password "Initial#<username>"; returns its name.
+  std::string CreateAccount(const std::string& username, const std::string& role,
+                            const pb::Organization& scope, const std::string& member = "") {
+    HttpResponse r = Http(
+        http_port_, "POST", "/v1/accounts",
+        absl::StrCat(R"({"account":{"username":")", username, R"(","roles":[")", role,
+                     R"("],"scope":")", scope.name(), R"(")",
+                     member.empty() ? "" : R"(,"member":")" + member + "\"",
+                     R"(},"initialPassword":"Initial#)", username, R"("})"));
+    EXPECT_EQ(r.status, 200) << username << ": " << r.body;
+    return Field(r.body, "name");
+  }
+
+  std::string SignInAs(const std::string& username) {
+    std::string token = testing::SignIn(http_port_, username, "Initial#" + username,
+                                        "Changed#" + username + "9");
+    EXPECT_FALSE(token.empty()) << username;
+    return token;
+  }
+
   // The value of a Prometheus sample line starting with `prefix` on `port`'s /metrics (0 if none).
   double Metric(int port, const std::string& prefix) {
     const std::string text = Http(port, "GET", "/metrics").body;
@@ -282,7 +314,8 @@ class Topo : public ::testing::Test {
   std::unique_ptr<testing::TestDatabase> db_;
   int redis_port_ = 0;
   int grpc_port_ = 0;
-  int metrics_port_ = 0;  // where the backend's metrics are: dj-org's port, or dangjian's HTTP
+  int metrics_port_ = 0;  // where the backend's metrics are: dj-org's, or dangjian's
+  int gateway_metrics_port_ = 0;  // dj-gateway's metrics listener, or dangjian's
   int http_port_ = 0;
   std::unique_ptr<testing::Process> redis_;
   std::unique_ptr<testing::Process> org_;

@@ -627,9 +627,17 @@ absl::StatusOr<pb::Account> MemberService::CreateAccount(const auth::Principal& 
       row.roles.push_back(name);
     }
   }
+  // Never a default that widens access: the whole tree is named explicitly, by its work
+  // committee's organization (only the bootstrap administrator holds the unnamed whole tree).
+  if (in.scope().empty()) {
+    return rpc::InvalidArgument(
+        {{"account.scope",
+          "required: the organization whose subtree the account covers (the work committee's "
+          "for the whole city)"}});
+  }
   auto scope = auth::ScopeOrgFromName(in.scope());
   if (!scope.ok()) {
-    return rpc::InvalidArgument({{"account.scope", "must be organizations/{id} or empty"}});
+    return rpc::InvalidArgument({{"account.scope", "must be organizations/{id}"}});
   }
   row.scope_org = *scope;
   if (!in.member().empty()) {
