@@ -20,7 +20,7 @@ grpc::Status WithCaller(const grpc::ServerContextBase& context, const auth::Inte
     auth::Principal unknown;
     unknown.client_ip = context.peer();
     unknown.request_id = rpc::RequestId(context);
-    (void)recorder.Record(Recorder::For(unknown, "rpc.authenticate", "", "/"), who.status());
+    recorder.Refuse(Recorder::For(unknown, "rpc.authenticate", "", "/"), who.status());
     return rpc::Reply(context, domain, who.status());
   }
   return fn(*who);

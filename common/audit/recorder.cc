@@ -1,8 +1,9 @@
 // Audit entries for handlers, and the audit log's list and verify methods.
-#include "common/time/clock.h"
 #include "common/audit/recorder.h"
+#include "common/time/clock.h"
 
 #include <chrono>
+#include <set>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -17,7 +18,30 @@ namespace {
 
 namespace pb = dangjian::audit::v1;
 
+// Every recorder of the process, for FlushAll.
+std::mutex& RegistryMu() {
+  static std::mutex mu;
+  return mu;
+}
+std::set<Recorder*>& Registry() {
+  static std::set<Recorder*> all;
+  return all;
+}
+
 }  // namespace
+
+Recorder::Recorder(db::Pool& pool, std::string key, std::string log_name)
+    : pool_(pool), log_(std::move(key)), log_name_(std::move(log_name)) {
+  std::lock_guard lock(RegistryMu());
+  Registry().insert(this);
+}
+
+void Recorder::FlushAll() {
+  std::lock_guard lock(RegistryMu());
+  for (Recorder* r : Registry()) {
+    (void)r->Flush();
+  }
+}
 
 std::string OutcomeOf(const absl::Status& status) {
   return std::string(SV(absl::StatusCodeToString(status.code())));
@@ -51,8 +75,8 @@ absl::Status Recorder::Transact(Entry& entry,
     // Nothing was written; the attempt still is. A failure to record it is logged, and the
     // caller gets the write's own error.
     if (absl::Status s = Record(entry, status); !s.ok()) {
-      log::Error("audit append failed", {{"action", entry.action},
-                                         {"error", std::string(SV(s.message()))}});
+      log::Error("audit append failed",
+                 {{"action", entry.action}, {"error", std::string(SV(s.message()))}});
     }
   }
   return status;
@@ -66,6 +90,97 @@ absl::Status Recorder::Record(Entry entry, const absl::Status& outcome) {
   return log_.AppendAlone(pool_, std::move(entry)).status();
 }
 
+Recorder::~Recorder() {
+  {
+    std::lock_guard lock(RegistryMu());
+    Registry().erase(this);
+  }
+  {
+    std::lock_guard lock(queue_mu_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  if (flusher_.joinable()) {
+    flusher_.join();
+  }
+  if (absl::Status s = Flush(); !s.ok()) {
+    log::Error("audit refusals lost at shutdown",
+               {{"log", log_name_}, {"error", std::string(SV(s.message()))}});
+  }
+}
+
+void Recorder::Refuse(Entry entry, const absl::Status& outcome) {
+  entry.outcome = OutcomeOf(outcome);
+  if (!outcome.ok() && entry.detail.empty()) {
+    entry.detail = rpc::Reason(outcome);
+  }
+  std::lock_guard lock(queue_mu_);
+  if (queued_.size() >= kMaxQueued) {
+    ++dropped_;
+    return;
+  }
+  queued_.push_back(std::move(entry));
+  if (!flusher_.joinable() && !stop_) {
+    flusher_ = std::thread([this] { FlushLoop(); });
+  }
+}
+
+void Recorder::FlushLoop() {
+  std::unique_lock lock(queue_mu_);
+  while (!stop_) {
+    wake_.wait_for(lock, kFlushInterval);
+    if (stop_) {
+      break;
+    }
+    lock.unlock();
+    if (absl::Status s = Flush(); !s.ok()) {
+      log::Warn("audit refusals not appended yet",
+                {{"log", log_name_}, {"error", std::string(SV(s.message()))}});
+    }
+    lock.lock();
+  }
+}
+
+absl::Status Recorder::Flush() {
+  std::lock_guard flushing(flush_mu_);
+  std::vector<Entry> batch;
+  int64_t dropped = 0;
+  {
+    std::lock_guard lock(queue_mu_);
+    batch.swap(queued_);
+    std::swap(dropped, dropped_);
+  }
+  if (dropped > 0) {
+    Entry e = For(auth::Principal{}, "audit.refusals_dropped", log_name_, "/");
+    e.actor = "system";
+    e.detail = absl::StrCat(dropped, " refusals arrived faster than they could be recorded");
+    batch.push_back(std::move(e));
+  }
+  if (batch.empty()) {
+    return absl::OkStatus();
+  }
+  absl::Status s = pool_.Transact([&](db::Connection& c) -> absl::Status {
+    for (const Entry& e : batch) {
+      if (auto appended = log_.Append(c, e); !appended.ok()) {
+        return appended.status();
+      }
+    }
+    return absl::OkStatus();
+  });
+  if (!s.ok()) {
+    // Kept, in order, ahead of what arrived meanwhile (within the bound).
+    std::lock_guard lock(queue_mu_);
+    if (batch.size() + queued_.size() <= kMaxQueued) {
+      batch.insert(batch.end(), std::make_move_iterator(queued_.begin()),
+                   std::make_move_iterator(queued_.end()));
+      queued_.swap(batch);
+    } else {
+      dropped_ += static_cast<int64_t>(batch.size());
+    }
+  }
+  return s;
+}
+
 absl::Status Recorder::CheckName(const auth::Principal& who, std::string_view name,
                                  std::string_view field, std::string_view action) {
   if (name != log_name_) {
@@ -75,12 +190,14 @@ absl::Status Recorder::CheckName(const auth::Principal& who, std::string_view na
   // lets them see its part of the log.
   const std::string scope_path = who.scope_org == 0 ? "/" : absl::StrCat("/", who.scope_org, "/");
   absl::Status s = auth::Authorize(who, action, {"audit_log", scope_path, ""});
+  if (s.code() == absl::StatusCode::kNotFound) {
+    // The log exists for everyone: a caller without the grant is told so.
+    s = rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                   absl::StrCat("your roles do not allow ", AV(action), " on the audit log"));
+  }
   if (!s.ok()) {
-    (void)Record(For(who, absl::StrCat("audit_log.", AV(action)), log_name_, scope_path), s);
-    if (s.code() == absl::StatusCode::kNotFound) {
-      return rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
-                        absl::StrCat("your roles do not allow ", AV(action), " on the audit log"));
-    }
+    // The row records the answer the caller got.
+    Refuse(For(who, absl::StrCat("audit_log.", AV(action)), log_name_, scope_path), s);
   }
   return s;
 }
@@ -90,6 +207,7 @@ absl::StatusOr<pb::ListAuditEntriesResponse> Recorder::List(
   if (absl::Status s = CheckName(who, request.parent(), "parent", "read"); !s.ok()) {
     return s;
   }
+  FlushAll();  // the refusals queued so far are part of what the auditor reads
   auto size = rpc::PageSize(request.page_size());
   if (!size.ok()) {
     return size.status();
@@ -136,6 +254,7 @@ absl::StatusOr<pb::VerifyAuditLogResponse> Recorder::Verify(
   if (absl::Status s = CheckName(who, request.name(), "name", "verify"); !s.ok()) {
     return s;
   }
+  FlushAll();
   auto v = log_.Verify(pool_);
   if (!v.ok()) {
     return v.status();

@@ -4,8 +4,14 @@
 // `auditLogs/{service}`.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
 #include <functional>
+#include <mutex>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/audit/audit_log.h"
@@ -18,8 +24,10 @@ namespace dj::audit {
 class Recorder final {
  public:
   // `log_name`: "auditLogs/org". `key`: the HMAC-SM3 key (at least 32 bytes).
-  Recorder(db::Pool& pool, std::string key, std::string log_name)
-      : pool_(pool), log_(std::move(key)), log_name_(std::move(log_name)) {}
+  Recorder(db::Pool& pool, std::string key, std::string log_name);
+  ~Recorder();  // appends what is still queued
+  Recorder(const Recorder&) = delete;
+  Recorder& operator=(const Recorder&) = delete;
 
   // An entry for `who` doing `action` ("organizations.update") on `resource`, placed in the
   // tree at `org_path` so auditors of that subtree see it.
@@ -29,12 +37,26 @@ class Recorder final {
   // Runs `write` in a transaction that also appends `entry` (outcome OK), so both commit or
   // neither does. When `write` fails, the refusal is appended on its own with the status code as
   // outcome and the reason as detail. `write` may fill in entry.resource and entry.org_path.
-  absl::Status Transact(Entry& entry,
-                        const std::function<absl::Status(db::Connection&)>& write);
+  absl::Status Transact(Entry& entry, const std::function<absl::Status(db::Connection&)>& write);
 
   // Appends an event that has no write: a refused read, a sign-in, a read of personal data.
   // `outcome` is the answer the caller got.
   absl::Status Record(Entry entry, const absl::Status& outcome);
+
+  // A refusal (out of scope, not allowed, not authenticated), appended off the request path:
+  // queued, and written in batches by a thread of the recorder's own every `kFlushInterval`,
+  // before every List and Verify, and at destruction. So a refused request takes no longer than
+  // one for a missing resource, and a flood of them costs one transaction per batch. Bounded:
+  // past kMaxQueued, refusals are counted and one row says how many were dropped.
+  void Refuse(Entry entry, const absl::Status& outcome);
+  // Appends what Refuse queued; returns the first failure (the batch is then kept for later).
+  absl::Status Flush();
+  // Flushes every recorder of the process (several services' recorders share a log table: a
+  // List of it must see all their refusals).
+  static void FlushAll();
+
+  static constexpr std::chrono::milliseconds kFlushInterval{100};
+  static constexpr size_t kMaxQueued = 10'000;
 
   absl::StatusOr<dangjian::audit::v1::ListAuditEntriesResponse> List(
       const auth::Principal& who, const dangjian::audit::v1::ListAuditEntriesRequest& request);
@@ -44,12 +66,22 @@ class Recorder final {
   const AuditLog& log() const { return log_; }
 
  private:
-  absl::Status CheckName(const auth::Principal& who, std::string_view name,
-                         std::string_view field, std::string_view action);
+  absl::Status CheckName(const auth::Principal& who, std::string_view name, std::string_view field,
+                         std::string_view action);
+
+  void FlushLoop();
 
   db::Pool& pool_;
   AuditLog log_;
   std::string log_name_;
+
+  std::mutex queue_mu_;
+  std::vector<Entry> queued_;  // guarded by queue_mu_
+  int64_t dropped_ = 0;        // guarded by queue_mu_
+  bool stop_ = false;          // guarded by queue_mu_
+  std::condition_variable wake_;
+  std::mutex flush_mu_;  // one batch at a time, in queue order
+  std::thread flusher_;  // started by the first Refuse; guarded by queue_mu_
 };
 
 // "OK", "NOT_FOUND", ...

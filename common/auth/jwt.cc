@@ -27,10 +27,12 @@ std::string ClaimsJson(const Claims& c, const std::string& issuer) {
   }
   return absl::StrCat("{\"iss\":", Quote(issuer), ",\"sub\":", Quote(c.subject),
                       ",\"name\":", Quote(c.username), ",\"roles\":[", roles, "]",
-                      ",\"scope\":", Quote(c.scope),
-                      ",\"member\":", Quote(c.member), ",\"jti\":", Quote(c.token_id),
+                      ",\"scope\":", Quote(c.scope), ",\"member\":", Quote(c.member),
+                      ",\"jti\":", Quote(c.token_id),
                       c.client_ip.empty() ? "" : absl::StrCat(",\"cip\":", Quote(c.client_ip)),
                       c.request_id.empty() ? "" : absl::StrCat(",\"rid\":", Quote(c.request_id)),
+                      c.session_id.empty() ? "" : absl::StrCat(",\"sid\":", Quote(c.session_id)),
+                      c.epoch == 0 ? "" : absl::StrCat(",\"sep\":", c.epoch),
                       ",\"iat\":", c.issued_at, ",\"exp\":", c.expires_at, "}");
 }
 
@@ -85,8 +87,8 @@ class FlatJsonParser {
     return pos_ == in_.size();
   }
   void Space() {
-    while (pos_ < in_.size() && (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' ||
-                                 in_[pos_] == '\r')) {
+    while (pos_ < in_.size() &&
+           (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r')) {
       ++pos_;
     }
   }
@@ -206,12 +208,26 @@ class FlatJsonParser {
         return false;
       }
       switch (const char e = in_[pos_++]) {
-        case '"': case '\\': case '/': out->push_back(e); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+        case '"':
+        case '\\':
+        case '/':
+          out->push_back(e);
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
         case 'u': {
           uint32_t cp = 0;
           if (!Hex4(&cp)) {
@@ -310,18 +326,18 @@ absl::StatusOr<JwtSigner> JwtSigner::Create(std::vector<SigningKey> keys, std::s
 
 std::string JwtSigner::Sign(const Claims& claims) const {
   const SigningKey& key = keys_.front();
-  const std::string header =
-      crypto::Base64UrlEncode(absl::StrCat("{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":",
-                                           Quote(key.id), "}"));
+  const std::string header = crypto::Base64UrlEncode(
+      absl::StrCat("{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":", Quote(key.id), "}"));
   const std::string payload = crypto::Base64UrlEncode(ClaimsJson(claims, issuer_));
   const std::string input = absl::StrCat(header, ".", payload);
-  return absl::StrCat(input, ".",
-                      crypto::Base64UrlEncode(crypto::Hmac(crypto::Digest::kSha256, key.secret,
-                                                           input)));
+  return absl::StrCat(
+      input, ".",
+      crypto::Base64UrlEncode(crypto::Hmac(crypto::Digest::kSha256, key.secret, input)));
 }
 
 absl::StatusOr<Claims> JwtSigner::Verify(std::string_view token, int64_t now_seconds,
-                                         int64_t leeway_seconds) const {
+                                         int64_t leeway_seconds,
+                                         int64_t expiry_leeway_seconds) const {
   std::vector<absl::string_view> parts = absl::StrSplit(AV(token), '.');
   if (parts.size() != 3 || token.size() > 8192) {
     return Refused("TOKEN_MALFORMED", "the token is not a JWT");
@@ -341,8 +357,9 @@ absl::StatusOr<Claims> JwtSigner::Verify(std::string_view token, int64_t now_sec
     }
   }
   if (key == nullptr) {
-    return Refused("TOKEN_KEY_UNKNOWN", "the token was signed with a key this service does not "
-                                        "hold");
+    return Refused("TOKEN_KEY_UNKNOWN",
+                   "the token was signed with a key this service does not "
+                   "hold");
   }
   std::string signature;
   if (!crypto::Base64UrlDecode(SV(parts[2]), &signature)) {
@@ -364,7 +381,8 @@ absl::StatusOr<Claims> JwtSigner::Verify(std::string_view token, int64_t now_sec
   if (!Num(*payload, "exp", &c.expires_at) || !Num(*payload, "iat", &c.issued_at)) {
     return Refused("TOKEN_MALFORMED", "the token has no exp or iat");
   }
-  if (now_seconds > c.expires_at + leeway_seconds) {
+  if (now_seconds >=
+      c.expires_at + (expiry_leeway_seconds >= 0 ? expiry_leeway_seconds : leeway_seconds + 1)) {
     return Refused("TOKEN_EXPIRED", "the token has expired; refresh it");
   }
   if (c.issued_at > now_seconds + leeway_seconds) {
@@ -377,6 +395,10 @@ absl::StatusOr<Claims> JwtSigner::Verify(std::string_view token, int64_t now_sec
   c.request_id = Str(*payload, "rid");
   c.member = Str(*payload, "member");
   c.token_id = Str(*payload, "jti");
+  c.session_id = Str(*payload, "sid");
+  if (payload->contains("sep") && (!Num(*payload, "sep", &c.epoch) || c.epoch < 0)) {
+    return Refused("TOKEN_MALFORMED", "the token's epoch is not a number");
+  }
   if (auto it = payload->find("roles"); it != payload->end()) {
     c.roles = it->second.items;
   }

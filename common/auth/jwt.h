@@ -14,16 +14,20 @@
 namespace dj::auth {
 
 struct Claims {
-  std::string subject;   // "accounts/123"
+  std::string subject;  // "accounts/123"
   std::string username;
   std::vector<std::string> roles;  // "committee_admin", "secretary", ...
-  std::string scope;       // "organizations/5": the subtree the roles apply to
-  std::string member;      // "members/9", when the account is a member's
-  std::string token_id;    // jti: unique per token
+  std::string scope;               // "organizations/5": the subtree the roles apply to
+  std::string member;              // "members/9", when the account is a member's
+  std::string token_id;            // jti: unique per token
+  // Access tokens: the sign-in session (sid) and the account's session epoch (sep) when it was
+  // issued, so a logout revokes the session and a lock or password change every earlier token.
+  std::string session_id;
+  int64_t epoch = 0;
   // Set only in the gateway's internal tokens (principal.h).
   std::string client_ip;
   std::string request_id;
-  int64_t issued_at = 0;   // seconds since the epoch
+  int64_t issued_at = 0;  // seconds since the epoch
   int64_t expires_at = 0;
 };
 
@@ -45,9 +49,11 @@ class JwtSigner final {
 
   std::string Sign(const Claims& claims) const;
   // UNAUTHENTICATED with reason TOKEN_MALFORMED, TOKEN_ALGORITHM, TOKEN_KEY_UNKNOWN,
-  // TOKEN_SIGNATURE, TOKEN_ISSUER, TOKEN_EXPIRED or TOKEN_NOT_YET_VALID.
+  // TOKEN_SIGNATURE, TOKEN_ISSUER, TOKEN_EXPIRED or TOKEN_NOT_YET_VALID. `leeway_seconds`
+  // allows for clocks apart on iat, and on exp unless `expiry_leeway_seconds` is given (>= 0).
   absl::StatusOr<Claims> Verify(std::string_view token, int64_t now_seconds,
-                                int64_t leeway_seconds = 30) const;
+                                int64_t leeway_seconds = 30,
+                                int64_t expiry_leeway_seconds = -1) const;
 
  private:
   JwtSigner(std::vector<SigningKey> keys, std::string issuer)

@@ -43,8 +43,9 @@ absl::Status CheckPasswordStrength(const PasswordPolicy& policy, std::string_vie
   const int classes = lower + upper + digit + other;
   if (classes < policy.min_classes) {
     return rpc::InvalidArgument(
-        {{f, absl::StrCat("must mix at least ", policy.min_classes,
-                          " of: lower-case letters, upper-case letters, digits, other characters")}},
+        {{f,
+          absl::StrCat("must mix at least ", policy.min_classes,
+                       " of: lower-case letters, upper-case letters, digits, other characters")}},
         "WEAK_PASSWORD");
   }
   return absl::OkStatus();
@@ -53,9 +54,9 @@ absl::Status CheckPasswordStrength(const PasswordPolicy& policy, std::string_vie
 absl::StatusOr<std::string> HashPassword(const PasswordPolicy& policy, std::string_view password) {
   const std::string salt = crypto::RandomBytes(16);
   constexpr uint32_t kHashLength = 32;
-  const size_t encoded_length = argon2_encodedlen(policy.passes, policy.memory_kib, policy.lanes,
-                                                  static_cast<uint32_t>(salt.size()), kHashLength,
-                                                  Argon2_id);
+  const size_t encoded_length =
+      argon2_encodedlen(policy.passes, policy.memory_kib, policy.lanes,
+                        static_cast<uint32_t>(salt.size()), kHashLength, Argon2_id);
   std::string encoded(encoded_length, '\0');
   const int rc = argon2id_hash_encoded(policy.passes, policy.memory_kib, policy.lanes,
                                        password.data(), password.size(), salt.data(), salt.size(),
@@ -75,13 +76,31 @@ bool VerifyPassword(std::string_view encoded, std::string_view password) {
 bool IsLocked(const LoginState& state, int64_t now_us) { return now_us < state.locked_until_us; }
 
 LoginState AfterFailure(const PasswordPolicy& policy, LoginState state, int64_t now_us) {
+  constexpr int64_t kDayUs = 86'400'000'000;
+  if (state.last_failure_us != 0 && now_us - state.last_failure_us >= kDayUs) {
+    state.failed_attempts = 0;  // a day without failures: the count starts again
+  }
   ++state.failed_attempts;
-  if (state.failed_attempts >= policy.max_failures) {
+  state.last_failure_us = now_us;
+  if (state.failed_attempts >= policy.lock_failures) {
     state.locked_until_us =
         now_us + std::chrono::duration_cast<std::chrono::microseconds>(policy.lockout).count();
     state.failed_attempts = 0;  // a fresh count once the lock ends
   }
   return state;
+}
+
+std::chrono::microseconds DelayAfter(const PasswordPolicy& policy, int64_t failures) {
+  using std::chrono::microseconds;
+  if (failures < policy.max_failures) {
+    return microseconds(0);
+  }
+  const auto cap = std::chrono::duration_cast<microseconds>(policy.lockout);
+  microseconds delay = std::chrono::duration_cast<microseconds>(policy.first_delay);
+  for (int64_t n = policy.max_failures; n < failures && delay < cap; ++n) {
+    delay *= 2;
+  }
+  return std::min(delay, cap);
 }
 
 LoginCheck AfterSuccess(const PasswordPolicy& policy, LoginState* state, int64_t now_us) {

@@ -13,6 +13,7 @@ namespace {
 
 constexpr absl::string_view kErrorInfoUrl = "type.googleapis.com/google.rpc.ErrorInfo";
 constexpr absl::string_view kBadRequestUrl = "type.googleapis.com/google.rpc.BadRequest";
+constexpr absl::string_view kRetryInfoUrl = "type.googleapis.com/google.rpc.RetryInfo";
 constexpr absl::string_view kDatabaseUrl = "dj/database-error";
 
 std::string_view DefaultReason(absl::StatusCode code) {
@@ -118,8 +119,8 @@ absl::Status DatabaseError(absl::StatusCode code, std::string_view detail) {
 
 std::string Reason(const absl::Status& status) {
   google::rpc::ErrorInfo info;
-  if (auto p = status.GetPayload(kErrorInfoUrl); p.has_value() &&
-                                                 info.ParseFromString(std::string(*p))) {
+  if (auto p = status.GetPayload(kErrorInfoUrl);
+      p.has_value() && info.ParseFromString(std::string(*p))) {
     return info.reason();
   }
   return "";
@@ -128,13 +129,31 @@ std::string Reason(const absl::Status& status) {
 std::vector<FieldViolation> Violations(const absl::Status& status) {
   std::vector<FieldViolation> out;
   google::rpc::BadRequest bad;
-  if (auto p = status.GetPayload(kBadRequestUrl); p.has_value() &&
-                                                  bad.ParseFromString(std::string(*p))) {
+  if (auto p = status.GetPayload(kBadRequestUrl);
+      p.has_value() && bad.ParseFromString(std::string(*p))) {
     for (const auto& v : bad.field_violations()) {
       out.push_back({v.field(), v.description()});
     }
   }
   return out;
+}
+
+absl::Status WithRetryDelay(absl::Status status, std::chrono::microseconds delay) {
+  google::rpc::RetryInfo retry;
+  retry.mutable_retry_delay()->set_seconds(delay.count() / 1'000'000);
+  retry.mutable_retry_delay()->set_nanos(static_cast<int32_t>(delay.count() % 1'000'000 * 1000));
+  status.SetPayload(kRetryInfoUrl, absl::Cord(retry.SerializeAsString()));
+  return status;
+}
+
+std::chrono::microseconds RetryDelay(const absl::Status& status) {
+  google::rpc::RetryInfo retry;
+  auto p = status.GetPayload(kRetryInfoUrl);
+  if (!p.has_value() || !retry.ParseFromString(std::string(*p))) {
+    return std::chrono::microseconds(0);
+  }
+  return std::chrono::microseconds(retry.retry_delay().seconds() * 1'000'000 +
+                                   retry.retry_delay().nanos() / 1000);
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& status, std::string_view domain,
@@ -146,9 +165,8 @@ grpc::Status ToGrpcStatus(const absl::Status& status, std::string_view domain,
   std::string message(SV(status.message()));
   if (from_database || !IsExpectedCode(status.code())) {
     const std::string code_name = absl::StatusCodeToString(status.code());
-    log::Error("request failed", {{"code", code_name},
-                                  {"detail", SV(status.message())},
-                                  {"request_id", request_id}});
+    log::Error("request failed",
+               {{"code", code_name}, {"detail", SV(status.message())}, {"request_id", request_id}});
     message = std::string(from_database ? DatabaseMessage(status.code()) : "internal error");
   }
   const absl::StatusCode code =
@@ -172,8 +190,13 @@ grpc::Status ToGrpcStatus(const absl::Status& status, std::string_view domain,
       details.add_details()->PackFrom(bad);
     }
   }
-  return grpc::Status(static_cast<grpc::StatusCode>(code), message,
-                      details.SerializeAsString());
+  if (auto p = status.GetPayload(kRetryInfoUrl); p.has_value()) {
+    google::rpc::RetryInfo retry;
+    if (retry.ParseFromString(std::string(*p))) {
+      details.add_details()->PackFrom(retry);
+    }
+  }
+  return grpc::Status(static_cast<grpc::StatusCode>(code), message, details.SerializeAsString());
 }
 
 absl::Status FromGrpcStatus(const grpc::Status& status) {
@@ -188,6 +211,8 @@ absl::Status FromGrpcStatus(const grpc::Status& status) {
         out.SetPayload(kErrorInfoUrl, absl::Cord(any.value()));
       } else if (any.Is<google::rpc::BadRequest>()) {
         out.SetPayload(kBadRequestUrl, absl::Cord(any.value()));
+      } else if (any.Is<google::rpc::RetryInfo>()) {
+        out.SetPayload(kRetryInfoUrl, absl::Cord(any.value()));
       }
     }
   }

@@ -3,6 +3,7 @@
 // google.rpc.Status a client sees.
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,6 +27,11 @@ absl::Status Error(absl::StatusCode code, std::string_view reason, std::string_v
 
 // Adds a field violation to an INVALID_ARGUMENT or FAILED_PRECONDITION status.
 absl::Status WithViolation(absl::Status status, FieldViolation violation);
+
+// Adds a google.rpc.RetryInfo: when the caller may try again (the gateway sends Retry-After).
+absl::Status WithRetryDelay(absl::Status status, std::chrono::microseconds delay);
+// The delay WithRetryDelay added, or zero.
+std::chrono::microseconds RetryDelay(const absl::Status& status);
 
 // Marks a status built from a database error: its message is internal detail, logged but never
 // shown to the caller (see ToGrpcStatus).

@@ -21,10 +21,10 @@ TEST(PasswordPolicyTest, LengthAndClasses) {
     bool ok;
   };
   const std::vector<Case> cases = {
-      {"Abcdef1!", true},      {"abcdefg1A", true},    {"Abc1234", false},  // 7 characters
-      {"abcdefgh", false},     {"abcdefg1", false},    {"ABCDEFG1!", true},
+      {"Abcdef1!", true},          {"abcdefg1A", true}, {"Abc1234", false},  // 7 characters
+      {"abcdefgh", false},         {"abcdefg1", false}, {"ABCDEFG1!", true},
       {"党建工作很重要Ab1", true},  // Chinese counts as "other"; 10 characters
-      {"党建工作", false},  {"", false},
+      {"党建工作", false},         {"", false},
   };
   for (const Case& c : cases) {
     absl::Status s = CheckPasswordStrength(p, c.password);
@@ -58,18 +58,52 @@ TEST(PasswordHashTest, Argon2idRoundTripWithFreshSalts) {
   EXPECT_FALSE(VerifyPassword("", ""));
 }
 
-TEST(LockoutTest, FiveFailuresLockForThirtyMinutes) {
+// The account lock (Step 5: from any addresses, so at a threshold one stranger cannot reach
+// quickly; one address is slowed by DelayAfter long before).
+TEST(LockoutTest, FiftyFailuresLockForThirtyMinutes) {
   const PasswordPolicy p;
   LoginState s;
   const int64_t t0 = 1'800'000'000 * kSecond;
-  for (int i = 1; i <= 4; ++i) {
+  for (int i = 1; i <= 49; ++i) {
     s = AfterFailure(p, s, t0 + i * kSecond);
     EXPECT_FALSE(IsLocked(s, t0 + i * kSecond)) << i;
   }
-  s = AfterFailure(p, s, t0 + 5 * kSecond);
-  EXPECT_TRUE(IsLocked(s, t0 + 5 * kSecond));
-  EXPECT_TRUE(IsLocked(s, t0 + 5 * kSecond + 30 * kMinute - 1));
-  EXPECT_FALSE(IsLocked(s, t0 + 5 * kSecond + 30 * kMinute));
+  s = AfterFailure(p, s, t0 + 50 * kSecond);
+  EXPECT_TRUE(IsLocked(s, t0 + 50 * kSecond));
+  EXPECT_TRUE(IsLocked(s, t0 + 50 * kSecond + 30 * kMinute - 1));
+  EXPECT_FALSE(IsLocked(s, t0 + 50 * kSecond + 30 * kMinute));
+  EXPECT_EQ(s.failed_attempts, 0);  // a fresh count once the lock ends
+}
+
+TEST(LockoutTest, FailuresADayOldStopCounting) {
+  const PasswordPolicy p{.lock_failures = 3};
+  const int64_t t0 = 1'800'000'000 * kSecond;
+  LoginState s = AfterFailure(p, LoginState{}, t0);
+  s = AfterFailure(p, s, t0 + kDay - 1);  // within the day: 2
+  EXPECT_EQ(s.failed_attempts, 2);
+  s = AfterFailure(p, s, t0 + kDay - 1 + kDay);  // a whole day after the last one: starts again
+  EXPECT_EQ(s.failed_attempts, 1);
+  EXPECT_FALSE(IsLocked(s, t0 + 2 * kDay));
+  s = AfterFailure(p, s, t0 + 2 * kDay);
+  s = AfterFailure(p, s, t0 + 2 * kDay + 1);
+  EXPECT_TRUE(IsLocked(s, t0 + 2 * kDay + 1));
+}
+
+// Per (username, address): five free attempts, then 30 s doubling up to the 30-minute cap.
+TEST(LockoutTest, DelaysDoubleFromThirtySecondsToThirtyMinutes) {
+  const PasswordPolicy p;
+  const std::vector<std::pair<int64_t, int64_t>> cases = {
+      {0, 0},   {4, 0},    {5, 30},    {6, 60},    {7, 120},     {8, 240},
+      {9, 480}, {10, 960}, {11, 1800}, {12, 1800}, {1000, 1800}, {int64_t{1} << 40, 1800}};
+  for (const auto& [failures, seconds] : cases) {
+    EXPECT_EQ(DelayAfter(p, failures), std::chrono::seconds(seconds)) << failures;
+  }
+  const PasswordPolicy strict{.max_failures = 1,
+                              .first_delay = std::chrono::seconds(1),
+                              .lockout = std::chrono::minutes(1)};
+  EXPECT_EQ(DelayAfter(strict, 0), std::chrono::seconds(0));
+  EXPECT_EQ(DelayAfter(strict, 1), std::chrono::seconds(1));
+  EXPECT_EQ(DelayAfter(strict, 7), std::chrono::seconds(60));  // 64 s, capped
 }
 
 TEST(LockoutTest, ExpiryAndFirstLoginChange) {
@@ -130,9 +164,8 @@ TEST_F(JwtTest, RefusesEveryBadToken) {
   escalated.replace(escalated.find("committee_admin"), 15, "committee_ADMIN");
   const std::string forged =
       good.substr(0, dot1 + 1) + crypto::Base64UrlEncode(escalated) + good.substr(dot2);
-  const std::string none_alg =
-      crypto::Base64UrlEncode(R"({"alg":"none","typ":"JWT","kid":"k1"})") +
-      good.substr(dot1, dot2 - dot1) + ".";
+  const std::string none_alg = crypto::Base64UrlEncode(R"({"alg":"none","typ":"JWT","kid":"k1"})") +
+                               good.substr(dot1, dot2 - dot1) + ".";
   auto other_issuer = *JwtSigner::Create({{"k1", secret_a_}}, "someone-else");
   auto other_key = *JwtSigner::Create({{"k1", secret_b_}}, "dangjian");
 
@@ -176,9 +209,10 @@ TEST_F(JwtTest, ReadsOnlyFlatJsonOfTheExpectedShape) {
 
   // Escapes, \u sequences (a surrogate pair too), whitespace and ignored literals are read.
   auto ok = signer.Verify(
-      sign(absl::StrCat(R"( { "iss" : "dangjian", "sub":"accounts/7", "name":"\u674e\u96f7 \"x\"\\",)",
-                        R"( "roles":[ "secretary" , "auditor" ], "typ":null, "x":true, "e":"\ud83d\ude00",)",
-                        times, "}\n")),
+      sign(absl::StrCat(
+          R"( { "iss" : "dangjian", "sub":"accounts/7", "name":"\u674e\u96f7 \"x\"\\",)",
+          R"( "roles":[ "secretary" , "auditor" ], "typ":null, "x":true, "e":"\ud83d\ude00",)",
+          times, "}\n")),
       now_);
   ASSERT_TRUE(ok.ok()) << ok.status();
   EXPECT_EQ(ok->username, "李雷 \"x\"\\");
@@ -192,7 +226,8 @@ TEST_F(JwtTest, ReadsOnlyFlatJsonOfTheExpectedShape) {
   EXPECT_EQ(round->username, odd.username);
 
   for (const std::string& bad : {
-           absl::StrCat(R"({"iss":"dangjian","sub":"accounts/7",)", times, R"(,"sub":"accounts/1"})"),
+           absl::StrCat(R"({"iss":"dangjian","sub":"accounts/7",)", times,
+                        R"(,"sub":"accounts/1"})"),
            absl::StrCat(R"({"iss":"dangjian","sub":{"id":7},)", times, "}"),
            absl::StrCat(R"({"iss":"dangjian","sub":"accounts/7",)", times, "} x"),
            absl::StrCat(R"({"iss":"dangjian","sub":"accounts/7","roles":[1],)", times, "}"),

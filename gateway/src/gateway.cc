@@ -10,13 +10,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "common/time/clock.h"
 #include "common/metrics/metrics.h"
 #include "common/rpc/channel.h"
 #include "common/rpc/errors.h"
 #include "common/runtime/embedded_file.h"
 #include "common/runtime/log.h"
 #include "common/runtime/strings.h"
+#include "common/time/clock.h"
 #include "dangjian/api/annotations.pb.h"
 #include "dangjian/member/v1/auth.grpc.pb.h"
 #include "google/api/annotations.pb.h"
@@ -98,11 +98,10 @@ ClientMetrics& Metrics() {
 }
 
 const char* const kCodeNames[] = {
-    "OK",        "CANCELLED",          "UNKNOWN",         "INVALID_ARGUMENT",
-    "DEADLINE_EXCEEDED", "NOT_FOUND",  "ALREADY_EXISTS",  "PERMISSION_DENIED",
-    "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED", "OUT_OF_RANGE",
-    "UNIMPLEMENTED", "INTERNAL",       "UNAVAILABLE",     "DATA_LOSS",
-    "UNAUTHENTICATED"};
+    "OK",        "CANCELLED",      "UNKNOWN",           "INVALID_ARGUMENT",   "DEADLINE_EXCEEDED",
+    "NOT_FOUND", "ALREADY_EXISTS", "PERMISSION_DENIED", "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION",
+    "ABORTED",   "OUT_OF_RANGE",   "UNIMPLEMENTED",     "INTERNAL",           "UNAVAILABLE",
+    "DATA_LOSS", "UNAUTHENTICATED"};
 
 // The longest path a log line or an audit row keeps of a request.
 constexpr size_t kMaxLoggedPath = 256;
@@ -183,8 +182,7 @@ absl::Status SetScalar(gpb::Message& m, const gpb::FieldDescriptor* f, const std
   const gpb::Reflection* r = m.GetReflection();
   const bool rep = f->is_repeated();
   auto bad = [&](std::string_view what) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(param, ": '", value, "' is not ", AV(what)));
+    return absl::InvalidArgumentError(absl::StrCat(param, ": '", value, "' is not ", AV(what)));
   };
   switch (f->cpp_type()) {
     case gpb::FieldDescriptor::CPPTYPE_INT32: {
@@ -274,10 +272,10 @@ std::string QueryDecode(std::string_view s) {
   return PercentDecode(plus);
 }
 
-std::string ErrorJson(int grpc_code, const std::string& message,
-                      const google::rpc::Status* details, int http_status) {
-  std::string out = absl::StrCat("{\"error\":{\"code\":", http_status,
-                                 ",\"message\":\"", log::JsonEscape(message), "\",\"status\":\"",
+std::string ErrorJson(int grpc_code, const std::string& message, const google::rpc::Status* details,
+                      int http_status) {
+  std::string out = absl::StrCat("{\"error\":{\"code\":", http_status, ",\"message\":\"",
+                                 log::JsonEscape(message), "\",\"status\":\"",
                                  GrpcCodeName(grpc_code), "\",\"details\":[");
   bool first = true;
   if (details != nullptr) {
@@ -293,22 +291,49 @@ std::string ErrorJson(int grpc_code, const std::string& message,
   return out;
 }
 
+// A service's google.rpc.RetryInfo as whole seconds for Retry-After (rounded up), 0 if none.
+int64_t RetryAfterSeconds(const google::rpc::Status& details) {
+  for (const gpb::Any& any : details.details()) {
+    google::rpc::RetryInfo retry;
+    if (any.UnpackTo(&retry) && retry.has_retry_delay()) {
+      const auto& d = retry.retry_delay();
+      return std::max<int64_t>(1, d.seconds() + (d.nanos() > 0 ? 1 : 0));
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int HttpStatusFromGrpc(int code) {
   switch (code) {
-    case 0: return 200;
-    case 1: return 499;
-    case 3: case 9: case 11: return 400;
-    case 4: return 504;
-    case 5: return 404;
-    case 6: case 10: return 409;
-    case 7: return 403;
-    case 8: return 429;
-    case 12: return 501;
-    case 14: return 503;
-    case 16: return 401;
-    default: return 500;
+    case 0:
+      return 200;
+    case 1:
+      return 499;
+    case 3:
+    case 9:
+    case 11:
+      return 400;
+    case 4:
+      return 504;
+    case 5:
+      return 404;
+    case 6:
+    case 10:
+      return 409;
+    case 7:
+      return 403;
+    case 8:
+      return 429;
+    case 12:
+      return 501;
+    case 14:
+      return 503;
+    case 16:
+      return 401;
+    default:
+      return 500;
   }
 }
 
@@ -335,6 +360,15 @@ HttpResponse Gateway::ErrorResponse(int grpc_code, const std::string& message,
   r.status = http_status != 0 ? http_status : HttpStatusFromGrpc(grpc_code);
   r.body = ErrorJson(grpc_code, message, &details, r.status);
   return r;
+}
+
+void Gateway::ReportRefusal(const HttpResponse& response, const std::string& remote,
+                            const std::string& target, const std::string& request_id) {
+  if (refusals_ && !response.refused_reason.empty()) {
+    refusals_->Report(response.refused_reason, remote,
+                      Clip(target.substr(0, target.find('?')), kMaxLoggedPath), request_id,
+                      response.refused_code);
+  }
 }
 
 std::string FieldOfJsonError(std::string_view error, std::string_view prefix) {
@@ -449,7 +483,28 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
           return rpc::FromGrpcStatus(stub->RecordTokenRefusals(&context, request, &empty));
         },
         RefusalReporterOptions{.interval = options.refusal_report_interval});
-    g->refusals_->Start();
+    if (options.background) {
+      g->refusals_->Start();
+    }
+    g->revocations_ = std::make_unique<Revocations>(
+        [stub, self](const dangjian::member::v1::ListRevocationsRequest& request)
+            -> absl::StatusOr<dangjian::member::v1::ListRevocationsResponse> {
+          grpc::ClientContext context;
+          context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+          auth::Principal gateway = auth::SystemPrincipal();
+          gateway.username = "dj-gateway";
+          self->internal_->Attach(context, gateway);
+          dangjian::member::v1::ListRevocationsResponse response;
+          grpc::Status s = stub->ListRevocations(&context, request, &response);
+          if (!s.ok()) {
+            return rpc::FromGrpcStatus(s);
+          }
+          return response;
+        },
+        RevocationsOptions{.interval = options.revocation_poll_interval});
+    if (options.background) {
+      g->revocations_->Start();
+    }
   }
   for (const gpb::FileDescriptorProto& file : DescriptorSet().file()) {
     if (g->pool_.BuildFile(file) == nullptr) {
@@ -490,11 +545,26 @@ absl::Status Gateway::BuildRoutes() {
           std::string verb;
           std::string path;
           switch (r->pattern_case()) {
-            case google::api::HttpRule::kGet: verb = "GET"; path = r->get(); break;
-            case google::api::HttpRule::kPost: verb = "POST"; path = r->post(); break;
-            case google::api::HttpRule::kPut: verb = "PUT"; path = r->put(); break;
-            case google::api::HttpRule::kPatch: verb = "PATCH"; path = r->patch(); break;
-            case google::api::HttpRule::kDelete: verb = "DELETE"; path = r->delete_(); break;
+            case google::api::HttpRule::kGet:
+              verb = "GET";
+              path = r->get();
+              break;
+            case google::api::HttpRule::kPost:
+              verb = "POST";
+              path = r->post();
+              break;
+            case google::api::HttpRule::kPut:
+              verb = "PUT";
+              path = r->put();
+              break;
+            case google::api::HttpRule::kPatch:
+              verb = "PATCH";
+              path = r->patch();
+              break;
+            case google::api::HttpRule::kDelete:
+              verb = "DELETE";
+              path = r->delete_();
+              break;
             case google::api::HttpRule::kCustom:
               verb = r->custom().kind();
               path = r->custom().path();
@@ -513,20 +583,20 @@ absl::Status Gateway::BuildRoutes() {
                 absl::StrCat(method->full_name(), ": body field '", r->body(), "' not found"));
           }
           // Every path variable must name a string field of the request: checked once here.
-          std::unique_ptr<gpb::Message> probe(
-              factory_.GetPrototype(method->input_type())->New());
+          std::unique_ptr<gpb::Message> probe(factory_.GetPrototype(method->input_type())->New());
           for (const std::string& var : tmpl->variables()) {
             gpb::Message* holder = nullptr;
             std::string canonical;
             const gpb::FieldDescriptor* f = Walk(*probe, var, &holder, &canonical);
             if (f == nullptr || f->cpp_type() != gpb::FieldDescriptor::CPPTYPE_STRING ||
                 f->is_repeated()) {
-              return absl::InternalError(absl::StrCat(method->full_name(), ": path variable '",
-                                                      var, "' is not a string field"));
+              return absl::InternalError(absl::StrCat(method->full_name(), ": path variable '", var,
+                                                      "' is not a string field"));
             }
           }
           routes_.push_back({verb, *std::move(tmpl), r->body(), method, backend,
-                             method->options().GetExtension(dangjian::api::allow_anonymous)});
+                             method->options().GetExtension(dangjian::api::allow_anonymous),
+                             method->options().GetExtension(dangjian::api::sign_in)});
         }
       }
     }
@@ -540,32 +610,45 @@ absl::Status Gateway::BuildRoutes() {
 
 absl::StatusOr<auth::Principal> Gateway::Verify(std::string_view token) {
   constexpr size_t kMaxVerified = 20'000;
-  constexpr int64_t kLeewaySeconds = 30;  // as JwtSigner::Verify's default
+  constexpr int64_t kLeewaySeconds = 30;  // for a signer whose clock runs a little ahead (iat)
   const int64_t now = time::NowSeconds();
+  std::optional<VerifiedToken> verified;
   {
     std::lock_guard lock(verified_mu_);
     if (auto it = verified_.find(std::string(token)); it != verified_.end()) {
-      if (now <= it->second.expires_at + kLeewaySeconds) {
-        return it->second.principal;
+      if (now < it->second.expires_at) {
+        verified = it->second;
+      } else {
+        verified_.erase(it);  // expired: verify again, for the exact refusal
       }
-      verified_.erase(it);  // expired: verify again, for the exact refusal
     }
   }
-  auto claims = verifier_->Verify(token, now, kLeewaySeconds);
-  if (!claims.ok()) {
-    return claims.status();
+  if (!verified.has_value()) {
+    // No leeway on exp: a token is never accepted at or after its expiry, cached or not.
+    auto claims = verifier_->Verify(token, now, kLeewaySeconds, /*expiry_leeway_seconds=*/0);
+    if (!claims.ok()) {
+      return claims.status();
+    }
+    auto principal = auth::FromClaims(*claims);
+    if (!principal.ok()) {
+      return rpc::Error(absl::StatusCode::kUnauthenticated, "TOKEN_MALFORMED",
+                        SV(principal.status().message()));
+    }
+    verified =
+        VerifiedToken{*std::move(principal), claims->session_id, claims->epoch, claims->expires_at};
+    std::lock_guard lock(verified_mu_);
+    if (verified_.size() >= kMaxVerified) {
+      verified_.clear();  // simple and bounded: the next requests verify again
+    }
+    verified_.emplace(std::string(token), *verified);
   }
-  auto principal = auth::FromClaims(*claims);
-  if (!principal.ok()) {
-    return rpc::Error(absl::StatusCode::kUnauthenticated, "TOKEN_MALFORMED",
-                      SV(principal.status().message()));
+  if (revocations_ &&
+      revocations_->Revoked(verified->principal.subject, verified->session_id, verified->epoch)) {
+    return rpc::Error(absl::StatusCode::kUnauthenticated, "TOKEN_REVOKED",
+                      "the session has ended (signed out, or the account's password or lock "
+                      "changed); sign in again");
   }
-  std::lock_guard lock(verified_mu_);
-  if (verified_.size() >= kMaxVerified) {
-    verified_.clear();  // simple and bounded: the next requests verify again
-  }
-  verified_.emplace(std::string(token), VerifiedToken{*principal, claims->expires_at});
-  return principal;
+  return std::move(verified->principal);
 }
 
 std::variant<auth::Principal, HttpResponse> Gateway::Authenticate(const HttpRequest& request,
@@ -583,9 +666,12 @@ std::variant<auth::Principal, HttpResponse> Gateway::Authenticate(const HttpRequ
             : absl::StrCat("Bearer realm=\"dangjian\", error=\"invalid_token\""));
     // A security event the services never see: logged and counted here, and reported in
     // batches to the member service's audit log.
-    const std::string path = Clip(request.target.substr(0, request.target.find('?')), kMaxLoggedPath);
-    log::Warn("security", {{"event", "token_refused"}, {"reason", reason},
-                           {"remote", request.remote}, {"path", path},
+    const std::string path =
+        Clip(request.target.substr(0, request.target.find('?')), kMaxLoggedPath);
+    log::Warn("security", {{"event", "token_refused"},
+                           {"reason", reason},
+                           {"remote", request.remote},
+                           {"path", path},
                            {"request_id", request_id}});
     Metrics()
         .auth_refused
@@ -601,8 +687,9 @@ std::variant<auth::Principal, HttpResponse> Gateway::Authenticate(const HttpRequ
   };
   auto it = request.headers.find("authorization");
   if (it == request.headers.end() || it->second.empty()) {
-    return refuse("TOKEN_MISSING", "sign in first: send Authorization: Bearer <access token> "
-                                   "(POST /v1/auth:login gives one)");
+    return refuse("TOKEN_MISSING",
+                  "sign in first: send Authorization: Bearer <access token> "
+                  "(POST /v1/auth:login gives one)");
   }
   constexpr std::string_view kBearer = "bearer ";
   if (it->second.size() <= kBearer.size() ||
@@ -622,12 +709,17 @@ std::optional<HttpResponse> Gateway::OverLimit(const std::string& key, int limit
     return std::nullopt;
   }
   const int64_t retry = d.retry_after.count();
-  HttpResponse r = ErrorResponse(
-      8, absl::StrCat("too many requests; retry after ", retry, " seconds"), "", 429,
-      "RATE_LIMITED");
+  HttpResponse r =
+      ErrorResponse(8, absl::StrCat("too many requests; retry after ", retry, " seconds"), "", 429,
+                    "RATE_LIMITED");
   r.headers.emplace_back("retry-after", absl::StrCat(retry));
-  Metrics().rate_limited.Add({{"limit", key.find(":ip:") != std::string::npos ? "ip"
-                                                                               : "principal"}})
+  r.refused_reason = "RATE_LIMITED";
+  r.refused_code = 8;
+  Metrics()
+      .rate_limited
+      .Add({{"limit", key.find(":ip:") != std::string::npos       ? "ip"
+                      : key.find(":signin:") != std::string::npos ? "sign_in"
+                                                                  : "principal"}})
       .Increment();
   return r;
 }
@@ -644,24 +736,31 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   // Wraps `done`: request id header, metrics and the access log, once per request. Labels come
   // from closed sets (the method's, the route templates) and the log keeps the path and the
   // names of the query parameters, never their values (tokens, page tokens, names searched).
-  auto finish = [done = std::move(done), request_id, start,
+  auto finish = [this, done = std::move(done), request_id, start,
                  method = std::string(metrics::HttpMethodLabel(request.method)),
-                 target = AccessLogTarget(request.target), remote = request.remote](HttpResponse r) {
+                 target = AccessLogTarget(request.target),
+                 remote = request.remote](HttpResponse r) {
     r.headers.emplace_back("x-request-id", request_id);
+    ReportRefusal(r, remote, target, request_id);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    Metrics().requests.Add({{"method", method}, {"route", r.route},
-                            {"code", absl::StrCat(r.status)}}).Increment();
-    Metrics().duration.Add({{"method", method}, {"route", r.route}}, metrics::LatencyBuckets())
+    Metrics()
+        .requests.Add({{"method", method}, {"route", r.route}, {"code", absl::StrCat(r.status)}})
+        .Increment();
+    Metrics()
+        .duration.Add({{"method", method}, {"route", r.route}}, metrics::LatencyBuckets())
         .Observe(seconds);
-    log::Info("http", {{"method", method}, {"path", target}, {"status", absl::StrCat(r.status)},
-                       {"ms", absl::StrCat(seconds * 1000)}, {"request_id", request_id},
+    log::Info("http", {{"method", method},
+                       {"path", target},
+                       {"status", absl::StrCat(r.status)},
+                       {"ms", absl::StrCat(seconds * 1000)},
+                       {"request_id", request_id},
                        {"remote", remote}});
     done(std::move(r));
   };
 
-  if (auto limited = OverLimit(absl::StrCat("gw:v1:rl:ip:", request.remote),
-                               options_.limits.per_ip)) {
+  if (auto limited =
+          OverLimit(absl::StrCat("gw:v1:rl:ip:", request.remote), options_.limits.per_ip)) {
     finish(*std::move(limited));
     return;
   }
@@ -689,9 +788,9 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   if (route == nullptr) {
     if (!allowed.empty()) {
       HttpResponse r = ErrorResponse(
-          12, absl::StrCat("method ", Clip(request.method, 32), " is not allowed on ",
-                           Clip(path, kMaxLoggedPath),
-                           "; allowed: ", absl::StrJoin(allowed, ", ")),
+          12,
+          absl::StrCat("method ", Clip(request.method, 32), " is not allowed on ",
+                       Clip(path, kMaxLoggedPath), "; allowed: ", absl::StrJoin(allowed, ", ")),
           "", 405);
       r.headers.emplace_back("allow", absl::StrJoin(allowed, ", "));
       finish(std::move(r));
@@ -701,6 +800,15 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
     return;
   }
 
+  if (route->sign_in) {
+    // Password guessing from one address, over any names: its own, smaller limit.
+    if (auto limited = OverLimit(absl::StrCat("gw:v1:rl:signin:", request.remote),
+                                 options_.limits.sign_in_per_ip)) {
+      limited->route = route->path.text();
+      finish(*std::move(limited));
+      return;
+    }
+  }
   auto who = Authenticate(request, *route, request_id);
   if (HttpResponse* refused = std::get_if<HttpResponse>(&who)) {
     refused->route = route->path.text();
@@ -719,8 +827,7 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   principal.client_ip = request.remote;
   principal.request_id = request_id;
 
-  std::shared_ptr<gpb::Message> message(
-      factory_.GetPrototype(route->method->input_type())->New());
+  std::shared_ptr<gpb::Message> message(factory_.GetPrototype(route->method->input_type())->New());
   auto fail = [&](int code, const std::string& msg, const std::string& field = "") {
     HttpResponse r = ErrorResponse(code, msg, field);
     r.route = route->path.text();
@@ -775,8 +882,8 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
     // The message starts with the parameter's name in quotes or before ':'.
     const std::string msg(SV(s.message()));
     std::string param;
-    if (const size_t q1 = msg.find('\''); q1 != std::string::npos && msg.find('\'', q1 + 1) !=
-                                                                     std::string::npos) {
+    if (const size_t q1 = msg.find('\'');
+        q1 != std::string::npos && msg.find('\'', q1 + 1) != std::string::npos) {
       param = msg.substr(q1 + 1, msg.find('\'', q1 + 1) - q1 - 1);
     }
     if (msg.find("query parameter") == std::string::npos) {
@@ -805,83 +912,88 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   call->request = grpc::ByteBuffer(&slice, 1);
 
   const gpb::MethodDescriptor* method = route->method;
-  const std::string rpc_path = absl::StrCat("/", method->service()->full_name(), "/",
-                                            method->name());
+  const std::string rpc_path =
+      absl::StrCat("/", method->service()->full_name(), "/", method->name());
   const auto call_start = std::chrono::steady_clock::now();
   {
     std::lock_guard lock(calls_mu_);
     calls_.insert(&call->context);
   }
   stubs_.at(route->backend)
-      ->UnaryCall(&call->context, rpc_path, grpc::StubOptions(), &call->request,
-                  &call->response,
-                  [this, call, method, call_start, finish = std::move(finish),
-                   route_text = route->path.text()](grpc::Status status) mutable {
-                    // Runs last in this callback: the gateway may be waiting in WaitIdle.
-                    struct Done {
-                      Gateway* g;
-                      grpc::ClientContext* c;
-                      ~Done() {
-                        std::lock_guard lock(g->calls_mu_);
-                        g->calls_.erase(c);
-                        g->calls_done_.notify_all();
-                      }
-                    } done_guard{this, &call->context};
-                    const std::string code = GrpcCodeName(status.error_code());
-                    Metrics().handled.Add({{"grpc_service", method->service()->full_name()},
-                                           {"grpc_method", method->name()},
-                                           {"grpc_code", code}}).Increment();
-                    Metrics().seconds.Add({{"grpc_service", method->service()->full_name()},
-                                           {"grpc_method", method->name()}},
-                                          metrics::LatencyBuckets())
-                        .Observe(std::chrono::duration<double>(
-                                     std::chrono::steady_clock::now() - call_start)
-                                     .count());
-                    HttpResponse r;
-                    r.route = route_text;
-                    if (!status.ok()) {
-                      google::rpc::Status details;
-                      const bool has = !status.error_details().empty() &&
-                                       details.ParseFromString(status.error_details());
-                      if (!has) {
-                        // Not from our services (the channel itself failed): say so plainly.
-                        const std::string message =
-                            status.error_code() == grpc::StatusCode::UNAVAILABLE
-                                ? "the service is unavailable; retry later"
-                                : status.error_message();
-                        HttpResponse e = ErrorResponse(status.error_code(), message);
-                        e.route = route_text;
-                        finish(std::move(e));
-                        return;
-                      }
-                      r.status = HttpStatusFromGrpc(status.error_code());
-                      r.body = ErrorJson(status.error_code(), status.error_message(), &details,
-                                         r.status);
-                      finish(std::move(r));
-                      return;
-                    }
-                    std::vector<grpc::Slice> slices;
-                    std::string raw;
-                    if (call->response.Dump(&slices).ok()) {
-                      for (const auto& s : slices) {
-                        raw.append(reinterpret_cast<const char*>(s.begin()), s.size());
-                      }
-                    }
-                    std::unique_ptr<gpb::Message> out(
-                        factory_.GetPrototype(method->output_type())->New());
-                    gpb::util::JsonPrintOptions opts;
-                    opts.always_print_primitive_fields = true;
-                    std::string json;
-                    if (!out->ParseFromString(raw) ||
-                        !gpb::util::MessageToJsonString(*out, &json, opts).ok()) {
-                      HttpResponse e = ErrorResponse(13, "internal error");
-                      e.route = route_text;
-                      finish(std::move(e));
-                      return;
-                    }
-                    r.body = std::move(json);
-                    finish(std::move(r));
-                  });
+      ->UnaryCall(
+          &call->context, rpc_path, grpc::StubOptions(), &call->request, &call->response,
+          [this, call, method, call_start, finish = std::move(finish),
+           route_text = route->path.text()](grpc::Status status) mutable {
+            // Runs last in this callback: the gateway may be waiting in WaitIdle.
+            struct Done {
+              Gateway* g;
+              grpc::ClientContext* c;
+              ~Done() {
+                std::lock_guard lock(g->calls_mu_);
+                g->calls_.erase(c);
+                g->calls_done_.notify_all();
+              }
+            } done_guard{this, &call->context};
+            const std::string code = GrpcCodeName(status.error_code());
+            Metrics()
+                .handled
+                .Add({{"grpc_service", method->service()->full_name()},
+                      {"grpc_method", method->name()},
+                      {"grpc_code", code}})
+                .Increment();
+            Metrics()
+                .seconds
+                .Add({{"grpc_service", method->service()->full_name()},
+                      {"grpc_method", method->name()}},
+                     metrics::LatencyBuckets())
+                .Observe(
+                    std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start)
+                        .count());
+            HttpResponse r;
+            r.route = route_text;
+            if (!status.ok()) {
+              google::rpc::Status details;
+              const bool has = !status.error_details().empty() &&
+                               details.ParseFromString(status.error_details());
+              if (!has) {
+                // Not from our services (the channel itself failed): say so plainly.
+                const std::string message = status.error_code() == grpc::StatusCode::UNAVAILABLE
+                                                ? "the service is unavailable; retry later"
+                                                : status.error_message();
+                HttpResponse e = ErrorResponse(status.error_code(), message);
+                e.route = route_text;
+                finish(std::move(e));
+                return;
+              }
+              r.status = HttpStatusFromGrpc(status.error_code());
+              r.body = ErrorJson(status.error_code(), status.error_message(), &details, r.status);
+              if (auto retry = RetryAfterSeconds(details); retry > 0) {
+                r.headers.emplace_back("retry-after", absl::StrCat(retry));
+              }
+              finish(std::move(r));
+              return;
+            }
+            std::vector<grpc::Slice> slices;
+            std::string raw;
+            if (call->response.Dump(&slices).ok()) {
+              for (const auto& s : slices) {
+                raw.append(reinterpret_cast<const char*>(s.begin()), s.size());
+              }
+            }
+            std::unique_ptr<gpb::Message> out(factory_.GetPrototype(method->output_type())->New());
+            gpb::util::JsonPrintOptions opts;
+            opts.always_print_primitive_fields = true;
+            std::string json;
+            if (!out->ParseFromString(raw) ||
+                !gpb::util::MessageToJsonString(*out, &json, opts).ok()) {
+              HttpResponse e = ErrorResponse(13, "internal error");
+              e.route = route_text;
+              finish(std::move(e));
+              return;
+            }
+            r.body = std::move(json);
+            finish(std::move(r));
+          });
 }
 
 void Gateway::FlushReports() {
@@ -914,8 +1026,13 @@ void Gateway::CheckReady(std::function<void(bool, std::string)> done) {
   auto state = std::make_shared<State>();
   state->pending = static_cast<int>(stubs_.size());
   state->done = std::move(done);
+  if (revocations_ && !revocations_->loaded()) {
+    // Until it knows which tokens were revoked, the gateway would accept them.
+    state->ok = false;
+    state->detail = "revoked tokens not listed yet";
+  }
   if (state->pending == 0) {
-    state->done(true, "");
+    state->done(state->ok, state->detail);
     return;
   }
   for (auto& [name, stub] : stubs_) {
@@ -943,8 +1060,8 @@ void Gateway::CheckReady(std::function<void(bool, std::string)> done) {
                       std::lock_guard lock(state->mu);
                       if (!serving) {
                         state->ok = false;
-                        absl::StrAppend(&state->detail, state->detail.empty() ? "" : "; ",
-                                        backend, " not serving");
+                        absl::StrAppend(&state->detail, state->detail.empty() ? "" : "; ", backend,
+                                        " not serving");
                       }
                       if (--state->pending == 0) {
                         state->done(state->ok, state->detail);

@@ -5,16 +5,16 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <functional>
 #include <map>
 #include <memory>
-#include <condition_variable>
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string>
 #include <unordered_map>
 #include <variant>
-#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -24,6 +24,7 @@
 #include "gateway/src/path_template.h"
 #include "gateway/src/rate_limiter.h"
 #include "gateway/src/refusal_reporter.h"
+#include "gateway/src/revocations.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/dynamic_message.h"
 #include "grpcpp/channel.h"
@@ -32,8 +33,8 @@
 namespace dj::gateway {
 
 struct HttpRequest {
-  std::string method;  // "GET"
-  std::string target;  // "/v1/organizations?parent=..."
+  std::string method;                          // "GET"
+  std::string target;                          // "/v1/organizations?parent=..."
   std::map<std::string, std::string> headers;  // lower-case names
   std::string body;
   std::string remote;  // client address, for logs
@@ -44,12 +45,17 @@ struct HttpResponse {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
   std::string route = "unmatched";  // the template that served it, for metrics
+  // Set when the gateway refused the request itself, before any service saw it (a rate limit,
+  // a wrong media type): the reason and gRPC code reported for the audit log.
+  std::string refused_reason;
+  int refused_code = 0;
 };
 
 struct RateLimits {
   cache::Cache* counters = nullptr;  // Redis or in-process; null: no limits
-  int per_ip = 1200;        // requests per window from one client address
-  int per_principal = 600;  // requests per window by one signed-in account
+  int per_ip = 1200;                 // requests per window from one client address
+  int per_principal = 600;           // requests per window by one signed-in account
+  int sign_in_per_ip = 20;  // password-taking requests (sign-in) per window from one address
   std::chrono::seconds window{60};
 };
 
@@ -62,6 +68,11 @@ struct GatewayOptions {
   RateLimits limits;
   // How often token refusals are sent to the member service's audit log.
   std::chrono::milliseconds refusal_report_interval{2000};
+  // How often the member service is asked for revoked access tokens.
+  std::chrono::milliseconds revocation_poll_interval{1000};
+  // Whether to run the threads that report refusals and poll revocations (false: the routes
+  // only, as dj-openapi needs them, with no backend to talk to).
+  bool background = true;
 };
 
 struct Route {
@@ -69,8 +80,9 @@ struct Route {
   PathTemplate path;
   std::string body;  // "", "*" or a field name
   const google::protobuf::MethodDescriptor* method = nullptr;
-  std::string backend;  // "org" for package dangjian.org.v1
+  std::string backend;           // "org" for package dangjian.org.v1
   bool allow_anonymous = false;  // (dangjian.api.allow_anonymous): no access token needed
+  bool sign_in = false;          // (dangjian.api.sign_in): counted against the sign-in limit
 };
 
 class Gateway final {
@@ -102,6 +114,11 @@ class Gateway final {
   // An AIP-193 error body for a gateway-made error: ErrorInfo (domain gateway.dangjian) and, when
   // `field` is set, a BadRequest violation. `http_status` 0 means the one `grpc_code` maps to.
   // `reason` defaults to the code's name.
+  // A request the gateway refused itself (answered `response`, with refused_reason set), counted
+  // per (reason, address) for the member service's audit log. The HTTP server calls it for what
+  // it refuses before the gateway sees a request (an oversized body).
+  void ReportRefusal(const HttpResponse& response, const std::string& remote,
+                     const std::string& target, const std::string& request_id);
   static HttpResponse ErrorResponse(int grpc_code, const std::string& message,
                                     const std::string& field = "", int http_status = 0,
                                     const std::string& reason = "");
@@ -115,7 +132,8 @@ class Gateway final {
                                                            const Route& route,
                                                            const std::string& request_id);
   // The principal of an access token: from the verified-token cache, else verified (and cached
-  // until the token expires). A token is re-verified only after the cache is full and cleared.
+  // until the token expires, never beyond). Either way refused (TOKEN_REVOKED) when its session
+  // or its account's earlier tokens were revoked.
   absl::StatusOr<auth::Principal> Verify(std::string_view token);
   // A 429 when `key` is over `limit` in the current window.
   std::optional<HttpResponse> OverLimit(const std::string& key, int limit);
@@ -129,8 +147,11 @@ class Gateway final {
   std::optional<auth::InternalAuth> internal_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<RefusalReporter> refusals_;  // token refusals -> the member service's audit log
+  std::unique_ptr<Revocations> revocations_;   // sessions and accounts revoked before expiry
   struct VerifiedToken {
     auth::Principal principal;
+    std::string session_id;
+    int64_t epoch = 0;
     int64_t expires_at = 0;  // seconds since the epoch
   };
   std::mutex verified_mu_;

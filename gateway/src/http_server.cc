@@ -14,9 +14,9 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/auth/jwt.h"
-#include "gateway/src/openapi.h"
 #include "common/metrics/metrics.h"
 #include "common/runtime/log.h"
+#include "gateway/src/openapi.h"
 
 namespace dj::gateway {
 namespace {
@@ -99,8 +99,7 @@ class Session final : public std::enable_shared_from_this<Session> {
     r.remote = ep_ec ? "" : ep.address().to_string();
 
     const std::string path = r.target.substr(0, r.target.find('?'));
-    if ((path == "/healthz" || path == "/readyz" || path == "/openapi.json") &&
-        r.method != "GET") {
+    if ((path == "/healthz" || path == "/readyz" || path == "/openapi.json") && r.method != "GET") {
       HttpResponse bad = Gateway::ErrorResponse(12, "only GET is allowed on " + path, "", 405);
       bad.headers.emplace_back("allow", "GET");
       Reply(std::move(bad), keep_alive_);
@@ -133,8 +132,7 @@ class Session final : public std::enable_shared_from_this<Session> {
         HttpResponse h;
         h.status = ok ? 200 : 503;
         h.body = ok ? "{\"status\":\"SERVING\"}"
-                    : "{\"status\":\"NOT_SERVING\",\"detail\":\"" + log::JsonEscape(detail) +
-                          "\"}";
+                    : "{\"status\":\"NOT_SERVING\",\"detail\":\"" + log::JsonEscape(detail) + "\"}";
         post_back(std::move(h));
       });
       return;
@@ -186,8 +184,8 @@ class Session final : public std::enable_shared_from_this<Session> {
   // The answer to a CORS preflight: which methods and headers a browser may send.
   static HttpResponse Preflight(bool allowed) {
     if (!allowed) {
-      return Gateway::ErrorResponse(7, "this origin may not call the API from a browser", "",
-                                    403, "CORS_ORIGIN_NOT_ALLOWED");
+      return Gateway::ErrorResponse(7, "this origin may not call the API from a browser", "", 403,
+                                    "CORS_ORIGIN_NOT_ALLOWED");
     }
     HttpResponse r;
     r.status = 204;
@@ -208,14 +206,13 @@ class Session final : public std::enable_shared_from_this<Session> {
     Close();
     stream_.expires_after(std::chrono::seconds(5));
     drain_buffer_.resize(64 * 1024);
-    stream_.async_read_some(
-        asio::buffer(drain_buffer_),
-        [self = shared_from_this()](beast::error_code ec, size_t n) {
-          self->drained_ += n;
-          if (!ec && self->drained_ < 64 * 1024 * 1024) {
-            self->Drain();
-          }
-        });
+    stream_.async_read_some(asio::buffer(drain_buffer_),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->drained_ += n;
+                              if (!ec && self->drained_ < 64 * 1024 * 1024) {
+                                self->Drain();
+                              }
+                            });
   }
 
   beast::tcp_stream stream_;
@@ -244,8 +241,7 @@ void HttpServer::Impl::Accept() {
   });
 }
 
-std::vector<runtime::Setting> HttpSettings(const std::string& default_listen,
-                                           bool keys_required) {
+std::vector<runtime::Setting> HttpSettings(const std::string& default_listen, bool keys_required) {
   return {
       auth::JwtKeysSetting(keys_required),
       {"internal-secret", "", keys_required,
@@ -259,6 +255,13 @@ std::vector<runtime::Setting> HttpSettings(const std::string& default_listen,
       {"rate-limit-per-principal", "600", false, "requests per window by one account",
        runtime::ValidatePositiveInt},
       {"rate-limit-window-seconds", "60", false, "length of a rate-limit window",
+       runtime::ValidatePositiveInt},
+      {"sign-in-limit-per-ip", "20", false,
+       "sign-ins and password changes per window from one client address, whatever the names",
+       runtime::ValidatePositiveInt},
+      {"revocation-poll-ms", "1000", false,
+       "how often revoked access tokens are asked of the member service (a revoked token stops "
+       "working within about this long)",
        runtime::ValidatePositiveInt},
       {"http-listen", default_listen, false, "host:port for the HTTP/JSON API",
        runtime::ValidateHostPort},
@@ -282,14 +285,17 @@ HttpServerOptions HttpServerOptionsFrom(const runtime::Config& config) {
 }
 
 GatewayOptions GatewayOptionsFrom(const runtime::Config& config) {
-  GatewayOptions o{.request_timeout = std::chrono::milliseconds(config.GetInt("request-timeout-ms")),
-                   .internal_secret = config.Get("internal-secret")};
+  GatewayOptions o{
+      .request_timeout = std::chrono::milliseconds(config.GetInt("request-timeout-ms")),
+      .internal_secret = config.Get("internal-secret")};
   if (auto keys = auth::ParseSigningKeys(config.Get("jwt-keys")); keys.ok()) {
     o.jwt_keys = *std::move(keys);
   }
   o.limits.per_ip = static_cast<int>(config.GetInt("rate-limit-per-ip"));
   o.limits.per_principal = static_cast<int>(config.GetInt("rate-limit-per-principal"));
   o.limits.window = std::chrono::seconds(config.GetInt("rate-limit-window-seconds"));
+  o.limits.sign_in_per_ip = static_cast<int>(config.GetInt("sign-in-limit-per-ip"));
+  o.revocation_poll_interval = std::chrono::milliseconds(config.GetInt("revocation-poll-ms"));
   return o;
 }
 

@@ -75,13 +75,27 @@ void Quote(std::string_view s, std::string& out) {
   out += '"';
   for (const char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char buf[8];
@@ -360,8 +374,7 @@ Json ErrorSchema() {
   error["properties"]["code"]["description"] = "The HTTP status code.";
   error["properties"]["message"] = Type("string");
   error["properties"]["status"] = Type("string");
-  error["properties"]["status"]["description"] =
-      "The gRPC status code name, e.g. \"NOT_FOUND\".";
+  error["properties"]["status"]["description"] = "The gRPC status code name, e.g. \"NOT_FOUND\".";
   error["properties"]["details"] = Type("array");
   error["properties"]["details"]["items"] = Type("object");
   error["properties"]["details"]["items"]["properties"]["@type"] = Type("string");
@@ -554,13 +567,26 @@ int BindingIndex(const Route& route) {
     const google::api::HttpRule& r = *rules[i];
     std::string path;
     switch (r.pattern_case()) {
-      case google::api::HttpRule::kGet: path = r.get(); break;
-      case google::api::HttpRule::kPost: path = r.post(); break;
-      case google::api::HttpRule::kPut: path = r.put(); break;
-      case google::api::HttpRule::kPatch: path = r.patch(); break;
-      case google::api::HttpRule::kDelete: path = r.delete_(); break;
-      case google::api::HttpRule::kCustom: path = r.custom().path(); break;
-      default: break;
+      case google::api::HttpRule::kGet:
+        path = r.get();
+        break;
+      case google::api::HttpRule::kPost:
+        path = r.post();
+        break;
+      case google::api::HttpRule::kPut:
+        path = r.put();
+        break;
+      case google::api::HttpRule::kPatch:
+        path = r.patch();
+        break;
+      case google::api::HttpRule::kDelete:
+        path = r.delete_();
+        break;
+      case google::api::HttpRule::kCustom:
+        path = r.custom().path();
+        break;
+      default:
+        break;
     }
     if (path == route.path.text() && r.body() == route.body) {
       return static_cast<int>(i);
@@ -629,17 +655,17 @@ std::string OpenApiDocument(const std::vector<Route>& routes, std::string_view v
   for (Operation& op : ops) {
     by_binding.push_back(&op);
   }
-  std::stable_sort(by_binding.begin(), by_binding.end(), [](const Operation* a, const Operation* b) {
-    return std::make_pair(a->route->method->full_name(), a->binding) <
-           std::make_pair(b->route->method->full_name(), b->binding);
-  });
+  std::stable_sort(by_binding.begin(), by_binding.end(),
+                   [](const Operation* a, const Operation* b) {
+                     return std::make_pair(a->route->method->full_name(), a->binding) <
+                            std::make_pair(b->route->method->full_name(), b->binding);
+                   });
   std::set<std::string> ids;
   std::map<std::string, int> uses;  // full method name -> operations so far
   for (Operation* op : by_binding) {
     const gpb::MethodDescriptor* m = op->route->method;
-    std::string base = rpcs_named[m->name()].size() == 1
-                           ? m->name()
-                           : m->service()->name() + "_" + m->name();
+    std::string base =
+        rpcs_named[m->name()].size() == 1 ? m->name() : m->service()->name() + "_" + m->name();
     const int n = ++uses[m->full_name()];
     std::string id = n == 1 ? base : base + "_" + std::to_string(n);
     for (int extra = 2; !ids.insert(id).second; ++extra) {
@@ -756,6 +782,7 @@ absl::StatusOr<std::string> DescriptorSetOpenApiDocument(std::string_view versio
   GatewayOptions options;
   options.jwt_keys = {{"openapi", std::string(32, 'k')}};  // never used: no request is served
   options.internal_secret = std::string(32, 's');
+  options.background = false;
   auto gateway = Gateway::Create(std::move(channels), std::move(options));
   if (!gateway.ok()) {
     return gateway.status();

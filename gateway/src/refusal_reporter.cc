@@ -26,7 +26,7 @@ void RefusalReporter::Stop() {
 }
 
 void RefusalReporter::Report(const std::string& reason, const std::string& client_ip,
-                             const std::string& path, const std::string& request_id) {
+                             const std::string& path, const std::string& request_id, int code) {
   const auto now = TimeUtil::MicrosecondsToTimestamp(time::NowMicros());
   std::lock_guard lock(mu_);
   Key key{reason, client_ip};
@@ -40,7 +40,8 @@ void RefusalReporter::Report(const std::string& reason, const std::string& clien
     r.set_reason(reason);
     r.set_client_ip(key.second);
     r.set_path(path.substr(0, 512));
-    r.set_request_id(request_id);
+    r.set_request_id(request_id.substr(0, 128));
+    r.set_code(code);
     *r.mutable_first_time() = now;
     it = pending_.emplace(std::move(key), std::move(r)).first;
   }

@@ -1,9 +1,9 @@
-// The access-token refusals the gateway answers itself never reach a service, so the gateway
-// reports them for the audit log: counted per (reason, client address) in memory on the request
-// path, and sent in one batch per interval to the member service (RecordTokenRefusals), which
-// appends one hash-chained row per pair. A flood of bad tokens therefore costs a few rows per
-// interval, not a write per request. When the member service cannot be reached the counts are
-// kept (bounded) and sent with the next batch.
+// The refusals the gateway answers itself (access tokens, rate limits, oversized bodies, wrong
+// media types) never reach a service, so the gateway reports them for the audit log: counted per
+// (reason, client address) in memory on the request path, and sent in one batch per interval to the
+// member service (RecordTokenRefusals), which appends one hash-chained row per pair. A flood of bad
+// tokens therefore costs a few rows per interval, not a write per request. When the member service
+// cannot be reached the counts are kept (bounded) and sent with the next batch.
 #pragma once
 
 #include <chrono>
@@ -36,8 +36,9 @@ class RefusalReporter final {
   ~RefusalReporter();  // stops the thread; what is left is lost unless Flush was called
 
   // Counts one refusal (the request path: a mutex and a map update).
+  // `code`: the gRPC code of the answer (UNAUTHENTICATED for a token).
   void Report(const std::string& reason, const std::string& client_ip, const std::string& path,
-              const std::string& request_id);
+              const std::string& request_id, int code = 16);
 
   // Sends what was counted; on failure keeps it for the next call. Returns the send's status
   // (OK when there was nothing to send).

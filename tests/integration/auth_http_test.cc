@@ -14,8 +14,11 @@ namespace {
 
 class Auth : public Topo, public ::testing::WithParamInterface<Topology> {
  protected:
+  // A city whose accounts lock after 5 failed sign-ins (the default is 50, with delays per name
+  // and address from the 5th; see security_http_test), with its delays after 20.
   void SetUp() override {
-    Start(GetParam(), {{"DJ_CORS_ORIGINS", "https://console.dj.example"}});
+    Start(GetParam(), {{"DJ_CORS_ORIGINS", "https://console.dj.example"}},
+          {{"DJ_ACCOUNT_LOCK_FAILURES", "5"}, {"DJ_LOGIN_MAX_FAILURES", "20"}});
   }
 
   // The key that signs access tokens: known to the distributed processes' settings, made by
@@ -39,7 +42,6 @@ class Auth : public Topo, public ::testing::WithParamInterface<Topology> {
     return std::make_unique<db::Pool>(db::NewSqliteDriver({.path = dir_ + "/data/org.db"}),
                                       db::PoolOptions{.name = "test", .size = 1});
   }
-
 };
 
 TEST_P(Auth, RolesActionsAndScopesFollowThePermissionTable) {
@@ -130,13 +132,15 @@ TEST_P(Auth, RolesActionsAndScopesFollowThePermissionTable) {
   EXPECT_EQ(ErrorReason(outside.body), ErrorReason(missing.body));
 
   // Granting: only roles one holds, only within one's scope.
-  HttpResponse escalate = As(tokens.at("org_admin"), "POST", "/v1/accounts",
-                             absl::StrCat(R"({"account":{"username":"sneaky","roles":["AUDITOR"],)",
-                                          R"("scope":")", a.name(), R"("},"initialPassword":"Sneaky#123"})"));
+  HttpResponse escalate =
+      As(tokens.at("org_admin"), "POST", "/v1/accounts",
+         absl::StrCat(R"({"account":{"username":"sneaky","roles":["AUDITOR"],)", R"("scope":")",
+                      a.name(), R"("},"initialPassword":"Sneaky#123"})"));
   EXPECT_EQ(escalate.status, 403) << escalate.body;
-  HttpResponse elsewhere = As(tokens.at("org_admin"), "POST", "/v1/accounts",
-                              absl::StrCat(R"({"account":{"username":"elsewhere","roles":["ORG_ADMIN"],)",
-                                           R"("scope":")", b1.name(), R"("},"initialPassword":"Else#1234"})"));
+  HttpResponse elsewhere =
+      As(tokens.at("org_admin"), "POST", "/v1/accounts",
+         absl::StrCat(R"({"account":{"username":"elsewhere","roles":["ORG_ADMIN"],)",
+                      R"("scope":")", b1.name(), R"("},"initialPassword":"Else#1234"})"));
   EXPECT_EQ(elsewhere.status, 404) << elsewhere.body;
   EXPECT_EQ(ViolationField(elsewhere.body), "account.scope");
 
@@ -168,8 +172,8 @@ TEST_P(Auth, AnAccountsScopeFollowsItsOrganizationWhenItMoves) {
   const std::string b_admin = SignInAs("orgadmin.b");
   EXPECT_EQ(As(b_admin, "GET", "/v1/" + clerk).status, 404) << "not in b's subtree yet";
 
-  HttpResponse moved = Post("/v1/" + branch.name() + ":move",
-                            R"({"newParent":")" + b.name() + R"("})");
+  HttpResponse moved =
+      Post("/v1/" + branch.name() + ":move", R"({"newParent":")" + b.name() + R"("})");
   ASSERT_EQ(moved.status, 200) << moved.body;
   bool followed = testing::WaitFor([&] { return As(b_admin, "GET", "/v1/" + clerk).status == 200; },
                                    std::chrono::seconds(30));
@@ -226,9 +230,12 @@ TEST_P(Auth, TokensAreCheckedAtTheGatewayAndRefreshRotates) {
   const int64_t now = std::chrono::duration_cast<std::chrono::seconds>(
                           std::chrono::system_clock::now().time_since_epoch())
                           .count();
-  auth::Claims claims{.subject = "accounts/1", .username = "admin",
-                      .roles = {"committee_admin"}, .token_id = "t",
-                      .issued_at = now, .expires_at = now + 600};
+  auth::Claims claims{.subject = "accounts/1",
+                      .username = "admin",
+                      .roles = {"committee_admin"},
+                      .token_id = "t",
+                      .issued_at = now,
+                      .expires_at = now + 600};
   auto foreign = auth::JwtSigner::Create({{"other", std::string(40, 'o')}}, "dangjian");
   EXPECT_EQ(ErrorReason(As(foreign->Sign(claims), "GET", org).body), "TOKEN_KEY_UNKNOWN");
   auto ours = auth::JwtSigner::Create({JwtKey()}, "dangjian");
@@ -262,9 +269,9 @@ TEST_P(Auth, TokensAreCheckedAtTheGatewayAndRefreshRotates) {
             std::string::npos);
 
   // Refresh rotates; a rotated token used again ends the whole session.
-  HttpResponse login = As("", "POST", "/v1/auth:login",
-                          absl::StrCat(R"({"username":"admin","password":")",
-                                       testing::kAdminPassword, R"("})"));
+  HttpResponse login =
+      As("", "POST", "/v1/auth:login",
+         absl::StrCat(R"({"username":"admin","password":")", testing::kAdminPassword, R"("})"));
   ASSERT_EQ(login.status, 200) << login.body;
   EXPECT_EQ(Field(login.body, "tokenType"), "Bearer");
   const std::string r1 = Field(login.body, "refreshToken");
@@ -279,9 +286,9 @@ TEST_P(Auth, TokensAreCheckedAtTheGatewayAndRefreshRotates) {
   EXPECT_EQ(As("", "POST", "/v1/auth:refresh", R"({"refreshToken":")" + r2 + "\"}").status, 401);
 
   // Logout ends a session.
-  HttpResponse again = As("", "POST", "/v1/auth:login",
-                          absl::StrCat(R"({"username":"admin","password":")",
-                                       testing::kAdminPassword, R"("})"));
+  HttpResponse again =
+      As("", "POST", "/v1/auth:login",
+         absl::StrCat(R"({"username":"admin","password":")", testing::kAdminPassword, R"("})"));
   const std::string r3 = Field(again.body, "refreshToken");
   EXPECT_EQ(As("", "POST", "/v1/auth:logout", R"({"refreshToken":")" + r3 + "\"}").status, 200);
   EXPECT_EQ(As("", "POST", "/v1/auth:refresh", R"({"refreshToken":")" + r3 + "\"}").status, 401);
@@ -318,8 +325,8 @@ TEST_P(Auth, CorsForConfiguredOriginsAndSecurityHeadersEverywhere) {
       {{"Origin", "https://evil.example"}, {"Access-Control-Request-Method", "POST"}});
   EXPECT_EQ(foreign.status, 403);
   EXPECT_TRUE(foreign.headers["access-control-allow-origin"].empty());
-  HttpResponse get = Http(http_port_, "GET", "/v1/organizations", "",
-                          {{"Origin", "https://console.dj.example"}});
+  HttpResponse get =
+      Http(http_port_, "GET", "/v1/organizations", "", {{"Origin", "https://console.dj.example"}});
   EXPECT_EQ(get.headers["access-control-allow-origin"], "https://console.dj.example");
   // The API description is served without a token, with its security scheme.
   HttpResponse openapi = As("", "GET", "/openapi.json");
@@ -342,8 +349,8 @@ INSTANTIATE_TEST_SUITE_P(Topologies, Auth,
 class Limits : public Topo, public ::testing::WithParamInterface<Topology> {
  protected:
   void SetUp() override {
-    Start(GetParam(), {{"DJ_RATE_LIMIT_PER_PRINCIPAL", "30"},
-                       {"DJ_RATE_LIMIT_WINDOW_SECONDS", "2"}});
+    Start(GetParam(),
+          {{"DJ_RATE_LIMIT_PER_PRINCIPAL", "30"}, {"DJ_RATE_LIMIT_WINDOW_SECONDS", "2"}});
   }
 };
 
@@ -361,9 +368,9 @@ TEST_P(Limits, TooManyRequestsGet429WithRetryAfterAndRecover) {
   ASSERT_EQ(limited, 1) << "no request was limited";
   EXPECT_FALSE(retry_after.empty());
   EXPECT_LE(std::stoi(retry_after), 2);
-  EXPECT_TRUE(testing::WaitFor(
-      [&] { return Http(http_port_, "GET", "/v1/organizations").status == 200; },
-      std::chrono::seconds(10)));
+  EXPECT_TRUE(
+      testing::WaitFor([&] { return Http(http_port_, "GET", "/v1/organizations").status == 200; },
+                       std::chrono::seconds(10)));
 }
 
 INSTANTIATE_TEST_SUITE_P(Topologies, Limits,

@@ -71,7 +71,12 @@ inline std::string ViolationField(const std::string& body) {
   for (const auto& d : error.fields().at("details").list_value().values()) {
     const auto& f = d.struct_value().fields();
     if (f.contains("fieldViolations")) {
-      return f.at("fieldViolations").list_value().values(0).struct_value().fields().at("field")
+      return f.at("fieldViolations")
+          .list_value()
+          .values(0)
+          .struct_value()
+          .fields()
+          .at("field")
           .string_value();
     }
   }
@@ -104,8 +109,12 @@ class Topo : public ::testing::Test {
   const std::string kAuditKey = "it-audit-key-0123456789abcdef-0123";
   const std::string kJwtKeys = "it1=it-jwt-secret-0123456789abcdef-0123";
 
-  void Start(Topology topology, std::map<std::string, std::string> gateway_env = {}) {
+  // `gateway_env` for dj-gateway, `member_env` for dj-member (both for dangjian). The tests sign
+  // in many accounts from one address: the sign-in limit per address is raised unless given.
+  void Start(Topology topology, std::map<std::string, std::string> gateway_env = {},
+             const std::map<std::string, std::string>& member_env = {}) {
     topology_ = topology;
+    gateway_env.emplace("DJ_SIGN_IN_LIMIT_PER_IP", "1000");
     std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
     std::replace(test.begin(), test.end(), '/', '_');  // parameterized names contain '/'
     dir_ = ::testing::TempDir() + "/dj-it-" + std::to_string(getpid()) + "-" + test;
@@ -113,18 +122,17 @@ class Topo : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     http_port_ = testing::FreePort();
     if (topology == Topology::kEmbedded) {
+      gateway_env.insert(member_env.begin(), member_env.end());
       gateway_env["DJ_HTTP_LISTEN"] = absl::StrCat("127.0.0.1:", http_port_);
       gateway_env["DJ_DATA_DIR"] = dir_ + "/data";
       gateway_env["DJ_BOOTSTRAP_ADMIN_PASSWORD"] = testing::kAdminInitialPassword;
       metrics_port_ = testing::FreePort();
       gateway_metrics_port_ = metrics_port_;  // one process: one metrics listener
       gateway_env["DJ_METRICS_LISTEN"] = absl::StrCat("127.0.0.1:", metrics_port_);
-      gateway_ = std::make_unique<testing::Process>(BinDir() + "/dangjian",
-                                                    std::vector<std::string>{}, gateway_env,
-                                                    dir_ + "/dangjian.log");
-      ASSERT_TRUE(testing::WaitFor(
-          [&] { return Http(http_port_, "GET", "/readyz").status == 200; },
-          std::chrono::seconds(60)))
+      gateway_ = std::make_unique<testing::Process>(
+          BinDir() + "/dangjian", std::vector<std::string>{}, gateway_env, dir_ + "/dangjian.log");
+      ASSERT_TRUE(testing::WaitFor([&] { return Http(http_port_, "GET", "/readyz").status == 200; },
+                                   std::chrono::seconds(60)))
           << gateway_->Log();
       SignInAsAdmin();
       return;
@@ -152,29 +160,28 @@ class Topo : public ::testing::Test {
             {"DJ_AUDIT_KEY", kAuditKey},
             {"DJ_LOG_LEVEL", "info"}},
         dir_ + "/org.log");
-    ASSERT_TRUE(testing::WaitFor(
-        [&] { return Http(metrics_port_, "GET", "/metrics").status == 200; },
-        std::chrono::seconds(60)))
+    ASSERT_TRUE(
+        testing::WaitFor([&] { return Http(metrics_port_, "GET", "/metrics").status == 200; },
+                         std::chrono::seconds(60)))
         << org_->Log();
 
     member_grpc_port_ = testing::FreePort();
     const int member_metrics = testing::FreePort();
+    std::map<std::string, std::string> member_settings = member_env;
+    member_settings.insert({{"DJ_MYSQL_URL", member_db_->url()},
+                            {"DJ_REDIS_URL", absl::StrCat("redis://127.0.0.1:", redis_port_, "/0")},
+                            {"DJ_GRPC_LISTEN", absl::StrCat("127.0.0.1:", member_grpc_port_)},
+                            {"DJ_METRICS_LISTEN", absl::StrCat("127.0.0.1:", member_metrics)},
+                            {"DJ_ORG_ADDR", absl::StrCat("127.0.0.1:", grpc_port_)},
+                            {"DJ_INTERNAL_SECRET", kInternalSecret},
+                            {"DJ_AUDIT_KEY", kAuditKey},
+                            {"DJ_JWT_KEYS", kJwtKeys},
+                            {"DJ_BOOTSTRAP_ADMIN_PASSWORD", testing::kAdminInitialPassword}});
     member_ = std::make_unique<testing::Process>(
-        BinDir() + "/dj-member", std::vector<std::string>{},
-        std::map<std::string, std::string>{
-            {"DJ_MYSQL_URL", member_db_->url()},
-            {"DJ_REDIS_URL", absl::StrCat("redis://127.0.0.1:", redis_port_, "/0")},
-            {"DJ_GRPC_LISTEN", absl::StrCat("127.0.0.1:", member_grpc_port_)},
-            {"DJ_METRICS_LISTEN", absl::StrCat("127.0.0.1:", member_metrics)},
-            {"DJ_ORG_ADDR", absl::StrCat("127.0.0.1:", grpc_port_)},
-            {"DJ_INTERNAL_SECRET", kInternalSecret},
-            {"DJ_AUDIT_KEY", kAuditKey},
-            {"DJ_JWT_KEYS", kJwtKeys},
-            {"DJ_BOOTSTRAP_ADMIN_PASSWORD", testing::kAdminInitialPassword}},
-        dir_ + "/member.log");
-    ASSERT_TRUE(testing::WaitFor(
-        [&] { return Http(member_metrics, "GET", "/metrics").status == 200; },
-        std::chrono::seconds(60)))
+        BinDir() + "/dj-member", std::vector<std::string>{}, member_settings, dir_ + "/member.log");
+    ASSERT_TRUE(
+        testing::WaitFor([&] { return Http(member_metrics, "GET", "/metrics").status == 200; },
+                         std::chrono::seconds(60)))
         << member_->Log();
 
     gateway_env["DJ_HTTP_LISTEN"] = absl::StrCat("127.0.0.1:", http_port_);
@@ -185,9 +192,8 @@ class Topo : public ::testing::Test {
     gateway_env["DJ_JWT_KEYS"] = kJwtKeys;
     gateway_metrics_port_ = testing::FreePort();
     gateway_env["DJ_METRICS_LISTEN"] = absl::StrCat("127.0.0.1:", gateway_metrics_port_);
-    gateway_ = std::make_unique<testing::Process>(BinDir() + "/dj-gateway",
-                                                  std::vector<std::string>{}, gateway_env,
-                                                  dir_ + "/gateway.log");
+    gateway_ = std::make_unique<testing::Process>(
+        BinDir() + "/dj-gateway", std::vector<std::string>{}, gateway_env, dir_ + "/gateway.log");
     ASSERT_TRUE(testing::WaitFor([&] { return Http(http_port_, "GET", "/readyz").status == 200; },
                                  std::chrono::seconds(60)))
         << gateway_->Log();
@@ -202,8 +208,7 @@ class Topo : public ::testing::Test {
 
   // HTTP as `token` (the administrator's by default; "" sends no Authorization header).
   HttpResponse Http(int port, const std::string& method, const std::string& target,
-                    const std::string& body = "",
-                    std::map<std::string, std::string> headers = {}) {
+                    const std::string& body = "", std::map<std::string, std::string> headers = {}) {
     if (!token_.empty() && !headers.contains("Authorization") && !anonymous_) {
       headers["Authorization"] = "Bearer " + token_;
     }
@@ -253,8 +258,9 @@ class Topo : public ::testing::Test {
         std::map<std::string, std::string>{}, dir_ + "/redis.log");
     auto cache = cache::NewRedisCache(
         {.url = {"", "127.0.0.1", redis_port_, 0}, .retry_after = std::chrono::milliseconds(10)});
-    ASSERT_TRUE(testing::WaitFor([&] { return cache->Set("ping", "1", std::chrono::seconds(1)).ok(); },
-                                 std::chrono::seconds(30)))
+    ASSERT_TRUE(
+        testing::WaitFor([&] { return cache->Set("ping", "1", std::chrono::seconds(1)).ok(); },
+                         std::chrono::seconds(30)))
         << redis_->Log();
   }
 
@@ -264,9 +270,9 @@ class Topo : public ::testing::Test {
 
   pb::Organization MustCreate(const std::string& parent, const std::string& kind,
                               const std::string& display_name) {
-    std::string body = absl::StrCat(R"({"displayName":")", display_name, R"(","kind":")", kind,
-                                    R"(")", parent.empty() ? "" : R"(,"parent":")" + parent + "\"",
-                                    "}");
+    std::string body =
+        absl::StrCat(R"({"displayName":")", display_name, R"(","kind":")", kind, R"(")",
+                     parent.empty() ? "" : R"(,"parent":")" + parent + "\"", "}");
     HttpResponse r = Post("/v1/organizations", body);
     EXPECT_EQ(r.status, 200) << r.body;
     return ParseOrg(r.body);
@@ -276,19 +282,18 @@ class Topo : public ::testing::Test {
   // the initial password "Initial#<username>"; returns its name.
   std::string CreateAccount(const std::string& username, const std::string& role,
                             const pb::Organization& scope, const std::string& member = "") {
-    HttpResponse r = Http(
-        http_port_, "POST", "/v1/accounts",
-        absl::StrCat(R"({"account":{"username":")", username, R"(","roles":[")", role,
-                     R"("],"scope":")", scope.name(), R"(")",
-                     member.empty() ? "" : R"(,"member":")" + member + "\"",
-                     R"(},"initialPassword":"Initial#)", username, R"("})"));
+    HttpResponse r = Http(http_port_, "POST", "/v1/accounts",
+                          absl::StrCat(R"({"account":{"username":")", username, R"(","roles":[")",
+                                       role, R"("],"scope":")", scope.name(), R"(")",
+                                       member.empty() ? "" : R"(,"member":")" + member + "\"",
+                                       R"(},"initialPassword":"Initial#)", username, R"("})"));
     EXPECT_EQ(r.status, 200) << username << ": " << r.body;
     return Field(r.body, "name");
   }
 
   std::string SignInAs(const std::string& username) {
-    std::string token = testing::SignIn(http_port_, username, "Initial#" + username,
-                                        "Changed#" + username + "9");
+    std::string token =
+        testing::SignIn(http_port_, username, "Initial#" + username, "Changed#" + username + "9");
     EXPECT_FALSE(token.empty()) << username;
     return token;
   }
@@ -305,8 +310,7 @@ class Topo : public ::testing::Test {
   }
 
   double CacheHits() {
-    return Metric(metrics_port_,
-                  "dj_cache_requests_total{cache=\"organization\",result=\"hit\"}");
+    return Metric(metrics_port_, "dj_cache_requests_total{cache=\"organization\",result=\"hit\"}");
   }
 
   Topology topology_ = Topology::kDistributed;
@@ -314,7 +318,7 @@ class Topo : public ::testing::Test {
   std::unique_ptr<testing::TestDatabase> db_;
   int redis_port_ = 0;
   int grpc_port_ = 0;
-  int metrics_port_ = 0;  // where the backend's metrics are: dj-org's, or dangjian's
+  int metrics_port_ = 0;          // where the backend's metrics are: dj-org's, or dangjian's
   int gateway_metrics_port_ = 0;  // dj-gateway's metrics listener, or dangjian's
   int http_port_ = 0;
   std::unique_ptr<testing::Process> redis_;
@@ -338,7 +342,6 @@ class Distributed : public Topo {
  protected:
   void SetUp() override { Start(Topology::kDistributed); }
 };
-
 
 inline std::string TopologyName(const ::testing::TestParamInfo<Topology>& info) {
   return info.param == Topology::kDistributed ? "Distributed" : "Embedded";

@@ -11,7 +11,8 @@ namespace {
 
 constexpr std::string_view kColumns =
     "id, username, password_hash, roles, scope_org, scope_path, member, failed_attempts, "
-    "locked_until_us, password_changed_us, must_change, version, create_time_us, update_time_us";
+    "locked_until_us, password_changed_us, must_change, version, create_time_us, update_time_us, "
+    "session_epoch, last_failure_us";
 
 AccountRow FromDb(const db::Row& r) {
   AccountRow a;
@@ -31,6 +32,8 @@ AccountRow FromDb(const db::Row& r) {
   a.version = r.Int(11);
   a.create_time_us = r.Int(12);
   a.update_time_us = r.Int(13);
+  a.session_epoch = r.Int(14);
+  a.last_failure_us = r.Int(15);
   return a;
 }
 
@@ -65,30 +68,79 @@ absl::StatusOr<std::optional<AccountRow>> AccountStore::Find(db::Connection& c, 
                     {id}));
 }
 
-absl::StatusOr<std::optional<AccountRow>> AccountStore::FindByUsername(
-    db::Connection& c, std::string_view username, bool for_update) {
+absl::StatusOr<std::optional<AccountRow>> AccountStore::FindByUsername(db::Connection& c,
+                                                                       std::string_view username,
+                                                                       bool for_update) {
   return One(c.Exec(absl::StrCat("SELECT ", AV(kColumns), " FROM accounts WHERE username = ?",
                                  AV(for_update ? db::ForUpdate(c.dialect()) : "")),
                     {std::string(username)}));
 }
 
 absl::Status AccountStore::Insert(db::Connection& c, const AccountRow& a) {
-  return c.Exec(absl::StrCat("INSERT INTO accounts (", AV(kColumns),
-                             ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-                {a.id, a.username, a.password_hash, absl::StrJoin(a.roles, ","), a.scope_org,
-                 a.scope_path, a.member, int64_t{a.failed_attempts}, a.locked_until_us,
-                 a.password_changed_us, int64_t{a.must_change ? 1 : 0}, a.version,
-                 a.create_time_us, a.update_time_us})
+  return c
+      .Exec(absl::StrCat("INSERT INTO accounts (", AV(kColumns),
+                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+            {a.id, a.username, a.password_hash, absl::StrJoin(a.roles, ","), a.scope_org,
+             a.scope_path, a.member, int64_t{a.failed_attempts}, a.locked_until_us,
+             a.password_changed_us, int64_t{a.must_change ? 1 : 0}, a.version, a.create_time_us,
+             a.update_time_us, a.session_epoch, a.last_failure_us})
       .status();
 }
 
 absl::Status AccountStore::UpdateCredentials(db::Connection& c, const AccountRow& a) {
-  return c.Exec("UPDATE accounts SET password_hash = ?, failed_attempts = ?, locked_until_us = ?, "
-                "password_changed_us = ?, must_change = ?, version = version + 1, "
-                "update_time_us = ? WHERE id = ?",
-                {a.password_hash, int64_t{a.failed_attempts}, a.locked_until_us,
-                 a.password_changed_us, int64_t{a.must_change ? 1 : 0}, a.update_time_us, a.id})
+  return c
+      .Exec(
+          "UPDATE accounts SET password_hash = ?, failed_attempts = ?, locked_until_us = ?, "
+          "password_changed_us = ?, must_change = ?, version = version + 1, "
+          "update_time_us = ?, session_epoch = ?, last_failure_us = ? WHERE id = ?",
+          {a.password_hash, int64_t{a.failed_attempts}, a.locked_until_us, a.password_changed_us,
+           int64_t{a.must_change ? 1 : 0}, a.update_time_us, a.session_epoch, a.last_failure_us,
+           a.id})
       .status();
+}
+
+absl::Status AccountStore::InsertRevocation(db::Connection& c, const RevocationRow& r) {
+  constexpr int64_t kHourUs = 3'600'000'000;
+  if (auto purged =
+          c.Exec("DELETE FROM revocations WHERE expire_time_us < ?", {r.create_time_us - kHourUs});
+      !purged.ok()) {
+    return purged.status();
+  }
+  return c
+      .Exec(
+          "INSERT INTO revocations (id, session_id, account_id, min_epoch, reason, "
+          "create_time_us, expire_time_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          {r.id, r.session_id, r.account_id, r.min_epoch, r.reason, r.create_time_us,
+           r.expire_time_us})
+      .status();
+}
+
+absl::StatusOr<std::vector<RevocationRow>> AccountStore::ListRevocations(int64_t since_us,
+                                                                         int64_t now_us,
+                                                                         int limit) {
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) {
+    return lease.status();
+  }
+  auto result = (*lease)->Exec(
+      "SELECT id, session_id, account_id, min_epoch, reason, create_time_us, expire_time_us "
+      "FROM revocations WHERE create_time_us >= ? AND expire_time_us > ? "
+      "ORDER BY create_time_us, id LIMIT ?",
+      {since_us, now_us, int64_t{limit}});
+  if (!result.ok()) {
+    return result.status();
+  }
+  std::vector<RevocationRow> out;
+  for (const db::Row& r : result->rows) {
+    out.push_back({.id = r.Int(0),
+                   .session_id = r.Text(1),
+                   .account_id = r.Int(2),
+                   .min_epoch = r.Int(3),
+                   .reason = r.Text(4),
+                   .create_time_us = r.Int(5),
+                   .expire_time_us = r.Int(6)});
+  }
+  return out;
 }
 
 absl::StatusOr<int64_t> AccountStore::Count(db::Connection& c) {

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/auth/password.h"
 #include "common/db/pool.h"
 
 namespace dj::member {
@@ -27,7 +28,32 @@ struct AccountRow {
   int64_t version = 1;
   int64_t create_time_us = 0;
   int64_t update_time_us = 0;
+  // Bumped by a lock, a password change or reset: access tokens of an earlier epoch are revoked.
+  int64_t session_epoch = 0;
+  int64_t last_failure_us = 0;  // the last failed sign-in (failures a day old stop counting)
 };
+
+// An access-token revocation: a session (`session_id`) or an account's tokens below `min_epoch`.
+struct RevocationRow {
+  int64_t id = 0;
+  std::string session_id;
+  int64_t account_id = 0;
+  int64_t min_epoch = 0;
+  std::string reason;  // "LOGOUT", "REFRESH_TOKEN_REUSED", "LOCKED", "PASSWORD_CHANGED", ...
+  int64_t create_time_us = 0;
+  int64_t expire_time_us = 0;
+};
+
+// The sign-in counters of a row, as the lockout rules (auth/password.h) take them, and back.
+inline auth::LoginState LoginStateOf(const AccountRow& a) {
+  return {a.failed_attempts, a.locked_until_us, a.password_changed_us, a.must_change,
+          a.last_failure_us};
+}
+inline void ApplyLoginState(const auth::LoginState& s, AccountRow* a) {
+  a->failed_attempts = s.failed_attempts;
+  a->locked_until_us = s.locked_until_us;
+  a->last_failure_us = s.last_failure_us;
+}
 
 class AccountStore final {
  public:
@@ -50,6 +76,13 @@ class AccountStore final {
   // Returns how many accounts changed.
   static absl::StatusOr<int64_t> RewriteScopePaths(db::Connection& c, const std::string& old_path,
                                                    const std::string& new_path);
+
+  // Records a revocation (in the transaction of the change that causes it) and forgets those
+  // expired an hour ago or more.
+  static absl::Status InsertRevocation(db::Connection& c, const RevocationRow& row);
+  // Revocations recorded at or after `since_us` that have not expired at `now_us`, oldest first.
+  absl::StatusOr<std::vector<RevocationRow>> ListRevocations(int64_t since_us, int64_t now_us,
+                                                             int limit);
 
   // --- reads ---
   absl::StatusOr<std::optional<AccountRow>> Get(int64_t id);

@@ -7,13 +7,13 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "common/time/clock.h"
 #include "common/audit/caller.h"
 #include "common/crypto/crypto.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
 #include "common/runtime/log.h"
 #include "common/runtime/strings.h"
+#include "common/time/clock.h"
 #include "dangjian/org/v1/events.pb.h"
 #include "dangjian/org/v1/org.grpc.pb.h"
 #include "google/protobuf/util/time_util.h"
@@ -26,13 +26,6 @@ using google::protobuf::util::TimeUtil;
 
 constexpr std::string_view kAccounts = "accounts";
 
-absl::Status LoginFailed() {
-  // One answer for every failure, so it never tells whether the username exists.
-  return rpc::Error(absl::StatusCode::kUnauthenticated, "LOGIN_FAILED",
-                    "wrong username or password, or the account is locked after repeated "
-                    "failures; try again later");
-}
-
 absl::Status AccountNotFound(std::string_view name) {
   return rpc::Error(absl::StatusCode::kNotFound, "ACCOUNT_NOT_FOUND",
                     absl::StrCat(AV(name), " does not exist"));
@@ -43,17 +36,6 @@ std::string RoleName(pb::Role role) { return absl::AsciiStrToLower(pb::Role_Name
 bool ValidUsername(std::string_view u) {
   static const std::regex kPattern("[a-z][a-z0-9._-]{2,63}");
   return std::regex_match(u.begin(), u.end(), kPattern);
-}
-
-std::string NewTokenId() { return crypto::Hex(crypto::RandomBytes(12)); }
-
-auth::LoginState StateOf(const AccountRow& a) {
-  return {a.failed_attempts, a.locked_until_us, a.password_changed_us, a.must_change};
-}
-
-void Apply(const auth::LoginState& s, AccountRow* a) {
-  a->failed_attempts = s.failed_attempts;
-  a->locked_until_us = s.locked_until_us;
 }
 
 }  // namespace
@@ -92,6 +74,12 @@ class MemberService::AuthGrpc final : public pb::AuthService::Service {
                                    google::protobuf::Empty*) override {
     return Call(ctx, [&](const auth::Principal& who) {
       return rpc::Reply(*ctx, kErrorDomain, s_.RecordTokenRefusals(who, *req));
+    });
+  }
+  grpc::Status ListRevocations(grpc::ServerContext* ctx, const pb::ListRevocationsRequest* req,
+                               pb::ListRevocationsResponse* resp) override {
+    return Call(ctx, [&](const auth::Principal& who) {
+      return rpc::Reply(*ctx, kErrorDomain, s_.ListRevocations(who, *req), resp);
     });
   }
 
@@ -184,6 +172,7 @@ MemberService::MemberService(db::Pool& pool, cache::Cache& cache, ids::IdGenerat
       audit_(pool, std::move(audit_key), "auditLogs/member"),
       org_paths_(std::move(org_paths)),
       options_(std::move(options)),
+      throttle_(cache, options_.policy),
       auth_grpc_(std::make_unique<AuthGrpc>(*this)),
       account_grpc_(std::make_unique<AccountGrpc>(*this)) {
   auto dummy = auth::HashPassword(options_.policy, crypto::Hex(crypto::RandomBytes(16)));
@@ -222,8 +211,8 @@ absl::Status MemberService::Bootstrap(std::string_view password) {
         "there are no accounts yet: give the first administrator's password with "
         "DJ_BOOTSTRAP_ADMIN_PASSWORD or --bootstrap-admin-password-file");
   }
-  if (absl::Status s = auth::CheckPasswordStrength(options_.policy, password,
-                                                   "bootstrap admin password");
+  if (absl::Status s =
+          auth::CheckPasswordStrength(options_.policy, password, "bootstrap admin password");
       !s.ok()) {
     return absl::InvalidArgumentError(s.message());
   }
@@ -252,189 +241,6 @@ absl::Status MemberService::Bootstrap(std::string_view password) {
   });
 }
 
-// --- sign-in ---
-
-absl::StatusOr<AccountRow> MemberService::Authenticate(std::string_view username,
-                                                       std::string_view password,
-                                                       audit::Entry& entry) {
-  if (username.size() > 64 || password.size() > 256) {
-    // No account has such a name and no hash is worth that work: refused before any lookup,
-    // still recorded (a probe, most likely) and answered like any other failure.
-    entry.detail = "OVERSIZED_CREDENTIALS";
-    (void)audit_.Record(entry, LoginFailed());
-    return LoginFailed();
-  }
-  auto found = store_.GetByUsername(username);
-  if (!found.ok()) {
-    return found.status();
-  }
-  if (!found->has_value()) {
-    (void)auth::VerifyPassword(dummy_hash_, password);  // same work as for a real account
-    entry.detail = "UNKNOWN_USERNAME";  // the attempted name is not kept: it may be a password
-    (void)audit_.Record(entry, LoginFailed());
-    return LoginFailed();
-  }
-  const AccountRow& account = **found;
-  entry.resource = rpc::FormatName(kAccounts, account.id);
-  entry.org_path = account.scope_path;
-  const int64_t now = NowUs();
-  if (auth::IsLocked(StateOf(account), now)) {
-    entry.detail = "LOCKED";
-    (void)audit_.Record(entry, LoginFailed());
-    return LoginFailed();
-  }
-  if (auth::VerifyPassword(account.password_hash, password)) {
-    return account;
-  }
-  // Count the failure on the current row (another attempt may have counted one meanwhile).
-  absl::Status counted = store_.pool().Transact([&](db::Connection& c) -> absl::Status {
-    auto row = AccountStore::Find(c, account.id, /*for_update=*/true);
-    if (!row.ok() || !row->has_value()) {
-      return row.status();
-    }
-    AccountRow a = **row;
-    const auth::LoginState after = auth::AfterFailure(options_.policy, StateOf(a), now);
-    entry.detail = after.locked_until_us > now ? "WRONG_PASSWORD; LOCKED" : "WRONG_PASSWORD";
-    Apply(after, &a);
-    a.update_time_us = now;
-    if (absl::Status s = AccountStore::UpdateCredentials(c, a); !s.ok()) {
-      return s;
-    }
-    audit::Entry failed = entry;
-    failed.outcome = audit::OutcomeOf(LoginFailed());
-    return audit_.log().Append(c, failed).status();
-  });
-  if (!counted.ok()) {
-    return counted;
-  }
-  return LoginFailed();
-}
-
-absl::StatusOr<pb::TokenResponse> MemberService::Tokens(const AccountRow& account,
-                                                        std::string refresh_token) {
-  const int64_t now_s = NowUs() / 1'000'000;
-  auth::Claims claims{.subject = rpc::FormatName(kAccounts, account.id),
-                      .username = account.username,
-                      .roles = account.roles,
-                      .scope = account.scope_org == 0
-                                   ? ""
-                                   : rpc::FormatName("organizations", account.scope_org),
-                      .member = account.member,
-                      .token_id = NewTokenId(),
-                      .issued_at = now_s,
-                      .expires_at = now_s + options_.access_token_ttl.count()};
-  pb::TokenResponse out;
-  out.set_access_token(signer_.Sign(claims));
-  out.set_refresh_token(std::move(refresh_token));
-  out.set_expires_in(static_cast<int32_t>(options_.access_token_ttl.count()));
-  out.set_token_type("Bearer");
-  out.set_account(claims.subject);
-  return out;
-}
-
-absl::StatusOr<pb::TokenResponse> MemberService::Login(const auth::Principal& who,
-                                                       const pb::LoginRequest& request) {
-  if (request.username().empty()) {
-    return rpc::InvalidArgument({{"username", "required"}});
-  }
-  if (request.password().empty()) {
-    return rpc::InvalidArgument({{"password", "required"}});
-  }
-  audit::Entry entry = audit::Recorder::For(who, "auth.login", "", "/");
-  auto account = Authenticate(request.username(), request.password(), entry);
-  if (!account.ok()) {
-    return account.status();
-  }
-  entry.actor = rpc::FormatName(kAccounts, account->id);
-  const int64_t now = NowUs();
-  auth::LoginState state = StateOf(*account);
-  const auth::LoginCheck check = auth::AfterSuccess(options_.policy, &state, now);
-  absl::Status outcome = absl::OkStatus();
-  if (check != auth::LoginCheck::kOk) {
-    outcome = rpc::Error(
-        absl::StatusCode::kFailedPrecondition, "PASSWORD_CHANGE_REQUIRED",
-        check == auth::LoginCheck::kExpired
-            ? "the password has expired; change it with POST /v1/auth:changePassword"
-            : "this password was set for you; change it with POST /v1/auth:changePassword "
-              "before signing in");
-  }
-  absl::Status written = store_.pool().Transact([&](db::Connection& c) -> absl::Status {
-    if (account->failed_attempts != 0 || account->locked_until_us != 0) {
-      AccountRow a = *account;
-      Apply(state, &a);
-      a.update_time_us = now;
-      if (absl::Status s = AccountStore::UpdateCredentials(c, a); !s.ok()) {
-        return s;
-      }
-    }
-    audit::Entry done = entry;
-    done.outcome = audit::OutcomeOf(outcome);
-    done.detail = outcome.ok() ? "" : rpc::Reason(outcome);
-    return audit_.log().Append(c, done).status();
-  });
-  if (!written.ok()) {
-    return written;
-  }
-  if (!outcome.ok()) {
-    return outcome;
-  }
-  auto refresh = sessions_.Start(account->id, now);
-  if (!refresh.ok()) {
-    return refresh.status();
-  }
-  return Tokens(*account, *std::move(refresh));
-}
-
-absl::StatusOr<pb::TokenResponse> MemberService::Refresh(const auth::Principal& who,
-                                                         const pb::RefreshRequest& request) {
-  if (request.refresh_token().empty()) {
-    return rpc::InvalidArgument({{"refresh_token", "required"}});
-  }
-  audit::Entry entry = audit::Recorder::For(who, "auth.refresh", "", "/");
-  auto rotated = sessions_.Rotate(request.refresh_token(), NowUs());
-  if (!rotated.ok()) {
-    if (rpc::Reason(rotated.status()) == "REFRESH_TOKEN_REUSED") {
-      (void)audit_.Record(entry, rotated.status());  // a stolen token, most likely
-    }
-    return rotated.status();
-  }
-  const auto& [session, next] = *rotated;
-  auto account = store_.Get(session.account_id);
-  if (!account.ok()) {
-    return account.status();
-  }
-  // A password change or reset since sign-in, or a lock, ends the session.
-  if (!account->has_value() || (*account)->password_changed_us > session.started_us ||
-      auth::IsLocked(StateOf(**account), NowUs())) {
-    (void)sessions_.End(next);
-    entry.resource = rpc::FormatName(kAccounts, session.account_id);
-    entry.detail = "SESSION_ENDED_BY_ACCOUNT_CHANGE";
-    const absl::Status refused =
-        rpc::Error(absl::StatusCode::kUnauthenticated, "REFRESH_TOKEN_INVALID",
-                   "the session has ended; sign in again");
-    (void)audit_.Record(entry, refused);
-    return refused;
-  }
-  return Tokens(**account, next);
-}
-
-absl::Status MemberService::Logout(const auth::Principal& who, const pb::LogoutRequest& request) {
-  if (request.refresh_token().empty()) {
-    return rpc::InvalidArgument({{"refresh_token", "required"}});
-  }
-  auto ended = sessions_.End(request.refresh_token());
-  if (!ended.ok()) {
-    return ended.status();
-  }
-  if (ended->account_id != 0) {
-    audit::Entry entry = audit::Recorder::For(who, "auth.logout",
-                                              rpc::FormatName(kAccounts, ended->account_id), "/");
-    entry.actor = entry.resource;
-    (void)audit_.Record(entry, absl::OkStatus());
-  }
-  return absl::OkStatus();
-}
-
 absl::Status MemberService::OnOrganizationEvent(const events::Event& event) {
   if (event.type != dangjian::org::v1::OrganizationMoved::descriptor()->full_name()) {
     return absl::OkStatus();
@@ -455,106 +261,11 @@ absl::Status MemberService::OnOrganizationEvent(const events::Event& event) {
         }
         if (*changed > 0) {
           log::Info("account scopes follow a moved organization",
-                    {{"organization", moved.organization()},
-                     {"accounts", absl::StrCat(*changed)}});
+                    {{"organization", moved.organization()}, {"accounts", absl::StrCat(*changed)}});
         }
         return absl::OkStatus();
       },
       NowUs());
-}
-
-absl::Status MemberService::RecordTokenRefusals(const auth::Principal& who,
-                                               const pb::RecordTokenRefusalsRequest& request) {
-  constexpr int kMaxRefusals = 1000;
-  if (who.subject != auth::SystemPrincipal().subject) {
-    absl::Status refused = rpc::Error(absl::StatusCode::kPermissionDenied, "GATEWAY_ONLY",
-                                      "only the gateway reports token refusals");
-    (void)audit_.Record(audit::Recorder::For(who, "auth.token_refusals.record", "", "/"),
-                        refused);
-    return refused;
-  }
-  std::vector<rpc::FieldViolation> violations;
-  if (request.refusals_size() > kMaxRefusals) {
-    violations.push_back({"refusals", absl::StrCat("at most ", kMaxRefusals, " per call")});
-  }
-  for (int i = 0; i < request.refusals_size() && violations.empty(); ++i) {
-    const pb::TokenRefusal& r = request.refusals(i);
-    const std::string at = absl::StrCat("refusals[", i, "].");
-    if (r.reason().empty() || r.reason().size() > 64) {
-      violations.push_back({at + "reason", "required, at most 64 characters"});
-    }
-    if (r.client_ip().size() > 64 || r.path().size() > 512 || r.request_id().size() > 128) {
-      violations.push_back({at + "client_ip", "client_ip, path or request_id is too long"});
-    }
-    if (r.count() < 1) {
-      violations.push_back({at + "count", "must be at least 1"});
-    }
-  }
-  if (!violations.empty()) {
-    return rpc::InvalidArgument(std::move(violations));
-  }
-  for (const pb::TokenRefusal& r : request.refusals()) {
-    // One row per (address, reason) and interval: an attacker's flood costs rows per interval,
-    // not per request. Anonymous: a refused token names nobody we can trust.
-    audit::Entry entry = audit::Recorder::For(auth::Principal{}, "auth.token_refused", r.path(), "/");
-    entry.client_ip = r.client_ip();
-    entry.request_id = r.request_id();
-    entry.detail = absl::StrCat(
-        r.reason(), " x", r.count(), " from ",
-        google::protobuf::util::TimeUtil::ToString(r.first_time()), " to ",
-        google::protobuf::util::TimeUtil::ToString(r.last_time()));
-    if (absl::Status s = audit_.Record(entry, rpc::Error(absl::StatusCode::kUnauthenticated,
-                                                         r.reason(), "token refused"));
-        !s.ok()) {
-      return s;  // the gateway keeps the rest and sends them again
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status MemberService::ChangePassword(const auth::Principal& who,
-                                           const pb::ChangePasswordRequest& request) {
-  if (request.username().empty()) {
-    return rpc::InvalidArgument({{"username", "required"}});
-  }
-  if (request.old_password().empty()) {
-    return rpc::InvalidArgument({{"old_password", "required"}});
-  }
-  if (absl::Status s =
-          auth::CheckPasswordStrength(options_.policy, request.new_password(), "new_password");
-      !s.ok()) {
-    return s;
-  }
-  if (request.new_password() == request.old_password()) {
-    return rpc::InvalidArgument({{"new_password", "must differ from the old password"}});
-  }
-  audit::Entry entry = audit::Recorder::For(who, "auth.change_password", "", "/");
-  auto account = Authenticate(request.username(), request.old_password(), entry);
-  if (!account.ok()) {
-    return account.status();
-  }
-  auto hash = auth::HashPassword(options_.policy, request.new_password());
-  if (!hash.ok()) {
-    return hash.status();
-  }
-  entry.actor = rpc::FormatName(kAccounts, account->id);
-  return audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    auto row = AccountStore::Find(c, account->id, /*for_update=*/true);
-    if (!row.ok()) {
-      return row.status();
-    }
-    if (!row->has_value()) {
-      return LoginFailed();
-    }
-    AccountRow a = **row;
-    a.password_hash = *hash;
-    a.password_changed_us = std::max(NowUs(), a.password_changed_us + 1);
-    a.must_change = false;
-    a.failed_attempts = 0;
-    a.locked_until_us = 0;
-    a.update_time_us = a.password_changed_us;
-    return AccountStore::UpdateCredentials(c, a);
-  });
 }
 
 // --- accounts ---
@@ -573,7 +284,7 @@ pb::Account MemberService::ToProto(const AccountRow& row) const {
     a.set_scope(rpc::FormatName("organizations", row.scope_org));
   }
   a.set_member(row.member);
-  a.set_state(auth::IsLocked(StateOf(row), NowUs()) ? pb::LOCKED : pb::ACTIVE);
+  a.set_state(auth::IsLocked(LoginStateOf(row), NowUs()) ? pb::LOCKED : pb::ACTIVE);
   a.set_password_change_required(row.must_change);
   *a.mutable_password_change_time() = TimeUtil::MicrosecondsToTimestamp(row.password_changed_us);
   a.set_etag(absl::StrCat("v", row.version));
@@ -600,8 +311,7 @@ absl::StatusOr<pb::Account> MemberService::CreateAccount(const auth::Principal& 
   }
   if (!ValidUsername(in.username())) {
     return rpc::InvalidArgument(
-        {{"account.username",
-          "must be 3-64 of a-z, 0-9, '.', '_', '-', starting with a letter"}});
+        {{"account.username", "must be 3-64 of a-z, 0-9, '.', '_', '-', starting with a letter"}});
   }
   AccountRow row;
   row.username = in.username();
@@ -712,12 +422,14 @@ absl::StatusOr<pb::Account> MemberService::GetAccount(const auth::Principal& who
   audit::Entry entry =
       audit::Recorder::For(who, "accounts.read", request.name(), (*row)->scope_path);
   absl::Status allowed = Authorized(who, "read", **row, &entry);
+  if (!allowed.ok()) {
+    // Off the request path, so out of scope takes as long as missing.
+    audit_.Refuse(std::move(entry), allowed);
+    return allowed;
+  }
   // A read of personal data is recorded; if it cannot be, it is not served.
   if (absl::Status s = audit_.Record(entry, allowed); !s.ok()) {
     return s;
-  }
-  if (!allowed.ok()) {
-    return allowed;
   }
   return ToProto(**row);
 }
@@ -767,9 +479,9 @@ absl::StatusOr<pb::ListAccountsResponse> MemberService::ListAccounts(
   if (more) {
     out.set_next_page_token(rpc::EncodePageToken(filter, absl::StrCat(last)));
   }
-  audit::Entry entry = audit::Recorder::For(
-      who, "accounts.list", "accounts",
-      who.scope_org == 0 ? "/" : absl::StrCat("/", who.scope_org, "/"));
+  audit::Entry entry =
+      audit::Recorder::For(who, "accounts.list", "accounts",
+                           who.scope_org == 0 ? "/" : absl::StrCat("/", who.scope_org, "/"));
   entry.detail = absl::StrCat(out.accounts_size(), " accounts");
   if (absl::Status s = audit_.Record(entry, absl::OkStatus()); !s.ok()) {
     return s;
@@ -806,12 +518,18 @@ absl::Status MemberService::ResetPassword(const auth::Principal& who,
     if (absl::Status s = Authorized(who, "reset_password", a, &entry); !s.ok()) {
       return s;
     }
+    const int64_t now = NowUs();
     a.password_hash = *hash;
-    a.password_changed_us = std::max(NowUs(), a.password_changed_us + 1);
+    a.password_changed_us = std::max(now, a.password_changed_us + 1);
     a.must_change = true;
     a.failed_attempts = 0;
     a.locked_until_us = 0;
+    a.last_failure_us = 0;
     a.update_time_us = a.password_changed_us;
+    // The account's sessions and access tokens end with the old password.
+    if (absl::Status s = RevokeTokens(c, a, "PASSWORD_RESET", now); !s.ok()) {
+      return s;
+    }
     return AccountStore::UpdateCredentials(c, a);
   });
 }

@@ -15,14 +15,15 @@
 #include "common/auth/password.h"
 #include "common/auth/principal.h"
 #include "common/cache/cache.h"
-#include "common/events/events.h"
 #include "common/db/pool.h"
+#include "common/events/events.h"
 #include "common/ids/id_generator.h"
 #include "dangjian/member/v1/account.grpc.pb.h"
 #include "dangjian/member/v1/auth.grpc.pb.h"
 #include "grpcpp/channel.h"
 #include "services/member/src/account_store.h"
 #include "services/member/src/sessions.h"
+#include "services/member/src/sign_in_throttle.h"
 
 namespace dj::member {
 
@@ -71,6 +72,9 @@ class MemberService final {
   // The gateway's token refusals, one audit row per (client address, reason) and interval.
   absl::Status RecordTokenRefusals(const auth::Principal& who,
                                    const dangjian::member::v1::RecordTokenRefusalsRequest& request);
+  // For the gateway: access tokens revoked before their expiry, recorded since request.since.
+  absl::StatusOr<dangjian::member::v1::ListRevocationsResponse> ListRevocations(
+      const auth::Principal& who, const dangjian::member::v1::ListRevocationsRequest& request);
 
   absl::StatusOr<dangjian::member::v1::Account> CreateAccount(
       const auth::Principal& who, const dangjian::member::v1::CreateAccountRequest& request);
@@ -99,12 +103,27 @@ class MemberService final {
   grpc::Status WithCaller(const grpc::ServerContextBase& context, Fn&& fn) {
     return audit::WithCaller(context, auth_, audit_, kErrorDomain, std::forward<Fn>(fn));
   }
-  // Checks a username and password, counting failures (and locking) in the account; every
-  // failure is recorded in the audit log and answers the same LOGIN_FAILED.
+  // Checks a username and password from the entry's client address: a pair that failed too
+  // often waits (SIGN_IN_DELAYED), every other failure answers the same LOGIN_FAILED and counts
+  // towards the pair's delay and the account's lock. Every refusal costs one password hash and
+  // is recorded in the audit log.
   absl::StatusOr<AccountRow> Authenticate(std::string_view username, std::string_view password,
                                           audit::Entry& entry);
+  // A failed password for `account`, counted on its row under a lock (locking it, and revoking
+  // its tokens, at the threshold), with the audit row, in one transaction.
+  absl::Status CountFailure(const AccountRow& account, audit::Entry& entry, int64_t now);
   absl::StatusOr<dangjian::member::v1::TokenResponse> Tokens(const AccountRow& account,
+                                                             const Session& session,
                                                              std::string refresh_token);
+  // In the caller's transaction: every access token `account` holds stops working (its session
+  // epoch moves on, and the gateways learn it), for `reason` ("LOCKED", "PASSWORD_RESET", ...).
+  absl::Status RevokeTokens(db::Connection& c, AccountRow& account, std::string_view reason,
+                            int64_t now);
+  // In the caller's transaction: the access tokens of session `session_id` stop working.
+  absl::Status RevokeSession(db::Connection& c, const std::string& session_id, int64_t account_id,
+                             std::string_view reason, int64_t now);
+  // How long a revocation is kept: until every token it refuses has expired.
+  int64_t RevocationLifetimeUs() const;
   dangjian::member::v1::Account ToProto(const AccountRow& row) const;
   // Authorize `action` on `row`; out of scope looks exactly like a missing account.
   absl::Status Authorized(const auth::Principal& who, std::string_view action,
@@ -118,7 +137,8 @@ class MemberService final {
   audit::Recorder audit_;
   OrgPathLookup org_paths_;
   MemberServiceOptions options_;
-  std::string dummy_hash_;  // verified against for unknown usernames, so timing tells nothing
+  SignInThrottle throttle_;  // reads options_.policy
+  std::string dummy_hash_;   // verified against for unknown usernames, so timing tells nothing
   std::unique_ptr<AuthGrpc> auth_grpc_;
   std::unique_ptr<AccountGrpc> account_grpc_;
 };

@@ -32,16 +32,17 @@ int64_t Micros(std::chrono::milliseconds d) {
 }
 
 std::string Encode(const Session& s) {
-  return absl::StrCat(s.account_id, "|", s.id, "|", s.started_us, "|", s.issued_us);
+  return absl::StrCat(s.account_id, "|", s.id, "|", s.started_us, "|", s.issued_us, "|", s.epoch);
 }
 
-// Three fields are a token issued before the idle time was kept: the cache's TTL bounds it.
+// Three fields are a token issued before the idle time was kept (the cache's TTL bounds it),
+// four one issued before sessions carried the account's epoch (epoch 0).
 bool Decode(std::string_view v, Session* s) {
   std::vector<std::string> parts = absl::StrSplit(AV(v), '|');
-  return (parts.size() == 3 || parts.size() == 4) && absl::SimpleAtoi(parts[0], &s->account_id) &&
+  return parts.size() >= 3 && parts.size() <= 5 && absl::SimpleAtoi(parts[0], &s->account_id) &&
          !parts[1].empty() && absl::SimpleAtoi(parts[2], &s->started_us) &&
-         (parts.size() == 3 || absl::SimpleAtoi(parts[3], &s->issued_us)) &&
-         (s->id = parts[1], true);
+         (parts.size() < 4 || absl::SimpleAtoi(parts[3], &s->issued_us)) &&
+         (parts.size() < 5 || absl::SimpleAtoi(parts[4], &s->epoch)) && (s->id = parts[1], true);
 }
 
 }  // namespace
@@ -60,13 +61,19 @@ absl::StatusOr<std::string> Sessions::Issue(const Session& session) {
   return token;
 }
 
-absl::StatusOr<std::string> Sessions::Start(int64_t account_id, int64_t now_us) {
-  Session s{account_id, crypto::Hex(crypto::RandomBytes(16)), now_us, now_us};
-  return Issue(s);
+absl::StatusOr<std::pair<Session, std::string>> Sessions::Start(int64_t account_id, int64_t epoch,
+                                                                int64_t now_us) {
+  Session s{account_id, crypto::Hex(crypto::RandomBytes(16)), now_us, now_us, epoch};
+  auto token = Issue(s);
+  if (!token.ok()) {
+    return token.status();
+  }
+  return std::make_pair(s, *std::move(token));
 }
 
 absl::StatusOr<std::pair<Session, std::string>> Sessions::Rotate(std::string_view token,
-                                                                 int64_t now_us) {
+                                                                 int64_t now_us,
+                                                                 std::string* reused_session) {
   if (!token.starts_with(kTokenPrefix) || token.size() > 128) {
     return Invalid();
   }
@@ -82,6 +89,9 @@ absl::StatusOr<std::pair<Session, std::string>> Sessions::Rotate(std::string_vie
     }
     if (used->has_value()) {
       // Someone holds an old copy: end the session for everyone.
+      if (reused_session != nullptr) {
+        *reused_session = **used;
+      }
       auto current = cache_.GetAndDelete(SessionKey(**used));
       if (current.ok() && current->has_value()) {
         (void)cache_.Delete(TokenKey(**current));

@@ -27,20 +27,25 @@ struct Session {
   std::string id;          // the session ("family" of rotated tokens)
   int64_t started_us = 0;  // sign-in time
   int64_t issued_us = 0;   // when the current token was issued (0: unknown, an older token)
+  int64_t epoch = 0;       // the account's session epoch at sign-in (a lock or password change
+                           // since then ends the session)
 };
 
 class Sessions final {
  public:
   Sessions(cache::Cache& cache, SessionOptions options) : cache_(cache), options_(options) {}
 
-  // A new session for `account_id`; returns its first refresh token.
-  absl::StatusOr<std::string> Start(int64_t account_id, int64_t now_us);
+  // A new session for `account_id` at the account's `epoch`; returns it and its first refresh
+  // token.
+  absl::StatusOr<std::pair<Session, std::string>> Start(int64_t account_id, int64_t epoch,
+                                                        int64_t now_us);
 
   // Rotates `token`: returns the session and the next token. UNAUTHENTICATED with reason
   // REFRESH_TOKEN_INVALID (unknown, revoked, unused for `idle` or more, or more than `absolute`
   // after sign-in) or REFRESH_TOKEN_REUSED (a rotated token presented again: the session is
-  // revoked).
-  absl::StatusOr<std::pair<Session, std::string>> Rotate(std::string_view token, int64_t now_us);
+  // revoked, and its id is put in `*reused_session` so its access tokens can be revoked too).
+  absl::StatusOr<std::pair<Session, std::string>> Rotate(std::string_view token, int64_t now_us,
+                                                         std::string* reused_session = nullptr);
 
   // Revokes the session `token` belongs to (logout). Unknown tokens are not an error.
   absl::StatusOr<Session> End(std::string_view token);

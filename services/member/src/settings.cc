@@ -16,10 +16,18 @@ std::vector<runtime::Setting> MemberSettings() {
       {"password-min-length", "8", false, "shortest password accepted", ValidatePositiveInt},
       {"password-min-classes", "3", false,
        "character classes a password needs, of lower, upper, digit, other", ValidatePositiveInt},
-      {"login-max-failures", "5", false, "failed sign-ins before the account locks",
+      {"login-max-failures", "5", false,
+       "failed sign-ins for one username from one address before further attempts from there "
+       "must wait",
        ValidatePositiveInt},
-      {"lockout-minutes", "30", false, "how long a locked account stays locked",
+      {"login-delay-seconds", "30", false,
+       "the first such wait; it doubles with each further failure, up to lockout-minutes",
        ValidatePositiveInt},
+      {"account-lock-failures", "50", false,
+       "failed sign-ins for one account within a day, from any addresses, that lock it",
+       ValidatePositiveInt},
+      {"lockout-minutes", "30", false,
+       "how long a locked account stays locked, and the longest sign-in wait", ValidatePositiveInt},
       {"password-max-age-days", "90", false, "days before a password must be changed",
        ValidatePositiveInt},
       {"access-token-ttl-seconds", "900", false, "lifetime of an access token",
@@ -38,6 +46,8 @@ MemberServiceOptions MemberOptionsFrom(const runtime::Config& config) {
   o.policy.min_length = static_cast<int>(config.GetInt("password-min-length"));
   o.policy.min_classes = static_cast<int>(config.GetInt("password-min-classes"));
   o.policy.max_failures = static_cast<int>(config.GetInt("login-max-failures"));
+  o.policy.first_delay = std::chrono::seconds(config.GetInt("login-delay-seconds"));
+  o.policy.lock_failures = static_cast<int>(config.GetInt("account-lock-failures"));
   o.policy.lockout = std::chrono::minutes(config.GetInt("lockout-minutes"));
   o.policy.max_age = std::chrono::days(config.GetInt("password-max-age-days"));
   o.access_token_ttl = std::chrono::seconds(config.GetInt("access-token-ttl-seconds"));

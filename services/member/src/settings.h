@@ -11,7 +11,8 @@
 
 namespace dj::member {
 
-// password-min-length, password-min-classes, login-max-failures, lockout-minutes,
+// password-min-length, password-min-classes, login-max-failures, login-delay-seconds,
+// account-lock-failures, lockout-minutes,
 // password-max-age-days, access-token-ttl-seconds, session-idle-minutes,
 // bootstrap-admin-password, bootstrap-admin-password-file.
 std::vector<runtime::Setting> MemberSettings();

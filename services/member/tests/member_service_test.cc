@@ -65,6 +65,10 @@ class MemberServiceTest : public testing::ServiceDatabaseTest {
     }
     std::random_device rd;
     ids_ = std::make_unique<ids::IdGenerator>(static_cast<int>(rd() % 1024));
+    // Addresses of this run's own (2001:db8::/32 is for documentation): sign-in delays are kept
+    // per (username, address) in the cache, which outlives one run on a shared Redis.
+    net_ =
+        absl::StrCat("2001:db8:", absl::Hex(rd() % 0x10000), ":", absl::Hex(rd() % 0x10000), "::");
     auth_ = std::make_unique<auth::InternalAuth>(*auth::InternalAuth::Create(kSecret));
     Start(MemberServiceOptions{});
   }
@@ -93,20 +97,35 @@ class MemberServiceTest : public testing::ServiceDatabaseTest {
   void Advance(int64_t us) { now_ += us; }
 
   // The gateway's anonymous caller (sign-in needs no token).
-  auth::Principal Client() const {
-    return auth::Principal{
-        .subject = "anonymous", .client_ip = "203.0.113.7", .request_id = "req-7"};
+  auth::Principal Client() const { return From(Address(7)); }
+  // The anonymous caller from another address.
+  auth::Principal From(const std::string& address) const {
+    return auth::Principal{.subject = "anonymous", .client_ip = address, .request_id = "req-7"};
   }
+  std::string Address(int n) const { return absl::StrCat(net_, absl::Hex(n)); }
   static auth::Principal Admin() {
     return auth::Principal{
         .subject = "accounts/1", .roles = {"committee_admin"}, .username = "root"};
   }
 
   absl::StatusOr<pb::TokenResponse> Login(std::string_view username, std::string_view password) {
+    return LoginFrom(Client(), username, password);
+  }
+  absl::StatusOr<pb::TokenResponse> LoginFrom(const auth::Principal& who, std::string_view username,
+                                              std::string_view password) {
     pb::LoginRequest r;
     r.set_username(std::string(username));
     r.set_password(std::string(password));
-    return service_->Login(Client(), r);
+    return service_->Login(who, r);
+  }
+  // Locks `username` the only way a stranger can: policy.lock_failures wrong passwords from
+  // that many addresses (one each, so no address is ever delayed). Returns the last one's time.
+  int64_t LockAccount(std::string_view username, int lock_failures = 50) {
+    for (int i = 0; i < lock_failures; ++i) {
+      Advance(kSecond);
+      EXPECT_FALSE(LoginFrom(From(Address(0x1000 + i)), username, kWrong).ok()) << i;
+    }
+    return now_;
   }
   absl::Status ChangePassword(std::string_view username, std::string_view old_password,
                               std::string_view new_password) {
@@ -159,6 +178,7 @@ class MemberServiceTest : public testing::ServiceDatabaseTest {
 
   // The audit rows of `action`, oldest first.
   std::vector<audit::Entry> Audit(std::string_view action) {
+    audit::Recorder::FlushAll();  // refusals are appended off the request path
     auto all = service_->audit().log().List(*pool_, 0, 0, 500);
     EXPECT_TRUE(all.ok()) << all.status();
     std::vector<audit::Entry> out;
@@ -204,6 +224,7 @@ class MemberServiceTest : public testing::ServiceDatabaseTest {
   }
 
   int64_t now_ = kStart;
+  std::string net_;
   std::unique_ptr<cache::Cache> cache_;
   std::unique_ptr<ids::IdGenerator> ids_;
   std::unique_ptr<auth::InternalAuth> auth_;
@@ -250,7 +271,7 @@ TEST_P(MemberServiceTest, BootstrapAdminChangesTheInitialPasswordFirst) {
   EXPECT_EQ(refused[2].outcome, "FAILED_PRECONDITION");
   EXPECT_EQ(refused[2].detail, "PASSWORD_CHANGE_REQUIRED");
   EXPECT_EQ(refused[2].actor, absl::StrCat("accounts/", admin.id));
-  EXPECT_EQ(refused[2].client_ip, "203.0.113.7");
+  EXPECT_EQ(refused[2].client_ip, Client().client_ip);
 
   // Bad new passwords are refused, naming the field, and change nothing.
   ExpectField(ChangePassword("admin", kInitial, "short"), "new_password");
@@ -280,6 +301,12 @@ TEST_P(MemberServiceTest, BootstrapAdminChangesTheInitialPasswordFirst) {
 }
 
 TEST_P(MemberServiceTest, EveryFailureAnswersAlikeAndIsAudited) {
+  // A city whose accounts lock after 5 failures (and whose sign-in delays start later), so that
+  // one address sees every kind of failure.
+  MemberServiceOptions strict;
+  strict.policy.lock_failures = 5;
+  strict.policy.max_failures = 20;
+  Start(strict);
   const std::string name = NewAccount("wang.li");
   const absl::Status wrong = Login("wang.li", kWrong).status();
   const absl::Status unknown = Login("nobody.here", kPassword).status();
@@ -312,7 +339,7 @@ TEST_P(MemberServiceTest, EveryFailureAnswersAlikeAndIsAudited) {
             (std::vector<std::string>{"UNKNOWN_USERNAME", "LOCKED"}));
   for (const std::string action : {"auth.login", "auth.change_password"}) {
     for (const audit::Entry& e : Audit(action)) {
-      EXPECT_EQ(e.client_ip, "203.0.113.7");
+      EXPECT_EQ(e.client_ip, Client().client_ip);
       EXPECT_EQ(e.request_id, "req-7");
       if (e.detail == "UNKNOWN_USERNAME" || e.detail == "OVERSIZED_CREDENTIALS") {
         EXPECT_EQ(e.resource, "");
@@ -335,25 +362,25 @@ TEST_P(MemberServiceTest, EveryFailureAnswersAlikeAndIsAudited) {
   }
 }
 
-TEST_P(MemberServiceTest, FiveFailuresLockForThirtyMinutes) {
+// 等保: a limit on failed sign-ins that locks. Strangers can reach it only from many addresses
+// (one address is delayed long before, see below).
+TEST_P(MemberServiceTest, FiftyFailuresFromAnywhereLockForThirtyMinutes) {
   const std::string name = NewAccount("li.na");
   auto session = Login("li.na", kPassword);
   ASSERT_TRUE(session.ok()) << session.status();
-  for (int i = 1; i <= 4; ++i) {
-    Advance(kSecond);
-    ASSERT_FALSE(Login("li.na", kWrong).ok());
-  }
-  EXPECT_EQ(Row("li.na").failed_attempts, 4);
+  LockAccount("li.na", 49);
+  EXPECT_EQ(Row("li.na").failed_attempts, 49);
   EXPECT_EQ(Row("li.na").locked_until_us, 0);
   EXPECT_EQ(StateOf(name), pb::ACTIVE);
 
   Advance(kSecond);
   const int64_t locked_at = now_;
-  ASSERT_FALSE(Login("li.na", kWrong).ok());
+  ASSERT_FALSE(LoginFrom(From(Address(0x2000)), "li.na", kWrong).ok());
   const AccountRow locked = Row("li.na");
   EXPECT_EQ(locked.locked_until_us, locked_at + 30 * kMinute);
   EXPECT_EQ(locked.failed_attempts, 0);  // a fresh count once the lock ends
   EXPECT_EQ(StateOf(name), pb::LOCKED);
+  EXPECT_EQ(Details("auth.login", "UNAUTHENTICATED").back(), "WRONG_PASSWORD; LOCKED");
   // A lock ends the sessions already open.
   ExpectRefused(Refresh(session->refresh_token()).status(), absl::StatusCode::kUnauthenticated,
                 "REFRESH_TOKEN_INVALID");
@@ -361,12 +388,13 @@ TEST_P(MemberServiceTest, FiveFailuresLockForThirtyMinutes) {
 
   // Still locked up to the last microsecond, even with the right password; attempts meanwhile
   // neither count nor extend the lock.
+  int address = 0x3000;
   for (const int64_t after :
        {int64_t{0}, kSecond, 29 * kMinute + 59 * kSecond, 30 * kMinute - kMicro}) {
     now_ = locked_at + after;
-    ExpectRefused(Login("li.na", kPassword).status(), absl::StatusCode::kUnauthenticated,
-                  "LOGIN_FAILED");
-    ASSERT_FALSE(Login("li.na", kWrong).ok());
+    ExpectRefused(LoginFrom(From(Address(++address)), "li.na", kPassword).status(),
+                  absl::StatusCode::kUnauthenticated, "LOGIN_FAILED");
+    ASSERT_FALSE(LoginFrom(From(Address(++address)), "li.na", kWrong).ok());
     EXPECT_EQ(Row("li.na").locked_until_us, locked_at + 30 * kMinute) << after;
     EXPECT_EQ(Row("li.na").failed_attempts, 0) << after;
   }
@@ -377,18 +405,78 @@ TEST_P(MemberServiceTest, FiveFailuresLockForThirtyMinutes) {
   ASSERT_TRUE(Login("li.na", kPassword).ok());
   EXPECT_EQ(Row("li.na").failed_attempts, 0);
   EXPECT_EQ(Row("li.na").locked_until_us, 0);
-  // The count starts again: four more failures do not lock.
-  for (int i = 1; i <= 4; ++i) {
-    ASSERT_FALSE(Login("li.na", kWrong).ok());
-  }
+  // The count starts again: 49 more failures do not lock.
+  LockAccount("li.na", 49);
   EXPECT_EQ(Row("li.na").locked_until_us, 0);
   EXPECT_TRUE(Login("li.na", kPassword).ok());
+}
+
+// Failures counted a day before stop counting: the lock needs them within a day.
+TEST_P(MemberServiceTest, FailuresADayApartDoNotAddUp) {
+  NewAccount("ma.lin");
+  LockAccount("ma.lin", 49);
+  Advance(kDay);
+  Advance(kSecond);
+  ASSERT_FALSE(LoginFrom(From(Address(0x2000)), "ma.lin", kWrong).ok());
+  EXPECT_EQ(Row("ma.lin").locked_until_us, 0);
+  EXPECT_EQ(Row("ma.lin").failed_attempts, 1);
+  EXPECT_TRUE(Login("ma.lin", kPassword).ok());
+}
+
+// The other half of the rule: after 5 failures for one username from one address, each further
+// attempt from there waits (30 s, doubling, at most 30 minutes), whether or not the name exists;
+// the owner elsewhere is not delayed, and nothing tells existing names from unknown ones.
+TEST_P(MemberServiceTest, FailuresFromOneAddressWaitLongerEachTime) {
+  NewAccount("sun.yu");
+  const auth::Principal stranger = From(Address(0x66));
+  for (int i = 1; i <= 5; ++i) {
+    Advance(kSecond);
+    for (const std::string name : {"sun.yu", "no.such.user"}) {
+      ExpectRefused(LoginFrom(stranger, name, kWrong).status(), absl::StatusCode::kUnauthenticated,
+                    "LOGIN_FAILED");
+    }
+  }
+  // Both names wait alike, even with the right password.
+  const absl::Status delayed = LoginFrom(stranger, "sun.yu", kPassword).status();
+  ExpectRefused(delayed, absl::StatusCode::kResourceExhausted, "SIGN_IN_DELAYED");
+  EXPECT_EQ(rpc::RetryDelay(delayed), std::chrono::seconds(30)) << delayed;
+  EXPECT_EQ(LoginFrom(stranger, "no.such.user", kPassword).status(), delayed);
+  EXPECT_EQ(Row("sun.yu").failed_attempts, 5);  // the waiting attempts did not count
+  EXPECT_EQ(Details("auth.login", "RESOURCE_EXHAUSTED"),
+            (std::vector<std::string>{"DELAYED", "DELAYED"}));
+
+  // The owner, from their own address, is not delayed at all.
+  auto owner = Login("sun.yu", kPassword);
+  ASSERT_TRUE(owner.ok()) << owner.status();
+
+  // Waited out, the next failure waits twice as long; each one longer, at most 30 minutes.
+  Advance(30 * kSecond - kMicro);
+  ExpectRefused(LoginFrom(stranger, "sun.yu", kWrong).status(),
+                absl::StatusCode::kResourceExhausted, "SIGN_IN_DELAYED");
+  Advance(kMicro);
+  int64_t expected = 60;
+  for (int i = 0; i < 8; ++i) {
+    ExpectRefused(LoginFrom(stranger, "sun.yu", kWrong).status(),
+                  absl::StatusCode::kUnauthenticated, "LOGIN_FAILED");
+    const absl::Status wait = LoginFrom(stranger, "sun.yu", kWrong).status();
+    EXPECT_EQ(rpc::RetryDelay(wait), std::chrono::seconds(expected)) << i << ": " << wait;
+    Advance(expected * kSecond);
+    expected = std::min<int64_t>(expected * 2, 30 * 60);
+  }
+  EXPECT_EQ(expected, 30 * 60);
+  // The right password from the stranger's address clears the pair's count.
+  ASSERT_TRUE(LoginFrom(stranger, "sun.yu", kPassword).ok());
+  ExpectRefused(LoginFrom(stranger, "sun.yu", kWrong).status(), absl::StatusCode::kUnauthenticated,
+                "LOGIN_FAILED");
+  EXPECT_EQ(Row("sun.yu").locked_until_us, 0);
 }
 
 TEST_P(MemberServiceTest, ClockLimitsComeFromTheSettings) {
   const std::map<std::string, std::string> env;
   const char* argv[] = {"test",
                         "--login-max-failures=3",
+                        "--login-delay-seconds=10",
+                        "--account-lock-failures=4",
                         "--lockout-minutes=10",
                         "--password-max-age-days=30",
                         "--session-idle-minutes=5",
@@ -400,16 +488,21 @@ TEST_P(MemberServiceTest, ClockLimitsComeFromTheSettings) {
   NewAccount("chen.jie");
   const int64_t changed_at = now_;
 
-  // 3 failures lock for 10 minutes.
+  // 3 failures from one address: the next attempt from there waits 10 seconds.
   ASSERT_FALSE(Login("chen.jie", kWrong).ok());
   ASSERT_FALSE(Login("chen.jie", kWrong).ok());
+  ASSERT_FALSE(Login("chen.jie", kWrong).ok());
+  const absl::Status wait = Login("chen.jie", kPassword).status();
+  ExpectRefused(wait, absl::StatusCode::kResourceExhausted, "SIGN_IN_DELAYED");
+  EXPECT_EQ(rpc::RetryDelay(wait), std::chrono::seconds(10));
   EXPECT_EQ(Row("chen.jie").locked_until_us, 0);
-  ASSERT_FALSE(Login("chen.jie", kWrong).ok());
+  // A 4th from anywhere locks for 10 minutes.
+  ASSERT_FALSE(LoginFrom(From(Address(0x99)), "chen.jie", kWrong).ok());
   const int64_t locked_at = now_;
   EXPECT_EQ(Row("chen.jie").locked_until_us, locked_at + 10 * kMinute);
   now_ = locked_at + 9 * kMinute + 59 * kSecond;
-  ExpectRefused(Login("chen.jie", kPassword).status(), absl::StatusCode::kUnauthenticated,
-                "LOGIN_FAILED");
+  ExpectRefused(LoginFrom(From(Address(0x9a)), "chen.jie", kPassword).status(),
+                absl::StatusCode::kUnauthenticated, "LOGIN_FAILED");
   now_ = locked_at + 10 * kMinute;
   auto tokens = Login("chen.jie", kPassword);
   ASSERT_TRUE(tokens.ok()) << tokens.status();
@@ -492,9 +585,7 @@ TEST_P(MemberServiceTest, ResetPasswordMustBeChangedAtFirstLogin) {
   EXPECT_EQ(Details("accounts.reset_password", "NOT_FOUND").size(), 2u);
 
   // A reset also lifts a lock.
-  for (int i = 0; i < 5; ++i) {
-    ASSERT_FALSE(Login("zhao.min", kWrong).ok());
-  }
+  LockAccount("zhao.min");
   ASSERT_NE(Row("zhao.min").locked_until_us, 0);
   Advance(kMinute);
   ASSERT_TRUE(Reset(Admin(), name, kInitial).ok());

@@ -71,7 +71,7 @@ absl::Status ReadPartner(const pb::Partner& in, const std::string& field,
                          absl::Span<const pb::PartnerKind> kinds, pb::Partner& out) {
   out.set_display_name(TrimDisplayName(in.display_name()));
   if (absl::Status s = ValidateText(out.display_name(), field + ".display_name", kMaxNameChars,
-                                 /*required=*/true);
+                                    /*required=*/true);
       !s.ok()) {
     return s;
   }
@@ -126,7 +126,7 @@ absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string>&
   if (paths.contains("display_name")) {
     row.display_name = TrimDisplayName(in.display_name());
     if (absl::Status s = ValidateText(row.display_name, "community.display_name", kMaxNameChars,
-                                   /*required=*/true);
+                                      /*required=*/true);
         !s.ok()) {
       return s;
     }
@@ -173,12 +173,12 @@ absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string>&
     const bool any = !row.liaison.display_name().empty() || !row.liaison.title().empty() ||
                      !row.liaison.member().empty();
     if (absl::Status s = ValidateText(row.liaison.display_name(), "community.liaison.display_name",
-                                   kMaxLiaisonNameChars, /*required=*/any);
+                                      kMaxLiaisonNameChars, /*required=*/any);
         !s.ok()) {
       return s;
     }
     if (absl::Status s = ValidateText(row.liaison.title(), "community.liaison.title", kMaxNameChars,
-                                   /*required=*/false);
+                                      /*required=*/false);
         !s.ok()) {
       return s;
     }
@@ -212,12 +212,13 @@ absl::Status ReadCommunity(const pb::Community& in, const std::set<std::string>&
       b.set_display_name(TrimDisplayName(in.brands(i).display_name()));
       b.set_description(TrimDisplayName(in.brands(i).description()));
       if (absl::Status s = ValidateText(b.display_name(), field + ".display_name", kMaxNameChars,
-                                     /*required=*/true);
+                                        /*required=*/true);
           !s.ok()) {
         return s;
       }
-      if (absl::Status s = ValidateText(b.description(), field + ".description", kMaxDescriptionChars,
-                                     /*required=*/false);
+      if (absl::Status s =
+              ValidateText(b.description(), field + ".description", kMaxDescriptionChars,
+                           /*required=*/false);
           !s.ok()) {
         return s;
       }
@@ -418,7 +419,9 @@ CommunityService::CommunityService(db::Pool& pool, ids::IdGenerator& ids,
       audit_(pool, std::move(audit_key), "auditLogs/org"),
       now_us_(now_us ? std::move(now_us) : time::NowMicros) {}
 
-time::CivilDate CommunityService::Today() const { return time::ShanghaiDate(now_us_() / 1'000'000); }
+time::CivilDate CommunityService::Today() const {
+  return time::ShanghaiDate(now_us_() / 1'000'000);
+}
 
 absl::StatusOr<std::string> CommunityService::OrgPath(db::Connection& c, int64_t id,
                                                       std::string_view name) {
@@ -453,7 +456,7 @@ absl::Status CommunityService::CheckRead(const auth::Principal& who, std::string
   absl::Status s = auth::AuthorizeOrHide(who, "read", {std::string(kind), std::string(path), ""},
                                          std::move(missing), &entry.detail);
   if (!s.ok()) {
-    (void)audit_.Record(std::move(entry), s);
+    audit_.Refuse(std::move(entry), s);
   }
   return s;
 }
@@ -1178,7 +1181,7 @@ absl::StatusOr<pb::Station> CommunityService::CreateStation(
   Tie tie;
   tie.details = {TrimDisplayName(in.residential_community())};
   if (absl::Status s = ValidateText(tie.details[0], "station.residential_community", kMaxNameChars,
-                                 /*required=*/true);
+                                    /*required=*/true);
       !s.ok()) {
     return s;
   }

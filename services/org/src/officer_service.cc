@@ -355,7 +355,7 @@ absl::StatusOr<OrgRow> OfficerService::Readable(const auth::Principal& who, std:
   absl::Status s = auth::AuthorizeOrHide(who, "read", {std::string(kind), (*org)->path, ""},
                                          missing, &entry.detail);
   if (!s.ok()) {
-    (void)audit_.Record(std::move(entry), s);
+    audit_.Refuse(std::move(entry), s);
     return s;
   }
   return **std::move(org);
@@ -402,7 +402,8 @@ absl::StatusOr<pb::Officer> OfficerService::Create(const auth::Principal& who,
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = ValidateText(row.note, "officer.note", kMaxNoteChars, /*required=*/false); !s.ok()) {
+  if (absl::Status s = ValidateText(row.note, "officer.note", kMaxNoteChars, /*required=*/false);
+      !s.ok()) {
     return s;
   }
 
@@ -510,7 +511,8 @@ absl::StatusOr<pb::Officer> OfficerService::End(const auth::Principal& who,
   if (!end.ok()) {
     return end.status();
   }
-  if (absl::Status s = ValidateText(request.reason(), "reason", kMaxNoteChars, /*required=*/false); !s.ok()) {
+  if (absl::Status s = ValidateText(request.reason(), "reason", kMaxNoteChars, /*required=*/false);
+      !s.ok()) {
     return s;
   }
   OfficerRow ended;
@@ -590,10 +592,13 @@ absl::StatusOr<pb::Term> OfficerService::CreateTerm(const auth::Principal& who,
   row.start_date = *start;
   row.approval = in.approval();
   row.note = in.note();
-  if (absl::Status s = ValidateText(row.approval, "term.approval", kMaxApprovalChars, /*required=*/false); !s.ok()) {
+  if (absl::Status s =
+          ValidateText(row.approval, "term.approval", kMaxApprovalChars, /*required=*/false);
+      !s.ok()) {
     return s;
   }
-  if (absl::Status s = ValidateText(row.note, "term.note", kMaxNoteChars, /*required=*/false); !s.ok()) {
+  if (absl::Status s = ValidateText(row.note, "term.note", kMaxNoteChars, /*required=*/false);
+      !s.ok()) {
     return s;
   }
   // The rules that govern a term are those in force on the day it begins: they set its length

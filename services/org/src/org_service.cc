@@ -302,7 +302,7 @@ absl::Status OrgService::Check(const auth::Principal& who, std::string_view acti
                                             std::string(name), std::string(path));
   absl::Status s = Authorized(who, action, name, path, &entry);
   if (!s.ok()) {
-    (void)audit_.Record(std::move(entry), s);
+    audit_.Refuse(std::move(entry), s);
   }
   return s;
 }

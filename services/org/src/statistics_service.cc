@@ -54,7 +54,7 @@ absl::StatusOr<pb::OrganizationStatistics> StatisticsService::Get(
                         : OrganizationNotFound(request.name());
   if (!allowed.ok()) {
     if (root->has_value()) {
-      (void)audit_.Record(std::move(entry), allowed);
+      audit_.Refuse(std::move(entry), allowed);
     }
     return allowed;
   }

@@ -178,7 +178,7 @@ absl::Status UnitService::CheckRead(const auth::Principal& who, std::string_view
       audit::Recorder::For(who, "units.read", std::string(resource), std::string(path));
   absl::Status s = Authorized(who, "read", path, std::move(missing), &entry);
   if (!s.ok()) {
-    (void)audit_.Record(std::move(entry), s);
+    audit_.Refuse(std::move(entry), s);
   }
   return s;
 }
