@@ -39,14 +39,15 @@ struct HttpServer::Impl {
 
   Gateway& gateway;
   HttpServerOptions options;
+  // Before `io`: sessions that io's destructor destroys still count themselves out.
+  std::atomic<int> connections{0};  // sessions serving requests (at most max_connections)
+  std::atomic<int> rejecting{0};    // sessions answering 503 over the cap
   asio::io_context io;
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry;  // a pause after a failed accept (out of descriptors)
   std::vector<std::thread> threads;
   std::atomic<int> in_flight{0};
   std::atomic<bool> stopping{false};
-  std::atomic<int> connections{0};  // sessions serving requests (at most max_connections)
-  std::atomic<int> rejecting{0};    // sessions answering 503 over the cap
 
   void Accept();
 };
