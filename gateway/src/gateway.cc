@@ -19,6 +19,7 @@
 #include "common/time/clock.h"
 #include "dangjian/api/annotations.pb.h"
 #include "dangjian/member/v1/auth.grpc.pb.h"
+#include "gateway/src/request_body.h"
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -838,17 +839,23 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   std::vector<std::string> bound;
   if (!route->body.empty()) {
     if (!request.body.empty()) {
+      // Only RFC 8259 JSON labelled application/json in UTF-8 (request_body.h); protobuf's
+      // parser alone would take unquoted keys and more.
       auto ct = request.headers.find("content-type");
-      if (ct != request.headers.end()) {
-        // The media type, without parameters such as charset, case-insensitively.
-        std::string media = absl::AsciiStrToLower(ct->second.substr(0, ct->second.find(';')));
-        media.erase(media.find_last_not_of(" \t") + 1);
-        if (media != "application/json") {
-          HttpResponse r = ErrorResponse(3, "the body must be application/json", "", 415);
-          r.route = route->path.text();
-          finish(std::move(r));
-          return;
-        }
+      if (absl::Status s = CheckJsonContentType(ct == request.headers.end()
+                                                    ? std::nullopt
+                                                    : std::optional<std::string_view>(ct->second));
+          !s.ok()) {
+        HttpResponse r = ErrorResponse(3, std::string(SV(s.message())), "", 415);
+        r.route = route->path.text();
+        r.refused_reason = "UNSUPPORTED_MEDIA_TYPE";
+        r.refused_code = 3;
+        finish(std::move(r));
+        return;
+      }
+      if (absl::Status s = CheckStrictJson(request.body); !s.ok()) {
+        fail(3, std::string(SV(s.message())));
+        return;
       }
     }
     const std::string json = request.body.empty() ? "{}" : request.body;

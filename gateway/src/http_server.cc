@@ -2,9 +2,15 @@
 // backend's callback posts it back onto the connection's strand.
 #include "gateway/src/http_server.h"
 
+#include <algorithm>
+#include <map>
+#include <string_view>
+
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 
@@ -30,12 +36,16 @@ using tcp = asio::ip::tcp;
 
 struct HttpServer::Impl {
   Impl(Gateway& g, HttpServerOptions o)
-      : gateway(g), options(std::move(o)), io(options.threads), acceptor(io) {}
+      : gateway(g), options(std::move(o)), io(options.threads), acceptor(io), accept_retry(io) {}
 
   Gateway& gateway;
   HttpServerOptions options;
+  // Before `io`: sessions that io's destructor destroys still count themselves out.
+  std::atomic<int> connections{0};  // sessions serving requests (at most max_connections)
+  std::atomic<int> rejecting{0};    // sessions answering 503 over the cap
   asio::io_context io;
   tcp::acceptor acceptor;
+  asio::steady_timer accept_retry;  // a pause after a failed accept (out of descriptors)
   std::vector<std::thread> threads;
   std::atomic<int> in_flight{0};
   std::atomic<bool> stopping{false};
@@ -45,35 +55,220 @@ struct HttpServer::Impl {
 
 namespace {
 
+// More header fields than this is answered 431 (the header's 16 KiB limit bounds their size).
+constexpr size_t kMaxHeaderFields = 100;
+constexpr size_t kMaxHeaderBytes = 16 * 1024;
+
+std::string_view Std(beast::string_view s) { return {s.data(), s.size()}; }
+
+// Optional whitespace around a field value (RFC 9110 §5.6.3).
+std::string_view StripOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
+    s.remove_prefix(1);
+  }
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
+    s.remove_suffix(1);
+  }
+  return s;
+}
+
+// RFC 9112 §3.2: a Host is a reg-name or IP literal with an optional port (RFC 3986 characters).
+bool ValidHost(std::string_view host) {
+  for (char c : host) {
+    const bool ok = absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+                    std::string_view("-._~!$&'()*+,;=%:[]").find(c) != std::string_view::npos;
+    if (!ok) {
+      return false;
+    }
+  }
+  return true;
+}
+
 class Session final : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, HttpServer::Impl& server)
-      : stream_(std::move(socket)), server_(server) {}
+  // `counted`: one of the server's `connections` (else one of `rejecting`), released on close.
+  Session(tcp::socket socket, HttpServer::Impl& server, bool counted)
+      : stream_(std::move(socket)),
+        server_(server),
+        timer_(stream_.get_executor()),
+        counted_(counted) {}
+  ~Session() { --(counted_ ? server_.connections : server_.rejecting); }
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
 
+  // Waits for a request (the first one on a new connection, or the next one).
   void Read() {
     parser_.emplace();
     parser_->body_limit(server_.options.max_body_bytes);
-    parser_->header_limit(16 * 1024);
-    stream_.expires_after(server_.options.idle_timeout);
+    parser_->header_limit(kMaxHeaderBytes);
+    cors_origin_.clear();
+    if (buffer_.size() > 0) {
+      ReadHeader();  // pipelined: the next request has started already
+      return;
+    }
+    // Nothing of a request yet: an idle connection, which closes silently when nothing comes.
+    const auto idle =
+        std::chrono::duration_cast<std::chrono::milliseconds>(server_.options.idle_timeout);
+    Arm(first_ ? std::min(idle, server_.options.request_read_timeout) : idle);
+    stream_.expires_never();
+    stream_.async_read_some(buffer_.prepare(4096),
+                            [self = shared_from_this()](beast::error_code ec, size_t n) {
+                              self->Disarm();
+                              if (ec) {
+                                self->Close();
+                                return;
+                              }
+                              self->buffer_.commit(n);
+                              self->ReadHeader();
+                            });
+  }
+
+  // Over the connection cap: 503, then close.
+  void Reject() {
+    HttpResponse r = Gateway::ErrorResponse(
+        14, "the server has too many open connections; try again later", "", 503);
+    r.headers.emplace_back("retry-after", "1");
+    Refuse(std::move(r));
+  }
+
+ private:
+  // A request has begun: its header and body must arrive within request_read_timeout.
+  void ReadHeader() {
+    first_ = false;
+    Arm(server_.options.request_read_timeout);
+    stream_.expires_never();
+    http::async_read_header(stream_, buffer_, *parser_,
+                            beast::bind_front_handler(&Session::OnHeader, shared_from_this()));
+  }
+
+  void OnHeader(beast::error_code ec, size_t) {
+    if (ec || timed_out_) {  // timed_out_: the deadline passed as the header completed
+      OnReadError(ec);
+      return;
+    }
+    const auto& req = parser_->get();
+    if (auto refused = CheckHeader(req)) {
+      Disarm();
+      Refuse(*std::move(refused));
+      return;
+    }
+    if (ExpectsContinue(req) && !parser_->is_done()) {
+      // The client waits for this before it sends the body (RFC 9110 §10.1.1).
+      static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      asio::async_write(stream_, asio::buffer(kContinue.data(), kContinue.size()),
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec || self->timed_out_) {
+                            self->OnReadError(ec);
+                            return;
+                          }
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
     http::async_read(stream_, buffer_, *parser_,
                      beast::bind_front_handler(&Session::OnRead, shared_from_this()));
   }
 
- private:
-  void OnRead(beast::error_code ec, size_t) {
+  // The answer to a header that RFC 9112 says to refuse, or none.
+  std::optional<HttpResponse> CheckHeader(const http::request<http::string_body>& req) {
+    const auto bad = [](const std::string& what) {
+      return Gateway::ErrorResponse(3, what, "", 400);
+    };
+    if (static_cast<size_t>(std::distance(req.begin(), req.end())) > kMaxHeaderFields) {
+      return Gateway::ErrorResponse(
+          3, absl::StrCat("the request has more than ", kMaxHeaderFields, " header fields"), "",
+          431);
+    }
+    const size_t hosts = req.count(http::field::host);
+    if (hosts > 1) {
+      return bad("the request has more than one Host header");
+    }
+    if (hosts == 0 && req.version() >= 11) {
+      return bad("an HTTP/1.1 request needs a Host header");
+    }
+    if (hosts == 1 && !ValidHost(Std(req[http::field::host]))) {
+      return bad("the Host header is not a valid host[:port]");
+    }
+    // Beast refuses conflicting values; repeated or listed ones are refused too, so that no two
+    // readers of this request can disagree about where it ends.
+    const size_t lengths = req.count(http::field::content_length);
+    if (lengths > 1 || (lengths == 1 && Std(req[http::field::content_length]).find(',') !=
+                                            std::string_view::npos)) {
+      return bad("the request has more than one Content-Length");
+    }
+    if (req.count(http::field::transfer_encoding) > 0) {
+      const std::string te =
+          absl::AsciiStrToLower(std::string(StripOws(Std(req[http::field::transfer_encoding]))));
+      if (req.count(http::field::transfer_encoding) > 1 || req.version() < 11 ||
+          !te.ends_with("chunked")) {
+        return bad("the request's Transfer-Encoding does not frame its body (RFC 9112 §6.3)");
+      }
+      if (te != "chunked") {
+        return Gateway::ErrorResponse(12, "only the chunked transfer coding is supported", "", 501);
+      }
+    }
+    if (req.version() >= 11 && req.count(http::field::expect) > 0 && !ExpectsContinue(req)) {
+      return Gateway::ErrorResponse(9, "the only expectation supported is 100-continue", "", 417);
+    }
+    return std::nullopt;
+  }
+
+  // An HTTP/1.1 request with exactly `Expect: 100-continue` (HTTP/1.0 expectations are ignored).
+  static bool ExpectsContinue(const http::request<http::string_body>& req) {
+    return req.version() >= 11 && req.count(http::field::expect) == 1 &&
+           absl::AsciiStrToLower(std::string(StripOws(Std(req[http::field::expect])))) ==
+               "100-continue";
+  }
+
+  // A request that did not arrive whole: answered (then closed) when the client can still read
+  // it, else closed.
+  void OnReadError(beast::error_code ec) {
+    Disarm();
+    if (timed_out_) {
+      Refuse(
+          Gateway::ErrorResponse(4,
+                                 absl::StrCat("the request did not arrive within ",
+                                              server_.options.request_read_timeout.count(), " ms"),
+                                 "", 408));
+      return;
+    }
     if (ec == http::error::body_limit) {
-      drain_ = true;  // the client is still sending: read and drop it so it sees the 413
-      Reply(Gateway::ErrorResponse(3,
-                                   "the body is larger than the limit of " +
-                                       std::to_string(server_.options.max_body_bytes) + " bytes",
-                                   "", 413),
-            false);
+      Refuse(Gateway::ErrorResponse(3,
+                                    "the body is larger than the limit of " +
+                                        std::to_string(server_.options.max_body_bytes) + " bytes",
+                                    "", 413));
       return;
     }
+    if (ec == http::error::header_limit) {
+      Refuse(Gateway::ErrorResponse(
+          3, absl::StrCat("the request header is larger than ", kMaxHeaderBytes, " bytes"), "",
+          431));
+      return;
+    }
+    if (ec == http::error::partial_message) {
+      Refuse(Gateway::ErrorResponse(3, "the request ended before it was complete", "", 400));
+      return;
+    }
+    if (ec.category() == http::make_error_code(http::error::bad_method).category() &&
+        ec != http::error::end_of_stream) {
+      // Malformed framing: two different Content-Lengths, Content-Length with chunked, a
+      // negative length, a bad chunk, a bad request line or field.
+      Refuse(Gateway::ErrorResponse(3, absl::StrCat("malformed request: ", ec.message()), "", 400));
+      return;
+    }
+    Close();  // the client went away, or the socket failed
+  }
+
+  void OnRead(beast::error_code ec, size_t) {
     if (ec) {
-      Close();
+      OnReadError(ec);
       return;
     }
+    Disarm();
     http::request<http::string_body> req = parser_->release();
     keep_alive_ = req.keep_alive() && !server_.stopping;
     HttpRequest r;
@@ -167,6 +362,7 @@ class Session final : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
     res->body() = std::move(r.body);
     res->prepare_payload();
+    stream_.expires_after(server_.options.idle_timeout);  // a client that does not read
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
                         if (!ec && self->drain_) {
@@ -195,6 +391,62 @@ class Session final : public std::enable_shared_from_this<Session> {
     return r;
   }
 
+  // Answers a request that will not be served, then closes (after draining what the client
+  // still sends, so that it sees the answer).
+  void Refuse(HttpResponse r) {
+    drain_ = true;
+    keep_alive_ = false;
+    cors_origin_.clear();
+    Report(r);
+    Reply(std::move(r), false);
+  }
+
+  // A request refused before the gateway saw it, for the audit log (per reason and address).
+  void Report(HttpResponse& r) {
+    struct Reason {
+      const char* name;
+      int grpc_code;
+    };
+    static const std::map<int, Reason> kReasons = {
+        {400, {"MALFORMED_REQUEST", 3}},    {408, {"REQUEST_TIMEOUT", 4}},
+        {413, {"BODY_TOO_LARGE", 3}},       {417, {"EXPECTATION_FAILED", 3}},
+        {431, {"HEADER_TOO_LARGE", 3}},     {501, {"NOT_IMPLEMENTED", 12}},
+        {503, {"TOO_MANY_CONNECTIONS", 14}}};
+    auto it = kReasons.find(r.status);
+    if (it == kReasons.end()) {
+      return;
+    }
+    r.refused_reason = it->second.name;
+    r.refused_code = it->second.grpc_code;
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    std::string target;
+    if (parser_.has_value() && parser_->is_header_done()) {
+      target = std::string(parser_->get().target());
+    }
+    server_.gateway.ReportRefusal(r, ec ? "" : ep.address().to_string(), target, "");
+  }
+
+  // Starts the deadline of the read about to start: when it passes, the read is cancelled and
+  // its handler sees timed_out_.
+  void Arm(std::chrono::milliseconds timeout) {
+    timed_out_ = false;
+    const uint64_t generation = ++timer_generation_;
+    timer_.expires_after(timeout);
+    timer_.async_wait([self = shared_from_this(), generation](beast::error_code ec) {
+      if (ec || generation != self->timer_generation_) {
+        return;  // disarmed, or re-armed for a later read
+      }
+      self->timed_out_ = true;
+      beast::error_code ignored;
+      self->stream_.socket().cancel(ignored);
+    });
+  }
+  void Disarm() {
+    ++timer_generation_;
+    timer_.cancel();
+  }
+
   void Close() {
     beast::error_code ec;
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
@@ -203,9 +455,12 @@ class Session final : public std::enable_shared_from_this<Session> {
   // Half-closes and discards what the client still sends (bounded by time and size), so closing
   // does not reset the connection before the client has read the answer.
   void Drain() {
-    Close();
-    stream_.expires_after(std::chrono::seconds(5));
-    drain_buffer_.resize(64 * 1024);
+    if (drain_buffer_.empty()) {
+      // One deadline for the whole drain, so a client trickling bytes cannot hold it open.
+      Close();
+      stream_.expires_after(std::chrono::seconds(5));
+      drain_buffer_.resize(16 * 1024);
+    }
     stream_.async_read_some(asio::buffer(drain_buffer_),
                             [self = shared_from_this()](beast::error_code ec, size_t n) {
                               self->drained_ += n;
@@ -217,6 +472,11 @@ class Session final : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   HttpServer::Impl& server_;
+  asio::steady_timer timer_;       // the deadline of the read in progress (see Arm)
+  uint64_t timer_generation_ = 0;  // which Arm the timer's wait belongs to
+  bool timed_out_ = false;         // the read in progress was cancelled by its deadline
+  bool first_ = true;              // no request has started on this connection yet
+  bool counted_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   bool keep_alive_ = true;
@@ -231,12 +491,28 @@ class Session final : public std::enable_shared_from_this<Session> {
 void HttpServer::Impl::Accept() {
   acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
-      if (!stopping) {
-        Accept();
+      if (stopping || ec == asio::error::operation_aborted) {
+        return;
       }
+      // Out of descriptors (or another transient failure): pause instead of spinning.
+      accept_retry.expires_after(std::chrono::milliseconds(50));
+      accept_retry.async_wait([this](beast::error_code wait_ec) {
+        if (!wait_ec && !stopping) {
+          Accept();
+        }
+      });
       return;
     }
-    std::make_shared<Session>(std::move(socket), *this)->Read();
+    if (connections.load() >= options.max_connections) {
+      // Over the cap: a 503 while few are refused at once, else just the close.
+      if (rejecting.load() < options.max_connections) {
+        ++rejecting;
+        std::make_shared<Session>(std::move(socket), *this, /*counted=*/false)->Reject();
+      }
+    } else {
+      ++connections;
+      std::make_shared<Session>(std::move(socket), *this, /*counted=*/true)->Read();
+    }
     Accept();
   });
 }
@@ -270,13 +546,22 @@ std::vector<runtime::Setting> HttpSettings(const std::string& default_listen, bo
        runtime::ValidatePositiveInt},
       {"max-body-bytes", "1048576", false, "largest request body accepted",
        runtime::ValidatePositiveInt},
+      {"max-connections", "1024", false,
+       "HTTP connections open at once; one more is answered 503 and closed",
+       runtime::ValidatePositiveInt},
+      {"request-read-timeout-ms", "10000", false,
+       "time a client has to send a whole request once it has begun; then 408",
+       runtime::ValidatePositiveInt},
   };
 }
 
 HttpServerOptions HttpServerOptionsFrom(const runtime::Config& config) {
-  HttpServerOptions o{.listen = config.Get("http-listen"),
-                      .threads = static_cast<int>(config.GetInt("http-threads")),
-                      .max_body_bytes = static_cast<size_t>(config.GetInt("max-body-bytes"))};
+  HttpServerOptions o{
+      .listen = config.Get("http-listen"),
+      .threads = static_cast<int>(config.GetInt("http-threads")),
+      .max_body_bytes = static_cast<size_t>(config.GetInt("max-body-bytes")),
+      .max_connections = static_cast<int>(config.GetInt("max-connections")),
+      .request_read_timeout = std::chrono::milliseconds(config.GetInt("request-read-timeout-ms"))};
   for (absl::string_view origin :
        absl::StrSplit(config.Get("cors-origins"), ',', absl::SkipWhitespace())) {
     o.cors_origins.emplace_back(absl::StripAsciiWhitespace(origin));
