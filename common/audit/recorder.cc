@@ -30,8 +30,8 @@ std::set<Recorder*>& Registry() {
 
 }  // namespace
 
-Recorder::Recorder(db::Pool& pool, std::string key, std::string log_name)
-    : pool_(pool), log_(std::move(key)), log_name_(std::move(log_name)) {
+Recorder::Recorder(db::Pool& pool, std::string key, std::string log_name, size_t max_queued)
+    : pool_(pool), log_(std::move(key)), log_name_(std::move(log_name)), max_queued_(max_queued) {
   std::lock_guard lock(RegistryMu());
   Registry().insert(this);
 }
@@ -115,7 +115,7 @@ void Recorder::Refuse(Entry entry, const absl::Status& outcome) {
     entry.detail = rpc::Reason(outcome);
   }
   std::lock_guard lock(queue_mu_);
-  if (queued_.size() >= kMaxQueued) {
+  if (queued_.size() >= max_queued_) {
     ++dropped_;
     return;
   }
@@ -170,7 +170,7 @@ absl::Status Recorder::Flush() {
   if (!s.ok()) {
     // Kept, in order, ahead of what arrived meanwhile (within the bound).
     std::lock_guard lock(queue_mu_);
-    if (batch.size() + queued_.size() <= kMaxQueued) {
+    if (batch.size() + queued_.size() <= max_queued_) {
       batch.insert(batch.end(), std::make_move_iterator(queued_.begin()),
                    std::make_move_iterator(queued_.end()));
       queued_.swap(batch);

@@ -23,8 +23,12 @@ namespace dj::audit {
 
 class Recorder final {
  public:
+  static constexpr std::chrono::milliseconds kFlushInterval{100};
+  static constexpr size_t kMaxQueued = 10'000;
+
   // `log_name`: "auditLogs/org". `key`: the HMAC-SM3 key (at least 32 bytes).
-  Recorder(db::Pool& pool, std::string key, std::string log_name);
+  // `max_queued`: refusals waiting to be appended before more are only counted (see Refuse).
+  Recorder(db::Pool& pool, std::string key, std::string log_name, size_t max_queued = kMaxQueued);
   ~Recorder();  // appends what is still queued
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
@@ -55,9 +59,6 @@ class Recorder final {
   // List of it must see all their refusals).
   static void FlushAll();
 
-  static constexpr std::chrono::milliseconds kFlushInterval{100};
-  static constexpr size_t kMaxQueued = 10'000;
-
   absl::StatusOr<dangjian::audit::v1::ListAuditEntriesResponse> List(
       const auth::Principal& who, const dangjian::audit::v1::ListAuditEntriesRequest& request);
   absl::StatusOr<dangjian::audit::v1::VerifyAuditLogResponse> Verify(
@@ -75,6 +76,7 @@ class Recorder final {
   AuditLog log_;
   std::string log_name_;
 
+  size_t max_queued_;
   std::mutex queue_mu_;
   std::vector<Entry> queued_;  // guarded by queue_mu_
   int64_t dropped_ = 0;        // guarded by queue_mu_

@@ -3,7 +3,9 @@
 #include <thread>
 
 #include "common/audit/audit_log.h"
+#include "common/audit/recorder.h"
 #include "common/db/migrate.h"
+#include "common/rpc/errors.h"
 #include "common/testing/test_env.h"
 #include "gtest/gtest.h"
 
@@ -146,6 +148,67 @@ TEST_P(AuditTest, RetentionMovesTheAnchor) {
   EXPECT_EQ(v->checked, 4);
   ASSERT_TRUE(log_.AppendAlone(*pool_, Sample(7)).ok());
   EXPECT_TRUE(log_.Verify(*pool_)->intact);
+}
+
+// Refusals are appended off the request path: by the recorder's thread within moments, by any
+// Flush, by List (so an auditor sees them at once) and at destruction, in one chain.
+TEST_P(AuditTest, RefusalsAreAppendedInBatchesOffTheRequestPath) {
+  const absl::Status hidden =
+      rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND", "no such organization");
+  {
+    Recorder recorder(*pool_, std::string(32, 'k'), "auditLogs/test");
+    for (int i = 1; i <= 3; ++i) {
+      recorder.Refuse(Sample(i), hidden);
+    }
+    // The thread appends them without anyone asking.
+    EXPECT_TRUE(testing::WaitFor(
+        [&] {
+          auto rows = log_.List(*pool_, 0, 0, 10);
+          return rows.ok() && rows->size() == 3;
+        },
+        std::chrono::seconds(5)));
+    auto rows = log_.List(*pool_, 0, 0, 10);
+    ASSERT_TRUE(rows.ok());
+    for (const Entry& e : *rows) {
+      EXPECT_EQ(e.outcome, "NOT_FOUND");
+      EXPECT_EQ(e.detail, "display_name") << "a detail given is kept";
+    }
+    // List flushes first: what was refused a moment ago is on the page.
+    Entry no_detail = Sample(4);
+    no_detail.detail.clear();
+    recorder.Refuse(no_detail, hidden);
+    dangjian::audit::v1::ListAuditEntriesRequest request;
+    request.set_parent("auditLogs/test");
+    auto page = recorder.List(auth::SystemPrincipal(), request);
+    ASSERT_TRUE(page.ok()) << page.status();
+    ASSERT_EQ(page->entries_size(), 4);
+    EXPECT_EQ(page->entries(0).detail(), "ORGANIZATION_NOT_FOUND") << "else the reason";
+    // The destructor appends what is left.
+    recorder.Refuse(Sample(5), hidden);
+  }
+  auto rows = log_.List(*pool_, 0, 0, 10);
+  ASSERT_TRUE(rows.ok());
+  EXPECT_EQ(rows->size(), 5u);
+  auto v = log_.Verify(*pool_);
+  ASSERT_TRUE(v.ok());
+  EXPECT_TRUE(v->intact) << v->problem;
+}
+
+// A flood of refusals faster than they can be written is bounded: beyond the queue's limit
+// they are counted, and one row says how many were dropped.
+TEST_P(AuditTest, RefusalsBeyondTheQueueAreCountedNotKept) {
+  Recorder recorder(*pool_, std::string(32, 'k'), "auditLogs/test", /*max_queued=*/2);
+  const absl::Status denied = absl::PermissionDeniedError("no");
+  for (int i = 1; i <= 5; ++i) {
+    recorder.Refuse(Sample(i), denied);
+  }
+  ASSERT_TRUE(recorder.Flush().ok());
+  auto rows = log_.List(*pool_, 0, 0, 10);
+  ASSERT_TRUE(rows.ok());
+  ASSERT_EQ(rows->size(), 3u);
+  EXPECT_EQ(rows->front().action, "audit.refusals_dropped");
+  EXPECT_EQ(rows->front().detail.substr(0, 2), "3 ");
+  EXPECT_EQ((*rows)[1].outcome, "PERMISSION_DENIED");
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, AuditTest,
