@@ -15,6 +15,7 @@
 #include "common/rpc/errors.h"
 #include "common/runtime/config.h"
 #include "common/testing/service_database_test.h"
+#include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "services/member/src/account_store.h"
 #include "services/member/src/member_service.h"
@@ -23,6 +24,8 @@
 
 namespace dj::member {
 namespace {
+
+using google::protobuf::util::TimeUtil;
 
 namespace pb = dangjian::member::v1;
 
@@ -709,6 +712,58 @@ TEST_P(MemberServiceTest, ReusedRefreshTokenRevokesTheSession) {
                   "REFRESH_TOKEN_INVALID");
   }
   ExpectField(Refresh("").status(), "refresh_token");
+}
+
+// What the gateways poll: each revocation with what it refuses (a session, or an account's
+// tokens below an epoch) and how long it is kept; only the gateway may ask.
+TEST_P(MemberServiceTest, RevocationsAreListedForTheGatewayOnly) {
+  const std::string name = NewAccount("lu.xin");
+  auto first = Login("lu.xin", kPassword);
+  ASSERT_TRUE(first.ok());
+  auto claims = signer_->Verify(first->access_token(), now_ / kSecond, 0);
+  ASSERT_TRUE(claims.ok()) << claims.status();
+  EXPECT_FALSE(claims->session_id.empty());
+  const int64_t epoch = claims->epoch;
+
+  pb::ListRevocationsRequest all;
+  auto none = service_->ListRevocations(auth::SystemPrincipal(), all);
+  ASSERT_TRUE(none.ok()) << none.status();
+  const int before = none->revocations_size();
+
+  // A logout revokes that session.
+  Advance(kSecond);
+  pb::LogoutRequest out;
+  out.set_refresh_token(first->refresh_token());
+  ASSERT_TRUE(service_->Logout(Client(), out).ok());
+  // A reset revokes every earlier token of the account.
+  Advance(kSecond);
+  ASSERT_TRUE(Reset(Admin(), name, kInitial).ok());
+
+  auto listed = service_->ListRevocations(auth::SystemPrincipal(), all);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->revocations_size(), before + 2);
+  const pb::Revocation& session = listed->revocations(before);
+  EXPECT_EQ(session.session(), claims->session_id);
+  EXPECT_EQ(session.account(), name);
+  const pb::Revocation& account = listed->revocations(before + 1);
+  EXPECT_EQ(account.session(), "");
+  EXPECT_EQ(account.account(), name);
+  EXPECT_EQ(account.min_epoch(), epoch + 1);
+  // Kept until every token it refuses has expired (15 minutes), with a minute for clocks.
+  EXPECT_EQ(TimeUtil::TimestampToMicroseconds(account.expire_time()), now_ + 16 * kMinute);
+  // The next poll starts a minute back, so a write committed late is not missed.
+  EXPECT_EQ(TimeUtil::TimestampToMicroseconds(listed->next_since()), now_ - kMinute);
+  pb::ListRevocationsRequest later;
+  *later.mutable_since() = TimeUtil::MicrosecondsToTimestamp(now_ + kSecond);
+  EXPECT_EQ(service_->ListRevocations(auth::SystemPrincipal(), later)->revocations_size(), 0);
+  // Expired ones are no longer listed.
+  Advance(16 * kMinute);
+  EXPECT_EQ(service_->ListRevocations(auth::SystemPrincipal(), all)->revocations_size(), 0);
+
+  // Nobody else may ask: the list says who signed out when.
+  const absl::Status refused = service_->ListRevocations(Admin(), all).status();
+  ExpectRefused(refused, absl::StatusCode::kPermissionDenied, "GATEWAY_ONLY");
+  EXPECT_EQ(Details("auth.revocations.list", "PERMISSION_DENIED").size(), 1u);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, MemberServiceTest,
