@@ -50,6 +50,9 @@ class EventBus {
   virtual absl::Status Publish(const Event& event) = 0;
   // One handler per (stream, group): each group sees every event of the stream.
   virtual void Subscribe(const std::string& stream, const std::string& group, Handler handler) = 0;
+  // No handler runs once this returns (a service stops its subscriptions before it is
+  // destroyed). The in-process bus delivers on the publisher's thread: nothing to stop.
+  virtual void Stop() {}
 };
 
 // Delivers synchronously to the subscribers, in publish order.

@@ -71,7 +71,7 @@ class RedisStreamsBus final : public EventBus {
   // `block`; Publish still works); what they had read but not acknowledged stays pending and is
   // claimed later.
   void Start();
-  void Stop();
+  void Stop() override;
 
   const std::string& consumer() const { return consumer_; }
   std::string StreamKey(std::string_view stream) const;

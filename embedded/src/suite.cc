@@ -108,6 +108,14 @@ void Suite::Shutdown(std::chrono::milliseconds grace) {
     server_.server->Wait();
     server_.server.reset();
   }
+  // The relays deliver events on their own threads, into the services: they stop before the
+  // services are destroyed (an OrganizationMoved delivered to a destroyed member service at
+  // exit was a crash).
+  for (runtime::Backends* b : {&org_backends_, &member_backends_}) {
+    if (b->relay) {
+      b->relay->Stop();
+    }
+  }
 }
 
 }  // namespace dj::embedded

@@ -740,7 +740,7 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   auto finish = [this, done = std::move(done), request_id, start,
                  method = std::string(metrics::HttpMethodLabel(request.method)),
                  target = AccessLogTarget(request.target),
-                 remote = request.remote](HttpResponse r) {
+                 remote = request.remote](HttpResponse r) mutable {
     r.headers.emplace_back("x-request-id", request_id);
     ReportRefusal(r, remote, target, request_id);
     const double seconds =
@@ -758,6 +758,9 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
                        {"request_id", request_id},
                        {"remote", remote}});
     done(std::move(r));
+    // Let go of the connection now: this closure may live on in a gRPC callback until after
+    // the HTTP server (and its io_context) is gone at shutdown.
+    done = nullptr;
   };
 
   if (auto limited =

@@ -46,5 +46,7 @@ int main(int argc, char** argv) {
                             return service.OnOrganizationEvent(e);
                           });
   grpc::Service* services[] = {service.auth_service(), service.account_service()};
-  return dj::runtime::Serve(kName, config, services);
+  const int code = dj::runtime::Serve(kName, config, services);
+  backends.bus->Stop();  // no event reaches `service`, destroyed next
+  return code;
 }

@@ -19,5 +19,7 @@ int main(int argc, char** argv) {
                             {.cache_ttl = std::chrono::seconds(config.GetInt("cache-ttl-seconds"))});
   // Its own consumers (Redis Streams groups: they read what the relay already published).
   server.Subscribe(*backends.bus);
-  return dj::runtime::Serve("dj-org", config, server.services());
+  const int code = dj::runtime::Serve("dj-org", config, server.services());
+  backends.bus->Stop();  // no event reaches `server`, destroyed next
+  return code;
 }
