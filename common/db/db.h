@@ -71,7 +71,8 @@ struct Result {
 
 // Errors from Execute are statuses built with rpc::DatabaseError: ALREADY_EXISTS (duplicate key),
 // FAILED_PRECONDITION (foreign key), ABORTED (deadlock, lock wait timeout), UNAVAILABLE (the
-// connection is gone; the pool drops it), INTERNAL otherwise.
+// connection is gone; the pool drops it), INTERNAL otherwise. Each carries its kind and the
+// constraint or index it names (db/errors.h: KindOf, ConstraintName, DuplicateKeyOn).
 class Connection {
  public:
   virtual ~Connection() = default;

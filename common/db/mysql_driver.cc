@@ -5,7 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/rpc/errors.h"
+#include "common/db/errors.h"
 #include "common/runtime/strings.h"
 #include "cppconn/connection.h"
 #include "cppconn/datatype.h"
@@ -27,6 +27,37 @@ bool ReturnsRows(std::string_view sql) {
   std::string head = absl::AsciiStrToUpper(AV(sql.substr(i, 8)));
   return head.starts_with("SELECT") || head.starts_with("SHOW") || head.starts_with("WITH") ||
          head.starts_with("DESCRIBE") || head.starts_with("EXPLAIN");
+}
+
+// The key of "Duplicate entry '<value>' for key '<key>'": MariaDB names the key ('uk_x'), MySQL
+// 8.0.19+ qualifies it with the table ('t.uk_x'); both become "uk_x". Searched from the end, as
+// the value may contain anything.
+std::string DuplicateKeyName(std::string_view message) {
+  constexpr std::string_view kForKey = " for key '";
+  const size_t at = message.rfind(kForKey);
+  if (at == std::string_view::npos) {
+    return "";
+  }
+  std::string_view key = message.substr(at + kForKey.size());
+  if (const size_t end = key.rfind('\''); end != std::string_view::npos) {
+    key = key.substr(0, end);
+  }
+  if (const size_t dot = key.rfind('.'); dot != std::string_view::npos) {
+    key = key.substr(dot + 1);
+  }
+  return std::string(key);
+}
+
+// The constraint of "... a foreign key constraint fails (`db`.`t`, CONSTRAINT `fk_x` FOREIGN KEY
+// ...)", or "" (ER_ROW_IS_REFERENCED and ER_NO_REFERENCED_ROW name none).
+std::string ForeignKeyName(std::string_view message) {
+  constexpr std::string_view kConstraint = "CONSTRAINT `";
+  const size_t at = message.find(kConstraint);
+  if (at == std::string_view::npos) {
+    return "";
+  }
+  std::string_view name = message.substr(at + kConstraint.size());
+  return std::string(name.substr(0, name.find('`')));
 }
 
 class MySqlConnection final : public Connection {
@@ -198,12 +229,12 @@ class MySqlDriver final : public Driver {
       stmt->execute("SET NAMES utf8mb4 COLLATE utf8mb4_unicode_ci");
       return std::unique_ptr<Connection>(std::make_unique<MySqlConnection>(std::move(conn)));
     } catch (const sql::SQLException& e) {
-      absl::Status s = MySqlErrorStatus(e.getErrorCode(), e.what());
       // Failing to connect at all is "unavailable" unless the server said why (bad password,
       // unknown database): those are configuration errors worth their own message.
-      return rpc::DatabaseError(
-          e.getErrorCode() == 1045 || e.getErrorCode() == 1049 ? absl::StatusCode::kInternal
-                                                               : absl::StatusCode::kUnavailable,
+      const bool configuration = e.getErrorCode() == 1045 || e.getErrorCode() == 1049;
+      return DatabaseFailure(
+          configuration ? absl::StatusCode::kInternal : absl::StatusCode::kUnavailable,
+          configuration ? ErrorKind::kOther : ErrorKind::kConnectionLost, "",
           absl::StrCat("connect to ", Describe(), ": ", e.what(), " (", e.getErrorCode(), ")"));
     }
   }
@@ -224,15 +255,23 @@ class MySqlDriver final : public Driver {
 absl::Status MySqlErrorStatus(int error_code, std::string_view message) {
   const std::string detail = absl::StrCat("mysql error ", error_code, ": ", AV(message));
   switch (error_code) {
-    case 1062:  // ER_DUP_ENTRY
-    case 1586:  // ER_DUP_ENTRY_WITH_KEY_NAME
-      return rpc::DatabaseError(absl::StatusCode::kAlreadyExists, detail);
+    case 1062:    // ER_DUP_ENTRY
+    case 1586: {  // ER_DUP_ENTRY_WITH_KEY_NAME
+      // The message quotes the duplicate value, which may be personal data: keep only the key.
+      const std::string key = DuplicateKeyName(message);
+      return DatabaseFailure(
+          absl::StatusCode::kAlreadyExists, ErrorKind::kDuplicateKey, key,
+          absl::StrCat("mysql error ", error_code, ": duplicate entry for key '", key, "'"));
+    }
+    case 1216:  // ER_NO_REFERENCED_ROW
+    case 1217:  // ER_ROW_IS_REFERENCED
     case 1451:  // ER_ROW_IS_REFERENCED_2
     case 1452:  // ER_NO_REFERENCED_ROW_2
-      return rpc::DatabaseError(absl::StatusCode::kFailedPrecondition, detail);
+      return DatabaseFailure(absl::StatusCode::kFailedPrecondition, ErrorKind::kForeignKey,
+                             ForeignKeyName(message), detail);
     case 1213:  // ER_LOCK_DEADLOCK
     case 1205:  // ER_LOCK_WAIT_TIMEOUT
-      return rpc::DatabaseError(absl::StatusCode::kAborted, detail);
+      return DatabaseFailure(absl::StatusCode::kAborted, ErrorKind::kDeadlock, "", detail);
     case 1053:  // ER_SERVER_SHUTDOWN
     case 1927:  // ER_CONNECTION_KILLED (MariaDB)
     case 2002:  // CR_CONNECTION_ERROR
@@ -241,9 +280,10 @@ absl::Status MySqlErrorStatus(int error_code, std::string_view message) {
     case 2013:  // CR_SERVER_LOST
     case 2055:  // CR_SERVER_LOST_EXTENDED
     case 4031:  // ER_CLIENT_INTERACTION_TIMEOUT (MySQL 8)
-      return rpc::DatabaseError(absl::StatusCode::kUnavailable, detail);
+      return DatabaseFailure(absl::StatusCode::kUnavailable, ErrorKind::kConnectionLost, "",
+                             detail);
     default:
-      return rpc::DatabaseError(absl::StatusCode::kInternal, detail);
+      return DatabaseFailure(absl::StatusCode::kInternal, ErrorKind::kOther, "", detail);
   }
 }
 

@@ -4,8 +4,12 @@
 #include <sqlite3.h>
 
 #include <map>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/db/errors.h"
 #include "common/rpc/errors.h"
 #include "common/runtime/strings.h"
 
@@ -121,12 +125,64 @@ class SqliteConnection final : public Connection {
  private:
   absl::Status Fail() {
     const int code = sqlite3_extended_errcode(db_);
-    absl::Status s = SqliteErrorStatus(code, sqlite3_errmsg(db_));
+    const std::string message = sqlite3_errmsg(db_);  // before another statement replaces it
+    absl::Status s = SqliteErrorStatus(
+        code, message, code == SQLITE_CONSTRAINT_UNIQUE ? UniqueIndexName(message) : "");
     if ((code & 0xff) == SQLITE_CORRUPT || (code & 0xff) == SQLITE_NOTADB ||
         (code & 0xff) == SQLITE_IOERR) {
       healthy_ = false;
     }
     return s;
+  }
+
+  // The unique index a "UNIQUE constraint failed: t.a, t.b" names by its columns: the one of
+  // table t over exactly (a, b), in that order, as PRAGMA index_list and index_info describe it
+  // (so the schema's name, as MySQL reports it). "" when none matches or the lookup fails.
+  std::string UniqueIndexName(std::string_view message) {
+    constexpr std::string_view kFailed = "UNIQUE constraint failed: ";
+    const size_t at = message.find(kFailed);
+    if (at == std::string_view::npos) {
+      return "";
+    }
+    std::string table;
+    std::vector<std::string> columns;
+    for (absl::string_view part : absl::StrSplit(AV(message.substr(at + kFailed.size())), ", ")) {
+      const size_t dot = part.find('.');
+      if (dot == absl::string_view::npos) {
+        return "";
+      }
+      table = std::string(part.substr(0, dot));
+      columns.emplace_back(part.substr(dot + 1));
+    }
+    constexpr std::string_view kSql =
+        "SELECT il.name, ii.name FROM pragma_index_list(?1) AS il, pragma_index_info(il.name) AS "
+        "ii WHERE il.\"unique\" = 1 ORDER BY il.seq, ii.seqno";
+    sqlite3_stmt* raw = nullptr;
+    if (sqlite3_prepare_v2(db_, kSql.data(), static_cast<int>(kSql.size()), &raw, nullptr) !=
+        SQLITE_OK) {
+      sqlite3_finalize(raw);
+      return "";
+    }
+    StmtPtr stmt(raw);
+    sqlite3_bind_text64(stmt.get(), 1, table.data(), table.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+    std::vector<std::pair<std::string, std::vector<std::string>>> indexes;
+    while (sqlite3_step(stmt.get()) == SQLITE_ROW) {
+      auto text = [&](int c) {
+        const unsigned char* t = sqlite3_column_text(stmt.get(), c);
+        return t == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(t));
+      };
+      std::string index = text(0);
+      if (indexes.empty() || indexes.back().first != index) {
+        indexes.emplace_back(std::move(index), std::vector<std::string>{});
+      }
+      indexes.back().second.push_back(text(1));
+    }
+    for (const auto& [index, index_columns] : indexes) {
+      if (index_columns == columns) {
+        return index;
+      }
+    }
+    return "";
   }
 
   sqlite3* db_;
@@ -177,31 +233,46 @@ class SqliteDriver final : public Driver {
 
 }  // namespace
 
-absl::Status SqliteErrorStatus(int extended_code, std::string_view message) {
+absl::Status SqliteErrorStatus(int extended_code, std::string_view message,
+                               std::string_view unique_index) {
   const std::string detail = absl::StrCat("sqlite error ", extended_code, ": ", AV(message));
   switch (extended_code) {
-    case SQLITE_CONSTRAINT_UNIQUE:
     case SQLITE_CONSTRAINT_PRIMARYKEY:
-      return rpc::DatabaseError(absl::StatusCode::kAlreadyExists, detail);
+      return DatabaseFailure(absl::StatusCode::kAlreadyExists, ErrorKind::kDuplicateKey,
+                             kPrimaryKey, detail);
+    case SQLITE_CONSTRAINT_UNIQUE: {
+      // An index on an expression is reported by name: "UNIQUE constraint failed: index 'x'".
+      std::string_view index = unique_index;
+      constexpr std::string_view kIndex = "index '";
+      if (const size_t at = message.find(kIndex); index.empty() && at != std::string_view::npos) {
+        index = message.substr(at + kIndex.size());
+        index = index.substr(0, index.find('\''));
+      }
+      return DatabaseFailure(absl::StatusCode::kAlreadyExists, ErrorKind::kDuplicateKey, index,
+                             detail);
+    }
     case SQLITE_CONSTRAINT_FOREIGNKEY:
-      return rpc::DatabaseError(absl::StatusCode::kFailedPrecondition, detail);
+      // SQLite does not say which constraint failed.
+      return DatabaseFailure(absl::StatusCode::kFailedPrecondition, ErrorKind::kForeignKey, "",
+                             detail);
     default:
       break;
   }
   switch (extended_code & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-      return rpc::DatabaseError(absl::StatusCode::kAborted, detail);
+      return DatabaseFailure(absl::StatusCode::kAborted, ErrorKind::kDeadlock, "", detail);
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
-      return rpc::DatabaseError(absl::StatusCode::kDataLoss, detail);
+      return DatabaseFailure(absl::StatusCode::kDataLoss, ErrorKind::kOther, "", detail);
     case SQLITE_CANTOPEN:
     case SQLITE_READONLY:
     case SQLITE_IOERR:
     case SQLITE_FULL:
-      return rpc::DatabaseError(absl::StatusCode::kUnavailable, detail);
+      // The file, not a connection: unavailable, but no connection was lost.
+      return DatabaseFailure(absl::StatusCode::kUnavailable, ErrorKind::kOther, "", detail);
     default:
-      return rpc::DatabaseError(absl::StatusCode::kInternal, detail);
+      return DatabaseFailure(absl::StatusCode::kInternal, ErrorKind::kOther, "", detail);
   }
 }
 

@@ -18,7 +18,9 @@ struct SqliteOptions {
 
 std::unique_ptr<Driver> NewSqliteDriver(SqliteOptions options);
 
-// The status for an extended SQLite result code (exposed for tests of the mapping).
-absl::Status SqliteErrorStatus(int extended_code, std::string_view message);
+// The status for an extended SQLite result code (exposed for tests of the mapping), with the
+// unique index the connection resolved from the columns in `message` (db/errors.h).
+absl::Status SqliteErrorStatus(int extended_code, std::string_view message,
+                               std::string_view unique_index = {});
 
 }  // namespace dj::db

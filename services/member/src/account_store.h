@@ -55,6 +55,10 @@ inline void ApplyLoginState(const auth::LoginState& s, AccountRow* a) {
   a->last_failure_us = s.last_failure_us;
 }
 
+// The unique index the handlers answer with USERNAME_TAKEN (db::DuplicateKeyOn); a duplicate
+// on the primary key (an id collision) is answered generically (db::Generic).
+inline constexpr std::string_view kUsernameIndex = "uk_accounts_username";
+
 class AccountStore final {
  public:
   explicit AccountStore(db::Pool& pool) : pool_(pool) {}

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/audit/caller.h"
 #include "common/crypto/crypto.h"
+#include "common/db/errors.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
 #include "common/runtime/log.h"
@@ -395,13 +396,13 @@ absl::StatusOr<pb::Account> MemberService::CreateAccount(const auth::Principal& 
     }
     return AccountStore::Insert(c, row);
   });
-  if (status.code() == absl::StatusCode::kAlreadyExists && rpc::Reason(status).empty()) {
+  if (db::DuplicateKeyOn(status, kUsernameIndex)) {
     return rpc::WithViolation(rpc::Error(absl::StatusCode::kAlreadyExists, "USERNAME_TAKEN",
                                          "account.username is already taken"),
                               {"account.username", "is already taken"});
   }
   if (!status.ok()) {
-    return status;
+    return db::Generic(status);  // e.g. an id collision: never USERNAME_TAKEN
   }
   return ToProto(row);
 }

@@ -766,6 +766,36 @@ TEST_P(MemberServiceTest, RevocationsAreListedForTheGatewayOnly) {
   EXPECT_EQ(Details("auth.revocations.list", "PERMISSION_DENIED").size(), 1u);
 }
 
+// An id collision (another process already used the id this one draws, as two processes with
+// one node id would) is answered as a conflict to retry, never as USERNAME_TAKEN: only a
+// duplicate on the username's own index says that (db::DuplicateKeyOn).
+TEST_P(MemberServiceTest, AccountIdCollisionIsNotUsernameTaken) {
+  constexpr int64_t kStoppedMs = ids::IdGenerator::kEpochMs + int64_t{86'400'000} * 900;
+  ids_ = std::make_unique<ids::IdGenerator>(7, [] { return kStoppedMs; });
+  Start(MemberServiceOptions{});
+  const int64_t next = ids_->Next() + 1;  // a stopped clock: the service draws this one next
+  {
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(lease.ok());
+    AccountRow other{.id = next, .username = "someone.else", .password_hash = "x"};
+    ASSERT_TRUE(AccountStore::Insert(**lease, other).ok());
+  }
+  pb::CreateAccountRequest r;
+  r.mutable_account()->set_username("zhang.san");
+  r.mutable_account()->add_roles(pb::SECRETARY);
+  r.mutable_account()->set_scope(kOrg);
+  r.set_initial_password(kInitial);
+  const absl::Status collided = service_->CreateAccount(Admin(), r).status();
+  EXPECT_EQ(collided.code(), absl::StatusCode::kAborted) << collided;
+  EXPECT_NE(rpc::Reason(collided), "USERNAME_TAKEN") << collided;
+  EXPECT_EQ(rpc::ToGrpcStatus(collided, "member.dangjian").error_code(), grpc::StatusCode::ABORTED);
+  auto retried = service_->CreateAccount(Admin(), r);  // a fresh id
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  const absl::Status twin = service_->CreateAccount(Admin(), r).status();
+  EXPECT_EQ(twin.code(), absl::StatusCode::kAlreadyExists) << twin;
+  EXPECT_EQ(rpc::Reason(twin), "USERNAME_TAKEN") << twin;
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, MemberServiceTest,
                          ::testing::Values(db::Dialect::kMySql, db::Dialect::kSqlite),
                          testing::DialectName);

@@ -11,6 +11,7 @@
 #include "absl/types/span.h"
 #include "common/audit/caller.h"
 #include "common/auth/authorize.h"
+#include "common/db/errors.h"
 #include "common/rpc/errors.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
@@ -601,8 +602,9 @@ absl::Status CommunityService::CheckNameFree(db::Connection& c, const CommunityR
 
 absl::Status CommunityService::ExplainConflict(const auth::Principal& who, const CommunityRow& row,
                                                absl::Status status) {
-  if (status.code() != absl::StatusCode::kAlreadyExists || !rpc::Reason(status).empty()) {
-    return status;
+  if (!db::DuplicateKeyOn(status, kCommunityNameIndex) &&
+      !db::DuplicateKeyOn(status, kCommunityMembershipIndex)) {
+    return status;  // CreateOnce answers any other duplicate (an id collision) generically
   }
   // A unique key caught a concurrent twin: say which, as the checks before the write would have.
   auto lease = store_.pool().Acquire();
@@ -654,6 +656,7 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
                  IdempotentCreate<CommunityRow>{
                      .request_id = request_id,
                      .what = "community",
+                     .request_id_index = kCommunityRequestIdIndex,
                      .find = &CommunityStore::FindByRequestId,
                      .replay =
                          [&](db::Connection& c, const CommunityRow& earlier, audit::Entry& entry) {
@@ -842,7 +845,7 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
     return *ok ? absl::OkStatus() : EtagMismatch(in.name());
   });
   if (!status.ok()) {
-    return wrote ? ExplainConflict(who, row, status) : status;
+    return db::Generic(wrote ? ExplainConflict(who, row, status) : status);
   }
   return ToProto(row);
 }
@@ -974,6 +977,7 @@ absl::StatusOr<Tie> CommunityService::CreateTie(const auth::Principal& who, cons
       audit::Recorder::For(who, absl::StrCat(AV(table.name), ".create"), "", "/"),
       IdempotentCreate<Tie>{.request_id = request_id,
                             .what = field,
+                            .request_id_index = table.request_id_index,
                             .find =
                                 [&](db::Connection& c, std::string_view id) {
                                   return CommunityStore::FindTieByRequestId(c, table, id);

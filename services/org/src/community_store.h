@@ -43,12 +43,20 @@ struct Membership {
 // Pairings and stations have the same shape: an organization tied to something outside it for a
 // period. Only the columns describing the other side differ.
 struct TieTable {
-  std::string_view name;            // the table, also the collection: "pairings"
-  std::string_view detail_columns;  // comma-separated, in the order of Tie::details
+  std::string_view name;              // the table, also the collection: "pairings"
+  std::string_view detail_columns;    // comma-separated, in the order of Tie::details
+  std::string_view request_id_index;  // its unique index on request_id (db::DuplicateKeyOn)
 };
-inline constexpr TieTable kPairingsTable{"pairings",
-                                         "partner_display_name,partner_kind,partner_contact"};
-inline constexpr TieTable kStationsTable{"stations", "residential_community"};
+inline constexpr TieTable kPairingsTable{
+    "pairings", "partner_display_name,partner_kind,partner_contact", "uk_pairings_request_id"};
+inline constexpr TieTable kStationsTable{"stations", "residential_community",
+                                         "uk_stations_request_id"};
+
+// The unique indexes the handlers answer with reasons of their own (db::DuplicateKeyOn).
+inline constexpr std::string_view kCommunityNameIndex = "uk_communities_scope_display_name";
+inline constexpr std::string_view kCommunityMembershipIndex =
+    "uk_community_organizations_organization";
+inline constexpr std::string_view kCommunityRequestIdIndex = "uk_communities_request_id";
 
 struct Tie {
   int64_t id = 0;

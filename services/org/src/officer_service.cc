@@ -168,6 +168,7 @@ std::string DateCursorText(const time::CivilDate& date, int64_t id) {
 template <typename RowT>
 struct CreateOp {
   std::string_view kind;
+  std::string_view request_id_index;  // the table's unique index on request_id
   absl::StatusOr<std::optional<RowT>> (*find_by_request_id)(db::Connection&, std::string_view);
   // Whether an earlier create with the same request_id asked for the same thing.
   std::function<bool(const RowT&)> same;
@@ -194,6 +195,7 @@ absl::StatusOr<std::optional<RowT>> CreateInOrganization(audit::Recorder& audit,
       IdempotentCreate<RowT>{
           .request_id = request_key,
           .what = op.kind.substr(0, op.kind.size() - 1),
+          .request_id_index = op.request_id_index,
           .find = op.find_by_request_id,
           .replay = [&](db::Connection& c, const RowT& earlier,
                         audit::Entry& entry) -> absl::Status {
@@ -414,6 +416,7 @@ absl::StatusOr<pb::Officer> OfficerService::Create(const auth::Principal& who,
       audit_, store_.pool(), who, request, row,
       CreateOp<OfficerRow>{
           .kind = kOfficers,
+          .request_id_index = kOfficerRequestIdIndex,
           .find_by_request_id = &OfficerStore::FindOfficerByRequestId,
           .same =
               [&](const OfficerRow& earlier) {
@@ -616,6 +619,7 @@ absl::StatusOr<pb::Term> OfficerService::CreateTerm(const auth::Principal& who,
       audit_, store_.pool(), who, request, row,
       CreateOp<TermRow>{
           .kind = kTerms,
+          .request_id_index = kTermRequestIdIndex,
           .find_by_request_id = &OfficerStore::FindTermByRequestId,
           .same =
               [&](const TermRow& earlier) {

@@ -60,6 +60,10 @@ struct DateCursor {
   int64_t id = 0;
 };
 
+// The unique indexes on request_id, for a concurrent twin (db::DuplicateKeyOn).
+inline constexpr std::string_view kOfficerRequestIdIndex = "uk_officers_request_id";
+inline constexpr std::string_view kTermRequestIdIndex = "uk_terms_request_id";
+
 class OfficerStore final {
  public:
   explicit OfficerStore(db::Pool& pool) : pool_(pool) {}

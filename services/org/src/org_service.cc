@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/audit/caller.h"
+#include "common/db/errors.h"
 #include "common/events/events.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
@@ -486,8 +487,7 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
   if (replay.has_value() && status.ok()) {
     return same_request(*replay);
   }
-  if (status.code() == absl::StatusCode::kAlreadyExists && !request_id.empty() &&
-      rpc::Reason(status).empty()) {
+  if (!request_id.empty() && db::DuplicateKeyOn(status, kOrgRequestIdIndex)) {
     // A concurrent call with the same request_id won the insert: answer as it did.
     auto lease = store_.pool().Acquire();
     if (lease.ok()) {
@@ -497,12 +497,12 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
       }
     }
   }
-  if (status.code() == absl::StatusCode::kAlreadyExists && rpc::Reason(status).empty()) {
+  if (db::DuplicateKeyOn(status, kOrgSiblingNameIndex)) {
     // The unique (parent, display_name) index caught a concurrent twin.
     return NameTaken("organization.display_name", row.display_name);
   }
   if (!status.ok()) {
-    return status;
+    return db::Generic(status);  // e.g. an id collision: never DISPLAY_NAME_TAKEN
   }
   return ToProto(row);
 }
@@ -760,11 +760,11 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     *event.mutable_organization() = ToProto(row);
     return Publish(c, in.name(), event);
   });
-  if (status.code() == absl::StatusCode::kAlreadyExists && rpc::Reason(status).empty()) {
+  if (db::DuplicateKeyOn(status, kOrgSiblingNameIndex)) {
     return NameTaken("organization.display_name", display_name);
   }
   if (!status.ok()) {
-    return status;
+    return db::Generic(status);
   }
   if (changed) {
     Invalidate(*id);

@@ -41,6 +41,12 @@ struct OrgRow {
 using db::PathIds;
 using db::SubtreeUpperBound;
 
+// The unique indexes the handlers answer with reasons of their own (db::DuplicateKeyOn); the
+// schema names them alike in both dialects. A duplicate on any other (the primary key: an id
+// collision) is answered generically (db::Generic).
+inline constexpr std::string_view kOrgSiblingNameIndex = "uk_organizations_sibling_name";
+inline constexpr std::string_view kOrgRequestIdIndex = "uk_organizations_request_id";
+
 class OrgStore final {
  public:
   explicit OrgStore(db::Pool& pool) : pool_(pool) {}

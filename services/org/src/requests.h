@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/audit/recorder.h"
 #include "common/auth/principal.h"
+#include "common/db/errors.h"
 #include "common/db/pool.h"
 #include "common/rpc/errors.h"
 #include "common/runtime/strings.h"
@@ -42,6 +43,8 @@ template <typename Row>
 struct IdempotentCreate {
   std::string_view request_id;  // may be empty: no replay
   std::string_view what;        // "officer": REQUEST_ID_REUSED says "a different officer"
+  // The table's unique index on request_id: only a duplicate there is a concurrent twin.
+  std::string_view request_id_index;
   // The row an earlier create with this request_id made, if any.
   std::function<absl::StatusOr<std::optional<Row>>(db::Connection&, std::string_view)> find;
   // Authorizes answering `earlier` again; fills in the entry's resource and org_path.
@@ -51,13 +54,14 @@ struct IdempotentCreate {
   // Whether an earlier create with the same request_id asked for the same thing.
   std::function<bool(const Row&)> same;
   // Optional: the answer for a failure that is not a concurrent twin, e.g. another unique key
-  // (CREDIT_CODE_TAKEN, DISPLAY_NAME_TAKEN). Without it the failure answers as it is.
+  // (CREDIT_CODE_TAKEN, DISPLAY_NAME_TAKEN), checked by its name (db::DuplicateKeyOn). A
+  // duplicate key left unexplained (an id collision) answers as db::Generic: ABORTED, retry.
   std::function<absl::Status(absl::Status)> explain;
 };
 
 // One idempotent create in one audited transaction: an earlier create with the same request_id
 // answers again (REQUEST_ID_REUSED when it asked for something else); otherwise `write`. A
-// concurrent twin that won the insert (a duplicate key with no reason) answers as it did.
+// concurrent twin that won the insert (a duplicate key on request_id_index) answers as it did.
 // Returns the earlier row on a replay, nullopt when `write` wrote.
 template <typename Row>
 absl::StatusOr<std::optional<Row>> CreateOnce(audit::Recorder& audit, db::Pool& pool,
@@ -77,8 +81,7 @@ absl::StatusOr<std::optional<Row>> CreateOnce(audit::Recorder& audit, db::Pool& 
     }
     return op.write(c, entry);
   });
-  if (status.code() == absl::StatusCode::kAlreadyExists && !op.request_id.empty() &&
-      rpc::Reason(status).empty()) {
+  if (!op.request_id.empty() && db::DuplicateKeyOn(status, op.request_id_index)) {
     // A concurrent call with the same request_id may have won the insert: answer as it did.
     if (auto lease = pool.Acquire(); lease.ok()) {
       auto earlier = op.find(**lease, op.request_id);
@@ -89,7 +92,7 @@ absl::StatusOr<std::optional<Row>> CreateOnce(audit::Recorder& audit, db::Pool& 
     }
   }
   if (!status.ok()) {
-    return op.explain ? op.explain(std::move(status)) : status;
+    return db::Generic(op.explain ? op.explain(std::move(status)) : std::move(status));
   }
   if (replay.has_value() && !op.same(*replay)) {
     return rpc::Error(absl::StatusCode::kAlreadyExists, "REQUEST_ID_REUSED",

@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "common/audit/caller.h"
 #include "common/auth/authorize.h"
+#include "common/db/errors.h"
 #include "common/rpc/errors.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
@@ -226,6 +227,7 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
       IdempotentCreate<UnitRow>{
           .request_id = request_key,
           .what = "unit",
+          .request_id_index = kUnitRequestIdIndex,
           .find = &UnitStore::FindByRequestId,
           .replay =
               [&](db::Connection&, const UnitRow& earlier, audit::Entry& entry) {
@@ -260,9 +262,8 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
               },
           .explain =
               [&](absl::Status status) {
-                // Another unique index caught a concurrent writer: the same credit code.
-                return status.code() == absl::StatusCode::kAlreadyExists &&
-                               rpc::Reason(status).empty()
+                // The credit code's unique index caught a concurrent writer.
+                return db::DuplicateKeyOn(status, kUnitCreditCodeIndex)
                            ? CreditCodeTaken(row.credit_code)
                            : status;
               }});
@@ -462,11 +463,11 @@ absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
     updated = row;
     return absl::OkStatus();
   });
-  if (status.code() == absl::StatusCode::kAlreadyExists && rpc::Reason(status).empty()) {
+  if (db::DuplicateKeyOn(status, kUnitCreditCodeIndex)) {
     return CreditCodeTaken(change->credit_code);
   }
   if (!status.ok()) {
-    return status;
+    return db::Generic(status);
   }
   return ToProto(updated);
 }

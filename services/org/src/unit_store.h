@@ -30,6 +30,10 @@ struct UnitRow {
   std::string parent_path;  // read only: organizations.path of parent_id, for authorization
 };
 
+// The unique indexes the handlers answer with reasons of their own (db::DuplicateKeyOn).
+inline constexpr std::string_view kUnitCreditCodeIndex = "uk_units_credit_code";
+inline constexpr std::string_view kUnitRequestIdIndex = "uk_units_request_id";
+
 class UnitStore final {
  public:
   explicit UnitStore(db::Pool& pool) : pool_(pool) {}
