@@ -134,7 +134,7 @@ Backends OpenBackendsOrExit(std::string_view service, const Config& config, Sche
   if (!lease.ok()) {
     ExitOnError(
         service,
-        lease.status().code() == absl::StatusCode::kAlreadyExists ? "DJ_NODE_ID" : "DJ_REDIS_URL",
+        lease.status().code() == absl::StatusCode::kUnavailable ? "DJ_REDIS_URL" : "DJ_NODE_ID",
         lease.status());
   }
   log::Info("node id held", {{"node_id", absl::StrCat((*lease)->node_id())},
@@ -147,6 +147,7 @@ Backends OpenBackendsOrExit(std::string_view service, const Config& config, Sche
                          .node_lease = lease->get()},
                         schema);
   if (!b.ok()) {
+    lease->reset();  // give the id back now, and stop its thread before exit
     ExitOnError(service, "DJ_MYSQL_URL", b.status());
   }
   b->node_lease = *std::move(lease);
