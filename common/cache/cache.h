@@ -39,13 +39,23 @@ class Cache {
   virtual absl::StatusOr<std::optional<std::string>> GetAndDelete(std::string_view key) = 0;
 
   struct Count {
-    int64_t value = 0;                    // after this increment
+    int64_t value = 0;                        // after this increment
     std::chrono::milliseconds expires_in{0};  // until the counter starts again from zero
   };
   // Adds `by` (>= 1) to the counter at `key`, which starts with a lifetime of `window` when it
   // does not exist (rate limits: a fixed window shared by every replica).
   virtual absl::StatusOr<Count> Increment(std::string_view key, int64_t by,
                                           std::chrono::milliseconds window) = 0;
+
+  // Leases (node ids), each one atomic step. SetIfAbsent sets `key` to `value` for `ttl` only
+  // when it does not exist (SET NX PX): true when this call set it. ExtendIfEquals gives `key` a
+  // fresh lifetime of `ttl` only while it holds `value`, and DeleteIfEquals removes it only then:
+  // true when they did (false when it is missing or holds another value).
+  virtual absl::StatusOr<bool> SetIfAbsent(std::string_view key, std::string_view value,
+                                           std::chrono::milliseconds ttl) = 0;
+  virtual absl::StatusOr<bool> ExtendIfEquals(std::string_view key, std::string_view value,
+                                              std::chrono::milliseconds ttl) = 0;
+  virtual absl::StatusOr<bool> DeleteIfEquals(std::string_view key, std::string_view value) = 0;
 };
 
 std::unique_ptr<Cache> NewRedisCache(RedisOptions options);

@@ -30,20 +30,7 @@ class MemoryCache final : public Cache {
   absl::Status Set(std::string_view key, std::string_view value,
                    std::chrono::milliseconds ttl) override {
     std::lock_guard lock(mu_);
-    const std::string k(key);
-    if (auto it = index_.find(k); it != index_.end()) {
-      Erase(it);
-    }
-    const size_t size = k.size() + value.size();
-    if (size > options_.max_bytes) {
-      return absl::OkStatus();  // larger than the whole cache: not worth evicting everything
-    }
-    lru_.push_front({k, std::string(value), Clock::now() + ttl});
-    index_[k] = lru_.begin();
-    bytes_ += size;
-    while (index_.size() > options_.max_entries || bytes_ > options_.max_bytes) {
-      Erase(index_.find(lru_.back().key));
-    }
+    Insert(key, value, ttl);
     return absl::OkStatus();
   }
 
@@ -99,6 +86,37 @@ class MemoryCache final : public Cache {
     return Count{n, std::chrono::duration_cast<std::chrono::milliseconds>(expires - now)};
   }
 
+  absl::StatusOr<bool> SetIfAbsent(std::string_view key, std::string_view value,
+                                   std::chrono::milliseconds ttl) override {
+    std::lock_guard lock(mu_);
+    if (Live(key) != index_.end()) {
+      return false;
+    }
+    Insert(key, value, ttl);
+    return true;
+  }
+
+  absl::StatusOr<bool> ExtendIfEquals(std::string_view key, std::string_view value,
+                                      std::chrono::milliseconds ttl) override {
+    std::lock_guard lock(mu_);
+    auto it = Live(key);
+    if (it == index_.end() || it->second->value != value) {
+      return false;
+    }
+    it->second->expires = Clock::now() + ttl;
+    return true;
+  }
+
+  absl::StatusOr<bool> DeleteIfEquals(std::string_view key, std::string_view value) override {
+    std::lock_guard lock(mu_);
+    auto it = Live(key);
+    if (it == index_.end() || it->second->value != value) {
+      return false;
+    }
+    Erase(it);
+    return true;
+  }
+
  private:
   using Clock = std::chrono::steady_clock;
   struct Entry {
@@ -107,6 +125,34 @@ class MemoryCache final : public Cache {
     Clock::time_point expires;
   };
   using Index = std::unordered_map<std::string, std::list<Entry>::iterator>;
+
+  // Replaces any entry at `key`. Caller holds mu_.
+  void Insert(std::string_view key, std::string_view value, std::chrono::milliseconds ttl) {
+    const std::string k(key);
+    if (auto it = index_.find(k); it != index_.end()) {
+      Erase(it);
+    }
+    const size_t size = k.size() + value.size();
+    if (size > options_.max_bytes) {
+      return;  // larger than the whole cache: not worth evicting everything
+    }
+    lru_.push_front({k, std::string(value), Clock::now() + ttl});
+    index_[k] = lru_.begin();
+    bytes_ += size;
+    while (index_.size() > options_.max_entries || bytes_ > options_.max_bytes) {
+      Erase(index_.find(lru_.back().key));
+    }
+  }
+
+  // The unexpired entry at `key`, or end() (an expired one is dropped). Caller holds mu_.
+  Index::iterator Live(std::string_view key) {
+    auto it = index_.find(std::string(key));
+    if (it != index_.end() && Clock::now() >= it->second->expires) {
+      Erase(it);
+      return index_.end();
+    }
+    return it;
+  }
 
   void Erase(Index::iterator it) {
     bytes_ -= it->second->key.size() + it->second->value.size();

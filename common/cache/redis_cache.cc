@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/cache/cache.h"
 #include "common/cache/redis_connection.h"
+#include "common/runtime/strings.h"
 
 namespace dj::cache {
 namespace {
@@ -83,7 +84,45 @@ class RedisCache final : public Cache {
                  std::chrono::milliseconds(std::max<long long>(0, r->element[1]->integer))};
   }
 
+  absl::StatusOr<bool> SetIfAbsent(std::string_view key, std::string_view value,
+                                   std::chrono::milliseconds ttl) override {
+    const std::string ms = absl::StrCat(std::max<int64_t>(1, ttl.count()));
+    auto reply = Command({"SET", key, value, "NX", "PX", ms});
+    if (!reply.ok()) {
+      return reply.status();
+    }
+    return (*reply)->type == REDIS_REPLY_STATUS;  // +OK; nil when the key exists
+  }
+
+  absl::StatusOr<bool> ExtendIfEquals(std::string_view key, std::string_view value,
+                                      std::chrono::milliseconds ttl) override {
+    static constexpr std::string_view kScript =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+        "return redis.call('PEXPIRE', KEYS[1], ARGV[2]) else return 0 end";
+    const std::string ms = absl::StrCat(std::max<int64_t>(1, ttl.count()));
+    return IntegerReply(Command({"EVAL", kScript, "1", key, value, ms}), "PEXPIRE");
+  }
+
+  absl::StatusOr<bool> DeleteIfEquals(std::string_view key, std::string_view value) override {
+    static constexpr std::string_view kScript =
+        "if redis.call('GET', KEYS[1]) == ARGV[1] then "
+        "return redis.call('DEL', KEYS[1]) else return 0 end";
+    return IntegerReply(Command({"EVAL", kScript, "1", key, value}), "DEL");
+  }
+
  private:
+  // 1 → true, 0 → false.
+  static absl::StatusOr<bool> IntegerReply(absl::StatusOr<RedisReply> reply,
+                                           std::string_view what) {
+    if (!reply.ok()) {
+      return reply.status();
+    }
+    if ((*reply)->type != REDIS_REPLY_INTEGER) {
+      return absl::InternalError(absl::StrCat("unexpected reply to the compare-and-", AV(what)));
+    }
+    return (*reply)->integer == 1;
+  }
+
   absl::StatusOr<RedisReply> Command(std::initializer_list<std::string_view> args) {
     return redis_.Command(args);
   }

@@ -16,7 +16,7 @@
 namespace dj::runtime {
 
 std::vector<Setting> BackendSettings(bool required) {
-  return {
+  std::vector<Setting> settings = {
       {"mysql-url", "", required,
        required ? "the service's database, mysql://user:pass@host:port/db"
                 : "use MySQL instead of SQLite: mysql://user:pass@host:port/db",
@@ -31,6 +31,19 @@ std::vector<Setting> BackendSettings(bool required) {
        ValidatePositiveInt},
       {"cache-ttl-seconds", "300", false, "how long a cached entry lives", ValidatePositiveInt},
   };
+  if (required) {
+    Append(settings,
+           {{"node-id", "", false,
+             "this process's node id in the ids it makes, 0-1023, or a pod name ending in "
+             "-<ordinal> (a StatefulSet's $(POD_NAME)); held in Redis while it runs, so a second "
+             "process given it refuses to start. Empty: lease a free one",
+             [](std::string_view v) { return ids::ParseNodeId(v).status(); }},
+            {"node-lease-seconds", "30", false,
+             "lifetime of the node id's lease in Redis, renewed every third of it; a process that "
+             "cannot renew it in time exits",
+             ValidatePositiveInt}});
+  }
+  return settings;
 }
 
 absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn schema) {
@@ -70,7 +83,13 @@ absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn sche
     return cache.status();
   }
   b.cache = *std::move(cache);
-  b.ids = std::make_unique<ids::IdGenerator>(ids::IdGenerator::DefaultNodeId());
+  if (choice.node_lease != nullptr) {
+    ids::NodeLease* lease = choice.node_lease;
+    b.ids =
+        std::make_unique<ids::IdGenerator>(lease->node_id(), nullptr, [lease] { lease->Check(); });
+  } else {
+    b.ids = std::make_unique<ids::IdGenerator>(ids::IdGenerator::DefaultNodeId());
+  }
   const bool redis_events = !choice.redis_url.empty() && !choice.in_process_events;
   if (redis_events) {
     auto url = db::ParseRedisUrl(choice.redis_url);
@@ -91,21 +110,47 @@ absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn sche
   }
   log::Info("backends ready", {{"database", b.pool->driver().Describe()},
                                {"cache", choice.redis_url.empty() ? "in-process" : "redis"},
-                               {"events", redis_events ? "redis-streams" : "in-process"}});
+                               {"events", redis_events ? "redis-streams" : "in-process"},
+                               {"node_id", absl::StrCat(b.ids->node_id())}});
   return b;
 }
 
 Backends OpenBackendsOrExit(std::string_view service, const Config& config, SchemaFn schema) {
   const std::string name(absl::StripPrefix(AV(service), "dj-"));
+  const auto db_wait = std::chrono::seconds(config.GetInt("db-wait-seconds"));
+  // The node id first: a process refused one should not migrate anything.
+  ids::NodeLeaseOptions lease_options{
+      .service = std::string(service),
+      .ttl = std::chrono::seconds(config.GetInt("node-lease-seconds")),
+      .wait = db_wait};
+  if (config.Has("node-id")) {
+    lease_options.explicit_id = *ids::ParseNodeId(config.Get("node-id"));  // validated by Load
+  }
+  auto redis = cache::NewCache(config.Get("redis-url"));
+  if (!redis.ok()) {
+    ExitOnError(service, "DJ_REDIS_URL", redis.status());
+  }
+  auto lease = ids::NodeLease::Acquire(*std::move(redis), std::move(lease_options));
+  if (!lease.ok()) {
+    ExitOnError(
+        service,
+        lease.status().code() == absl::StatusCode::kUnavailable ? "DJ_REDIS_URL" : "DJ_NODE_ID",
+        lease.status());
+  }
+  log::Info("node id held", {{"node_id", absl::StrCat((*lease)->node_id())},
+                             {"source", config.Has("node-id") ? "DJ_NODE_ID" : "leased"}});
   auto b = OpenBackends({.service = name,
                          .mysql_url = config.Get("mysql-url"),
                          .redis_url = config.Get("redis-url"),
                          .pool_size = static_cast<int>(config.GetInt("db-pool-size")),
-                         .db_wait = std::chrono::seconds(config.GetInt("db-wait-seconds"))},
+                         .db_wait = db_wait,
+                         .node_lease = lease->get()},
                         schema);
   if (!b.ok()) {
+    lease->reset();  // give the id back now, and stop its thread before exit
     ExitOnError(service, "DJ_MYSQL_URL", b.status());
   }
+  b->node_lease = *std::move(lease);
   return *std::move(b);
 }
 

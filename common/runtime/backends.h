@@ -4,8 +4,8 @@
 
 #include <chrono>
 #include <memory>
-#include <string>
 #include <span>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -13,12 +13,17 @@
 #include "common/db/pool.h"
 #include "common/events/events.h"
 #include "common/ids/id_generator.h"
+#include "common/ids/node_lease.h"
 #include "common/runtime/config.h"
 #include "common/runtime/embedded_file.h"
 
 namespace dj::runtime {
 
 struct Backends {
+  // The node id the ids are made under, held while the process runs (distributed topology);
+  // null when the process is alone on its databases and uses a fixed one (embedded). First, so
+  // it is given back last.
+  std::unique_ptr<ids::NodeLease> node_lease;
   std::unique_ptr<db::Pool> pool;
   std::unique_ptr<cache::Cache> cache;  // null when no cache is configured
   std::unique_ptr<ids::IdGenerator> ids;
@@ -44,6 +49,9 @@ struct BackendChoice {
   bool start_relay = true;
   int pool_size = 8;
   std::chrono::seconds db_wait{30};
+  // Set: ids are made under this lease's node id and stop when it is lost (the caller keeps it
+  // alive, usually in Backends::node_lease). Else a fixed node id, IdGenerator::DefaultNodeId().
+  ids::NodeLease* node_lease = nullptr;
 };
 
 // Connects (waiting up to db_wait for a MySQL server), applies the service's and the events'
@@ -52,12 +60,14 @@ struct BackendChoice {
 absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn schema);
 
 // mysql-url, redis-url, db-pool-size, db-wait-seconds, cache-ttl-seconds. `required`: the
-// distributed topology, where MySQL and Redis must be given; otherwise they are optional
-// (the embedded topology's SQLite and in-process cache are used without them).
+// distributed topology, where MySQL and Redis must be given, and also node-id and
+// node-lease-seconds; otherwise they are optional (the embedded topology's SQLite and
+// in-process cache are used without them, and its node id is fixed).
 std::vector<Setting> BackendSettings(bool required = true);
 
-// OpenBackends from those settings; on failure prints one line naming the setting at fault and
-// exits.
+// Leases the node id (node-id, or a free one) in Redis, then OpenBackends from those settings;
+// on failure prints one line naming the setting at fault (DJ_NODE_ID when that id is held by
+// another process) and exits.
 Backends OpenBackendsOrExit(std::string_view service, const Config& config, SchemaFn schema);
 
 }  // namespace dj::runtime
