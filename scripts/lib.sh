@@ -23,15 +23,18 @@ free_port() {
 
 # Builds everything into build/ (Ninja, all cores; through ccache when the machine has it, so
 # several checkouts under one directory share compiled objects).
+# build [DIR [CMAKE_ARGS...]]: configures and builds DIR (default build/), warnings as errors.
 build() {
+  local dir="${1:-${DJ_ROOT}/build}"
+  shift || true
   local launcher=()
   if command -v ccache >/dev/null 2>&1; then
     export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$(dirname "${DJ_ROOT}")}" CCACHE_NOHASHDIR=1
     launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   fi
-  cmake -S "${DJ_ROOT}" -B "${DJ_ROOT}/build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-    "${launcher[@]}" >/dev/null
-  cmake --build "${DJ_ROOT}/build" -j"$(nproc)"
+  cmake -S "${DJ_ROOT}" -B "${dir}" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DDJ_WERROR=ON \
+    "${launcher[@]}" "$@" >/dev/null
+  cmake --build "${dir}" -j"$(nproc)"
 }
 
 # start_mariadb DIR PORT ROOT_PASSWORD: a MariaDB server under DIR on 127.0.0.1:PORT, root
