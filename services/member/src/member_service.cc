@@ -170,10 +170,13 @@ MemberService::MemberService(db::Pool& pool, cache::Cache& cache, ids::IdGenerat
       ids_(ids),
       auth_(auth),
       signer_(std::move(signer)),
-      audit_(pool, std::move(audit_key), "auditLogs/member"),
+      audit_(pool, audit_key, "auditLogs/member"),
       org_paths_(std::move(org_paths)),
       options_(std::move(options)),
-      throttle_(cache, options_.policy),
+      // Keyed by a secret of the deployment's, so the cache's keys cannot be tested against
+      // guessed usernames.
+      throttle_(cache, options_.policy,
+                crypto::HmacHex(crypto::Digest::kSha256, audit_key, "dangjian sign-in throttle")),
       auth_grpc_(std::make_unique<AuthGrpc>(*this)),
       account_grpc_(std::make_unique<AccountGrpc>(*this)) {
   auto dummy = auth::HashPassword(options_.policy, crypto::Hex(crypto::RandomBytes(16)));

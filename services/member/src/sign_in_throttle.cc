@@ -15,14 +15,6 @@ namespace {
 
 constexpr std::chrono::hours kMemory{24};
 
-// The pair's key: a digest, so neither the attempted name (often a mistyped password) nor the
-// address is readable in the cache.
-std::string Key(std::string_view username, std::string_view address) {
-  return absl::StrCat("auth:v1:signin:",
-                      crypto::HmacHex(crypto::Digest::kSha256, "dangjian sign-in",
-                                      absl::StrCat(AV(username), "\n", AV(address))));
-}
-
 // "failures|last failure (us)".
 bool Decode(std::string_view v, int64_t* failures, int64_t* last_us) {
   std::vector<absl::string_view> parts = absl::StrSplit(AV(v), '|');
@@ -36,6 +28,14 @@ void Warn(const absl::Status& s) {
 }
 
 }  // namespace
+
+// The pair's key: an HMAC under the deployment's secret, so neither the attempted name (often a
+// mistyped password) nor the address is readable in the cache, nor can be guessed and checked.
+std::string SignInThrottle::Key(std::string_view username, std::string_view address) const {
+  return absl::StrCat("auth:v1:signin:",
+                      crypto::HmacHex(crypto::Digest::kSha256, key_,
+                                      absl::StrCat(AV(username), "\n", AV(address))));
+}
 
 int64_t SignInThrottle::WaitUs(std::string_view username, std::string_view address,
                                int64_t now_us) {

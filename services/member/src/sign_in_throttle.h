@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "common/auth/password.h"
 #include "common/cache/cache.h"
@@ -18,8 +19,9 @@ namespace dj::member {
 
 class SignInThrottle final {
  public:
-  SignInThrottle(cache::Cache& cache, const auth::PasswordPolicy& policy)
-      : cache_(cache), policy_(policy) {}
+  // `key`: the secret the cache keys are an HMAC under (the same on every replica).
+  SignInThrottle(cache::Cache& cache, const auth::PasswordPolicy& policy, std::string key)
+      : cache_(cache), policy_(policy), key_(std::move(key)) {}
 
   // Microseconds until the pair may try again (0: now).
   int64_t WaitUs(std::string_view username, std::string_view address, int64_t now_us);
@@ -29,8 +31,11 @@ class SignInThrottle final {
   void Succeeded(std::string_view username, std::string_view address);
 
  private:
+  std::string Key(std::string_view username, std::string_view address) const;
+
   cache::Cache& cache_;
   const auth::PasswordPolicy& policy_;
+  std::string key_;
 };
 
 }  // namespace dj::member
