@@ -1,6 +1,7 @@
 // JSON log lines through spdlog (which owns buffering, levels and the clock).
 #include "common/runtime/log.h"
 
+#include "common/runtime/utf8.h"
 #include "spdlog/sinks/stdout_sinks.h"
 #include "spdlog/spdlog.h"
 
@@ -52,48 +53,6 @@ void Error(std::string_view msg, std::initializer_list<Field> f) {
   Write(spdlog::level::err, msg, f);
 }
 
-namespace {
-
-bool Continuation(unsigned char c) { return (c & 0xC0) == 0x80; }
-
-// The length of the well-formed UTF-8 sequence starting at s[i] (Unicode table 3-7), or 0 when
-// it is ill-formed; then `*skip` is the length of its maximal ill-formed prefix (at least 1),
-// which one U+FFFD replaces (the Unicode "maximal subpart" practice).
-size_t Utf8Length(std::string_view s, size_t i, size_t* skip) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t n = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;  // the range of the second byte
-  if (c < 0x80) {
-    return 1;
-  } else if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    lo = c == 0xE0 ? 0xA0 : 0x80;  // no overlong forms
-    hi = c == 0xED ? 0x9F : 0xBF;  // no surrogates
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    lo = c == 0xF0 ? 0x90 : 0x80;  // no overlong forms
-    hi = c == 0xF4 ? 0x8F : 0xBF;  // nothing above U+10FFFF
-  } else {
-    *skip = 1;
-    return 0;
-  }
-  for (size_t k = 1; k < n; ++k) {
-    const bool ok =
-        i + k < s.size() && (k == 1 ? static_cast<unsigned char>(s[i + k]) >= lo &&
-                                          static_cast<unsigned char>(s[i + k]) <= hi
-                                    : Continuation(static_cast<unsigned char>(s[i + k])));
-    if (!ok) {
-      *skip = k;
-      return 0;
-    }
-  }
-  return n;
-}
-
-}  // namespace
 
 // Invalid UTF-8 becomes \ufffd, so what is written is always valid JSON in UTF-8 whatever bytes
 // a caller sent.
@@ -105,7 +64,7 @@ std::string JsonEscape(std::string_view s) {
     const auto c = static_cast<unsigned char>(s[i]);
     if (c >= 0x80) {
       size_t skip = 0;
-      const size_t n = Utf8Length(s, i, &skip);
+      const size_t n = utf8::SequenceLength(s, i, &skip);
       if (n == 0) {
         out += "\\ufffd";
         i += skip;

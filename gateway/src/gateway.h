@@ -21,6 +21,7 @@
 #include "common/auth/jwt.h"
 #include "common/auth/principal.h"
 #include "common/cache/cache.h"
+#include "gateway/src/binding.h"
 #include "gateway/src/path_template.h"
 #include "gateway/src/rate_limiter.h"
 #include "gateway/src/refusal_reporter.h"
@@ -167,14 +168,5 @@ int HttpStatusFromGrpc(int grpc_code);
 // "INVALID_ARGUMENT" for 3, ...
 std::string GrpcCodeName(int grpc_code);
 
-// The request field a protobuf JSON parse error names ("(organization.kind): invalid value ..."
-// -> "organization.kind"; "(organization) foo: Cannot find field." -> "organization.foo"),
-// prefixed with `prefix` (the body field), or "" when it names none.
-std::string FieldOfJsonError(std::string_view error, std::string_view prefix);
-
-// Sets `message`'s fields from query parameters (camelCase or snake_case, nested with dots),
-// skipping `bound` field paths. Errors name the parameter.
-absl::Status BindQuery(const std::string& query, google::protobuf::Message& message,
-                       const std::vector<std::string>& bound);
 
 }  // namespace dj::gateway

@@ -23,6 +23,7 @@
 #include "common/metrics/metrics.h"
 #include "common/runtime/log.h"
 #include "gateway/src/openapi.h"
+#include "gateway/src/request_body.h"
 
 namespace dj::gateway {
 namespace {
@@ -60,17 +61,6 @@ constexpr size_t kMaxHeaderFields = 100;
 constexpr size_t kMaxHeaderBytes = 16 * 1024;
 
 std::string_view Std(beast::string_view s) { return {s.data(), s.size()}; }
-
-// Optional whitespace around a field value (RFC 9110 §5.6.3).
-std::string_view StripOws(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
-    s.remove_prefix(1);
-  }
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) {
-    s.remove_suffix(1);
-  }
-  return s;
-}
 
 // RFC 9112 §3.2: a Host is a reg-name or IP literal with an optional port (RFC 3986 characters).
 bool ValidHost(std::string_view host) {

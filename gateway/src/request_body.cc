@@ -6,12 +6,13 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/runtime/strings.h"
+#include "common/runtime/utf8.h"
 
 namespace dj::gateway {
-namespace {
 
-// Optional whitespace around header parts (RFC 9110 §5.6.3): spaces and tabs.
 std::string_view StripOws(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) {
     s.remove_prefix(1);
@@ -22,18 +23,7 @@ std::string_view StripOws(std::string_view s) {
   return s;
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) {
-    return false;
-  }
-  for (size_t i = 0; i < a.size(); ++i) {
-    const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c; };
-    if (lower(a[i]) != lower(b[i])) {
-      return false;
-    }
-  }
-  return true;
-}
+namespace {
 
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
@@ -48,43 +38,6 @@ int HexValue(char c) {
     return c - 'A' + 10;
   }
   return -1;
-}
-
-// The length of the well-formed UTF-8 sequence at s[i] (Unicode table 3-7: no overlong forms,
-// no surrogates, nothing above U+10FFFF), or 0.
-size_t Utf8Length(std::string_view s, size_t i) {
-  const auto c = static_cast<unsigned char>(s[i]);
-  size_t n = 0;
-  unsigned char lo = 0x80;
-  unsigned char hi = 0xBF;  // the range of the second byte
-  if (c < 0x80) {
-    return 1;
-  } else if (c >= 0xC2 && c <= 0xDF) {
-    n = 2;
-  } else if (c >= 0xE0 && c <= 0xEF) {
-    n = 3;
-    lo = c == 0xE0 ? 0xA0 : 0x80;
-    hi = c == 0xED ? 0x9F : 0xBF;
-  } else if (c >= 0xF0 && c <= 0xF4) {
-    n = 4;
-    lo = c == 0xF0 ? 0x90 : 0x80;
-    hi = c == 0xF4 ? 0x8F : 0xBF;
-  } else {
-    return 0;
-  }
-  if (i + n > s.size()) {
-    return 0;
-  }
-  const auto second = static_cast<unsigned char>(s[i + 1]);
-  if (second < lo || second > hi) {
-    return 0;
-  }
-  for (size_t k = 2; k < n; ++k) {
-    if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) {
-      return 0;
-    }
-  }
-  return n;
 }
 
 class Validator final {
@@ -359,7 +312,7 @@ class Validator final {
       if (c < 0x20) {
         return Fail("a control character in a string must be escaped");
       }
-      const size_t n = Utf8Length(s_, pos_);
+      const size_t n = utf8::SequenceLength(s_, pos_);
       if (n == 0) {
         return Fail("invalid UTF-8 in a string");
       }
@@ -390,7 +343,7 @@ absl::Status CheckJsonContentType(std::optional<std::string_view> content_type) 
     }
     rest.remove_prefix(semicolon + 1);
   }
-  if (!EqualsIgnoreCase(parts[0], "application/json")) {
+  if (!absl::EqualsIgnoreCase(AV(parts[0]), "application/json")) {
     return absl::InvalidArgumentError("the body must be application/json");
   }
   bool charset = false;
@@ -400,7 +353,7 @@ absl::Status CheckJsonContentType(std::optional<std::string_view> content_type) 
       continue;  // "application/json;" (RFC 9110 allows empty parameters)
     }
     const size_t eq = p.find('=');
-    if (eq == std::string_view::npos || !EqualsIgnoreCase(p.substr(0, eq), "charset")) {
+    if (eq == std::string_view::npos || !absl::EqualsIgnoreCase(AV(p.substr(0, eq)), "charset")) {
       return absl::InvalidArgumentError(
           "Content-Type application/json takes no parameter but charset=utf-8");
     }
@@ -408,7 +361,7 @@ absl::Status CheckJsonContentType(std::optional<std::string_view> content_type) 
     if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
       value = value.substr(1, value.size() - 2);
     }
-    if (charset || !EqualsIgnoreCase(value, "utf-8")) {
+    if (charset || !absl::EqualsIgnoreCase(AV(value), "utf-8")) {
       return absl::InvalidArgumentError("the body must be UTF-8 (charset=utf-8, or no charset)");
     }
     charset = true;

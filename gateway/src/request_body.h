@@ -10,6 +10,9 @@
 
 namespace dj::gateway {
 
+// A header field value without its optional whitespace (RFC 9110 §5.6.3: spaces and tabs).
+std::string_view StripOws(std::string_view s);
+
 // Content-Type of a request that has a body: `application/json`, case-insensitive, with no
 // parameter but an optional `charset=utf-8` (case-insensitive, quoted or not). Anything else,
 // including no Content-Type at all (nullopt) or any other parameter, is refused with
