@@ -3,7 +3,6 @@
 #include "common/crypto/crypto.h"
 #include "common/db/url.h"
 #include "common/runtime/backends.h"
-#include "services/member/src/settings.h"
 #include "common/metrics/metrics.h"
 #include "common/runtime/log.h"
 #include "common/runtime/service_main.h"
@@ -11,12 +10,20 @@
 #include "embedded/src/demo.h"
 #include "embedded/src/suite.h"
 #include "gateway/src/http_server.h"
+#include "services/org/src/module.h"
+#include "services/registry.h"
 
 int main(int argc, char** argv) {
   std::vector<dj::runtime::Setting> settings = dj::runtime::ProcessSettings();
   dj::runtime::Append(settings,
                       dj::gateway::HttpSettings("127.0.0.1:8080", /*keys_required=*/false));
-  dj::runtime::Append(settings, dj::member::MemberSettings());
+  // Every service's own settings (the password policy, ...), as dj-<svc> has them.
+  const dj::runtime::Modules& modules = dj::services::Modules();
+  for (const dj::runtime::ServiceModule* m : modules) {
+    if (m->settings) {
+      dj::runtime::AppendNew(settings, m->settings());
+    }
+  }
   settings.push_back({"audit-key", "", false,
                       "HMAC-SM3 key of the audit chain (made and kept in <data-dir>/keys if "
                       "unset)",
@@ -67,27 +74,24 @@ int main(int argc, char** argv) {
     gateway_options.internal_secret =
         dj::crypto::Base64UrlEncode(dj::crypto::RandomBytes(32));
   }
-  auto bootstrap = dj::member::BootstrapPasswordFrom(config);
-  if (!bootstrap.ok()) {
-    dj::runtime::ExitOnError("dangjian", "DJ_BOOTSTRAP_ADMIN_PASSWORD_FILE", bootstrap.status());
-  }
   auto suite = dj::embedded::Suite::Start(
+      config, modules,
       {.data_dir = data_dir->path(),
        .mysql_url = config.Get("mysql-url"),
        .redis_url = config.Get("redis-url"),
        .grpc_listen = config.Get("grpc-listen"),
        .grpc_threads = static_cast<int>(config.GetInt("grpc-threads")),
-       .cache_ttl = std::chrono::seconds(config.GetInt("cache-ttl-seconds")),
        .internal_secret = gateway_options.internal_secret,
        .audit_key = audit_key,
-       .jwt_keys = gateway_options.jwt_keys,
-       .bootstrap_admin_password = *bootstrap,
-       .member = dj::member::MemberOptionsFrom(config)});
+       .jwt_keys = gateway_options.jwt_keys});
   if (!suite.ok()) {
     dj::runtime::ExitOnError("dangjian", "start", suite.status());
   }
   if (config.GetBool("demo")) {
-    auto demo = dj::embedded::LoadDemoCity((*suite)->org_server());
+    auto* org = dynamic_cast<dj::org::OrgInstance*>((*suite)->Instance("org"));
+    auto demo = org ? dj::embedded::LoadDemoCity(org->server())
+                    : absl::StatusOr<dj::embedded::DemoSummary>(absl::FailedPreconditionError(
+                          "the org service is not part of this build"));
     if (!demo.ok()) {
       dj::runtime::ExitOnError("dangjian", "--demo", demo.status());
     }

@@ -23,6 +23,7 @@ grpc::Status WithCaller(const grpc::ServerContextBase& context, const auth::Inte
     recorder.Refuse(Recorder::For(unknown, "rpc.authenticate", "", "/"), who.status());
     return rpc::Reply(context, domain, who.status());
   }
+  who->deadline = context.deadline();
   return fn(*who);
 }
 

@@ -2,6 +2,8 @@
 // from the matrix in docs/permissions.md (embedded at build time: one source for people and code).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
 #include <functional>
 #include <string>
 #include <string_view>
@@ -22,6 +24,9 @@ struct Principal {
   std::string username;
   std::string client_ip;  // as the gateway saw it
   std::string request_id;
+  // The deadline of the call this principal arrived with (none: max); a call it makes to another
+  // service ends no later (rpc::ServiceClient).
+  std::chrono::system_clock::time_point deadline = std::chrono::system_clock::time_point::max();
 
   bool anonymous() const { return subject.empty() || subject == "anonymous"; }
 };

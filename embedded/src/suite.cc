@@ -1,104 +1,127 @@
-// Assembles every service in one process.
+// Assembles every registered service in one process.
 #include "embedded/src/suite.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
+#include "common/runtime/log.h"
 #include "common/runtime/strings.h"
-#include "services/member/src/schema.h"
-#include "services/org/src/schema.h"
 
 namespace dj::embedded {
-namespace {
 
-absl::StatusOr<runtime::Backends> Open(const SuiteOptions& options, std::string_view service,
-                                       runtime::SchemaFn schema) {
-  auto b = runtime::OpenBackends({.service = std::string(service),
-                                  .mysql_url = options.mysql_url,
-                                  .sqlite_path = absl::StrCat(options.data_dir, "/", AV(service),
-                                                              ".db"),
-                                  .redis_url = options.redis_url,
-                                  .in_process_events = true,
-                                  .start_relay = false},
-                                 schema);
-  if (!b.ok()) {
-    return absl::Status(b.status().code(),
-                        absl::StrCat(AV(service), " database: ", b.status().message()));
-  }
-  return b;
-}
-
-}  // namespace
-
-absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(const SuiteOptions& options) {
+absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(const runtime::Config& config,
+                                                    const runtime::Modules& modules,
+                                                    const SuiteOptions& options) {
   std::unique_ptr<Suite> suite(new Suite());
   auto auth = auth::InternalAuth::Create(options.internal_secret);
   if (!auth.ok()) {
     return auth.status();
   }
   suite->auth_ = std::make_unique<auth::InternalAuth>(*std::move(auth));
-  auto signer = auth::JwtSigner::Create(options.jwt_keys, "dangjian");
-  if (!signer.ok()) {
-    return signer.status();
-  }
-  auto org = Open(options, "org", org::Schema);
-  if (!org.ok()) {
-    return org.status();
-  }
-  suite->org_backends_ = *std::move(org);
-  auto member = Open(options, "member", member::Schema);
-  if (!member.ok()) {
-    return member.status();
-  }
-  suite->member_backends_ = *std::move(member);
-
-  suite->org_ = std::make_unique<org::OrgServer>(
-      *suite->org_backends_.pool, suite->org_backends_.cache.get(), *suite->org_backends_.ids,
-      *suite->auth_, options.audit_key, org::OrgServiceOptions{.cache_ttl = options.cache_ttl});
-  // In one process the member service asks the org service directly, as the caller.
-  org::OrgService* org_service = &suite->org_->organizations();
-  auto org_paths = [org_service](const auth::Principal& who,
-                                 std::string_view name) -> absl::StatusOr<std::string> {
-    dangjian::org::v1::GetOrganizationRequest request;
-    request.set_name(std::string(name));
-    auto o = org_service->Get(who, request);
-    if (!o.ok()) {
-      return o.status();
+  suite->audit_key_ = options.audit_key;
+  suite->jwt_keys_ = options.jwt_keys;
+  suite->services_.reserve(modules.size());  // Running::backends are referenced by instances
+  for (const runtime::ServiceModule* module : modules) {
+    if (absl::Status s = suite->StartOne(config, *module, options); !s.ok()) {
+      return s;
     }
-    return o->path();
-  };
-  suite->member_ = std::make_unique<member::MemberService>(
-      *suite->member_backends_.pool, *suite->member_backends_.cache,
-      *suite->member_backends_.ids, *suite->auth_, *std::move(signer), options.audit_key,
-      org_paths, options.member);
-  if (absl::Status s = suite->member_->Bootstrap(options.bootstrap_admin_password); !s.ok()) {
+  }
+  // Subscribed before the relays start, so events left in an outbox by an earlier run reach
+  // their consumers too.
+  if (absl::Status s = suite->Subscribe(); !s.ok()) {
     return s;
   }
-  // Account scopes follow organization moves. Subscribed before the relays start, so events
-  // left in the outbox by an earlier run reach the member service too.
-  member::MemberService* member_service = suite->member_.get();
-  suite->org_backends_.bus->Subscribe(
-      "org.organizations", member::MemberService::kOrgEventsGroup,
-      [member_service](const events::Event& e) { return member_service->OnOrganizationEvent(e); });
-  suite->org_->Subscribe(*suite->org_backends_.bus);
-  suite->org_backends_.relay->Start();
-  suite->member_backends_.relay->Start();
-  std::vector<grpc::Service*> services = suite->org_->services();
-  services.push_back(suite->member_->auth_service());
-  services.push_back(suite->member_->account_service());
+  std::vector<grpc::Service*> grpc_services;
+  for (Running& r : suite->services_) {
+    r.backends.relay->Start();
+    for (grpc::Service* s : r.instance->grpc_services()) {
+      grpc_services.push_back(s);
+    }
+  }
   auto server = runtime::StartGrpcServer(
-      {.listen = options.grpc_listen, .max_threads = options.grpc_threads}, services);
+      {.listen = options.grpc_listen, .max_threads = options.grpc_threads}, grpc_services);
   if (!server.ok()) {
     return server.status();
   }
   suite->server_ = std::move(*server);
+  grpc::ChannelArguments args;
+  suite->channel_ = suite->server_.server->InProcessChannel(args);
   return suite;
+}
+
+absl::Status Suite::StartOne(const runtime::Config& config, const runtime::ServiceModule& module,
+                             const SuiteOptions& options) {
+  auto backends = runtime::OpenBackends(
+      {.service = module.name,
+       .mysql_url = options.mysql_url,
+       .sqlite_path = absl::StrCat(options.data_dir, "/", module.name, ".db"),
+       .redis_url = options.redis_url,
+       .in_process_events = true,
+       .start_relay = false},
+      module.schema);
+  if (!backends.ok()) {
+    return absl::Status(backends.status().code(), absl::StrCat(module.name, " database: ",
+                                                               backends.status().message()));
+  }
+  services_.push_back({.module = &module, .backends = *std::move(backends)});
+  Running& running = services_.back();
+  runtime::ServiceContext context{.config = config,
+                                  .backends = running.backends,
+                                  .auth = *auth_,
+                                  .audit_key = audit_key_,
+                                  .jwt_keys = jwt_keys_,
+                                  .clients = {}};
+  // Calls to another service go through the one in-process channel (there once the server
+  // runs): the same gRPC path, deadline and vouched principal as between processes.
+  for (const std::string& callee : module.calls) {
+    context.clients[callee] = std::make_unique<rpc::ServiceClient>(
+        callee, [this] { return channel_; }, *auth_);
+  }
+  auto instance = module.start(context);
+  if (!instance.ok()) {
+    return absl::Status(instance.status().code(),
+                        absl::StrCat(module.name, ": ", instance.status().message()));
+  }
+  running.instance = *std::move(instance);
+  running.clients = std::move(context.clients);
+  return absl::OkStatus();
+}
+
+absl::Status Suite::Subscribe() {
+  for (Running& r : services_) {
+    for (runtime::Subscription& s : r.instance->subscriptions()) {
+      // In-process buses carry only their own service's streams: subscribe on the writer's.
+      const std::string writer = s.stream.substr(0, s.stream.find('.'));
+      auto it = std::find_if(services_.begin(), services_.end(),
+                             [&](const Running& w) { return w.module->name == writer; });
+      if (it == services_.end()) {
+        log::Warn("no service here writes this stream; its events are not consumed",
+                  {{"stream", s.stream}, {"group", s.group}});
+        continue;
+      }
+      it->backends.bus->Subscribe(s.stream, s.group, std::move(s.handler));
+    }
+  }
+  return absl::OkStatus();
 }
 
 Suite::~Suite() { Shutdown(std::chrono::milliseconds(0)); }
 
 std::map<std::string, std::shared_ptr<grpc::Channel>> Suite::Channels() const {
-  grpc::ChannelArguments args;
-  auto channel = server_.server->InProcessChannel(args);
-  return {{"org", channel}, {"member", channel}};
+  std::map<std::string, std::shared_ptr<grpc::Channel>> out;
+  for (const Running& r : services_) {
+    out[r.module->name] = channel_;
+  }
+  return out;
+}
+
+runtime::ServiceInstance* Suite::Instance(std::string_view name) {
+  for (Running& r : services_) {
+    if (r.module->name == name) {
+      return r.instance.get();
+    }
+  }
+  return nullptr;
 }
 
 void Suite::Shutdown(std::chrono::milliseconds grace) {
@@ -111,9 +134,12 @@ void Suite::Shutdown(std::chrono::milliseconds grace) {
   // The relays deliver events on their own threads, into the services: they stop before the
   // services are destroyed (an OrganizationMoved delivered to a destroyed member service at
   // exit was a crash).
-  for (runtime::Backends* b : {&org_backends_, &member_backends_}) {
-    if (b->relay) {
-      b->relay->Stop();
+  for (Running& r : services_) {
+    if (r.backends.relay) {
+      r.backends.relay->Stop();
+    }
+    if (r.backends.bus) {
+      r.backends.bus->Stop();
     }
   }
 }

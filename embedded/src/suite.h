@@ -1,19 +1,20 @@
-// The whole suite in one process: every service on one gRPC server (reached by in-process
-// channels, optionally also on a port), each on its own SQLite file in the data directory (or on
-// MySQL), with an in-process cache (or Redis). `dangjian` runs this behind the gateway; tests
-// build it directly.
+// The whole suite in one process: every registered service module on one gRPC server (reached by
+// in-process channels, optionally also on a port), each on its own SQLite file in the data
+// directory (or on MySQL), with an in-process cache (or Redis) and in-process events. `dangjian`
+// runs this behind the gateway; tests build it directly, with modules of their own if they like.
 #pragma once
 
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/auth/principal.h"
 #include "common/runtime/backends.h"
+#include "common/runtime/config.h"
+#include "common/runtime/module.h"
 #include "common/runtime/service_main.h"
-#include "services/member/src/member_service.h"
-#include "services/org/src/org_server.h"
 
 namespace dj::embedded {
 
@@ -23,38 +24,48 @@ struct SuiteOptions {
   std::string redis_url;  // optional: Redis instead of the in-process cache
   std::string grpc_listen;  // optional: also serve gRPC on this address
   int grpc_threads = 16;
-  std::chrono::seconds cache_ttl{300};
   // Keys (at least 32 characters each): the gateway and services' shared secret, the audit
   // chain's key, the access-token keys.
   std::string internal_secret;
   std::string audit_key;
   std::vector<auth::SigningKey> jwt_keys;
-  std::string bootstrap_admin_password;  // needed only while there are no accounts
-  member::MemberServiceOptions member;
 };
 
 class Suite final {
  public:
-  static absl::StatusOr<std::unique_ptr<Suite>> Start(const SuiteOptions& options);
+  // Starts `modules` in their order over `config` (which holds every module's settings).
+  static absl::StatusOr<std::unique_ptr<Suite>> Start(const runtime::Config& config,
+                                                      const runtime::Modules& modules,
+                                                      const SuiteOptions& options);
   ~Suite();
 
-  // One channel per backend name the gateway knows ("org", "member"), all in-process.
+  // One channel per service running here, by module name ("org", "member"), all in-process.
   std::map<std::string, std::shared_ptr<grpc::Channel>> Channels() const;
-  org::OrgService& org() { return org_->organizations(); }
-  org::OrgServer& org_server() { return *org_; }
-  member::MemberService& member() { return *member_; }
+  // The running instance of service `name`, or null.
+  runtime::ServiceInstance* Instance(std::string_view name);
   int grpc_port() const { return server_.port; }
 
   void Shutdown(std::chrono::milliseconds grace);
 
  private:
+  struct Running {
+    const runtime::ServiceModule* module = nullptr;
+    runtime::Backends backends;
+    std::map<std::string, std::unique_ptr<rpc::ServiceClient>, std::less<>> clients;
+    std::unique_ptr<runtime::ServiceInstance> instance;  // destroyed before what it uses
+  };
+
   Suite() = default;
+  absl::Status StartOne(const runtime::Config& config, const runtime::ServiceModule& module,
+                        const SuiteOptions& options);
+  absl::Status Subscribe();
+
   std::unique_ptr<auth::InternalAuth> auth_;
-  runtime::Backends org_backends_;
-  runtime::Backends member_backends_;
-  std::unique_ptr<org::OrgServer> org_;
-  std::unique_ptr<member::MemberService> member_;
+  std::string audit_key_;
+  std::vector<auth::SigningKey> jwt_keys_;
+  std::vector<Running> services_;  // in start order; destroyed in reverse
   runtime::RunningServer server_;
+  std::shared_ptr<grpc::Channel> channel_;  // in-process, once server_ runs
 };
 
 }  // namespace dj::embedded

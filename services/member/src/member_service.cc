@@ -142,22 +142,16 @@ class MemberService::AccountGrpc final : public pb::AccountService::Service {
   MemberService& s_;
 };
 
-OrgPathLookup OrgPathsOver(std::shared_ptr<grpc::Channel> org, const auth::InternalAuth& auth) {
-  auto stub = std::shared_ptr<dangjian::org::v1::OrganizationService::Stub>(
-      dangjian::org::v1::OrganizationService::NewStub(std::move(org)));
-  return [stub, &auth](const auth::Principal& who,
-                       std::string_view name) -> absl::StatusOr<std::string> {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-    auth.Attach(ctx, who);
+OrgPathLookup OrgPathsVia(const rpc::ServiceClient& org) {
+  return [&org](const auth::Principal& who, std::string_view name) -> absl::StatusOr<std::string> {
     dangjian::org::v1::GetOrganizationRequest request;
     request.set_name(std::string(name));
-    dangjian::org::v1::Organization out;
-    grpc::Status s = stub->GetOrganization(&ctx, request, &out);
-    if (!s.ok()) {
-      return rpc::FromGrpcStatus(s);
+    auto out = org.Call(who, &dangjian::org::v1::OrganizationService::Stub::GetOrganization,
+                        request);
+    if (!out.ok()) {
+      return out.status();
     }
-    return out.path();
+    return out->path();
   };
 }
 

@@ -20,7 +20,7 @@
 #include "common/ids/id_generator.h"
 #include "dangjian/member/v1/account.grpc.pb.h"
 #include "dangjian/member/v1/auth.grpc.pb.h"
-#include "grpcpp/channel.h"
+#include "common/rpc/client.h"
 #include "services/member/src/account_store.h"
 #include "services/member/src/sessions.h"
 #include "services/member/src/sign_in_throttle.h"
@@ -41,8 +41,8 @@ struct MemberServiceOptions {
 using OrgPathLookup =
     std::function<absl::StatusOr<std::string>(const auth::Principal& who, std::string_view name)>;
 
-// The lookup over a gRPC channel to the org service, vouching for the caller with `auth`.
-OrgPathLookup OrgPathsOver(std::shared_ptr<grpc::Channel> org, const auth::InternalAuth& auth);
+// The lookup through the org service's client (in-process or over the network), as the caller.
+OrgPathLookup OrgPathsVia(const rpc::ServiceClient& org);
 
 class MemberService final {
  public:
