@@ -4,6 +4,7 @@
 // chains still verify.
 #include <chrono>
 #include <future>
+#include <iostream>
 #include <map>
 #include <string>
 
@@ -60,7 +61,8 @@ TEST_F(Distributed, UnauthenticatedCallsToAServicePortAreCountedNotWrittenEach) 
   int rows = 0;
   int64_t counted = 0;
   std::map<std::string, int> rows_per_address;
-  for (const auto& v : ParseStruct(log.body).fields().at("entries").list_value().values()) {
+  const auto page = ParseStruct(log.body);
+  for (const auto& v : page.fields().at("entries").list_value().values()) {
     const auto& f = v.struct_value().fields();
     if (f.at("action").string_value() != "rpc.authenticate") {
       continue;
@@ -76,6 +78,7 @@ TEST_F(Distributed, UnauthenticatedCallsToAServicePortAreCountedNotWrittenEach) 
     ++rows_per_address[address];
     counted += CountIn(detail);
   }
+  std::cout << rows << " audit rows for " << kCalls << " calls in " << seconds << " s\n";
   EXPECT_EQ(counted, kCalls) << "every call is counted";
   // One row for the first call and one per count interval (2 s) after it, whatever the number
   // of calls: the bound follows from how long the flood took, not from kCalls.
