@@ -46,7 +46,9 @@ Entry FromRow(const db::Row& r) {
 }
 
 // Length-prefixed fields: no two different entries serialize alike.
-void Field(std::string* out, std::string_view v) { absl::StrAppend(out, v.size(), ":", AV(v), ";"); }
+void Field(std::string* out, std::string_view v) {
+  absl::StrAppend(out, v.size(), ":", AV(v), ";");
+}
 
 struct Head {
   int64_t seq = 0;
@@ -177,12 +179,11 @@ absl::StatusOr<std::vector<Entry>> AuditLog::AppendAll(db::Connection& c,
       e.detail.resize(1024);
     }
     e.hash = Hash(e);
-    auto inserted = c.Exec(
-        absl::StrCat("INSERT INTO audit_log (", AV(kColumns),
-                     ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-        {e.seq, e.time_us, e.actor, e.action, e.resource, e.org_path, e.client_ip, e.request_id,
-         e.outcome, e.detail, e.prev_hash, e.hash, int64_t{e.shard}, e.prev_seq,
-         int64_t{e.format}});
+    auto inserted = c.Exec(absl::StrCat("INSERT INTO audit_log (", AV(kColumns),
+                                        ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+                           {e.seq, e.time_us, e.actor, e.action, e.resource, e.org_path,
+                            e.client_ip, e.request_id, e.outcome, e.detail, e.prev_hash, e.hash,
+                            int64_t{e.shard}, e.prev_seq, int64_t{e.format}});
     if (!inserted.ok()) {
       return inserted.status();
     }
@@ -237,8 +238,8 @@ absl::StatusOr<Verification> AuditLog::Verify(db::Pool& pool) const {
     return v;
   }
   // Rows in no chain were added: nothing vouches for them.
-  auto stray = c.Exec("SELECT COUNT(*) FROM audit_log WHERE shard < 0 OR shard >= ?",
-                      {int64_t{kShards}});
+  auto stray =
+      c.Exec("SELECT COUNT(*) FROM audit_log WHERE shard < 0 OR shard >= ?", {int64_t{kShards}});
   if (!stray.ok()) {
     return stray.status();
   }
@@ -348,15 +349,16 @@ absl::Status AuditLog::Purge(db::Pool& pool, int64_t now_us, std::chrono::days r
   // One chain at a time: a purge holds one head at once, as an append does.
   for (int32_t shard = 0; shard < kShards; ++shard) {
     absl::Status s = pool.Transact([&](db::Connection& c) -> absl::Status {
-      auto head = c.Exec(absl::StrCat("SELECT seq FROM audit_head WHERE id = ?",
-                                      AV(db::ForUpdate(c.dialect()))),
-                         {int64_t{shard}});
+      auto head = c.Exec(
+          absl::StrCat("SELECT seq FROM audit_head WHERE id = ?", AV(db::ForUpdate(c.dialect()))),
+          {int64_t{shard}});
       if (!head.ok()) {
         return head.status();
       }
-      auto last = c.Exec("SELECT seq, hash FROM audit_log WHERE shard = ? AND time_us < ? "
-                         "ORDER BY seq DESC LIMIT 1",
-                         {int64_t{shard}, cutoff});
+      auto last = c.Exec(
+          "SELECT seq, hash FROM audit_log WHERE shard = ? AND time_us < ? "
+          "ORDER BY seq DESC LIMIT 1",
+          {int64_t{shard}, cutoff});
       if (!last.ok()) {
         return last.status();
       }
@@ -370,8 +372,9 @@ absl::Status AuditLog::Purge(db::Pool& pool, int64_t now_us, std::chrono::days r
           !d.ok()) {
         return d.status();
       }
-      return c.Exec("UPDATE audit_head SET anchor_seq = ?, anchor_hash = ? WHERE id = ?",
-                    {anchor_seq, anchor_hash, int64_t{shard}})
+      return c
+          .Exec("UPDATE audit_head SET anchor_seq = ?, anchor_hash = ? WHERE id = ?",
+                {anchor_seq, anchor_hash, int64_t{shard}})
           .status();
     });
     if (!s.ok()) {

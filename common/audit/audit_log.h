@@ -28,15 +28,15 @@ namespace dj::audit {
 struct Entry {
   int64_t seq = 0;  // assigned by Append: increasing, see above
   int64_t time_us = 0;
-  std::string actor;       // "accounts/12", or "anonymous"
-  std::string action;      // "org.organizations.create", "auth.login", "member.pii.read"
-  std::string resource;    // "organizations/7"
-  std::string org_path;    // the resource's materialized path ("/1/5/7/"), for scoped reading
+  std::string actor;     // "accounts/12", or "anonymous"
+  std::string action;    // "org.organizations.create", "auth.login", "member.pii.read"
+  std::string resource;  // "organizations/7"
+  std::string org_path;  // the resource's materialized path ("/1/5/7/"), for scoped reading
   std::string client_ip;
   std::string request_id;
-  std::string outcome;     // "OK", or the refusal's code ("PERMISSION_DENIED", ...)
-  std::string detail;      // short and free of personal data
-  std::string prev_hash;   // hex HMAC-SM3, set by Append
+  std::string outcome;    // "OK", or the refusal's code ("PERMISSION_DENIED", ...)
+  std::string detail;     // short and free of personal data
+  std::string prev_hash;  // hex HMAC-SM3, set by Append
   std::string hash;
   int32_t shard = 0;     // the chain, set by Append (ShardOf(org_path))
   int64_t prev_seq = 0;  // the seq of the entry this one follows in its chain, set by Append
@@ -57,8 +57,8 @@ int32_t ShardOf(std::string_view org_path);
 
 struct Verification {
   bool intact = true;
-  int64_t checked = 0;        // rows verified
-  int64_t first_bad_seq = 0;  // where the chain breaks (0 when intact)
+  int64_t checked = 0;           // rows verified
+  int64_t first_bad_seq = 0;     // where the chain breaks (0 when intact)
   int32_t first_bad_shard = -1;  // in which chain (-1 when intact)
   std::string problem;
 };
@@ -76,8 +76,7 @@ class AuditLog final {
   absl::StatusOr<Entry> Append(db::Connection& c, Entry entry) const;
   // Several entries in one transaction, in order: the heads of their chains are locked first,
   // in ascending order, so two batches never deadlock on each other.
-  absl::StatusOr<std::vector<Entry>> AppendAll(db::Connection& c,
-                                               std::vector<Entry> entries) const;
+  absl::StatusOr<std::vector<Entry>> AppendAll(db::Connection& c, std::vector<Entry> entries) const;
   // In a transaction of its own: events with no write (a refused login, a read of personal data).
   absl::StatusOr<Entry> AppendAlone(db::Pool& pool, Entry entry) const;
 

@@ -189,19 +189,11 @@ void Recorder::Unauthenticated(std::string_view peer, std::string request_id,
     std::lock_guard lock(queue_mu_);
     auto key = std::make_pair(reason, address);
     auto it = counted_.find(key);
-    if (it == counted_.end() && counted_.size() >= kMaxCountedPairs) {
+    const bool overflow = it == counted_.end() && counted_.size() >= kMaxCountedPairs;
+    if (overflow) {
+      // Too many addresses at once: the rest are counted together, with no row of their own.
       key.second = "(other addresses)";
-      it = counted_.find(key);
-      if (it == counted_.end()) {
-        // The overflow bucket has no row of its own: every call in it is counted.
-        it = counted_.emplace(key, Tally{}).first;
-        it->second.first_us = now;
-      }
-      it->second.request_id = it->second.count == 0 ? request_id : it->second.request_id;
-      it->second.outcome = OutcomeOf(outcome);
-      ++it->second.count;
-      it->second.last_us = now;
-      return;
+      it = counted_.try_emplace(key).first;
     }
     if (it != counted_.end()) {
       Tally& t = it->second;
@@ -241,8 +233,8 @@ void Recorder::QueueCounts() {
       Entry e = For(unknown, "rpc.authenticate", "", "/");
       e.time_us = t.last_us;
       e.outcome = t.outcome;
-      e.detail = absl::StrCat(it->first.first, " x", t.count, " from ", Rfc3339(t.first_us),
-                              " to ", Rfc3339(t.last_us));
+      e.detail = absl::StrCat(it->first.first, " x", t.count, " from ", Rfc3339(t.first_us), " to ",
+                              Rfc3339(t.last_us));
       rows.push_back(std::move(e));
       t = Tally{};
       ++it;
@@ -283,9 +275,8 @@ absl::Status Recorder::FlushQueued() {
   if (batch.empty()) {
     return absl::OkStatus();
   }
-  absl::Status s = pool_.Transact([&](db::Connection& c) -> absl::Status {
-    return log_.AppendAll(c, batch).status();
-  });
+  absl::Status s = pool_.Transact(
+      [&](db::Connection& c) -> absl::Status { return log_.AppendAll(c, batch).status(); });
   if (!s.ok()) {
     // Kept, in order, ahead of what arrived meanwhile (within the bound).
     std::lock_guard lock(queue_mu_);
@@ -370,8 +361,8 @@ absl::StatusOr<pb::ListAuditEntriesResponse> Recorder::List(
     p->set_hash(e.hash);
   }
   if (more) {
-    out.set_next_page_token(rpc::EncodePageToken(
-        filter, absl::StrCat(rows->back().seq, ".", rows->back().shard)));
+    out.set_next_page_token(
+        rpc::EncodePageToken(filter, absl::StrCat(rows->back().seq, ".", rows->back().shard)));
   }
   return out;
 }

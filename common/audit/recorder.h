@@ -67,8 +67,7 @@ class Recorder final {
   // ("PRINCIPAL_MISSING x41 from ... to ..."). So a flood of them costs a few rows per
   // interval, not a write each; past kMaxCountedPairs addresses, the rest are counted under
   // "(other addresses)". No metadata of the call is kept beyond the address and request id.
-  void Unauthenticated(std::string_view peer, std::string request_id,
-                       const absl::Status& outcome);
+  void Unauthenticated(std::string_view peer, std::string request_id, const absl::Status& outcome);
 
   // Appends what Refuse queued and the counts of Unauthenticated; returns the first failure
   // (the batch is then kept for later).
@@ -112,7 +111,7 @@ class Recorder final {
   std::chrono::milliseconds count_interval_;
   // (reason, address) -> what was counted since the last QueueCounts; guarded by queue_mu_.
   std::map<std::pair<std::string, std::string>, Tally> counted_;
-  bool stop_ = false;          // guarded by queue_mu_
+  bool stop_ = false;  // guarded by queue_mu_
   std::condition_variable wake_;
   std::mutex flush_mu_;  // one batch at a time, in queue order
   std::thread flusher_;  // started by the first Refuse; guarded by queue_mu_

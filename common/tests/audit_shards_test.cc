@@ -266,8 +266,8 @@ TEST_P(AuditShardsTest, FindsTamperingInEachChain) {
     }
   }
   // seq 2: the first entry of paths[1].
-  Exec(absl::StrCat("UPDATE audit_log SET shard = ", ShardOf(paths[2]), " WHERE shard = ",
-                    ShardOf(paths[1]), " AND seq = 2"));
+  Exec(absl::StrCat("UPDATE audit_log SET shard = ", ShardOf(paths[2]),
+                    " WHERE shard = ", ShardOf(paths[1]), " AND seq = 2"));
   EXPECT_FALSE(log_.Verify(*pool_)->intact);
 
   // A row in no chain, and a chain without its head.
@@ -311,23 +311,23 @@ TEST_P(AuditShardsTest, TheSingleChainMigratesAsChainOne) {
     const std::string time = absl::StrCat(1'800'000'000'000'000 + seq);
     field(absl::StrCat(seq));
     field(time);
-    for (const std::string& f : {std::string("accounts/1"), std::string("org.x"),
-                                 std::string("organizations/5"), path, std::string("10.0.0.1"),
-                                 absl::StrCat("old-", seq), std::string("OK"), std::string(""),
-                                 prev}) {
+    for (const std::string& f :
+         {std::string("accounts/1"), std::string("org.x"), std::string("organizations/5"), path,
+          std::string("10.0.0.1"), absl::StrCat("old-", seq), std::string("OK"), std::string(""),
+          prev}) {
       field(f);
     }
     const std::string hash = crypto::HmacHex(crypto::Digest::kSm3, kKey, canonical);
     auto lease = pool_->Acquire();
     ASSERT_TRUE(lease.ok());
-    ASSERT_TRUE((*lease)
-                    ->Exec("INSERT INTO audit_log (seq, time_us, actor, action, resource, "
-                           "org_path, client_ip, request_id, outcome, detail, prev_hash, hash) "
-                           "VALUES (?, ?, 'accounts/1', 'org.x', 'organizations/5', ?, "
-                           "'10.0.0.1', ?, 'OK', '', ?, ?)",
-                           {seq, 1'800'000'000'000'000 + seq, path, absl::StrCat("old-", seq),
-                            prev, hash})
-                    .ok());
+    ASSERT_TRUE(
+        (*lease)
+            ->Exec("INSERT INTO audit_log (seq, time_us, actor, action, resource, "
+                   "org_path, client_ip, request_id, outcome, detail, prev_hash, hash) "
+                   "VALUES (?, ?, 'accounts/1', 'org.x', 'organizations/5', ?, "
+                   "'10.0.0.1', ?, 'OK', '', ?, ?)",
+                   {seq, 1'800'000'000'000'000 + seq, path, absl::StrCat("old-", seq), prev, hash})
+            .ok());
     ASSERT_TRUE(
         (*lease)->Exec("UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1", {seq, hash}).ok());
     prev = hash;
@@ -405,8 +405,8 @@ int64_t CountOf(const Entry& e) {
 // Calls straight to a service port with no principal: the first of each (reason, address) is a
 // row as it happened, the rest of the interval one row with the count.
 TEST_P(AuditShardsTest, UnauthenticatedCallsAreCountedPerReasonAndAddress) {
-  const absl::Status missing = rpc::Error(absl::StatusCode::kUnauthenticated,
-                                          "PRINCIPAL_MISSING", "calls must come through the gateway");
+  const absl::Status missing = rpc::Error(absl::StatusCode::kUnauthenticated, "PRINCIPAL_MISSING",
+                                          "calls must come through the gateway");
   const absl::Status forged = rpc::Error(absl::StatusCode::kUnauthenticated, "PRINCIPAL_FORGED",
                                          "the caller's identity was not vouched for");
   // An interval no test reaches: only Flush ends one.

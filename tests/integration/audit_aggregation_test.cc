@@ -83,7 +83,8 @@ TEST_F(Distributed, UnauthenticatedCallsToAServicePortAreCountedNotWrittenEach) 
   // One row for the first call and one per count interval (2 s) after it, whatever the number
   // of calls: the bound follows from how long the flood took, not from kCalls.
   EXPECT_GE(rows, 1);
-  EXPECT_LE(rows, 2 + static_cast<int>(seconds / 2.0) + 1) << rows << " rows in " << seconds << " s";
+  EXPECT_LE(rows, 2 + static_cast<int>(seconds / 2.0) + 1)
+      << rows << " rows in " << seconds << " s";
   EXPECT_LT(rows, kCalls / 10);
 
   HttpResponse verified = Http(http_port_, "GET", "/v1/auditLogs/org:verify");
