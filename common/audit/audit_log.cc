@@ -120,6 +120,11 @@ int32_t ShardOf(std::string_view org_path) {
   return static_cast<int32_t>(h % static_cast<uint64_t>(kShards));
 }
 
+int32_t ShardFor(const Entry& entry) {
+  const bool has_org = entry.org_path.find_first_not_of('/') != std::string::npos;
+  return ShardOf(has_org ? entry.org_path : entry.actor);
+}
+
 std::string AuditLog::Hash(const Entry& e) const {
   std::string canonical;
   if (e.format != 1) {
@@ -154,7 +159,7 @@ absl::StatusOr<std::vector<Entry>> AuditLog::AppendAll(db::Connection& c,
   }
   std::set<int32_t> shards;
   for (Entry& e : entries) {
-    e.shard = ShardOf(e.org_path);
+    e.shard = ShardFor(e);
     shards.insert(e.shard);
   }
   auto heads = LockHeads(c, shards);

@@ -38,7 +38,7 @@ struct Entry {
   std::string detail;     // short and free of personal data
   std::string prev_hash;  // hex HMAC-SM3, set by Append
   std::string hash;
-  int32_t shard = 0;     // the chain, set by Append (ShardOf(org_path))
+  int32_t shard = 0;     // the chain, set by Append (ShardFor)
   int64_t prev_seq = 0;  // the seq of the entry this one follows in its chain, set by Append
   int32_t format = 2;    // 1: written before chains had shards (the hash covers neither field)
 };
@@ -52,8 +52,11 @@ struct Position {
 // The number of chains (the heads the migrations create: 0 .. kShards - 1).
 inline constexpr int32_t kShards = 16;
 // The chain of entries placed at `org_path`: a fixed hash (FNV-1a) of its last id, so it never
-// changes between builds or when the organization moves. "/" and "" go to chain 0's hash of "".
+// changes between builds or when the organization moves.
 int32_t ShardOf(std::string_view org_path);
+// The chain an entry joins: its organization's; for an entry at "/" (a sign-in, a refusal of an
+// unknown caller), its actor's, so that sign-ins of different accounts do not share one head.
+int32_t ShardFor(const Entry& entry);
 
 struct Verification {
   bool intact = true;

@@ -77,6 +77,14 @@ TEST(ShardOfTest, OneOrganizationOneChainWhereverItMoves) {
   EXPECT_EQ(ShardOf("/1/5/7/"), ShardOf("/2/7/"));  // the organization, not its ancestors
   EXPECT_EQ(ShardOf("/1/5/7/"), ShardOf("/1/5/7"));
   EXPECT_EQ(ShardOf("/"), ShardOf(""));
+  // An entry with no organization (a sign-in at "/") joins its actor's chain.
+  Entry login;
+  login.org_path = "/";
+  login.actor = "accounts/12";
+  EXPECT_EQ(ShardFor(login), ShardOf("/1/12/"));
+  Entry placed = login;
+  placed.org_path = "/1/5/";
+  EXPECT_EQ(ShardFor(placed), ShardOf("/1/5/"));
   std::set<int32_t> used;
   for (int org = 1; org <= 200; ++org) {
     const int32_t s = ShardOf(absl::StrCat("/1/", org, "/"));
