@@ -1,6 +1,7 @@
 // The first line of every gRPC handler that needs to know who is calling: the principal the
 // gateway vouched for, or UNAUTHENTICATED recorded in the audit log as a security event (a call
-// straight to a service port, a forged or stale principal).
+// straight to a service port, a forged or stale principal), counted so that a flood of them
+// costs a few rows per interval.
 #pragma once
 
 #include <string>
@@ -17,10 +18,8 @@ grpc::Status WithCaller(const grpc::ServerContextBase& context, const auth::Inte
                         Recorder& recorder, std::string_view domain, Fn&& fn) {
   auto who = auth.Caller(context);
   if (!who.ok()) {
-    auth::Principal unknown;
-    unknown.client_ip = context.peer();
-    unknown.request_id = rpc::RequestId(context);
-    recorder.Refuse(Recorder::For(unknown, "rpc.authenticate", "", "/"), who.status());
+    // Counted per reason and address, not a row each (Recorder::Unauthenticated).
+    recorder.Unauthenticated(context.peer(), rpc::RequestId(context), who.status());
     return rpc::Reply(context, domain, who.status());
   }
   who->deadline = context.deadline();

@@ -7,6 +7,8 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/rpc/errors.h"
 #include "common/rpc/names.h"
 #include "common/runtime/log.h"
@@ -30,8 +32,13 @@ std::set<Recorder*>& Registry() {
 
 }  // namespace
 
-Recorder::Recorder(db::Pool& pool, std::string key, std::string log_name, size_t max_queued)
-    : pool_(pool), log_(std::move(key)), log_name_(std::move(log_name)), max_queued_(max_queued) {
+Recorder::Recorder(db::Pool& pool, std::string key, std::string log_name, size_t max_queued,
+                   std::chrono::milliseconds count_interval)
+    : pool_(pool),
+      log_(std::move(key)),
+      log_name_(std::move(log_name)),
+      max_queued_(max_queued),
+      count_interval_(count_interval) {
   std::lock_guard lock(RegistryMu());
   Registry().insert(this);
 }
@@ -127,13 +134,19 @@ void Recorder::Refuse(Entry entry, const absl::Status& outcome) {
 
 void Recorder::FlushLoop() {
   std::unique_lock lock(queue_mu_);
+  auto counts_due = std::chrono::steady_clock::now() + count_interval_;
   while (!stop_) {
     wake_.wait_for(lock, kFlushInterval);
     if (stop_) {
       break;
     }
+    const bool counts = std::chrono::steady_clock::now() >= counts_due;
     lock.unlock();
-    if (absl::Status s = Flush(); !s.ok()) {
+    if (counts) {
+      QueueCounts();
+      counts_due = std::chrono::steady_clock::now() + count_interval_;
+    }
+    if (absl::Status s = FlushQueued(); !s.ok()) {
       log::Warn("audit refusals not appended yet",
                 {{"log", log_name_}, {"error", std::string(SV(s.message()))}});
     }
@@ -141,7 +154,110 @@ void Recorder::FlushLoop() {
   }
 }
 
+namespace {
+
+// "ipv4:10.0.0.9:51234" -> "10.0.0.9", "ipv6:[::1]:5000" -> "::1"; anything else as it is.
+std::string AddressOf(std::string_view peer) {
+  absl::string_view rest = AV(peer);
+  if (absl::ConsumePrefix(&rest, "ipv4:")) {
+    const size_t colon = rest.rfind(':');
+    return std::string(colon == absl::string_view::npos ? rest : rest.substr(0, colon));
+  }
+  if (absl::ConsumePrefix(&rest, "ipv6:")) {
+    const size_t close = rest.find(']');
+    if (absl::ConsumePrefix(&rest, "[") && close != absl::string_view::npos) {
+      return std::string(rest.substr(0, close - 1));
+    }
+    return std::string(rest);
+  }
+  return std::string(peer);
+}
+
+std::string Rfc3339(int64_t us) {
+  return google::protobuf::util::TimeUtil::ToString(
+      google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(us));
+}
+
+}  // namespace
+
+void Recorder::Unauthenticated(std::string_view peer, std::string request_id,
+                               const absl::Status& outcome) {
+  const int64_t now = time::NowMicros();
+  std::string address = AddressOf(peer);
+  std::string reason = rpc::Reason(outcome);
+  {
+    std::lock_guard lock(queue_mu_);
+    auto key = std::make_pair(reason, address);
+    auto it = counted_.find(key);
+    const bool overflow = it == counted_.end() && counted_.size() >= kMaxCountedPairs;
+    if (overflow) {
+      // Too many addresses at once: the rest are counted together, with no row of their own.
+      key.second = "(other addresses)";
+      it = counted_.try_emplace(key).first;
+    }
+    if (it != counted_.end()) {
+      Tally& t = it->second;
+      if (t.count == 0) {
+        t.first_us = now;
+        t.request_id = std::move(request_id);
+        t.outcome = OutcomeOf(outcome);
+      }
+      ++t.count;
+      t.last_us = now;
+      return;
+    }
+    counted_.emplace(std::move(key), Tally{});
+  }
+  // The first of its pair: a row as it happened.
+  auth::Principal unknown;
+  unknown.client_ip = std::move(address);
+  unknown.request_id = std::move(request_id);
+  Entry e = For(unknown, "rpc.authenticate", "", "/");
+  e.time_us = now;
+  Refuse(std::move(e), outcome);
+}
+
+void Recorder::QueueCounts() {
+  std::vector<Entry> rows;
+  {
+    std::lock_guard lock(queue_mu_);
+    for (auto it = counted_.begin(); it != counted_.end();) {
+      Tally& t = it->second;
+      if (t.count == 0) {
+        it = counted_.erase(it);  // quiet since the last count: its next call gets a row again
+        continue;
+      }
+      auth::Principal unknown;
+      unknown.client_ip = it->first.second;
+      unknown.request_id = t.request_id;
+      Entry e = For(unknown, "rpc.authenticate", "", "/");
+      e.time_us = t.last_us;
+      e.outcome = t.outcome;
+      e.detail = absl::StrCat(it->first.first, " x", t.count, " from ", Rfc3339(t.first_us), " to ",
+                              Rfc3339(t.last_us));
+      rows.push_back(std::move(e));
+      t = Tally{};
+      ++it;
+    }
+    for (Entry& e : rows) {
+      if (queued_.size() >= max_queued_) {
+        ++dropped_;
+        continue;
+      }
+      queued_.push_back(std::move(e));
+    }
+    if (!queued_.empty() && !flusher_.joinable() && !stop_) {
+      flusher_ = std::thread([this] { FlushLoop(); });
+    }
+  }
+}
+
 absl::Status Recorder::Flush() {
+  QueueCounts();
+  return FlushQueued();
+}
+
+absl::Status Recorder::FlushQueued() {
   std::lock_guard flushing(flush_mu_);
   std::vector<Entry> batch;
   int64_t dropped = 0;
@@ -159,14 +275,8 @@ absl::Status Recorder::Flush() {
   if (batch.empty()) {
     return absl::OkStatus();
   }
-  absl::Status s = pool_.Transact([&](db::Connection& c) -> absl::Status {
-    for (const Entry& e : batch) {
-      if (auto appended = log_.Append(c, e); !appended.ok()) {
-        return appended.status();
-      }
-    }
-    return absl::OkStatus();
-  });
+  absl::Status s = pool_.Transact(
+      [&](db::Connection& c) -> absl::Status { return log_.AppendAll(c, batch).status(); });
   if (!s.ok()) {
     // Kept, in order, ahead of what arrived meanwhile (within the bound).
     std::lock_guard lock(queue_mu_);
@@ -217,9 +327,16 @@ absl::StatusOr<pb::ListAuditEntriesResponse> Recorder::List(
   if (!cursor.ok()) {
     return cursor.status();
   }
-  int64_t before = 0;
-  if (!cursor->empty() && (!absl::SimpleAtoi(*cursor, &before) || before <= 0)) {
-    return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
+  // "seq.shard" (or "seq", from before the log had chains: everything below that seq).
+  Position before{0, INT32_MIN};
+  if (!cursor->empty()) {
+    std::pair<absl::string_view, absl::string_view> parts = absl::StrSplit(AV(*cursor), '.');
+    int32_t shard = INT32_MIN;
+    if (!absl::SimpleAtoi(parts.first, &before.seq) || before.seq <= 0 ||
+        (!parts.second.empty() && (!absl::SimpleAtoi(parts.second, &shard) || shard < 0))) {
+      return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
+    }
+    before.shard = shard;
   }
   auto rows = log_.List(pool_, who.scope_org, before, *size + 1);
   if (!rows.ok()) {
@@ -244,7 +361,8 @@ absl::StatusOr<pb::ListAuditEntriesResponse> Recorder::List(
     p->set_hash(e.hash);
   }
   if (more) {
-    out.set_next_page_token(rpc::EncodePageToken(filter, absl::StrCat(rows->back().seq)));
+    out.set_next_page_token(
+        rpc::EncodePageToken(filter, absl::StrCat(rows->back().seq, ".", rows->back().shard)));
   }
   return out;
 }

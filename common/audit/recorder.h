@@ -8,9 +8,12 @@
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -25,10 +28,14 @@ class Recorder final {
  public:
   static constexpr std::chrono::milliseconds kFlushInterval{100};
   static constexpr size_t kMaxQueued = 10'000;
+  // Calls with no valid principal are counted per (reason, address) over this long.
+  static constexpr std::chrono::milliseconds kCountInterval{2000};
+  static constexpr size_t kMaxCountedPairs = 1000;
 
   // `log_name`: "auditLogs/org". `key`: the HMAC-SM3 key (at least 32 bytes).
   // `max_queued`: refusals waiting to be appended before more are only counted (see Refuse).
-  Recorder(db::Pool& pool, std::string key, std::string log_name, size_t max_queued = kMaxQueued);
+  Recorder(db::Pool& pool, std::string key, std::string log_name, size_t max_queued = kMaxQueued,
+           std::chrono::milliseconds count_interval = kCountInterval);
   ~Recorder();  // appends what is still queued
   Recorder(const Recorder&) = delete;
   Recorder& operator=(const Recorder&) = delete;
@@ -53,7 +60,17 @@ class Recorder final {
   // one for a missing resource, and a flood of them costs one transaction per batch. Bounded:
   // past kMaxQueued, refusals are counted and one row says how many were dropped.
   void Refuse(Entry entry, const absl::Status& outcome);
-  // Appends what Refuse queued; returns the first failure (the batch is then kept for later).
+  // A call that came without a principal the gateway vouched for (straight to a service port,
+  // forged, expired): `peer` as gRPC names it ("ipv4:10.0.0.9:51234"; recorded without the
+  // port). The first of each (reason, address) is queued as Refuse would; the ones after it are
+  // only counted, and one row per pair and count_interval says how many, from when to when
+  // ("PRINCIPAL_MISSING x41 from ... to ..."). So a flood of them costs a few rows per
+  // interval, not a write each; past kMaxCountedPairs addresses, the rest are counted under
+  // "(other addresses)". No metadata of the call is kept beyond the address and request id.
+  void Unauthenticated(std::string_view peer, std::string request_id, const absl::Status& outcome);
+
+  // Appends what Refuse queued and the counts of Unauthenticated; returns the first failure
+  // (the batch is then kept for later).
   absl::Status Flush();
   // Flushes every recorder of the process (several services' recorders share a log table: a
   // List of it must see all their refusals).
@@ -71,6 +88,17 @@ class Recorder final {
                          std::string_view action);
 
   void FlushLoop();
+  absl::Status FlushQueued();
+  // Turns the counts into queued rows and forgets the pairs that were quiet since last time.
+  void QueueCounts();
+
+  struct Tally {
+    int64_t count = 0;  // after the first, which was queued as a row of its own
+    int64_t first_us = 0;
+    int64_t last_us = 0;
+    std::string request_id;  // the first counted call's
+    std::string outcome;
+  };
 
   db::Pool& pool_;
   AuditLog log_;
@@ -80,7 +108,10 @@ class Recorder final {
   std::mutex queue_mu_;
   std::vector<Entry> queued_;  // guarded by queue_mu_
   int64_t dropped_ = 0;        // guarded by queue_mu_
-  bool stop_ = false;          // guarded by queue_mu_
+  std::chrono::milliseconds count_interval_;
+  // (reason, address) -> what was counted since the last QueueCounts; guarded by queue_mu_.
+  std::map<std::pair<std::string, std::string>, Tally> counted_;
+  bool stop_ = false;  // guarded by queue_mu_
   std::condition_variable wake_;
   std::mutex flush_mu_;  // one batch at a time, in queue order
   std::thread flusher_;  // started by the first Refuse; guarded by queue_mu_
