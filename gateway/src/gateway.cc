@@ -808,6 +808,12 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
                 raw.append(reinterpret_cast<const char*>(s.begin()), s.size());
               }
             }
+            const std::string& type = method->output_type()->full_name();
+            if (auto hit = json_cache_.Find(type, raw)) {
+              r.body = *std::move(hit);
+              finish(std::move(r));
+              return;
+            }
             std::unique_ptr<gpb::Message> out(factory_.GetPrototype(method->output_type())->New());
             gpb::util::JsonPrintOptions opts;
             opts.always_print_primitive_fields = true;
@@ -819,6 +825,7 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
               finish(std::move(e));
               return;
             }
+            json_cache_.Put(type, raw, json);
             r.body = std::move(json);
             finish(std::move(r));
           });

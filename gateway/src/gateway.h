@@ -22,6 +22,7 @@
 #include "common/auth/principal.h"
 #include "common/cache/cache.h"
 #include "gateway/src/binding.h"
+#include "gateway/src/json_cache.h"
 #include "gateway/src/path_template.h"
 #include "gateway/src/rate_limiter.h"
 #include "gateway/src/refusal_reporter.h"
@@ -141,6 +142,7 @@ class Gateway final {
 
   google::protobuf::DescriptorPool pool_;
   google::protobuf::DynamicMessageFactory factory_{&pool_};
+  JsonCache json_cache_;  // answers already transcoded, keyed by their bytes
   std::vector<Route> routes_;
   std::map<std::string, std::unique_ptr<grpc::GenericStub>> stubs_;
   GatewayOptions options_;

@@ -3,6 +3,7 @@
 
 #include "dangjian/org/v1/org.pb.h"
 #include "gateway/src/gateway.h"
+#include "gateway/src/json_cache.h"
 #include "gateway/src/path_template.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -284,6 +285,23 @@ TEST(RoutesTest, ServiceWithoutChannelAnswersUnavailable) {
   (*g)->CancelAll();
   // Member is what the gateway itself needs (revocations): without it, it does not start.
   EXPECT_FALSE(Gateway::Create({{"org", channel}}, options).ok());
+}
+
+
+// The transcoding memo serves only what the same bytes of the same type transcoded to.
+TEST(JsonCacheTest, KeyedByTypeAndWholeAnswer) {
+  JsonCache cache(/*max_entries=*/2, /*max_key_bytes=*/8);
+  EXPECT_FALSE(cache.Find("a.Org", "\x0a\x01x").has_value());
+  cache.Put("a.Org", "\x0a\x01x", R"({"name":"x"})");
+  EXPECT_EQ(cache.Find("a.Org", "\x0a\x01x"), std::optional<std::string>(R"({"name":"x"})"));
+  EXPECT_FALSE(cache.Find("a.Org", "\x0a\x01y").has_value());  // changed answer: a miss
+  EXPECT_FALSE(cache.Find("b.Org", "\x0a\x01x").has_value());  // another type: a miss
+  cache.Put("a.Org", "123456789", "{}");                        // too large: not kept
+  EXPECT_FALSE(cache.Find("a.Org", "123456789").has_value());
+  cache.Put("a.Org", "1", "{}");
+  cache.Put("a.Org", "2", "{}");  // full: starts over
+  EXPECT_FALSE(cache.Find("a.Org", "\x0a\x01x").has_value());
+  EXPECT_TRUE(cache.Find("a.Org", "2").has_value());
 }
 
 }  // namespace
