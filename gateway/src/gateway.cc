@@ -320,7 +320,13 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
   for (const std::string& backend : BackendNames()) {
     auto it = channels.find(backend);
     if (it == channels.end() || it->second == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("no channel for backend '", backend, "'"));
+      // The gateway itself needs member (the revocation list, the refusal reports): without it
+      // revoked sessions would be accepted, so that stays a start-up failure. Any other
+      // service in the descriptor set that does not run here has its routes answer 503.
+      if (backend == "member") {
+        return absl::InvalidArgumentError(absl::StrCat("no channel for backend '", backend, "'"));
+      }
+      continue;
     }
     g->stubs_[backend] = std::make_unique<grpc::GenericStub>(it->second);
   }
@@ -530,19 +536,12 @@ std::optional<HttpResponse> Gateway::OverLimit(const std::string& key, int limit
   return r;
 }
 
-void Gateway::Handle(const HttpRequest& request, Done done) {
+Gateway::Done Gateway::Finisher(const HttpRequest& request, std::string request_id, Done done) {
   const auto start = std::chrono::steady_clock::now();
-  std::string request_id;
-  if (auto it = request.headers.find("x-request-id");
-      it != request.headers.end() && ValidRequestId(it->second)) {
-    request_id = it->second;
-  } else {
-    request_id = NewRequestId();
-  }
   // Wraps `done`: request id header, metrics and the access log, once per request. Labels come
   // from closed sets (the method's, the route templates) and the log keeps the path and the
   // names of the query parameters, never their values (tokens, page tokens, names searched).
-  auto finish = [this, done = std::move(done), request_id, start,
+  return [this, done = std::move(done), request_id = std::move(request_id), start,
                  method = std::string(metrics::HttpMethodLabel(request.method)),
                  target = AccessLogTarget(request.target),
                  remote = request.remote](HttpResponse r) mutable {
@@ -567,7 +566,170 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
     // the HTTP server (and its io_context) is gone at shutdown.
     done = nullptr;
   };
+}
 
+std::variant<const Route*, HttpResponse> Gateway::MatchRoute(
+    const std::string& method, const std::string& path,
+    std::map<std::string, std::string>* vars) const {
+  std::vector<std::string> allowed;
+  for (const Route& r : routes_) {
+    auto m = r.path.Match(path);
+    if (!m.has_value()) {
+      continue;
+    }
+    if (r.http_method == method) {
+      *vars = *std::move(m);
+      return &r;
+    }
+    if (std::find(allowed.begin(), allowed.end(), r.http_method) == allowed.end()) {
+      allowed.push_back(r.http_method);
+    }
+  }
+  if (!allowed.empty()) {
+    HttpResponse r = ErrorResponse(
+        12,
+        absl::StrCat("method ", Clip(method, 32), " is not allowed on ",
+                     Clip(path, kMaxLoggedPath), "; allowed: ", absl::StrJoin(allowed, ", ")),
+        "", 405);
+    r.headers.emplace_back("allow", absl::StrJoin(allowed, ", "));
+    return r;
+  }
+  return ErrorResponse(5, absl::StrCat("no route for ", Clip(path, kMaxLoggedPath)));
+}
+
+std::variant<std::shared_ptr<gpb::Message>, HttpResponse> Gateway::BindRequest(
+    const HttpRequest& request, const Route& route, const std::map<std::string, std::string>& vars,
+    const std::string& query) {
+  std::shared_ptr<gpb::Message> message(factory_.GetPrototype(route.method->input_type())->New());
+  auto fail = [&](int code, const std::string& msg, const std::string& field = "") {
+    HttpResponse r = ErrorResponse(code, msg, field);
+    r.route = route.path.text();
+    return r;
+  };
+
+  // The body first; path variables then override anything it set.
+  std::vector<std::string> bound;
+  if (!route.body.empty()) {
+    if (!request.body.empty()) {
+      // Only RFC 8259 JSON labelled application/json in UTF-8 (request_body.h); protobuf's
+      // parser alone would take unquoted keys and more.
+      auto ct = request.headers.find("content-type");
+      if (absl::Status s = CheckJsonContentType(ct == request.headers.end()
+                                                    ? std::nullopt
+                                                    : std::optional<std::string_view>(ct->second));
+          !s.ok()) {
+        HttpResponse r = ErrorResponse(3, std::string(SV(s.message())), "", 415);
+        r.route = route.path.text();
+        r.refused_reason = "UNSUPPORTED_MEDIA_TYPE";
+        r.refused_code = 3;
+        return r;
+      }
+      if (absl::Status s = CheckStrictJson(request.body); !s.ok()) {
+        return fail(3, std::string(SV(s.message())));
+      }
+    }
+    const std::string json = request.body.empty() ? "{}" : request.body;
+    gpb::Message* target = message.get();
+    if (route.body != "*") {
+      const gpb::FieldDescriptor* f = route.method->input_type()->FindFieldByName(route.body);
+      target = message->GetReflection()->MutableMessage(message.get(), f, &factory_);
+    }
+    gpb::util::JsonParseOptions opts;
+    opts.ignore_unknown_fields = false;
+    if (auto st = gpb::util::JsonStringToMessage(json, target, opts); !st.ok()) {
+      const std::string detail = st.message().as_string();
+      return fail(3, absl::StrCat("invalid JSON body: ", detail),
+           FieldOfJsonError(detail, route.body == "*" ? "" : route.body));
+    }
+    bound.push_back(route.body == "*" ? "*" : route.body);
+  }
+  for (const auto& [field_path, value] : vars) {
+    gpb::Message* holder = nullptr;
+    std::string canonical;
+    const gpb::FieldDescriptor* f = Walk(*message, field_path, &holder, &canonical);
+    if (f == nullptr || f->cpp_type() != gpb::FieldDescriptor::CPPTYPE_STRING) {
+      return fail(13, "route configuration error");
+    }
+    holder->GetReflection()->SetString(holder, f, value);
+    bound.push_back(canonical);  // a query parameter may not override the path
+  }
+  if (absl::Status s = BindQuery(query, *message, bound); !s.ok()) {
+    // The message starts with the parameter's name in quotes or before ':'.
+    const std::string msg(SV(s.message()));
+    std::string param;
+    if (const size_t q1 = msg.find('\'');
+        q1 != std::string::npos && msg.find('\'', q1 + 1) != std::string::npos) {
+      param = msg.substr(q1 + 1, msg.find('\'', q1 + 1) - q1 - 1);
+    }
+    if (msg.find("query parameter") == std::string::npos) {
+      param = msg.substr(0, msg.find(':'));
+    }
+    return fail(3, msg, param);
+  }
+
+  return message;
+}
+
+HttpResponse Gateway::Answer(const gpb::MethodDescriptor* method, const std::string& route_text,
+                             const grpc::Status& status, grpc::ByteBuffer& response) {
+  HttpResponse r;
+  r.route = route_text;
+  if (!status.ok()) {
+    google::rpc::Status details;
+    const bool has = !status.error_details().empty() &&
+                     details.ParseFromString(status.error_details());
+    if (!has) {
+      // Not from our services (the channel itself failed): say so plainly.
+      const std::string message = status.error_code() == grpc::StatusCode::UNAVAILABLE
+                                      ? "the service is unavailable; retry later"
+                                      : status.error_message();
+      HttpResponse e = ErrorResponse(status.error_code(), message);
+      e.route = route_text;
+      return e;
+    }
+    r.status = HttpStatusFromGrpc(status.error_code());
+    r.body = ErrorJson(status.error_code(), status.error_message(), &details, r.status);
+    if (auto retry = RetryAfterSeconds(details); retry > 0) {
+      r.headers.emplace_back("retry-after", absl::StrCat(retry));
+    }
+    return r;
+  }
+  std::vector<grpc::Slice> slices;
+  std::string raw;
+  if (response.Dump(&slices).ok()) {
+    for (const auto& s : slices) {
+      raw.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  const std::string& type = method->output_type()->full_name();
+  if (auto hit = json_cache_.Find(type, raw)) {
+    r.body = *std::move(hit);
+    return r;
+  }
+  std::unique_ptr<gpb::Message> out(factory_.GetPrototype(method->output_type())->New());
+  gpb::util::JsonPrintOptions opts;
+  opts.always_print_primitive_fields = true;
+  std::string json;
+  if (!out->ParseFromString(raw) ||
+      !gpb::util::MessageToJsonString(*out, &json, opts).ok()) {
+    HttpResponse e = ErrorResponse(13, "internal error");
+    e.route = route_text;
+    return e;
+  }
+  json_cache_.Put(type, raw, json);
+  r.body = std::move(json);
+  return r;
+}
+
+void Gateway::Handle(const HttpRequest& request, Done done) {
+  std::string request_id;
+  if (auto it = request.headers.find("x-request-id");
+      it != request.headers.end() && ValidRequestId(it->second)) {
+    request_id = it->second;
+  } else {
+    request_id = NewRequestId();
+  }
+  Done finish = Finisher(request, request_id, std::move(done));
   if (auto limited =
           OverLimit(absl::StrCat("gw:v1:rl:ip:", request.remote), options_.limits.per_ip)) {
     finish(*std::move(limited));
@@ -577,38 +739,20 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   const std::string path = request.target.substr(0, q);
   const std::string query = q == std::string::npos ? "" : request.target.substr(q + 1);
 
-  const Route* route = nullptr;
   std::map<std::string, std::string> vars;
-  std::vector<std::string> allowed;
-  for (const Route& r : routes_) {
-    auto m = r.path.Match(path);
-    if (!m.has_value()) {
-      continue;
-    }
-    if (r.http_method == request.method) {
-      route = &r;
-      vars = *std::move(m);
-      break;
-    }
-    if (std::find(allowed.begin(), allowed.end(), r.http_method) == allowed.end()) {
-      allowed.push_back(r.http_method);
-    }
-  }
-  if (route == nullptr) {
-    if (!allowed.empty()) {
-      HttpResponse r = ErrorResponse(
-          12,
-          absl::StrCat("method ", Clip(request.method, 32), " is not allowed on ",
-                       Clip(path, kMaxLoggedPath), "; allowed: ", absl::StrJoin(allowed, ", ")),
-          "", 405);
-      r.headers.emplace_back("allow", absl::StrJoin(allowed, ", "));
-      finish(std::move(r));
-      return;
-    }
-    finish(ErrorResponse(5, absl::StrCat("no route for ", Clip(path, kMaxLoggedPath))));
+  auto matched = MatchRoute(request.method, path, &vars);
+  if (HttpResponse* none = std::get_if<HttpResponse>(&matched)) {
+    finish(std::move(*none));
     return;
   }
-
+  const Route* route = std::get<const Route*>(matched);
+  if (!stubs_.contains(route->backend)) {
+    HttpResponse r = ErrorResponse(
+        14, absl::StrCat("the ", route->backend, " service is not running here"));
+    r.route = route->path.text();
+    finish(std::move(r));
+    return;
+  }
   if (route->sign_in) {
     // Password guessing from one address, over any names: its own, smaller limit.
     if (auto limited = OverLimit(absl::StrCat("gw:v1:rl:signin:", request.remote),
@@ -636,78 +780,19 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   principal.client_ip = request.remote;
   principal.request_id = request_id;
 
-  std::shared_ptr<gpb::Message> message(factory_.GetPrototype(route->method->input_type())->New());
-  auto fail = [&](int code, const std::string& msg, const std::string& field = "") {
-    HttpResponse r = ErrorResponse(code, msg, field);
-    r.route = route->path.text();
-    finish(std::move(r));
-  };
-
-  // The body first; path variables then override anything it set.
-  std::vector<std::string> bound;
-  if (!route->body.empty()) {
-    if (!request.body.empty()) {
-      // Only RFC 8259 JSON labelled application/json in UTF-8 (request_body.h); protobuf's
-      // parser alone would take unquoted keys and more.
-      auto ct = request.headers.find("content-type");
-      if (absl::Status s = CheckJsonContentType(ct == request.headers.end()
-                                                    ? std::nullopt
-                                                    : std::optional<std::string_view>(ct->second));
-          !s.ok()) {
-        HttpResponse r = ErrorResponse(3, std::string(SV(s.message())), "", 415);
-        r.route = route->path.text();
-        r.refused_reason = "UNSUPPORTED_MEDIA_TYPE";
-        r.refused_code = 3;
-        finish(std::move(r));
-        return;
-      }
-      if (absl::Status s = CheckStrictJson(request.body); !s.ok()) {
-        fail(3, std::string(SV(s.message())));
-        return;
-      }
-    }
-    const std::string json = request.body.empty() ? "{}" : request.body;
-    gpb::Message* target = message.get();
-    if (route->body != "*") {
-      const gpb::FieldDescriptor* f = route->method->input_type()->FindFieldByName(route->body);
-      target = message->GetReflection()->MutableMessage(message.get(), f, &factory_);
-    }
-    gpb::util::JsonParseOptions opts;
-    opts.ignore_unknown_fields = false;
-    if (auto st = gpb::util::JsonStringToMessage(json, target, opts); !st.ok()) {
-      const std::string detail = st.message().as_string();
-      fail(3, absl::StrCat("invalid JSON body: ", detail),
-           FieldOfJsonError(detail, route->body == "*" ? "" : route->body));
-      return;
-    }
-    bound.push_back(route->body == "*" ? "*" : route->body);
-  }
-  for (const auto& [field_path, value] : vars) {
-    gpb::Message* holder = nullptr;
-    std::string canonical;
-    const gpb::FieldDescriptor* f = Walk(*message, field_path, &holder, &canonical);
-    if (f == nullptr || f->cpp_type() != gpb::FieldDescriptor::CPPTYPE_STRING) {
-      fail(13, "route configuration error");
-      return;
-    }
-    holder->GetReflection()->SetString(holder, f, value);
-    bound.push_back(canonical);  // a query parameter may not override the path
-  }
-  if (absl::Status s = BindQuery(query, *message, bound); !s.ok()) {
-    // The message starts with the parameter's name in quotes or before ':'.
-    const std::string msg(SV(s.message()));
-    std::string param;
-    if (const size_t q1 = msg.find('\'');
-        q1 != std::string::npos && msg.find('\'', q1 + 1) != std::string::npos) {
-      param = msg.substr(q1 + 1, msg.find('\'', q1 + 1) - q1 - 1);
-    }
-    if (msg.find("query parameter") == std::string::npos) {
-      param = msg.substr(0, msg.find(':'));
-    }
-    fail(3, msg, param);
+  auto bound_message = BindRequest(request, *route, vars, query);
+  if (HttpResponse* invalid = std::get_if<HttpResponse>(&bound_message)) {
+    finish(std::move(*invalid));
     return;
   }
+  const std::shared_ptr<gpb::Message>& message = std::get<0>(bound_message);
 
+  CallBackend(*route, request, request_id, principal, *message, std::move(finish));
+}
+
+void Gateway::CallBackend(const Route& route, const HttpRequest& request,
+                          const std::string& request_id, const auth::Principal& principal,
+                          const gpb::Message& message, Done finish) {
   struct Call {
     grpc::ClientContext context;
     grpc::ByteBuffer request;
@@ -722,11 +807,11 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
     call->context.AddMetadata("x-forwarded-for", it->second);
   }
   std::string bytes;
-  message->SerializeToString(&bytes);
+  message.SerializeToString(&bytes);
   grpc::Slice slice(bytes);
   call->request = grpc::ByteBuffer(&slice, 1);
 
-  const gpb::MethodDescriptor* method = route->method;
+  const gpb::MethodDescriptor* method = route.method;
   const std::string rpc_path =
       absl::StrCat("/", method->service()->full_name(), "/", method->name());
   const auto call_start = std::chrono::steady_clock::now();
@@ -734,11 +819,11 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
     std::lock_guard lock(calls_mu_);
     calls_.insert(&call->context);
   }
-  stubs_.at(route->backend)
-      ->UnaryCall(
+  stubs_.find(route.backend)
+      ->second->UnaryCall(
           &call->context, rpc_path, grpc::StubOptions(), &call->request, &call->response,
           [this, call, method, call_start, finish = std::move(finish),
-           route_text = route->path.text()](grpc::Status status) mutable {
+           route_text = route.path.text()](grpc::Status status) mutable {
             // Runs last in this callback: the gateway may be waiting in WaitIdle.
             struct Done {
               Gateway* g;
@@ -764,50 +849,7 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
                 .Observe(
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start)
                         .count());
-            HttpResponse r;
-            r.route = route_text;
-            if (!status.ok()) {
-              google::rpc::Status details;
-              const bool has = !status.error_details().empty() &&
-                               details.ParseFromString(status.error_details());
-              if (!has) {
-                // Not from our services (the channel itself failed): say so plainly.
-                const std::string message = status.error_code() == grpc::StatusCode::UNAVAILABLE
-                                                ? "the service is unavailable; retry later"
-                                                : status.error_message();
-                HttpResponse e = ErrorResponse(status.error_code(), message);
-                e.route = route_text;
-                finish(std::move(e));
-                return;
-              }
-              r.status = HttpStatusFromGrpc(status.error_code());
-              r.body = ErrorJson(status.error_code(), status.error_message(), &details, r.status);
-              if (auto retry = RetryAfterSeconds(details); retry > 0) {
-                r.headers.emplace_back("retry-after", absl::StrCat(retry));
-              }
-              finish(std::move(r));
-              return;
-            }
-            std::vector<grpc::Slice> slices;
-            std::string raw;
-            if (call->response.Dump(&slices).ok()) {
-              for (const auto& s : slices) {
-                raw.append(reinterpret_cast<const char*>(s.begin()), s.size());
-              }
-            }
-            std::unique_ptr<gpb::Message> out(factory_.GetPrototype(method->output_type())->New());
-            gpb::util::JsonPrintOptions opts;
-            opts.always_print_primitive_fields = true;
-            std::string json;
-            if (!out->ParseFromString(raw) ||
-                !gpb::util::MessageToJsonString(*out, &json, opts).ok()) {
-              HttpResponse e = ErrorResponse(13, "internal error");
-              e.route = route_text;
-              finish(std::move(e));
-              return;
-            }
-            r.body = std::move(json);
-            finish(std::move(r));
+            finish(Answer(method, route_text, status, call->response));
           });
 }
 

@@ -22,6 +22,7 @@
 #include "common/auth/principal.h"
 #include "common/cache/cache.h"
 #include "gateway/src/binding.h"
+#include "gateway/src/json_cache.h"
 #include "gateway/src/path_template.h"
 #include "gateway/src/rate_limiter.h"
 #include "gateway/src/refusal_reporter.h"
@@ -91,7 +92,7 @@ class Gateway final {
   // The backends the descriptor set has services for ("org", ...), in order.
   static std::vector<std::string> BackendNames();
 
-  // `channels` must hold one channel per BackendNames() entry.
+  // `channels` must hold member's; a backend without one has its routes answer 503.
   static absl::StatusOr<std::unique_ptr<Gateway>> Create(
       std::map<std::string, std::shared_ptr<grpc::Channel>> channels, GatewayOptions options);
 
@@ -136,11 +137,30 @@ class Gateway final {
   // until the token expires, never beyond). Either way refused (TOKEN_REVOKED) when its session
   // or its account's earlier tokens were revoked.
   absl::StatusOr<auth::Principal> Verify(std::string_view token);
+  // Wraps `done`: the request id header, metrics and the access log, once per request.
+  Done Finisher(const HttpRequest& request, std::string request_id, Done done);
+  // The route for (method, path), its path variables in `vars`; else the 404 or 405 to answer.
+  std::variant<const Route*, HttpResponse> MatchRoute(const std::string& method,
+                                                      const std::string& path,
+                                                      std::map<std::string, std::string>* vars) const;
+  // The request message from the body, then the path variables, then the query; else the 4xx.
+  std::variant<std::shared_ptr<google::protobuf::Message>, HttpResponse> BindRequest(
+      const HttpRequest& request, const Route& route,
+      const std::map<std::string, std::string>& vars, const std::string& query);
+  // The HTTP answer to a backend's reply (JSON of the message, or its google.rpc.Status).
+  HttpResponse Answer(const google::protobuf::MethodDescriptor* method,
+                      const std::string& route_text, const grpc::Status& status,
+                      grpc::ByteBuffer& response);
+  // Sends `message` to the route's backend, vouching for `principal`; `finish` gets the answer.
+  void CallBackend(const Route& route, const HttpRequest& request, const std::string& request_id,
+                   const auth::Principal& principal, const google::protobuf::Message& message,
+                   Done finish);
   // A 429 when `key` is over `limit` in the current window.
   std::optional<HttpResponse> OverLimit(const std::string& key, int limit);
 
   google::protobuf::DescriptorPool pool_;
   google::protobuf::DynamicMessageFactory factory_{&pool_};
+  JsonCache json_cache_;  // answers already transcoded, keyed by their bytes
   std::vector<Route> routes_;
   std::map<std::string, std::unique_ptr<grpc::GenericStub>> stubs_;
   GatewayOptions options_;

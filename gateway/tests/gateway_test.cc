@@ -1,6 +1,9 @@
 // Path templates, query binding, status mapping, error bodies and the routes the descriptors give.
+#include <optional>
+
 #include "dangjian/org/v1/org.pb.h"
 #include "gateway/src/gateway.h"
+#include "gateway/src/json_cache.h"
 #include "gateway/src/path_template.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -256,6 +259,49 @@ TEST(ErrorBodyTest, ExplicitHttpStatusKeepsTheShape) {
   EXPECT_EQ(r.status, 405);
   EXPECT_NE(r.body.find("\"code\":405"), std::string::npos) << r.body;
   EXPECT_NE(r.body.find("gateway.dangjian"), std::string::npos) << r.body;
+}
+
+
+// A service in the descriptor set that does not run here is not a start-up failure: its routes
+// answer 503 with a google.rpc.Status naming it, and nothing is sent anywhere.
+TEST(RoutesTest, ServiceWithoutChannelAnswersUnavailable) {
+  auto channel = grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials());
+  GatewayOptions options{.jwt_keys = {{"k", std::string(32, 'j')}},
+                         .internal_secret = std::string(32, 's'),
+                         .background = false};
+  auto g = Gateway::Create({{"member", channel}}, options);
+  ASSERT_TRUE(g.ok()) << g.status();
+  std::optional<HttpResponse> got;
+  HttpRequest request;
+  request.method = "GET";
+  request.target = "/v1/organizations/1";
+  request.remote = "127.0.0.1";
+  (*g)->Handle(request, [&](HttpResponse r) { got = std::move(r); });
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->status, 503);
+  EXPECT_EQ(got->route, "/v1/{name=organizations/*}");
+  EXPECT_NE(got->body.find("the org service is not running here"), std::string::npos) << got->body;
+  EXPECT_NE(got->body.find("UNAVAILABLE"), std::string::npos) << got->body;
+  (*g)->CancelAll();
+  // Member is what the gateway itself needs (revocations): without it, it does not start.
+  EXPECT_FALSE(Gateway::Create({{"org", channel}}, options).ok());
+}
+
+
+// The transcoding memo serves only what the same bytes of the same type transcoded to.
+TEST(JsonCacheTest, KeyedByTypeAndWholeAnswer) {
+  JsonCache cache(/*max_entries=*/2, /*max_key_bytes=*/8);
+  EXPECT_FALSE(cache.Find("a.Org", "\x0a\x01x").has_value());
+  cache.Put("a.Org", "\x0a\x01x", R"({"name":"x"})");
+  EXPECT_EQ(cache.Find("a.Org", "\x0a\x01x"), std::optional<std::string>(R"({"name":"x"})"));
+  EXPECT_FALSE(cache.Find("a.Org", "\x0a\x01y").has_value());  // changed answer: a miss
+  EXPECT_FALSE(cache.Find("b.Org", "\x0a\x01x").has_value());  // another type: a miss
+  cache.Put("a.Org", "123456789", "{}");                        // too large: not kept
+  EXPECT_FALSE(cache.Find("a.Org", "123456789").has_value());
+  cache.Put("a.Org", "1", "{}");
+  cache.Put("a.Org", "2", "{}");  // full: starts over
+  EXPECT_FALSE(cache.Find("a.Org", "\x0a\x01x").has_value());
+  EXPECT_TRUE(cache.Find("a.Org", "2").has_value());
 }
 
 }  // namespace
