@@ -6,6 +6,7 @@
 #include "common/runtime/log.h"
 #include "common/runtime/service_main.h"
 #include "gateway/src/http_server.h"
+#include "services/registry.h"
 
 int main(int argc, char** argv) {
   std::vector<dj::runtime::Setting> settings = dj::runtime::ProcessSettings();
@@ -18,11 +19,13 @@ int main(int argc, char** argv) {
                       "host:port serving GET /metrics (for the ops role's Prometheus; never the "
                       "API port)",
                       dj::runtime::ValidateHostPort});
-  // One address setting per backend the descriptors know: org-addr (DJ_ORG_ADDR), ...
+  // One address setting per backend the descriptors know: org-addr (DJ_ORG_ADDR), ... Required
+  // for the services of the registry; a proto whose service is not registered (yet) is served as
+  // 503 UNAVAILABLE unless an address is given.
   for (const std::string& backend : dj::gateway::Gateway::BackendNames()) {
-    settings.push_back({backend + "-addr", "", true,
-                        "host:port of the " + backend + " service's gRPC",
-                        dj::runtime::ValidateHostPort});
+    dj::runtime::Setting address = dj::runtime::AddressSetting(backend);
+    address.required = dj::runtime::Find(dj::services::Modules(), backend) != nullptr;
+    settings.push_back(std::move(address));
   }
   const auto config = dj::runtime::Init("dj-gateway", settings, argc, argv);
 
@@ -32,7 +35,9 @@ int main(int argc, char** argv) {
   }
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels;
   for (const std::string& backend : dj::gateway::Gateway::BackendNames()) {
-    channels[backend] = dj::rpc::MakeChannel(config.Get(backend + "-addr"));
+    if (config.Has(backend + "-addr")) {
+      channels[backend] = dj::rpc::MakeChannel(config.Get(backend + "-addr"));
+    }
   }
   auto counters = dj::cache::NewCache(config.Get("redis-url"));
   if (!counters.ok()) {
