@@ -88,15 +88,32 @@ std::span<const EmbeddedFile> Schema(db::Dialect dialect) {
 
 absl::StatusOr<Event> Append(db::Connection& c, ids::IdGenerator& ids, Event event,
                              int64_t now_us) {
+  if (event.key.empty()) {
+    return absl::InvalidArgumentError("an event needs the key of the aggregate it is about");
+  }
+  auto next = c.Exec(
+      absl::StrCat("INSERT INTO event_sequences (event_key, last_sequence) VALUES (?, 1) ",
+                   c.dialect() == db::Dialect::kMySql
+                       ? "ON DUPLICATE KEY UPDATE last_sequence = last_sequence + 1"
+                       : "ON CONFLICT (event_key) DO UPDATE SET last_sequence = last_sequence + 1"),
+      {event.key});
+  if (!next.ok()) {
+    return next.status();
+  }
+  auto sequence = LastSequence(c, event.key);
+  if (!sequence.ok()) {
+    return sequence.status();
+  }
+  event.sequence = *sequence;
   event.id = ids.Next();
   if (event.occurred_us == 0) {
     event.occurred_us = now_us;
   }
   auto r = c.Exec(
-      "INSERT INTO outbox (id, stream, type, event_key, payload, occurred_us, published_us) "
-      "VALUES (?, ?, ?, ?, ?, ?, NULL)",
-      {event.id, event.stream, event.type, event.key, absl::Base64Escape(event.payload),
-       event.occurred_us});
+      "INSERT INTO outbox (id, stream, type, event_key, sequence, payload, occurred_us, "
+      "published_us) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
+      {event.id, event.stream, event.type, event.key, event.sequence,
+       absl::Base64Escape(event.payload), event.occurred_us});
   if (!r.ok()) {
     return r.status();
   }
@@ -136,6 +153,69 @@ absl::Status ApplyOnce(db::Pool& pool, std::string_view consumer, const Event& e
   });
 }
 
+absl::StatusOr<int64_t> LastSequence(db::Connection& c, std::string_view key) {
+  auto r = c.Exec("SELECT last_sequence FROM event_sequences WHERE event_key = ?",
+                  {std::string(key)});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return r->rows.empty() ? 0 : r->rows[0].Int(0);
+}
+
+absl::StatusOr<int64_t> AppliedSequence(db::Connection& c, std::string_view consumer,
+                                        std::string_view key) {
+  auto r = c.Exec(absl::StrCat("SELECT applied_sequence FROM consumer_positions WHERE consumer = ? "
+                               "AND event_key = ?",
+                               AV(db::ForUpdate(c.dialect()))),
+                  {std::string(consumer), std::string(key)});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return r->rows.empty() ? 0 : r->rows[0].Int(0);
+}
+
+absl::Status ApplyInOrder(db::Pool& pool, std::string_view consumer, const Event& event,
+                          const std::function<absl::Status(db::Connection&)>& effect,
+                          int64_t now_us) {
+  if (event.sequence <= 0) {
+    return ApplyOnce(pool, consumer, event, effect, now_us);
+  }
+  return pool.Transact([&](db::Connection& c) -> absl::Status {
+    // Locked (MySQL) or under SQLite's write transaction: two deliveries of one key do not both
+    // pass this check.
+    auto applied = AppliedSequence(c, consumer, event.key);
+    if (!applied.ok()) {
+      return applied.status();
+    }
+    if (event.sequence <= *applied) {
+      return absl::OkStatus();  // a redelivery
+    }
+    if (event.sequence > *applied + 1) {
+      return absl::UnavailableError(absl::StrCat(
+          "consumer ", AV(consumer), ": event ", event.sequence, " of ", event.key,
+          " waits for event ", *applied + 1, ", not applied yet"));
+    }
+    if (absl::Status s = effect(c); !s.ok()) {
+      return s;
+    }
+    auto recorded =
+        *applied == 0
+            ? c.Exec("INSERT INTO consumer_positions (consumer, event_key, applied_sequence, "
+                     "updated_us) VALUES (?, ?, ?, ?)",
+                     {std::string(consumer), event.key, event.sequence, now_us})
+            : c.Exec("UPDATE consumer_positions SET applied_sequence = ?, updated_us = ? "
+                     "WHERE consumer = ? AND event_key = ? AND applied_sequence = ?",
+                     {event.sequence, now_us, std::string(consumer), event.key, *applied});
+    if (recorded.status().code() == absl::StatusCode::kAlreadyExists ||
+        (recorded.ok() && recorded->affected_rows != 1)) {
+      // Another delivery of this key got there first: rerun (and then skip or wait).
+      return absl::AbortedError(absl::StrCat("consumer ", AV(consumer), ": ", event.key,
+                                             " was applied concurrently"));
+    }
+    return recorded.status();
+  });
+}
+
 OutboxRelay::OutboxRelay(db::Pool& pool, EventBus& bus, RelayOptions options)
     : pool_(pool), bus_(bus), options_(options) {}
 
@@ -151,14 +231,20 @@ absl::StatusOr<int> OutboxRelay::RelayOnce() {
         return lease.status();
       }
       auto rows = (*lease)->Exec(
-          "SELECT id, stream, type, event_key, payload, occurred_us FROM outbox "
+          "SELECT id, stream, type, event_key, payload, occurred_us, sequence FROM outbox "
           "WHERE published_us IS NULL ORDER BY id LIMIT ?",
           {int64_t{options_.batch}});
       if (!rows.ok()) {
         return rows.status();
       }
       for (const db::Row& r : rows->rows) {
-        Event e{r.Int(0), r.Text(1), r.Text(2), r.Text(3), "", r.Int(5)};
+        Event e{.id = r.Int(0),
+                .stream = r.Text(1),
+                .type = r.Text(2),
+                .key = r.Text(3),
+                .sequence = r.Int(6),
+                .payload = "",
+                .occurred_us = r.Int(5)};
         if (!absl::Base64Unescape(r.Text(4), &e.payload)) {
           return absl::DataLossError(absl::StrCat("outbox event ", e.id, ": payload unreadable"));
         }

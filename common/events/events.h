@@ -33,7 +33,11 @@ struct Event {
   int64_t id = 0;           // assigned by Append: time-ordered, unique
   std::string stream;       // e.g. "org.organizations"
   std::string type;         // e.g. "dangjian.org.v1.OrganizationMoved"
-  std::string key;          // the resource it is about, e.g. "organizations/7"
+  std::string key;          // the aggregate it is about, e.g. "organizations/7"
+  // The n-th event of `key` (1, 2, ...), assigned by Append in the writer's transaction; 0 for
+  // an event written before sequences existed. Consumers apply a key's events in this order
+  // (ApplyInOrder).
+  int64_t sequence = 0;
   std::string payload;      // serialized protobuf
   int64_t occurred_us = 0;  // when the write happened
 };
@@ -61,9 +65,10 @@ std::unique_ptr<EventBus> NewInProcessBus();
 // The outbox and processed-events tables, applied with the service's own migrations.
 std::span<const EmbeddedFile> Schema(db::Dialect dialect);
 
-// Appends `event` to the outbox inside the caller's transaction. The id is assigned here (after
-// the transaction's row locks are held), so events about one resource are in commit order.
-// Returns the event with its id.
+// Appends `event` to the outbox inside the caller's transaction. The key's next sequence number
+// is taken first (a row lock on the key held to commit, so writers of one aggregate are
+// serialized and its sequence has no gaps), then the id, so events about one aggregate are in
+// commit order. Returns the event with its id and sequence.
 absl::StatusOr<Event> Append(db::Connection& c, ids::IdGenerator& ids, Event event,
                              int64_t now_us);
 
@@ -79,6 +84,25 @@ absl::StatusOr<bool> MarkProcessed(db::Connection& c, std::string_view consumer,
 absl::Status ApplyOnce(db::Pool& pool, std::string_view consumer, const Event& event,
                        const std::function<absl::Status(db::Connection&)>& effect,
                        int64_t now_us);
+
+// A consumer's handler body for events that must be applied in their aggregate's order: in one
+// transaction on `pool`, compares the event's sequence with the last one `consumer` applied for
+// its key (consumer_positions) and
+//   - skips it (commits nothing) when it was applied already (a redelivery);
+//   - runs `effect` and records the new position when it is the next one;
+//   - answers UNAVAILABLE, applying nothing, when an earlier event of the key has not been
+//     applied yet (pending or failed): the bus delivers it again later, after the earlier one.
+// So event n+1 of an aggregate is never applied while event n is not. An event without a
+// sequence (written before sequences existed) falls back to ApplyOnce.
+absl::Status ApplyInOrder(db::Pool& pool, std::string_view consumer, const Event& event,
+                          const std::function<absl::Status(db::Connection&)>& effect,
+                          int64_t now_us);
+
+// The last sequence of `key` that `consumer` applied (0: none), read on `c`.
+absl::StatusOr<int64_t> AppliedSequence(db::Connection& c, std::string_view consumer,
+                                        std::string_view key);
+// The last sequence written for `key` (0: none), read on `c`.
+absl::StatusOr<int64_t> LastSequence(db::Connection& c, std::string_view key);
 
 struct RelayOptions {
   int batch = 100;

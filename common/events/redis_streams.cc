@@ -112,6 +112,9 @@ absl::StatusOr<Event> Decode(const redisReply& entry) {
   e.type = f["type"];
   e.key = f["key"];
   e.payload = f["payload"];
+  if (auto it = f.find("sequence"); it != f.end() && !absl::SimpleAtoi(AV(it->second), &e.sequence)) {
+    return absl::DataLossError("unreadable sequence");
+  }
   return e;
 }
 
@@ -144,9 +147,10 @@ absl::Status RedisStreamsBus::Publish(const Event& event) {
   const std::string max_len = absl::StrCat(options_.max_len);
   const std::string id = absl::StrCat(event.id);
   const std::string occurred = absl::StrCat(event.occurred_us);
+  const std::string sequence = absl::StrCat(event.sequence);
   auto reply = redis_.Command({"XADD", key, "MAXLEN", "~", max_len, "*", "id", id, "stream",
-                               event.stream, "type", event.type, "key", event.key, "payload",
-                               event.payload, "occurred_us", occurred});
+                               event.stream, "type", event.type, "key", event.key, "sequence",
+                               sequence, "payload", event.payload, "occurred_us", occurred});
   if (!reply.ok()) {
     return absl::Status(reply.status().code(),
                         absl::StrCat("publish to ", key, ": ", reply.status().message()));

@@ -150,6 +150,80 @@ TEST_P(EventsTest, PurgeKeepsRecentAndPendingEvents) {
   EXPECT_EQ((*lease)->Exec("SELECT COUNT(*) FROM outbox", {})->rows[0].Int(0), 1);
 }
 
+TEST_P(EventsTest, EachKeyHasItsOwnGaplessSequenceThatTheRelayCarries) {
+  auto bus = NewInProcessBus();
+  std::vector<Event> seen;
+  bus->Subscribe("org.organizations", "ledger", Consumer("ledger", &seen));
+  Write(2, true, "organizations/1");
+  Write(1, true, "organizations/2");
+  Write(3, /*commit=*/false, "organizations/1");  // rolled back: its numbers are not used
+  Write(1, true, "organizations/1");
+  OutboxRelay relay(*pool_, *bus);
+  ASSERT_EQ(*relay.RelayOnce(), 4);
+  ASSERT_EQ(seen.size(), 4u);
+  std::vector<std::pair<std::string, int64_t>> got;
+  for (const Event& e : seen) {
+    got.emplace_back(e.key, e.sequence);
+  }
+  EXPECT_EQ(got, (std::vector<std::pair<std::string, int64_t>>{{"organizations/1", 1},
+                                                               {"organizations/1", 2},
+                                                               {"organizations/2", 1},
+                                                               {"organizations/1", 3}}));
+  auto lease = pool_->Acquire();
+  EXPECT_EQ(*LastSequence(**lease, "organizations/1"), 3);
+  EXPECT_EQ(*LastSequence(**lease, "organizations/9"), 0);
+}
+
+TEST_P(EventsTest, AnEventIsNeverAppliedBeforeTheOnesOfItsKeyBeforeIt) {
+  std::vector<int64_t> applied;
+  auto apply = [&](const Event& e) {
+    return ApplyInOrder(
+        *pool_, "member.accounts", e,
+        [&](db::Connection& c) -> absl::Status {
+          applied.push_back(e.sequence);
+          return c.Exec("INSERT INTO applied VALUES (?, ?)", {std::string("accounts"), e.id})
+              .status();
+        },
+        1);
+  };
+  auto event = [](int64_t id, const std::string& key, int64_t sequence) {
+    return Event{.id = id, .stream = "org.organizations", .type = "Moved", .key = key,
+                 .sequence = sequence};
+  };
+  // Event 2 arrives first (event 1 failed and is pending): it waits, and nothing is applied.
+  absl::Status early = apply(event(12, "organizations", 2));
+  EXPECT_EQ(early.code(), absl::StatusCode::kUnavailable) << early;
+  EXPECT_NE(early.message().find("waits for event 1"), std::string_view::npos) << early;
+  EXPECT_TRUE(applied.empty());
+  // Another key is not held up by it.
+  EXPECT_TRUE(apply(event(13, "organizations/5", 1)).ok());
+  // Then 1, then 2 again; redeliveries of either change nothing.
+  EXPECT_TRUE(apply(event(11, "organizations", 1)).ok());
+  EXPECT_TRUE(apply(event(12, "organizations", 2)).ok());
+  EXPECT_TRUE(apply(event(11, "organizations", 1)).ok());
+  EXPECT_TRUE(apply(event(12, "organizations", 2)).ok());
+  EXPECT_EQ(applied, (std::vector<int64_t>{1, 1, 2}));
+  EXPECT_EQ(Applied("accounts"), 3);
+  auto position = [&](const std::string& consumer, const std::string& key) {
+    auto lease = pool_->Acquire();
+    return *AppliedSequence(**lease, consumer, key);
+  };
+  EXPECT_EQ(position("member.accounts", "organizations"), 2);
+  EXPECT_EQ(position("member.accounts", "organizations/5"), 1);
+  EXPECT_EQ(position("community", "organizations"), 0);  // per consumer
+
+  // A failing effect leaves the position where it was: the event comes again.
+  absl::Status failed = ApplyInOrder(
+      *pool_, "member.accounts", event(14, "organizations", 3),
+      [](db::Connection&) { return absl::UnavailableError("database busy"); }, 1);
+  EXPECT_FALSE(failed.ok());
+  EXPECT_EQ(position("member.accounts", "organizations"), 2);
+  EXPECT_EQ(apply(event(15, "organizations", 4)).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(apply(event(14, "organizations", 3)).ok());
+  EXPECT_TRUE(apply(event(15, "organizations", 4)).ok());
+  EXPECT_EQ(applied.back(), 4);
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, EventsTest,
                          ::testing::Values(db::Dialect::kMySql, db::Dialect::kSqlite),
                          testing::DialectName);

@@ -144,6 +144,7 @@ Event MakeEvent(int64_t id, std::string type = "Created") {
           .stream = kStream,
           .type = std::move(type),
           .key = absl::StrCat("organizations/", id),
+          .sequence = id % 7 + 1,
           .payload = std::string("p\0\xff", 3) + std::to_string(id),
           .occurred_us = 1'700'000'000'000'000 + id};
 }
@@ -163,6 +164,7 @@ TEST(RedisStreamsTest, PublishedEventArrivesWithEveryField) {
   EXPECT_EQ(got.stream, sent.stream);
   EXPECT_EQ(got.type, sent.type);
   EXPECT_EQ(got.key, sent.key);
+  EXPECT_EQ(got.sequence, sent.sequence);
   EXPECT_EQ(got.payload, sent.payload);  // binary-safe
   EXPECT_EQ(got.occurred_us, sent.occurred_us);
   RedisProbe probe;

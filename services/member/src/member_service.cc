@@ -250,7 +250,7 @@ absl::Status MemberService::OnOrganizationEvent(const events::Event& event) {
     log::Error("unreadable OrganizationMoved event", {{"event", absl::StrCat(event.id)}});
     return absl::OkStatus();
   }
-  return events::ApplyOnce(
+  return events::ApplyInOrder(
       store_.pool(), "member.accounts", event,
       [&](db::Connection& c) -> absl::Status {
         auto changed = AccountStore::RewriteScopePaths(c, moved.old_path(), moved.new_path());

@@ -89,7 +89,9 @@ class MemberService final {
 
   // Consumes the org service's events (stream org.organizations, group "member"): an
   // OrganizationMoved rewrites the scope paths of the accounts in the moved subtree, once per
-  // event (events::ApplyOnce). Other events are taken and ignored.
+  // event and in the tree's order (events::ApplyInOrder: a move is not applied while an
+  // earlier one is pending or failed, since prefix rewrites applied backwards corrupt scopes).
+  // Other events are taken and ignored.
   static constexpr char kOrgEventsGroup[] = "member";
   absl::Status OnOrganizationEvent(const events::Event& event);
 

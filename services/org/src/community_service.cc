@@ -894,7 +894,7 @@ absl::Status CommunityService::OnOrganizationEvent(const events::Event& event) {
     log::Error("unreadable OrganizationMoved event", {{"event", absl::StrCat(event.id)}});
     return absl::OkStatus();
   }
-  return events::ApplyOnce(
+  return events::ApplyInOrder(
       store_.pool(), kOrgEventsGroup, event,
       [&](db::Connection& c) -> absl::Status {
         // The paths are already rewritten: the moved subtree is at new_path.

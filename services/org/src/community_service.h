@@ -97,7 +97,7 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
   // Consumes the org service's own events (stream org.organizations, group "org.communities"):
   // an OrganizationMoved places every community with an organization in the moved subtree at
   // the deepest organization containing its organizations again, once per event
-  // (events::ApplyOnce). Other events are taken and ignored.
+  // (events::ApplyInOrder, in the tree's order). Other events are taken and ignored.
   static constexpr char kOrgEventsGroup[] = "org.communities";
   absl::Status OnOrganizationEvent(const events::Event& event);
 

@@ -293,6 +293,7 @@ OrgService::OrgService(db::Pool& pool, cache::Cache* cache, ids::IdGenerator& id
       ids_(ids),
       options_(std::move(options)),
       cache_(cache, {.name = "organization", .ttl = options_.cache_ttl}),
+      tree_(pool, cache),
       auth_(auth),
       audit_(pool, std::move(audit_key), "auditLogs/org"),
       rules_(pool, options_.now_us) {}
@@ -335,6 +336,25 @@ absl::StatusOr<OrgRow> OrgService::Load(int64_t id) {
     return OrganizationNotFound(rpc::FormatName(kCollection, id));
   }
   return **std::move(row);
+}
+
+absl::StatusOr<std::string> OrgService::LoadStamped(int64_t id) {
+  auto lease = store_.pool().Acquire();
+  if (!lease.ok()) {
+    return lease.status();
+  }
+  auto version = TreeVersion::Read(**lease);
+  if (!version.ok()) {
+    return version.status();
+  }
+  auto row = OrgStore::Find(**lease, id, /*for_update=*/false);
+  if (!row.ok()) {
+    return row.status();
+  }
+  if (!row->has_value()) {
+    return OrganizationNotFound(rpc::FormatName(kCollection, id));
+  }
+  return TreeVersion::Stamp(*version, ToProto(**row).SerializeAsString());
 }
 
 absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
@@ -482,7 +502,7 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
     }
     pb::OrganizationCreated created;
     *created.mutable_organization() = ToProto(row);
-    return Publish(c, entry.resource, created);
+    return Publish(c, entry.resource, created).status();
   });
   if (replay.has_value() && status.ok()) {
     return same_request(*replay);
@@ -513,18 +533,31 @@ absl::StatusOr<pb::Organization> OrgService::Get(const auth::Principal& who,
   if (!id.ok()) {
     return id.status();
   }
-  auto bytes = cache_.Get(CacheKey(*id), [&]() -> absl::StatusOr<std::string> {
-    auto row = Load(*id);
-    if (!row.ok()) {
-      return row.status();
+  auto stamped = cache_.Get(CacheKey(*id), [&] { return LoadStamped(*id); });
+  if (!stamped.ok()) {
+    return stamped.status();
+  }
+  int64_t version = 0;
+  std::string bytes;
+  if (!TreeVersion::Unstamp(*stamped, &version, &bytes)) {
+    return absl::InternalError("cached organization has no tree version");
+  }
+  // A copy read before a move that has happened since (on any replica) may hold an old path:
+  // authorization then goes by the database.
+  if (auto current = tree_.Current(); !current.ok() || version < *current) {
+    auto fresh = LoadStamped(*id);
+    if (!fresh.ok()) {
+      return fresh.status();
     }
-    return ToProto(*row).SerializeAsString();
-  });
-  if (!bytes.ok()) {
-    return bytes.status();
+    if (current.ok()) {
+      Invalidate(*id);
+    }
+    if (!TreeVersion::Unstamp(*fresh, &version, &bytes)) {
+      return absl::InternalError("organization has no tree version");
+    }
   }
   pb::Organization out;
-  if (!out.ParseFromString(*bytes)) {
+  if (!out.ParseFromString(bytes)) {
     return absl::InternalError("cached organization does not parse");
   }
   if (absl::Status s = Check(who, "read", request.name(), out.path()); !s.ok()) {
@@ -758,7 +791,7 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     updated = row;
     pb::OrganizationUpdated event;
     *event.mutable_organization() = ToProto(row);
-    return Publish(c, in.name(), event);
+    return Publish(c, in.name(), event).status();
   });
   if (db::DuplicateKeyOn(status, kOrgSiblingNameIndex)) {
     return NameTaken("organization.display_name", display_name);
@@ -831,14 +864,14 @@ absl::Status OrgService::CheckUnitsExist(db::Connection& c, const auth::Principa
   return absl::OkStatus();
 }
 
-absl::Status OrgService::Publish(db::Connection& c, std::string_view name,
-                                 const google::protobuf::Message& event) {
+absl::StatusOr<events::Event> OrgService::Publish(db::Connection& c, std::string_view key,
+                                                  const google::protobuf::Message& event) {
   events::Event e;
   e.stream = "org.organizations";
   e.type = event.GetDescriptor()->full_name();
-  e.key = std::string(name);
+  e.key = std::string(key);
   e.payload = event.SerializeAsString();
-  return events::Append(c, ids_, std::move(e), NowUs()).status();
+  return events::Append(c, ids_, std::move(e), NowUs());
 }
 
 absl::Status OrgService::CheckNoMembers(const OrgRow& row, std::string_view field) {
@@ -918,9 +951,12 @@ absl::StatusOr<std::vector<int64_t>> OrgService::MoveInTransaction(db::Connectio
   event.set_old_path(row.path);
   event.set_new_path(absl::StrCat(parent.path, row.id, "/"));
   event.set_subtree_size(static_cast<int64_t>(moved->size()));
-  if (absl::Status s = Publish(c, name, event); !s.ok()) {
-    return s;
+  // An event of the whole tree: moves of different subtrees are applied in one order too.
+  auto published = Publish(c, TreeVersion::kEventKey, event);
+  if (!published.ok()) {
+    return published.status();
   }
+  tree_.Publish(published->sequence);
   return moved;
 }
 
@@ -1081,7 +1117,7 @@ absl::StatusOr<pb::Organization> OrgService::Dissolve(
     dissolved = row;
     pb::OrganizationDissolved event;
     *event.mutable_organization() = ToProto(row);
-    return Publish(c, request.name(), event);
+    return Publish(c, request.name(), event).status();
   });
   if (!status.ok()) {
     return status;
@@ -1201,7 +1237,7 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
         absl::StrCat("into ", request.into(), "; ", moved.size(), " organizations moved; ", *ended);
     pb::OrganizationDissolved event;
     *event.mutable_organization() = ToProto(row);
-    return Publish(c, request.name(), event);
+    return Publish(c, request.name(), event).status();
   });
   if (!status.ok()) {
     return status;

@@ -10,11 +10,13 @@
 #include "common/auth/principal.h"
 #include "common/cache/cache_aside.h"
 #include "common/db/pool.h"
+#include "common/events/events.h"
 #include "common/ids/id_generator.h"
 #include "dangjian/org/v1/org.grpc.pb.h"
 #include "services/org/src/org_store.h"
 #include "services/org/src/organization_rules.h"
 #include "services/org/src/rule_book.h"
+#include "services/org/src/tree_version.h"
 
 namespace dj::org {
 
@@ -100,6 +102,8 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
  private:
   int64_t NowUs() const;
   absl::StatusOr<OrgRow> Load(int64_t id);
+  // Load's organization with the tree version read before it (the cache's value).
+  absl::StatusOr<std::string> LoadStamped(int64_t id);
   void Invalidate(int64_t id);
   // A moved subtree's organizations, in a few cache round trips.
   void Invalidate(const std::vector<int64_t>& ids);
@@ -107,9 +111,10 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   // and one outside the caller's scope looks exactly like a missing organization.
   absl::Status Check(const auth::Principal& who, std::string_view action, std::string_view name,
                      std::string_view path);
-  // Appends `event` (stream org.organizations, about `name`) to the outbox in `c`'s transaction.
-  absl::Status Publish(db::Connection& c, std::string_view name,
-                       const google::protobuf::Message& event);
+  // Appends `event` (stream org.organizations, of the aggregate `key`: an organization's name,
+  // or TreeVersion::kEventKey for a move) to the outbox in `c`'s transaction.
+  absl::StatusOr<events::Event> Publish(db::Connection& c, std::string_view key,
+                                        const google::protobuf::Message& event);
   // Inside a transaction: the units `row` newly names (those not in `before`) exist within the
   // caller's scope; a unit outside it counts as missing (400, "no such unit").
   absl::Status CheckUnitsExist(db::Connection& c, const auth::Principal& who, const OrgRow& row,
@@ -129,6 +134,7 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   ids::IdGenerator& ids_;
   OrgServiceOptions options_;
   cache::CacheAside cache_;
+  TreeVersion tree_;
   const auth::InternalAuth& auth_;
   audit::Recorder audit_;
   RuleBook rules_;

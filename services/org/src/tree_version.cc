@@ -1,0 +1,82 @@
+#include "services/org/src/tree_version.h"
+
+#include <chrono>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/events/events.h"
+#include "common/runtime/log.h"
+#include "common/runtime/strings.h"
+
+namespace dj::org {
+namespace {
+
+constexpr std::string_view kCacheKey = "org:v1:tree_version";
+// Long enough never to matter; a lost key is put back from the database by Current().
+constexpr std::chrono::hours kKeep{24 * 30};
+
+}  // namespace
+
+absl::StatusOr<int64_t> TreeVersion::Read(db::Connection& c) {
+  return events::LastSequence(c, kEventKey);
+}
+
+void TreeVersion::Publish(int64_t version) {
+  if (cache_ == nullptr) {
+    return;
+  }
+  if (absl::Status s = cache_->Set(kCacheKey, absl::StrCat(version), kKeep); !s.ok()) {
+    // Other replicas may trust copies older than this move until the key is back; the moved
+    // organizations' own entries are deleted after the commit as before.
+    log::Warn("tree version not published", {{"error", SV(s.message())}});
+  }
+}
+
+absl::StatusOr<int64_t> TreeVersion::Current() {
+  if (cache_ == nullptr) {
+    return absl::FailedPreconditionError("no cache");
+  }
+  auto cached = cache_->Get(kCacheKey);
+  if (!cached.ok()) {
+    return cached.status();
+  }
+  int64_t version = 0;
+  if (cached->has_value() && absl::SimpleAtoi(**cached, &version)) {
+    return version;
+  }
+  auto lease = pool_.Acquire();
+  if (!lease.ok()) {
+    return lease.status();
+  }
+  auto stored = Read(**lease);
+  if (!stored.ok()) {
+    return stored.status();
+  }
+  // Only if still absent: a move publishing meanwhile holds a newer version.
+  auto put = cache_->SetIfAbsent(kCacheKey, absl::StrCat(*stored), kKeep);
+  if (!put.ok()) {
+    return put.status();
+  }
+  if (!*put) {
+    auto again = cache_->Get(kCacheKey);
+    if (again.ok() && again->has_value() && absl::SimpleAtoi(**again, &version)) {
+      return version;
+    }
+  }
+  return *stored;
+}
+
+std::string TreeVersion::Stamp(int64_t version, std::string_view value) {
+  return absl::StrCat(version, ":", AV(value));
+}
+
+bool TreeVersion::Unstamp(std::string_view stamped, int64_t* version, std::string* value) {
+  const size_t colon = stamped.find(':');
+  if (colon == std::string_view::npos || !absl::SimpleAtoi(AV(stamped.substr(0, colon)), version)) {
+    return false;
+  }
+  value->assign(stamped.substr(colon + 1));
+  return true;
+}
+
+}  // namespace dj::org
