@@ -14,6 +14,7 @@
 #include "common/db/url.h"
 #include "common/rpc/errors.h"
 #include "common/runtime/config.h"
+#include "dangjian/org/v1/events.pb.h"
 #include "common/testing/service_database_test.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
@@ -794,6 +795,51 @@ TEST_P(MemberServiceTest, AccountIdCollisionIsNotUsernameTaken) {
   const absl::Status twin = service_->CreateAccount(Admin(), r).status();
   EXPECT_EQ(twin.code(), absl::StatusCode::kAlreadyExists) << twin;
   EXPECT_EQ(rpc::Reason(twin), "USERNAME_TAKEN") << twin;
+}
+
+// Two moves of the tree delivered backwards (the first one failed and is pending): A (/1/5/) goes
+// under 8, then its branch 23 goes under 9. Applied in that order every scope is right; applied
+// backwards the second finds no /1/8/5/23/ yet and the first then carries 23 along under 8. The
+// consumer must hold the second back until the first is in.
+TEST_P(MemberServiceTest, MovesOfTheTreeAreAppliedInTheirOrderOnly) {
+  {
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(lease.ok());
+    ASSERT_TRUE(AccountStore::Insert(**lease, {.id = 901, .username = "secretary.a",
+                                               .password_hash = "x", .scope_org = 5,
+                                               .scope_path = "/1/5/"})
+                    .ok());
+    ASSERT_TRUE(AccountStore::Insert(**lease, {.id = 902, .username = "secretary.b",
+                                               .password_hash = "x", .scope_org = 23,
+                                               .scope_path = "/1/5/23/"})
+                    .ok());
+  }
+  auto move = [](int64_t id, int64_t sequence, const std::string& org, const std::string& from,
+                 const std::string& to) {
+    dangjian::org::v1::OrganizationMoved moved;
+    moved.set_organization(org);
+    moved.set_old_path(from);
+    moved.set_new_path(to);
+    return events::Event{.id = id,
+                         .stream = "org.organizations",
+                         .type = dangjian::org::v1::OrganizationMoved::descriptor()->full_name(),
+                         .key = "organizations",
+                         .sequence = sequence,
+                         .payload = moved.SerializeAsString()};
+  };
+  const events::Event first = move(7001, 1, "organizations/5", "/1/5/", "/1/8/5/");
+  const events::Event second = move(7002, 2, "organizations/23", "/1/8/5/23/", "/1/9/23/");
+
+  const absl::Status early = service_->OnOrganizationEvent(second);
+  EXPECT_EQ(early.code(), absl::StatusCode::kUnavailable) << early;  // delivered again later
+  EXPECT_EQ(Row("secretary.b").scope_path, "/1/5/23/");               // untouched
+
+  ASSERT_TRUE(service_->OnOrganizationEvent(first).ok());
+  ASSERT_TRUE(service_->OnOrganizationEvent(second).ok());
+  ASSERT_TRUE(service_->OnOrganizationEvent(first).ok());  // redeliveries change nothing
+  ASSERT_TRUE(service_->OnOrganizationEvent(second).ok());
+  EXPECT_EQ(Row("secretary.a").scope_path, "/1/8/5/");
+  EXPECT_EQ(Row("secretary.b").scope_path, "/1/9/23/");
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, MemberServiceTest,
