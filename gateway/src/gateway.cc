@@ -793,12 +793,7 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
 void Gateway::CallBackend(const Route& route, const HttpRequest& request,
                           const std::string& request_id, const auth::Principal& principal,
                           const gpb::Message& message, Done finish) {
-  struct Call {
-    grpc::ClientContext context;
-    grpc::ByteBuffer request;
-    grpc::ByteBuffer response;
-  };
-  auto call = std::make_shared<Call>();
+  std::shared_ptr<Call> call = StartCall();
   call->context.set_deadline(std::chrono::system_clock::now() + options_.request_timeout);
   call->context.AddMetadata(std::string(rpc::kRequestIdKey), request_id);
   call->context.AddMetadata(auth::kPrincipalMetadata,
@@ -815,25 +810,11 @@ void Gateway::CallBackend(const Route& route, const HttpRequest& request,
   const std::string rpc_path =
       absl::StrCat("/", method->service()->full_name(), "/", method->name());
   const auto call_start = std::chrono::steady_clock::now();
-  {
-    std::lock_guard lock(calls_mu_);
-    calls_.insert(&call->context);
-  }
   stubs_.find(route.backend)
       ->second->UnaryCall(
           &call->context, rpc_path, grpc::StubOptions(), &call->request, &call->response,
           [this, call, method, call_start, finish = std::move(finish),
            route_text = route.path.text()](grpc::Status status) mutable {
-            // Runs last in this callback: the gateway may be waiting in WaitIdle.
-            struct Done {
-              Gateway* g;
-              grpc::ClientContext* c;
-              ~Done() {
-                std::lock_guard lock(g->calls_mu_);
-                g->calls_.erase(c);
-                g->calls_done_.notify_all();
-              }
-            } done_guard{this, &call->context};
             const std::string code = GrpcCodeName(status.error_code());
             Metrics()
                 .handled
@@ -850,7 +831,24 @@ void Gateway::CallBackend(const Route& route, const HttpRequest& request,
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start)
                         .count());
             finish(Answer(method, route_text, status, call->response));
+            finish = nullptr;
+            EndCall(std::move(call));  // last: the gateway may be waiting in WaitIdle
           });
+}
+
+std::shared_ptr<Gateway::Call> Gateway::StartCall() {
+  auto call = std::make_shared<Call>();
+  std::lock_guard lock(calls_mu_);
+  calls_.insert(&call->context);
+  return call;
+}
+
+void Gateway::EndCall(std::shared_ptr<Call> call) {
+  grpc::ClientContext* key = &call->context;
+  call.reset();
+  std::lock_guard lock(calls_mu_);
+  calls_.erase(key);
+  calls_done_.notify_all();
 }
 
 void Gateway::FlushReports() {
@@ -893,18 +891,13 @@ void Gateway::CheckReady(std::function<void(bool, std::string)> done) {
     return;
   }
   for (auto& [name, stub] : stubs_) {
-    struct Probe {
-      grpc::ClientContext context;
-      grpc::ByteBuffer request;
-      grpc::ByteBuffer response;
-    };
-    auto probe = std::make_shared<Probe>();
+    std::shared_ptr<Call> probe = StartCall();
     probe->context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
     grpc::Slice empty("");
     probe->request = grpc::ByteBuffer(&empty, 1);
     stub->UnaryCall(&probe->context, "/grpc.health.v1.Health/Check", grpc::StubOptions(),
                     &probe->request, &probe->response,
-                    [state, probe, backend = name](grpc::Status status) {
+                    [this, state, probe, backend = name](grpc::Status status) mutable {
                       std::vector<grpc::Slice> slices;
                       std::string raw;
                       if (status.ok() && probe->response.Dump(&slices).ok()) {
@@ -914,7 +907,7 @@ void Gateway::CheckReady(std::function<void(bool, std::string)> done) {
                       }
                       // HealthCheckResponse{status: SERVING} is field 1 = 1: bytes 08 01.
                       const bool serving = status.ok() && raw == std::string("\x08\x01", 2);
-                      std::lock_guard lock(state->mu);
+                      std::unique_lock lock(state->mu);
                       if (!serving) {
                         state->ok = false;
                         absl::StrAppend(&state->detail, state->detail.empty() ? "" : "; ", backend,
@@ -922,7 +915,10 @@ void Gateway::CheckReady(std::function<void(bool, std::string)> done) {
                       }
                       if (--state->pending == 0) {
                         state->done(state->ok, state->detail);
+                        state->done = nullptr;
                       }
+                      lock.unlock();
+                      EndCall(std::move(probe));
                     });
   }
 }

@@ -178,6 +178,18 @@ class Gateway final {
   std::mutex verified_mu_;
   std::unordered_map<std::string, VerifiedToken> verified_;  // guarded by verified_mu_
 
+  // A backend call in flight: registered so shutdown can cancel it and wait for its callback.
+  struct Call {
+    grpc::ClientContext context;
+    grpc::ByteBuffer request;
+    grpc::ByteBuffer response;
+  };
+  std::shared_ptr<Call> StartCall();
+  // The last step of a call's callback: lets go of the call (its context and buffers) and then
+  // tells WaitIdle. gRPC may keep the callback's closure alive after it ran, until after the
+  // gateway is gone; nothing of the call may be left in it then.
+  void EndCall(std::shared_ptr<Call> call);
+
   std::mutex calls_mu_;
   std::condition_variable calls_done_;
   std::set<grpc::ClientContext*> calls_;  // guarded by calls_mu_: backend calls in flight
