@@ -12,6 +12,7 @@
 #include "common/rpc/errors.h"
 #include "common/rpc/names.h"
 #include "common/runtime/log.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 #include "google/protobuf/util/time_util.h"
 
@@ -71,9 +72,7 @@ Entry Recorder::For(const auth::Principal& who, std::string action, std::string 
 absl::Status Recorder::Transact(Entry& entry,
                                 const std::function<absl::Status(db::Connection&)>& write) {
   absl::Status status = pool_.Transact([&](db::Connection& c) -> absl::Status {
-    if (absl::Status s = write(c); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(write(c));
     entry.outcome = "OK";
     auto appended = log_.Append(c, entry);
     return appended.status();
@@ -314,9 +313,7 @@ absl::Status Recorder::CheckName(const auth::Principal& who, std::string_view na
 
 absl::StatusOr<pb::ListAuditEntriesResponse> Recorder::List(
     const auth::Principal& who, const pb::ListAuditEntriesRequest& request) {
-  if (absl::Status s = CheckName(who, request.parent(), "parent", "read"); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckName(who, request.parent(), "parent", "read"));
   FlushAll();  // the refusals queued so far are part of what the auditor reads
   auto size = rpc::PageSize(request.page_size());
   if (!size.ok()) {
@@ -369,9 +366,7 @@ absl::StatusOr<pb::ListAuditEntriesResponse> Recorder::List(
 
 absl::StatusOr<pb::VerifyAuditLogResponse> Recorder::Verify(
     const auth::Principal& who, const pb::VerifyAuditLogRequest& request) {
-  if (absl::Status s = CheckName(who, request.name(), "name", "verify"); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckName(who, request.name(), "name", "verify"));
   FlushAll();
   auto v = log_.Verify(pool_);
   if (!v.ok()) {

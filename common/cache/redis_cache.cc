@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/cache/cache.h"
 #include "common/cache/redis_connection.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 
 namespace dj::cache {
@@ -42,9 +43,7 @@ class RedisCache final : public Cache {
       for (size_t j = i; j < std::min(keys.size(), i + kBatch); ++j) {
         args.emplace_back(keys[j]);
       }
-      if (absl::Status s = redis_.Command(args).status(); !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(redis_.Command(args).status());
     }
     return absl::OkStatus();
   }

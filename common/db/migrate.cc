@@ -1,6 +1,6 @@
 // Applies embedded migration files under a cross-process lock.
-#include "common/time/clock.h"
 #include "common/db/migrate.h"
+#include "common/time/clock.h"
 
 #include <algorithm>
 #include <chrono>
@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/runtime/log.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 #include "openssl/evp.h"
 
@@ -43,8 +44,8 @@ absl::StatusOr<std::vector<Migration>> Parse(std::span<const EmbeddedFile> files
     Migration m;
     if (underscore == std::string_view::npos ||
         !absl::SimpleAtoi(AV(base.substr(0, underscore)), &m.version) || m.version <= 0) {
-      return absl::InternalError(absl::StrCat("migration file '", AV(f.path),
-                                              "' is not named NNN_description.sql"));
+      return absl::InternalError(
+          absl::StrCat("migration file '", AV(f.path), "' is not named NNN_description.sql"));
     }
     m.name = std::string(base);
     m.script = f.data;
@@ -119,9 +120,9 @@ absl::Status Migrate(Pool& pool, std::span<const EmbeddedFile> files, std::strin
     if (!created.ok()) {
       return created.status();
     }
-    auto applied = conn.Exec(
-        "SELECT version, checksum, name FROM schema_migrations WHERE set_name = ?",
-        {std::string(set)});
+    auto applied =
+        conn.Exec("SELECT version, checksum, name FROM schema_migrations WHERE set_name = ?",
+                  {std::string(set)});
     if (!applied.ok()) {
       return applied.status();
     }
@@ -140,22 +141,21 @@ absl::Status Migrate(Pool& pool, std::span<const EmbeddedFile> files, std::strin
       // there each file is written to be safe to re-run (CREATE ... IF NOT EXISTS), and the
       // record is written last.
       if (!mysql) {
-        if (absl::Status s = conn.Begin(); !s.ok()) {
-          return s;
-        }
+        RETURN_IF_ERROR(conn.Begin());
       }
       absl::Status applied_ok = absl::OkStatus();
       for (const std::string& stmt : SplitStatements(m.script)) {
         if (auto r = conn.Execute(stmt); !r.ok()) {
-          applied_ok = absl::Status(r.status().code(), absl::StrCat("migration ", m.name, ": ",
-                                                                    r.status().message()));
+          applied_ok = absl::Status(r.status().code(),
+                                    absl::StrCat("migration ", m.name, ": ", r.status().message()));
           break;
         }
       }
       if (applied_ok.ok()) {
-        applied_ok = conn.Exec("INSERT INTO schema_migrations (set_name, version, name, "
-                               "checksum, applied_at) VALUES (?,?,?,?,?)",
-                               {std::string(set), m.version, m.name, checksum, time::NowMicros()})
+        applied_ok = conn.Exec(
+                             "INSERT INTO schema_migrations (set_name, version, name, "
+                             "checksum, applied_at) VALUES (?,?,?,?,?)",
+                             {std::string(set), m.version, m.name, checksum, time::NowMicros()})
                          .status();
       }
       if (!mysql) {

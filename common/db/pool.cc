@@ -8,6 +8,7 @@
 #include "common/metrics/metrics.h"
 #include "common/rpc/errors.h"
 #include "common/runtime/log.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 
 namespace dj::db {
@@ -19,7 +20,8 @@ std::string Operation(std::string_view sql) {
     return "other";
   }
   size_t e = sql.find_first_of(" \t\r\n(", b);
-  std::string op = absl::AsciiStrToLower(AV(sql.substr(b, e == std::string_view::npos ? e : e - b)));
+  std::string op =
+      absl::AsciiStrToLower(AV(sql.substr(b, e == std::string_view::npos ? e : e - b)));
   for (std::string_view known : {"select", "insert", "update", "delete", "replace"}) {
     if (op == known) {
       return op;
@@ -137,10 +139,9 @@ absl::StatusOr<Pool::Lease> Pool::Acquire() {
     }
     if (released_.wait_until(lock, deadline) == std::cv_status::timeout && idle_.empty() &&
         open_ >= options_.size) {
-      return rpc::DatabaseError(
-          absl::StatusCode::kUnavailable,
-          absl::StrCat("no free connection in pool ", options_.name, " after ",
-                       options_.acquire_timeout.count(), " ms"));
+      return rpc::DatabaseError(absl::StatusCode::kUnavailable,
+                                absl::StrCat("no free connection in pool ", options_.name,
+                                             " after ", options_.acquire_timeout.count(), " ms"));
     }
   }
 }
@@ -173,9 +174,7 @@ absl::Status Pool::Transact(const std::function<absl::Status(Connection&)>& fn, 
       return lease.status();
     }
     Connection& conn = **lease;
-    if (absl::Status s = conn.Begin(); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(conn.Begin());
     last = fn(conn);
     if (last.ok()) {
       last = conn.Commit();

@@ -1,11 +1,12 @@
 // Outbox append, relay and the in-process bus.
-#include "common/time/clock.h"
 #include "common/events/events.h"
+#include "common/time/clock.h"
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/metrics/metrics.h"
 #include "common/runtime/log.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 
 namespace dj::events::schema_mysql {
@@ -91,20 +92,15 @@ absl::StatusOr<Event> Append(db::Connection& c, ids::IdGenerator& ids, Event eve
   if (event.key.empty()) {
     return absl::InvalidArgumentError("an event needs the key of the aggregate it is about");
   }
-  auto next = c.Exec(
-      absl::StrCat("INSERT INTO event_sequences (event_key, last_sequence) VALUES (?, 1) ",
-                   c.dialect() == db::Dialect::kMySql
-                       ? "ON DUPLICATE KEY UPDATE last_sequence = last_sequence + 1"
-                       : "ON CONFLICT (event_key) DO UPDATE SET last_sequence = last_sequence + 1"),
-      {event.key});
-  if (!next.ok()) {
-    return next.status();
-  }
-  auto sequence = LastSequence(c, event.key);
-  if (!sequence.ok()) {
-    return sequence.status();
-  }
-  event.sequence = *sequence;
+  RETURN_IF_ERROR(
+      c.Exec(absl::StrCat(
+                 "INSERT INTO event_sequences (event_key, last_sequence) VALUES (?, 1) ",
+                 c.dialect() == db::Dialect::kMySql
+                     ? "ON DUPLICATE KEY UPDATE last_sequence = last_sequence + 1"
+                     : "ON CONFLICT (event_key) DO UPDATE SET last_sequence = last_sequence + 1"),
+             {event.key})
+          .status());
+  ASSIGN_OR_RETURN(event.sequence, LastSequence(c, event.key));
   event.id = ids.Next();
   if (event.occurred_us == 0) {
     event.occurred_us = now_us;
@@ -142,8 +138,7 @@ absl::StatusOr<bool> MarkProcessed(db::Connection& c, std::string_view consumer,
 }
 
 absl::Status ApplyOnce(db::Pool& pool, std::string_view consumer, const Event& event,
-                       const std::function<absl::Status(db::Connection&)>& effect,
-                       int64_t now_us) {
+                       const std::function<absl::Status(db::Connection&)>& effect, int64_t now_us) {
   return pool.Transact([&](db::Connection& c) -> absl::Status {
     auto first = MarkProcessed(c, consumer, event.id, now_us);
     if (!first.ok()) {
@@ -154,8 +149,8 @@ absl::Status ApplyOnce(db::Pool& pool, std::string_view consumer, const Event& e
 }
 
 absl::StatusOr<int64_t> LastSequence(db::Connection& c, std::string_view key) {
-  auto r = c.Exec("SELECT last_sequence FROM event_sequences WHERE event_key = ?",
-                  {std::string(key)});
+  auto r =
+      c.Exec("SELECT last_sequence FROM event_sequences WHERE event_key = ?", {std::string(key)});
   if (!r.ok()) {
     return r.status();
   }
@@ -183,34 +178,30 @@ absl::Status ApplyInOrder(db::Pool& pool, std::string_view consumer, const Event
   return pool.Transact([&](db::Connection& c) -> absl::Status {
     // Locked (MySQL) or under SQLite's write transaction: two deliveries of one key do not both
     // pass this check.
-    auto applied = AppliedSequence(c, consumer, event.key);
-    if (!applied.ok()) {
-      return applied.status();
-    }
-    if (event.sequence <= *applied) {
+    ASSIGN_OR_RETURN(const int64_t applied, AppliedSequence(c, consumer, event.key));
+    if (event.sequence <= applied) {
       return absl::OkStatus();  // a redelivery
     }
-    if (event.sequence > *applied + 1) {
-      return absl::UnavailableError(absl::StrCat(
-          "consumer ", AV(consumer), ": event ", event.sequence, " of ", event.key,
-          " waits for event ", *applied + 1, ", not applied yet"));
+    if (event.sequence > applied + 1) {
+      return absl::UnavailableError(
+          absl::StrCat("consumer ", AV(consumer), ": event ", event.sequence, " of ", event.key,
+                       " waits for event ", applied + 1, ", not applied yet"));
     }
-    if (absl::Status s = effect(c); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(effect(c));
     auto recorded =
-        *applied == 0
-            ? c.Exec("INSERT INTO consumer_positions (consumer, event_key, applied_sequence, "
-                     "updated_us) VALUES (?, ?, ?, ?)",
-                     {std::string(consumer), event.key, event.sequence, now_us})
-            : c.Exec("UPDATE consumer_positions SET applied_sequence = ?, updated_us = ? "
-                     "WHERE consumer = ? AND event_key = ? AND applied_sequence = ?",
-                     {event.sequence, now_us, std::string(consumer), event.key, *applied});
+        applied == 0 ? c.Exec(
+                           "INSERT INTO consumer_positions (consumer, event_key, applied_sequence, "
+                           "updated_us) VALUES (?, ?, ?, ?)",
+                           {std::string(consumer), event.key, event.sequence, now_us})
+                     : c.Exec(
+                           "UPDATE consumer_positions SET applied_sequence = ?, updated_us = ? "
+                           "WHERE consumer = ? AND event_key = ? AND applied_sequence = ?",
+                           {event.sequence, now_us, std::string(consumer), event.key, applied});
     if (recorded.status().code() == absl::StatusCode::kAlreadyExists ||
         (recorded.ok() && recorded->affected_rows != 1)) {
       // Another delivery of this key got there first: rerun (and then skip or wait).
-      return absl::AbortedError(absl::StrCat("consumer ", AV(consumer), ": ", event.key,
-                                             " was applied concurrently"));
+      return absl::AbortedError(
+          absl::StrCat("consumer ", AV(consumer), ": ", event.key, " was applied concurrently"));
     }
     return recorded.status();
   });
@@ -296,8 +287,8 @@ absl::Status OutboxRelay::Purge(int64_t now_us) {
     return lease.status();
   }
   const int64_t cutoff =
-      now_us - std::chrono::duration_cast<std::chrono::microseconds>(options_.keep_published)
-                   .count();
+      now_us -
+      std::chrono::duration_cast<std::chrono::microseconds>(options_.keep_published).count();
   return (*lease)
       ->Exec("DELETE FROM outbox WHERE published_us IS NOT NULL AND published_us < ?", {cutoff})
       .status();

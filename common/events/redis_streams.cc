@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/metrics/metrics.h"
 #include "common/runtime/log.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 
 namespace dj::events {
@@ -112,7 +113,8 @@ absl::StatusOr<Event> Decode(const redisReply& entry) {
   e.type = f["type"];
   e.key = f["key"];
   e.payload = f["payload"];
-  if (auto it = f.find("sequence"); it != f.end() && !absl::SimpleAtoi(AV(it->second), &e.sequence)) {
+  if (auto it = f.find("sequence");
+      it != f.end() && !absl::SimpleAtoi(AV(it->second), &e.sequence)) {
     return absl::DataLossError("unreadable sequence");
   }
   return e;
@@ -121,8 +123,7 @@ absl::StatusOr<Event> Decode(const redisReply& entry) {
 // The group is gone: its key was deleted (a blocked read then ends with UNBLOCKED) or Redis
 // restarted without it.
 bool GroupGone(const absl::Status& s) {
-  return absl::StrContains(s.message(), "NOGROUP") ||
-         absl::StrContains(s.message(), "UNBLOCKED");
+  return absl::StrContains(s.message(), "NOGROUP") || absl::StrContains(s.message(), "UNBLOCKED");
 }
 
 }  // namespace
@@ -148,9 +149,10 @@ absl::Status RedisStreamsBus::Publish(const Event& event) {
   const std::string id = absl::StrCat(event.id);
   const std::string occurred = absl::StrCat(event.occurred_us);
   const std::string sequence = absl::StrCat(event.sequence);
-  auto reply = redis_.Command({"XADD", key, "MAXLEN", "~", max_len, "*", "id", id, "stream",
-                               event.stream, "type", event.type, "key", event.key, "sequence",
-                               sequence, "payload", event.payload, "occurred_us", occurred});
+  auto reply = redis_.Command(
+      {"XADD",     key,      "MAXLEN",     "~",           max_len,       "*",     "id",
+       id,         "stream", event.stream, "type",        event.type,    "key",   event.key,
+       "sequence", sequence, "payload",    event.payload, "occurred_us", occurred});
   if (!reply.ok()) {
     return absl::Status(reply.status().code(),
                         absl::StrCat("publish to ", key, ": ", reply.status().message()));
@@ -281,8 +283,8 @@ absl::Status RedisStreamsBus::EnsureGroup(Subscription& sub) {
 absl::Status RedisStreamsBus::ClaimStuck(Subscription& sub, bool* more) {
   const std::string min_idle = absl::StrCat(options_.min_idle.count());
   const std::string count = absl::StrCat(options_.read_count);
-  auto reply = redis_.Command({"XAUTOCLAIM", sub.key, sub.group, consumer_, min_idle,
-                               sub.claim_cursor, "COUNT", count});
+  auto reply = redis_.Command(
+      {"XAUTOCLAIM", sub.key, sub.group, consumer_, min_idle, sub.claim_cursor, "COUNT", count});
   if (!reply.ok()) {
     return reply.status();
   }
@@ -309,9 +311,7 @@ absl::Status RedisStreamsBus::ClaimStuck(Subscription& sub, bool* more) {
         p->element[0]->element[3]->type != REDIS_REPLY_INTEGER) {
       continue;  // no longer pending: acknowledged meanwhile by its first consumer
     }
-    if (absl::Status s = Deliver(sub, *entry, p->element[0]->element[3]->integer); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(Deliver(sub, *entry, p->element[0]->element[3]->integer));
   }
   return absl::OkStatus();
 }
@@ -353,8 +353,7 @@ absl::Status RedisStreamsBus::ForgetDeadConsumers(Subscription& sub) {
         idle_ms < options_.forget_consumer_after.count()) {
       continue;
     }
-    if (auto del = redis_.Command({"XGROUP", "DELCONSUMER", sub.key, sub.group, name});
-        !del.ok()) {
+    if (auto del = redis_.Command({"XGROUP", "DELCONSUMER", sub.key, sub.group, name}); !del.ok()) {
       return del.status();
     }
     log::Info("forgot an idle event consumer",
@@ -367,7 +366,7 @@ absl::Status RedisStreamsBus::ReadNew(Subscription& sub) {
   const std::string count = absl::StrCat(options_.read_count);
   const std::string block = absl::StrCat(options_.block.count());
   const std::string_view args[] = {"XREADGROUP", "GROUP", sub.group, consumer_, "COUNT", count,
-                                   "BLOCK", block, "STREAMS", sub.key, ">"};
+                                   "BLOCK",      block,   "STREAMS", sub.key,   ">"};
   auto reply = redis_.Command(args, options_.block);
   if (!reply.ok()) {
     return reply.status();
@@ -389,9 +388,7 @@ absl::Status RedisStreamsBus::ReadNew(Subscription& sub) {
       if (!IsEntry(entry)) {
         continue;
       }
-      if (absl::Status s = Deliver(sub, *entry, 1); !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(Deliver(sub, *entry, 1));
     }
   }
   return absl::OkStatus();
@@ -424,13 +421,12 @@ absl::Status RedisStreamsBus::Deliver(Subscription& sub, const redisReply& entry
   if (absl::Status s = handler(*event); !s.ok()) {
     // Left pending: XAUTOCLAIM hands it out again once it has been idle for min_idle.
     Metrics().failed.Add({{"stream", sub.stream}, {"group", sub.group}}).Increment();
-    log::Warn("event handler failed; will deliver again",
-              {{"stream", sub.key},
-               {"group", sub.group},
-               {"event_id", absl::StrCat(event->id)},
-               {"type", event->type},
-               {"deliveries", absl::StrCat(deliveries)},
-               {"error", SV(s.message())}});
+    log::Warn("event handler failed; will deliver again", {{"stream", sub.key},
+                                                           {"group", sub.group},
+                                                           {"event_id", absl::StrCat(event->id)},
+                                                           {"type", event->type},
+                                                           {"deliveries", absl::StrCat(deliveries)},
+                                                           {"error", SV(s.message())}});
     return absl::OkStatus();
   }
   if (auto ack = redis_.Command({"XACK", sub.key, sub.group, id}); !ack.ok()) {
@@ -455,8 +451,8 @@ absl::Status RedisStreamsBus::DeadLetter(Subscription& sub, const redisReply& en
       args.push_back(Text(fields.element[i + 1]));
     }
   }
-  const std::string_view extra[] = {"dead_group",  sub.group,  "dead_message_id", id,
-                                    "dead_deliveries", delivered, "dead_reason",  reason};
+  const std::string_view extra[] = {"dead_group",      sub.group, "dead_message_id", id,
+                                    "dead_deliveries", delivered, "dead_reason",     reason};
   args.insert(args.end(), std::begin(extra), std::end(extra));
   // Added before the XACK: a crash in between leaves a duplicate dead letter, never a loss.
   if (auto added = redis_.Command(args); !added.ok()) {
@@ -466,12 +462,11 @@ absl::Status RedisStreamsBus::DeadLetter(Subscription& sub, const redisReply& en
     return ack.status();
   }
   Metrics().dead_lettered.Add({{"stream", sub.stream}, {"group", sub.group}}).Increment();
-  log::Error("event moved to the dead-letter stream",
-             {{"stream", sub.key},
-              {"group", sub.group},
-              {"message_id", id},
-              {"dead_letter", dead_key},
-              {"reason", reason}});
+  log::Error("event moved to the dead-letter stream", {{"stream", sub.key},
+                                                       {"group", sub.group},
+                                                       {"message_id", id},
+                                                       {"dead_letter", dead_key},
+                                                       {"reason", reason}});
   return absl::OkStatus();
 }
 

@@ -1,17 +1,18 @@
 // Opening the database, migrations, cache, ids and event bus from settings.
 #include "common/runtime/backends.h"
 
-#include "common/db/migrate.h"
-#include "common/audit/audit_log.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "common/runtime/strings.h"
+#include "common/audit/audit_log.h"
+#include "common/db/migrate.h"
 #include "common/db/mysql_driver.h"
 #include "common/db/sqlite_driver.h"
 #include "common/db/url.h"
 #include "common/events/redis_streams.h"
 #include "common/runtime/log.h"
 #include "common/runtime/service_main.h"
+#include "common/runtime/status_macros.h"
+#include "common/runtime/strings.h"
 
 namespace dj::runtime {
 
@@ -25,8 +26,7 @@ std::vector<Setting> BackendSettings(bool required) {
        required ? "the cache and event streams, redis://host:port/n"
                 : "use Redis instead of the in-process cache: redis://host:port/n",
        db::ValidateRedisUrl},
-      {"db-pool-size", "8", false, "most database connections open at once",
-       ValidatePositiveInt},
+      {"db-pool-size", "8", false, "most database connections open at once", ValidatePositiveInt},
       {"db-wait-seconds", "30", false, "how long start-up waits for the database",
        ValidatePositiveInt},
       {"cache-ttl-seconds", "300", false, "how long a cached entry lives", ValidatePositiveInt},
@@ -57,9 +57,7 @@ absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn sche
     dialect = db::Dialect::kMySql;
     b.pool = std::make_unique<db::Pool>(db::NewMySqlDriver({.url = *url}),
                                         db::PoolOptions{.name = "main", .size = choice.pool_size});
-    if (absl::Status s = b.pool->WaitUntilReachable(choice.db_wait); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(b.pool->WaitUntilReachable(choice.db_wait));
   } else {
     b.pool = std::make_unique<db::Pool>(db::NewSqliteDriver({.path = choice.sqlite_path}),
                                         db::PoolOptions{.name = "main", .size = choice.pool_size});
@@ -68,7 +66,7 @@ absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn sche
     }
   }
   if (absl::Status s = db::Migrate(*b.pool, schema(dialect),
-                                  choice.service.empty() ? "service" : choice.service);
+                                   choice.service.empty() ? "service" : choice.service);
       !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("migrations: ", s.message()));
   }

@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/runtime/embedded_file.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 #include "common/time/civil_date.h"
 
@@ -97,7 +98,8 @@ class Loader {
         return complete.ok() ? absl::StatusOr<DemoSummary>(summary_) : complete.status();
       }
     }
-    auto root = Organization("", pb::WORK_COMMITTEE, std::string(kRootName), "", "dangjian-demo-root");
+    auto root =
+        Organization("", pb::WORK_COMMITTEE, std::string(kRootName), "", "dangjian-demo-root");
     if (root.status().code() == absl::StatusCode::kAlreadyExists) {
       return summary_;  // a root of that name this loader did not make (an older demo): leave it
     }
@@ -105,15 +107,9 @@ class Loader {
       return root.status();
     }
     root_ = root->name();
-    if (absl::Status s = Organs(); !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = Communities(); !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = PairingsAndStations(); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(Organs());
+    RETURN_IF_ERROR(Communities());
+    RETURN_IF_ERROR(PairingsAndStations());
     summary_.loaded = true;
     return summary_;
   }
@@ -214,15 +210,14 @@ class Loader {
         return absl::InternalError(absl::StrCat("demo organizations.tsv: bad line for ", cols[1]));
       }
       const std::string& unit = unit_of[cols[1]];
-      auto organ = Organization(root_, kind, cols[1], unit, absl::StrCat("dangjian-demo-organ-", i));
+      auto organ =
+          Organization(root_, kind, cols[1], unit, absl::StrCat("dangjian-demo-organ-", i));
       if (!organ.ok()) {
         return organ.status();
       }
       organs_.push_back(*organ);
       groups_[cols[0]].push_back(organ->name());
-      if (absl::Status s = Term(*organ, index++); !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(Term(*organ, index++));
       // A branch holds its party groups itself; larger bodies hold branches, the first with
       // groups.
       std::string group_parent = organ->name();
@@ -232,9 +227,7 @@ class Loader {
         if (!branch.ok()) {
           return branch.status();
         }
-        if (absl::Status s = Term(*branch, index++); !s.ok()) {
-          return s;
-        }
+        RETURN_IF_ERROR(Term(*branch, index++));
         if (b == 0) {
           group_parent = branch->name();
         }

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/runtime/log.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 
 namespace dj::embedded {
@@ -22,15 +23,11 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(const runtime::Config& confi
   suite->jwt_keys_ = options.jwt_keys;
   suite->services_.reserve(modules.size());  // Running::backends are referenced by instances
   for (const runtime::ServiceModule* module : modules) {
-    if (absl::Status s = suite->StartOne(config, *module, options); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(suite->StartOne(config, *module, options));
   }
   // Subscribed before the relays start, so events left in an outbox by an earlier run reach
   // their consumers too.
-  if (absl::Status s = suite->Subscribe(); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(suite->Subscribe());
   std::vector<grpc::Service*> grpc_services;
   for (Running& r : suite->services_) {
     r.backends.relay->Start();
@@ -51,17 +48,17 @@ absl::StatusOr<std::unique_ptr<Suite>> Suite::Start(const runtime::Config& confi
 
 absl::Status Suite::StartOne(const runtime::Config& config, const runtime::ServiceModule& module,
                              const SuiteOptions& options) {
-  auto backends = runtime::OpenBackends(
-      {.service = module.name,
-       .mysql_url = options.mysql_url,
-       .sqlite_path = absl::StrCat(options.data_dir, "/", module.name, ".db"),
-       .redis_url = options.redis_url,
-       .in_process_events = true,
-       .start_relay = false},
-      module.schema);
+  auto backends =
+      runtime::OpenBackends({.service = module.name,
+                             .mysql_url = options.mysql_url,
+                             .sqlite_path = absl::StrCat(options.data_dir, "/", module.name, ".db"),
+                             .redis_url = options.redis_url,
+                             .in_process_events = true,
+                             .start_relay = false},
+                            module.schema);
   if (!backends.ok()) {
-    return absl::Status(backends.status().code(), absl::StrCat(module.name, " database: ",
-                                                               backends.status().message()));
+    return absl::Status(backends.status().code(),
+                        absl::StrCat(module.name, " database: ", backends.status().message()));
   }
   services_.push_back({.module = &module, .backends = *std::move(backends)});
   Running& running = services_.back();

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/runtime/log.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 #include "gateway/src/path_template.h"
 #include "google/protobuf/descriptor.h"
@@ -212,9 +213,7 @@ absl::Status BindQuery(const std::string& query, gpb::Message& message,
             absl::StrCat("query parameter '", key, "' is set by the path or the body"));
       }
     }
-    if (absl::Status s = SetScalar(*holder, f, value, key); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(SetScalar(*holder, f, value, key));
   }
   return absl::OkStatus();
 }

@@ -15,6 +15,7 @@
 #include "common/rpc/errors.h"
 #include "common/runtime/embedded_file.h"
 #include "common/runtime/log.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 #include "common/time/clock.h"
 #include "dangjian/api/annotations.pb.h"
@@ -330,9 +331,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
     }
     g->stubs_[backend] = std::make_unique<grpc::GenericStub>(it->second);
   }
-  if (absl::Status s = g->BuildRoutes(); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(g->BuildRoutes());
   return g;
 }
 
@@ -542,9 +541,9 @@ Gateway::Done Gateway::Finisher(const HttpRequest& request, std::string request_
   // from closed sets (the method's, the route templates) and the log keeps the path and the
   // names of the query parameters, never their values (tokens, page tokens, names searched).
   return [this, done = std::move(done), request_id = std::move(request_id), start,
-                 method = std::string(metrics::HttpMethodLabel(request.method)),
-                 target = AccessLogTarget(request.target),
-                 remote = request.remote](HttpResponse r) mutable {
+          method = std::string(metrics::HttpMethodLabel(request.method)),
+          target = AccessLogTarget(request.target),
+          remote = request.remote](HttpResponse r) mutable {
     r.headers.emplace_back("x-request-id", request_id);
     ReportRefusal(r, remote, target, request_id);
     const double seconds =
@@ -588,8 +587,8 @@ std::variant<const Route*, HttpResponse> Gateway::MatchRoute(
   if (!allowed.empty()) {
     HttpResponse r = ErrorResponse(
         12,
-        absl::StrCat("method ", Clip(method, 32), " is not allowed on ",
-                     Clip(path, kMaxLoggedPath), "; allowed: ", absl::StrJoin(allowed, ", ")),
+        absl::StrCat("method ", Clip(method, 32), " is not allowed on ", Clip(path, kMaxLoggedPath),
+                     "; allowed: ", absl::StrJoin(allowed, ", ")),
         "", 405);
     r.headers.emplace_back("allow", absl::StrJoin(allowed, ", "));
     return r;
@@ -639,7 +638,7 @@ std::variant<std::shared_ptr<gpb::Message>, HttpResponse> Gateway::BindRequest(
     if (auto st = gpb::util::JsonStringToMessage(json, target, opts); !st.ok()) {
       const std::string detail = st.message().as_string();
       return fail(3, absl::StrCat("invalid JSON body: ", detail),
-           FieldOfJsonError(detail, route.body == "*" ? "" : route.body));
+                  FieldOfJsonError(detail, route.body == "*" ? "" : route.body));
     }
     bound.push_back(route.body == "*" ? "*" : route.body);
   }
@@ -676,8 +675,8 @@ HttpResponse Gateway::Answer(const gpb::MethodDescriptor* method, const std::str
   r.route = route_text;
   if (!status.ok()) {
     google::rpc::Status details;
-    const bool has = !status.error_details().empty() &&
-                     details.ParseFromString(status.error_details());
+    const bool has =
+        !status.error_details().empty() && details.ParseFromString(status.error_details());
     if (!has) {
       // Not from our services (the channel itself failed): say so plainly.
       const std::string message = status.error_code() == grpc::StatusCode::UNAVAILABLE
@@ -710,8 +709,7 @@ HttpResponse Gateway::Answer(const gpb::MethodDescriptor* method, const std::str
   gpb::util::JsonPrintOptions opts;
   opts.always_print_primitive_fields = true;
   std::string json;
-  if (!out->ParseFromString(raw) ||
-      !gpb::util::MessageToJsonString(*out, &json, opts).ok()) {
+  if (!out->ParseFromString(raw) || !gpb::util::MessageToJsonString(*out, &json, opts).ok()) {
     HttpResponse e = ErrorResponse(13, "internal error");
     e.route = route_text;
     return e;
@@ -747,8 +745,8 @@ void Gateway::Handle(const HttpRequest& request, Done done) {
   }
   const Route* route = std::get<const Route*>(matched);
   if (!stubs_.contains(route->backend)) {
-    HttpResponse r = ErrorResponse(
-        14, absl::StrCat("the ", route->backend, " service is not running here"));
+    HttpResponse r =
+        ErrorResponse(14, absl::StrCat("the ", route->backend, " service is not running here"));
     r.route = route->path.text();
     finish(std::move(r));
     return;

@@ -3,6 +3,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 
 namespace dj::gateway {
@@ -78,9 +79,7 @@ absl::StatusOr<PathTemplate> PathTemplate::Parse(std::string_view text) {
         t.segments_.push_back({Segment::kStar, ""});
       } else {
         for (absl::string_view seg : absl::StrSplit(AV(inner.substr(eq + 1)), '/')) {
-          if (absl::Status s = add_segment(SV(seg)); !s.ok()) {
-            return s;
-          }
+          RETURN_IF_ERROR(add_segment(SV(seg)));
         }
       }
       v.end = t.segments_.size();
@@ -91,13 +90,12 @@ absl::StatusOr<PathTemplate> PathTemplate::Parse(std::string_view text) {
       if (slash == std::string_view::npos) {
         slash = rest.size();
       }
-      if (absl::Status s = add_segment(rest.substr(i, slash - i)); !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(add_segment(rest.substr(i, slash - i)));
       i = slash;
     }
     if (i < rest.size() && rest[i] != '/') {
-      return absl::InvalidArgumentError(absl::StrCat("expected '/' after a variable in ", AV(text)));
+      return absl::InvalidArgumentError(
+          absl::StrCat("expected '/' after a variable in ", AV(text)));
     }
     ++i;
   }
@@ -146,8 +144,7 @@ bool PathTemplate::MatchFrom(const std::vector<std::string>& parts, size_t si, s
   return MatchFrom(parts, si + 1, pi + 1, ends);
 }
 
-std::optional<std::map<std::string, std::string>> PathTemplate::Match(
-    std::string_view path) const {
+std::optional<std::map<std::string, std::string>> PathTemplate::Match(std::string_view path) const {
   if (path.empty() || path.front() != '/') {
     return std::nullopt;
   }

@@ -13,6 +13,7 @@
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
 #include "common/runtime/log.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 #include "common/time/clock.h"
 #include "dangjian/org/v1/events.pb.h"
@@ -146,8 +147,8 @@ OrgPathLookup OrgPathsVia(const rpc::ServiceClient& org) {
   return [&org](const auth::Principal& who, std::string_view name) -> absl::StatusOr<std::string> {
     dangjian::org::v1::GetOrganizationRequest request;
     request.set_name(std::string(name));
-    auto out = org.Call(who, &dangjian::org::v1::OrganizationService::Stub::GetOrganization,
-                        request);
+    auto out =
+        org.Call(who, &dangjian::org::v1::OrganizationService::Stub::GetOrganization, request);
     if (!out.ok()) {
       return out.status();
     }
@@ -426,9 +427,7 @@ absl::StatusOr<pb::Account> MemberService::GetAccount(const auth::Principal& who
     return allowed;
   }
   // A read of personal data is recorded; if it cannot be, it is not served.
-  if (absl::Status s = audit_.Record(entry, allowed); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(audit_.Record(entry, allowed));
   return ToProto(**row);
 }
 
@@ -481,9 +480,7 @@ absl::StatusOr<pb::ListAccountsResponse> MemberService::ListAccounts(
       audit::Recorder::For(who, "accounts.list", "accounts",
                            who.scope_org == 0 ? "/" : absl::StrCat("/", who.scope_org, "/"));
   entry.detail = absl::StrCat(out.accounts_size(), " accounts");
-  if (absl::Status s = audit_.Record(entry, absl::OkStatus()); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(audit_.Record(entry, absl::OkStatus()));
   return out;
 }
 
@@ -513,9 +510,7 @@ absl::Status MemberService::ResetPassword(const auth::Principal& who,
     }
     AccountRow a = **row;
     entry.org_path = a.scope_path;
-    if (absl::Status s = Authorized(who, "reset_password", a, &entry); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(Authorized(who, "reset_password", a, &entry));
     const int64_t now = NowUs();
     a.password_hash = *hash;
     a.password_changed_us = std::max(now, a.password_changed_us + 1);
@@ -525,9 +520,7 @@ absl::Status MemberService::ResetPassword(const auth::Principal& who,
     a.last_failure_us = 0;
     a.update_time_us = a.password_changed_us;
     // The account's sessions and access tokens end with the old password.
-    if (absl::Status s = RevokeTokens(c, a, "PASSWORD_RESET", now); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(RevokeTokens(c, a, "PASSWORD_RESET", now));
     return AccountStore::UpdateCredentials(c, a);
   });
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_split.h"
 #include "common/crypto/crypto.h"
 #include "common/rpc/errors.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 
 namespace dj::member {
@@ -51,13 +52,9 @@ absl::StatusOr<std::string> Sessions::Issue(const Session& session) {
   const std::string token =
       absl::StrCat(AV(kTokenPrefix), crypto::Base64UrlEncode(crypto::RandomBytes(32)));
   const std::string digest = Digest(token);
-  if (absl::Status s = cache_.Set(TokenKey(digest), Encode(session), options_.idle); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(cache_.Set(TokenKey(digest), Encode(session), options_.idle));
   // The session remembers its current token, so a reuse can revoke it.
-  if (absl::Status s = cache_.Set(SessionKey(session.id), digest, options_.idle); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(cache_.Set(SessionKey(session.id), digest, options_.idle));
   return token;
 }
 
@@ -114,9 +111,7 @@ absl::StatusOr<std::pair<Session, std::string>> Sessions::Rotate(std::string_vie
     return Invalid();
   }
   session.issued_us = now_us;
-  if (absl::Status s = cache_.Set(UsedKey(digest), session.id, options_.idle); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(cache_.Set(UsedKey(digest), session.id, options_.idle));
   auto next = Issue(session);
   if (!next.ok()) {
     return next.status();
@@ -134,9 +129,7 @@ absl::StatusOr<Session> Sessions::End(std::string_view token) {
     return value.status();
   }
   if (value->has_value() && Decode(**value, &session)) {
-    if (absl::Status s = cache_.Delete(SessionKey(session.id)); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(cache_.Delete(SessionKey(session.id)));
   }
   return session;
 }

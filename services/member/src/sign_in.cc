@@ -5,6 +5,7 @@
 #include "common/crypto/crypto.h"
 #include "common/rpc/errors.h"
 #include "common/rpc/names.h"
+#include "common/runtime/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/member/src/member_service.h"
 
@@ -85,9 +86,7 @@ absl::StatusOr<AccountRow> MemberService::Authenticate(std::string_view username
     return account;
   }
   throttle_.Failed(username, address, now);
-  if (absl::Status counted = CountFailure(account, entry, now); !counted.ok()) {
-    return counted;
-  }
+  RETURN_IF_ERROR(CountFailure(account, entry, now));
   return LoginFailed();
 }
 
@@ -107,13 +106,9 @@ absl::Status MemberService::CountFailure(const AccountRow& account, audit::Entry
     entry.detail = "WRONG_PASSWORD";
     if (!was_locked && after.locked_until_us > now) {
       entry.detail = "WRONG_PASSWORD; LOCKED";
-      if (absl::Status s = RevokeTokens(c, a, "LOCKED", now); !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(RevokeTokens(c, a, "LOCKED", now));
     }
-    if (absl::Status s = AccountStore::UpdateCredentials(c, a); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(AccountStore::UpdateCredentials(c, a));
     audit::Entry failed = entry;
     failed.outcome = audit::OutcomeOf(LoginFailed());
     return audit_.log().Append(c, failed).status();
@@ -203,9 +198,7 @@ absl::StatusOr<pb::TokenResponse> MemberService::Login(const auth::Principal& wh
       AccountRow a = *account;
       ApplyLoginState(state, &a);
       a.update_time_us = now;
-      if (absl::Status s = AccountStore::UpdateCredentials(c, a); !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(AccountStore::UpdateCredentials(c, a));
     }
     audit::Entry done = entry;
     done.outcome = audit::OutcomeOf(outcome);
@@ -241,9 +234,7 @@ absl::StatusOr<pb::TokenResponse> MemberService::Refresh(const auth::Principal& 
       entry.outcome = audit::OutcomeOf(rotated.status());
       absl::Status revoked = store_.pool().Transact([&](db::Connection& c) -> absl::Status {
         if (!reused.empty()) {
-          if (absl::Status s = RevokeSession(c, reused, 0, "REFRESH_TOKEN_REUSED", now); !s.ok()) {
-            return s;
-          }
+          RETURN_IF_ERROR(RevokeSession(c, reused, 0, "REFRESH_TOKEN_REUSED", now));
         }
         return audit_.log().Append(c, entry).status();
       });
@@ -427,9 +418,7 @@ absl::Status MemberService::ChangePassword(const auth::Principal& who,
     a.last_failure_us = 0;
     a.update_time_us = a.password_changed_us;
     // Whoever knew the old password may hold tokens: they all stop working.
-    if (absl::Status s = RevokeTokens(c, a, "PASSWORD_CHANGED", now); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(RevokeTokens(c, a, "PASSWORD_CHANGED", now));
     return AccountStore::UpdateCredentials(c, a);
   });
 }

@@ -16,6 +16,7 @@
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
 #include "common/runtime/log.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 #include "common/time/clock.h"
 #include "dangjian/org/v1/events.pb.h"
@@ -586,9 +587,7 @@ absl::StatusOr<CommunityService::Placement> CommunityService::Place(db::Connecti
   if (!taken.ok()) {
     return taken.status();
   }
-  if (absl::Status s = InAnotherCommunity(who, row, *taken); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(InAnotherCommunity(who, row, *taken));
   return Placement{common->first, common->second};
 }
 
@@ -611,15 +610,11 @@ absl::Status CommunityService::ExplainConflict(const auth::Principal& who, const
   if (!lease.ok()) {
     return status;
   }
-  if (absl::Status s = CheckNameFree(**lease, row); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckNameFree(**lease, row));
   std::vector<int64_t> ids = {row.lead_org_id};
   ids.insert(ids.end(), row.member_org_ids.begin(), row.member_org_ids.end());
   if (auto taken = CommunityStore::Memberships(**lease, ids, row.id); taken.ok()) {
-    if (absl::Status s = InAnotherCommunity(who, row, *taken); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(InAnotherCommunity(who, row, *taken));
   }
   return status;
 }
@@ -630,9 +625,7 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
     return rpc::InvalidArgument({{"community", "required"}});
   }
   const pb::Community& in = request.community();
-  if (absl::Status s = rpc::ValidateRequestId(request.request_id()); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(rpc::ValidateRequestId(request.request_id()));
   if (!in.name().empty()) {
     return rpc::InvalidArgument({{"community.name", "is assigned by the service; leave it empty"}});
   }
@@ -642,9 +635,7 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = CheckOrganizations(row); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckOrganizations(row));
   // Scoped to the caller: another principal's request_id is a new request, never theirs.
   const std::string request_id = auth::IdempotencyKey(who, request.request_id());
   row.id = ids_.Next();
@@ -673,9 +664,7 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
                        entry.org_path = place->scope_path;
                        // The name is checked where the community goes, once the caller may put it
                        // there.
-                       if (absl::Status s = CheckNameFree(c, row); !s.ok()) {
-                         return s;
-                       }
+                       RETURN_IF_ERROR(CheckNameFree(c, row));
                        wrote = true;
                        return CommunityStore::Insert(c, row, request_id);
                      },
@@ -778,9 +767,7 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
   // Every new value is checked before the database is touched; only how they fit the stored
   // community (and the tree) waits for the transaction.
   CommunityRow draft;
-  if (absl::Status s = ReadCommunity(in, *paths, draft); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(ReadCommunity(in, *paths, draft));
   CommunityRow row;
   bool wrote = false;  // the write was reached: the caller is authorized where `row` goes
   audit::Entry entry = audit::Recorder::For(who, "communities.update", in.name(), "/");
@@ -814,9 +801,7 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
     if (paths->contains("liaison")) row.liaison = draft.liaison;
     if (paths->contains("mechanisms")) row.mechanisms = draft.mechanisms;
     if (paths->contains("brands")) row.brands = draft.brands;
-    if (absl::Status s = CheckOrganizations(row); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(CheckOrganizations(row));
     const int64_t old_scope = row.scope_org_id;
     if (paths->contains("lead_organization") || paths->contains("member_organizations")) {
       // The organizations changed: check them again and place the community anew (authorized
@@ -830,9 +815,7 @@ absl::StatusOr<pb::Community> CommunityService::Update(const auth::Principal& wh
     }
     // A new name, or the old one in a new scope, must be free where the community now sits.
     if (paths->contains("display_name") || row.scope_org_id != old_scope) {
-      if (absl::Status s = CheckNameFree(c, row); !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(CheckNameFree(c, row));
     }
     wrote = true;
     const int64_t before = row.version;
@@ -954,9 +937,7 @@ absl::StatusOr<Tie> CommunityService::CreateTie(const auth::Principal& who, cons
                                                 std::string_view field,
                                                 std::string_view organization, Tie tie,
                                                 std::string_view raw_request_id) {
-  if (absl::Status s = rpc::ValidateRequestId(raw_request_id); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(rpc::ValidateRequestId(raw_request_id));
   const std::string request_id = auth::IdempotencyKey(who, raw_request_id);
   const std::string org_field = absl::StrCat(AV(field), ".organization");
   auto org_id = rpc::ParseName(organization, kOrganizations, org_field);
@@ -1147,9 +1128,7 @@ absl::StatusOr<pb::Pairing> CommunityService::CreatePairing(
   }
   Tie tie;
   tie.details = {partner.display_name(), pb::PartnerKind_Name(partner.kind()), partner.contact()};
-  if (absl::Status s = ReadTie(in, "pairing", tie); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(ReadTie(in, "pairing", tie));
   return ToPairing(CreateTie(who, kPairingsTable, "pairing", in.organization(), std::move(tie),
                              request.request_id()));
 }
@@ -1189,9 +1168,7 @@ absl::StatusOr<pb::Station> CommunityService::CreateStation(
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = ReadTie(in, "station", tie); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(ReadTie(in, "station", tie));
   return ToStation(CreateTie(who, kStationsTable, "station", in.organization(), std::move(tie),
                              request.request_id()));
 }

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 #include "services/org/src/org_store.h"
 
@@ -48,7 +49,8 @@ absl::Status LoadChildren(db::Connection& c, std::vector<CommunityRow>& rows) {
     by_id[row.id] = &row;
     ids.emplace_back(row.id);
   }
-  const std::string in = absl::StrCat(" WHERE community_id IN (", db::Placeholders(ids.size()), ")");
+  const std::string in =
+      absl::StrCat(" WHERE community_id IN (", db::Placeholders(ids.size()), ")");
   auto query = [&](std::string_view select) {
     return c.Execute(absl::StrCat(AV(select), in, " ORDER BY community_id, position"), ids);
   };
@@ -113,9 +115,7 @@ absl::StatusOr<std::vector<CommunityRow>> Communities(db::Connection& c,
   for (const db::Row& r : result->rows) {
     rows.push_back(CommunityFromDb(r));
   }
-  if (absl::Status s = LoadChildren(c, rows); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(LoadChildren(c, rows));
   return rows;
 }
 
@@ -141,9 +141,7 @@ absl::Status InsertChildren(db::Connection& c, const CommunityRow& row) {
             {row.id, org, std::string(role), position})
         .status();
   };
-  if (absl::Status s = add_org(row.lead_org_id, "LEAD", 0); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(add_org(row.lead_org_id, "LEAD", 0));
   for (size_t i = 0; i < row.member_org_ids.size(); ++i) {
     if (absl::Status s = add_org(row.member_org_ids[i], "MEMBER", static_cast<int64_t>(i) + 1);
         !s.ok()) {
@@ -340,19 +338,13 @@ absl::StatusOr<bool> CommunityStore::Update(db::Connection& c, const CommunityRo
   if (r->affected_rows != 1) {
     return false;
   }
-  if (absl::Status s = DeleteChildren(c, row.id); !s.ok()) {
-    return s;
-  }
-  if (absl::Status s = InsertChildren(c, row); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(DeleteChildren(c, row.id));
+  RETURN_IF_ERROR(InsertChildren(c, row));
   return true;
 }
 
 absl::Status CommunityStore::Delete(db::Connection& c, int64_t id) {
-  if (absl::Status s = DeleteChildren(c, id); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(DeleteChildren(c, id));
   return c.Exec("DELETE FROM communities WHERE id = ?", {id}).status();
 }
 

@@ -12,6 +12,7 @@
 #include "common/audit/caller.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 #include "common/time/clock.h"
 #include "google/protobuf/util/time_util.h"
@@ -62,9 +63,7 @@ absl::StatusOr<int64_t> ParseCreate(std::string_view parent, bool has_body,
   if (!has_body) {
     return rpc::InvalidArgument({{std::string(body_field), "required"}});
   }
-  if (absl::Status s = rpc::ValidateRequestId(request_id); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(rpc::ValidateRequestId(request_id));
   return *org_id;
 }
 
@@ -274,9 +273,7 @@ absl::Status Elect(db::Connection& c, const StructureRules& rules, const OrgRow&
   if (!shift.ok()) {
     return shift.status();
   }
-  if (absl::Status s = OfficerStore::CloseTerm(c, cur.id, row.start_date, *shift); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(OfficerStore::CloseTerm(c, cur.id, row.start_date, *shift));
   entry.detail = absl::StrCat("closes ", ChildName(cur.organization_id, kTerms, cur.id), ", shift ",
                               *shift, " days");
   return absl::OkStatus();
@@ -426,9 +423,7 @@ absl::StatusOr<pb::Officer> OfficerService::Create(const auth::Principal& who,
               },
           .write = [&](db::Connection& c, const OrgRow&, audit::Entry&) -> absl::Status {
             if (row.role == pb::SECRETARY) {
-              if (absl::Status s = CheckNoOtherSecretary(c, row); !s.ok()) {
-                return s;
-              }
+              RETURN_IF_ERROR(CheckNoOtherSecretary(c, row));
             }
             return OfficerStore::InsertOfficer(c, row,
                                                auth::IdempotencyKey(who, request.request_id()));
@@ -627,9 +622,7 @@ absl::StatusOr<pb::Term> OfficerService::CreateTerm(const auth::Principal& who,
                        earlier.start_date == row.start_date;
               },
           .write = [&](db::Connection& c, const OrgRow& org, audit::Entry& entry) -> absl::Status {
-            if (absl::Status s = Elect(c, rules.rules, org, row, entry); !s.ok()) {
-              return s;
-            }
+            RETURN_IF_ERROR(Elect(c, rules.rules, org, row, entry));
             return OfficerStore::InsertTerm(c, row,
                                             auth::IdempotencyKey(who, request.request_id()));
           }});

@@ -12,6 +12,7 @@
 #include "common/events/events.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 #include "common/time/clock.h"
 #include "dangjian/org/v1/events.pb.h"
@@ -363,9 +364,7 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
     return rpc::InvalidArgument({{"organization", "required"}});
   }
   const pb::Organization& in = request.organization();
-  if (absl::Status s = rpc::ValidateRequestId(request.request_id()); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(rpc::ValidateRequestId(request.request_id()));
   auto rules = rules_.Today();
   if (!rules.ok()) {
     return rules.status();
@@ -390,9 +389,7 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
     }
     parent_id = *p;
   }
-  if (absl::Status s = ValidateUnit(in.unit(), kUnitField); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(ValidateUnit(in.unit(), kUnitField));
   row.unit = in.unit();
   auto joint = ParseJointUnits(in.joint_units());
   if (!joint.ok()) {
@@ -412,9 +409,7 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
       !s.ok()) {
     return s;
   }
-  if (absl::Status s = CheckJointUnitsFit(*rules, row); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckJointUnitsFit(*rules, row));
 
   // Scoped to the caller: another principal's request_id is a new request, never theirs.
   const std::string request_id = auth::IdempotencyKey(who, request.request_id());
@@ -460,9 +455,7 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
       }
       const OrgRow& p = **parent;
       entry.org_path = p.path;
-      if (absl::Status s = Authorized(who, "create", in.parent(), p.path, &entry); !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(Authorized(who, "create", in.parent(), p.path, &entry));
       if (p.status != pb::ACTIVE) {
         return rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
                           absl::StrCat(in.parent(), " is dissolved"));
@@ -476,9 +469,7 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
       row.depth = p.depth + 1;
       row.path = absl::StrCat(p.path, row.id, "/");
     } else {
-      if (absl::Status s = Authorized(who, "create", "", "/", &entry); !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(Authorized(who, "create", "", "/", &entry));
       row.depth = 0;
       row.path = absl::StrCat("/", row.id, "/");
     }
@@ -491,15 +482,9 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
     if (*taken) {
       return NameTaken("organization.display_name", row.display_name);
     }
-    if (absl::Status s = CheckUnitsExist(c, who, row, std::nullopt); !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = OrgStore::Insert(c, row, request_id); !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = OrgStore::SetJointUnits(c, row.id, row.joint_units); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(CheckUnitsExist(c, who, row, std::nullopt));
+    RETURN_IF_ERROR(OrgStore::Insert(c, row, request_id));
+    RETURN_IF_ERROR(OrgStore::SetJointUnits(c, row.id, row.joint_units));
     pb::OrganizationCreated created;
     *created.mutable_organization() = ToProto(row);
     return Publish(c, entry.resource, created).status();
@@ -560,9 +545,7 @@ absl::StatusOr<pb::Organization> OrgService::Get(const auth::Principal& who,
   if (!out.ParseFromString(bytes)) {
     return absl::InternalError("cached organization does not parse");
   }
-  if (absl::Status s = Check(who, "read", request.name(), out.path()); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(Check(who, "read", request.name(), out.path()));
   return out;
 }
 
@@ -612,9 +595,7 @@ absl::StatusOr<pb::ListOrganizationsResponse> OrgService::List(
                  ? rpc::WithViolation(p.status(), {"parent", "no such organization"})
                  : p.status();
     }
-    if (absl::Status s = Check(who, "read", request.parent(), p->path); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(Check(who, "read", request.parent(), p->path));
   } else if (absl::Status s = Check(who, "read", "", "/"); !s.ok()) {
     return s;
   }
@@ -664,9 +645,7 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     return rpc::InvalidArgument({{"organization.kind", "must be a known kind"}});
   }
   if (paths->contains("unit")) {
-    if (absl::Status s = ValidateUnit(in.unit(), kUnitField); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(ValidateUnit(in.unit(), kUnitField));
   }
   std::vector<int64_t> joint_units;
   if (paths->contains("joint_units")) {
@@ -698,9 +677,7 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     }
     OrgRow row = **found;
     entry.org_path = row.path;
-    if (absl::Status s = Authorized(who, "update", in.name(), row.path, &entry); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(Authorized(who, "update", in.name(), row.path, &entry));
     if (!in.etag().empty() && in.etag() != Etag(row.version)) {
       return EtagMismatch(in.name());
     }
@@ -758,13 +735,9 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     // changes leave joint units made under earlier rules alone (rules do not change the past).
     if (row.joint_units != before.joint_units || row.unit != before.unit ||
         row.kind != before.kind) {
-      if (absl::Status s = CheckJointUnitsFit(*rules, row); !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(CheckJointUnitsFit(*rules, row));
     }
-    if (absl::Status s = CheckUnitsExist(c, who, row, before); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(CheckUnitsExist(c, who, row, before));
     if (row.display_name != before.display_name) {
       auto taken = OrgStore::SiblingNameTaken(c, row.parent_id, row.display_name, row.id);
       if (!taken.ok()) {
@@ -784,9 +757,7 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
       return EtagMismatch(in.name());
     }
     if (row.joint_units != before.joint_units) {
-      if (absl::Status s = OrgStore::SetJointUnits(c, row.id, row.joint_units); !s.ok()) {
-        return s;
-      }
+      RETURN_IF_ERROR(OrgStore::SetJointUnits(c, row.id, row.joint_units));
     }
     updated = row;
     pb::OrganizationUpdated event;
@@ -924,9 +895,7 @@ absl::StatusOr<std::vector<int64_t>> OrgService::MoveInTransaction(db::Connectio
   if (!rules.ok()) {
     return rules.status();
   }
-  if (absl::Status s = CheckPlacement(*rules, parent.kind, row.kind, "kind", field); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(CheckPlacement(*rules, parent.kind, row.kind, "kind", field));
   auto taken = OrgStore::SiblingNameTaken(c, parent.id, row.display_name, row.id);
   if (!taken.ok()) {
     return taken.status();
@@ -985,9 +954,7 @@ absl::StatusOr<pb::Organization> OrgService::Move(const auth::Principal& who,
     }
     const OrgRow& row = **found;
     entry.org_path = row.path;
-    if (absl::Status s = Authorized(who, "move", request.name(), row.path, &entry); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(Authorized(who, "move", request.name(), row.path, &entry));
     if (!request.etag().empty() && request.etag() != Etag(row.version)) {
       return EtagMismatch(request.name());
     }
@@ -1062,9 +1029,7 @@ absl::StatusOr<pb::Organization> OrgService::Dissolve(
     }
     OrgRow row = **found;
     entry.org_path = row.path;
-    if (absl::Status s = Authorized(who, "dissolve", request.name(), row.path, &entry); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(Authorized(who, "dissolve", request.name(), row.path, &entry));
     if (!request.etag().empty() && request.etag() != Etag(row.version)) {
       return EtagMismatch(request.name());
     }
@@ -1090,12 +1055,8 @@ absl::StatusOr<pb::Organization> OrgService::Dissolve(
                                   " active sub-organizations; move or dissolve them first")),
           {"name", "has active sub-organizations"});
     }
-    if (absl::Status s = CheckNoMembers(row, "name"); !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = CheckLeadsNoCommunity(c, row); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(CheckNoMembers(row, "name"));
+    RETURN_IF_ERROR(CheckLeadsNoCommunity(c, row));
     const int64_t before = row.version;
     row.status = pb::DISSOLVED;
     row.dissolved_date = *date;
@@ -1160,9 +1121,7 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
     }
     OrgRow row = **found;
     entry.org_path = row.path;
-    if (absl::Status s = Authorized(who, "dissolve", request.name(), row.path, &entry); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(Authorized(who, "dissolve", request.name(), row.path, &entry));
     if (!request.etag().empty() && request.etag() != Etag(row.version)) {
       return EtagMismatch(request.name());
     }
@@ -1187,12 +1146,8 @@ absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
       return rpc::InvalidArgument({{"into", "lies inside the organization being merged away"}},
                                   "MOVE_CYCLE");
     }
-    if (absl::Status s = CheckNoMembers(row, "name"); !s.ok()) {
-      return s;
-    }
-    if (absl::Status s = CheckLeadsNoCommunity(c, row); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(CheckNoMembers(row, "name"));
+    RETURN_IF_ERROR(CheckLeadsNoCommunity(c, row));
     auto children = OrgStore::ActiveChildren(c, row.id);
     if (!children.ok()) {
       return children.status();
@@ -1332,9 +1287,7 @@ absl::StatusOr<pb::ListDescendantsResponse> OrgService::Descendants(
   if (!root.ok()) {
     return root.status();
   }
-  if (absl::Status s = Check(who, "read", request.name(), root->path); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(Check(who, "read", request.name(), root->path));
   if (!cursor->empty() && !cursor->starts_with(root->path)) {
     return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
   }

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 
 namespace dj::org {
@@ -87,9 +88,7 @@ absl::StatusOr<std::vector<OrgRow>> Rows(db::Connection& c, absl::StatusOr<db::R
     out.push_back(FromDb(r));
   }
   if (load == OrgStore::Load::kFull) {
-    if (absl::Status s = LoadJointUnits(c, out); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(LoadJointUnits(c, out));
   }
   return out;
 }

@@ -5,6 +5,7 @@
 #include "common/auth/authorize.h"
 #include "common/rpc/errors.h"
 #include "common/rpc/handler.h"
+#include "common/runtime/status_macros.h"
 #include "services/org/src/org_service.h"
 
 namespace dj::org {
@@ -32,9 +33,7 @@ RuleSetService::RuleSetService(RuleBook& book, db::Pool& pool, const auth::Inter
 
 absl::StatusOr<pb::StructureRuleSet> RuleSetService::InForce(
     const auth::Principal& who, const pb::GetStructureRulesRequest& request) {
-  if (absl::Status s = Allowed(who, "read", nullptr); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(Allowed(who, "read", nullptr));
   time::CivilDate date = book_.TodayDate();
   if (request.has_date()) {
     auto d = time::FromProto(request.date(), "date");
@@ -55,11 +54,8 @@ absl::StatusOr<pb::StructureRuleSet> RuleSetService::InForce(
   return ToProto(NationalDefaultVersion());
 }
 
-absl::StatusOr<pb::ListStructureRuleSetsResponse> RuleSetService::List(
-    const auth::Principal& who) {
-  if (absl::Status s = Allowed(who, "read", nullptr); !s.ok()) {
-    return s;
-  }
+absl::StatusOr<pb::ListStructureRuleSetsResponse> RuleSetService::List(const auth::Principal& who) {
+  RETURN_IF_ERROR(Allowed(who, "read", nullptr));
   auto versions = book_.Versions();
   if (!versions.ok()) {
     return versions.status();
@@ -76,9 +72,7 @@ absl::StatusOr<pb::StructureRuleSet> RuleSetService::Create(
   RuleSetVersion added;
   audit::Entry entry = audit::Recorder::For(who, "rule_sets.create", "ruleSets/structure", "/");
   absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    if (absl::Status s = Allowed(who, "create", &entry.detail); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(Allowed(who, "create", &entry.detail));
     auto v = book_.Add(c, request.rule_set(), who.subject);
     if (!v.ok()) {
       return v.status();

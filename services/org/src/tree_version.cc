@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/events/events.h"
 #include "common/runtime/log.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 
 namespace dj::org {
@@ -36,34 +37,22 @@ absl::StatusOr<int64_t> TreeVersion::Current() {
   if (cache_ == nullptr) {
     return absl::FailedPreconditionError("no cache");
   }
-  auto cached = cache_->Get(kCacheKey);
-  if (!cached.ok()) {
-    return cached.status();
-  }
+  ASSIGN_OR_RETURN(const std::optional<std::string> cached, cache_->Get(kCacheKey));
   int64_t version = 0;
-  if (cached->has_value() && absl::SimpleAtoi(**cached, &version)) {
+  if (cached.has_value() && absl::SimpleAtoi(*cached, &version)) {
     return version;
   }
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  auto stored = Read(**lease);
-  if (!stored.ok()) {
-    return stored.status();
-  }
+  ASSIGN_OR_RETURN(db::Pool::Lease lease, pool_.Acquire());
+  ASSIGN_OR_RETURN(const int64_t stored, Read(*lease));
   // Only if still absent: a move publishing meanwhile holds a newer version.
-  auto put = cache_->SetIfAbsent(kCacheKey, absl::StrCat(*stored), kKeep);
-  if (!put.ok()) {
-    return put.status();
-  }
-  if (!*put) {
+  ASSIGN_OR_RETURN(const bool put, cache_->SetIfAbsent(kCacheKey, absl::StrCat(stored), kKeep));
+  if (!put) {
     auto again = cache_->Get(kCacheKey);
     if (again.ok() && again->has_value() && absl::SimpleAtoi(**again, &version)) {
       return version;
     }
   }
-  return *stored;
+  return stored;
 }
 
 std::string TreeVersion::Stamp(int64_t version, std::string_view value) {

@@ -12,6 +12,7 @@
 #include "common/rpc/errors.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 #include "common/time/clock.h"
 #include "google/protobuf/util/time_util.h"
@@ -89,9 +90,7 @@ const UpdatableFields& Updatable() {
 // The whole unit: every field, and the body of a vertical leading body exactly when DUAL.
 absl::Status ValidateUnit(const UnitRow& row) {
   for (const std::string& path : Updatable().fields) {
-    if (absl::Status s = ValidateField(row, path); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(ValidateField(row, path));
   }
   if (row.leadership_mode == pb::DUAL && row.vertical_leading_body.empty()) {
     return rpc::InvalidArgument(
@@ -190,9 +189,7 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
     return rpc::InvalidArgument({{"unit", "required"}});
   }
   const pb::Unit& in = request.unit();
-  if (absl::Status s = rpc::ValidateRequestId(request.request_id()); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(rpc::ValidateRequestId(request.request_id()));
   if (!in.name().empty()) {
     return rpc::InvalidArgument({{"unit.name", "is assigned by the service; leave it empty"}});
   }
@@ -205,9 +202,7 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
     return parsed.status();
   }
   UnitRow row = *std::move(parsed);
-  if (absl::Status s = ValidateUnit(row); !s.ok()) {
-    return s;
-  }
+  RETURN_IF_ERROR(ValidateUnit(row));
   row.parent_id = *parent_id;
 
   row.id = ids_.Next();
@@ -386,9 +381,7 @@ absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
     return change.status();
   }
   for (const std::string& path : *paths) {
-    if (absl::Status s = ValidateField(*change, path); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(ValidateField(*change, path));
   }
 
   UnitRow updated;
@@ -439,9 +432,7 @@ absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
       updated = row;
       return absl::OkStatus();
     }
-    if (absl::Status s = ValidateUnit(row); !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(ValidateUnit(row));
     if (row.credit_code != before.credit_code) {
       auto holder = UnitStore::CreditCodeHolder(c, row.credit_code, row.id);
       if (!holder.ok()) {
