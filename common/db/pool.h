@@ -11,6 +11,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "common/db/db.h"
 
@@ -49,6 +50,20 @@ class Pool final {
 
   // A connection, or UNAVAILABLE when none could be had within acquire_timeout.
   absl::StatusOr<Lease> Acquire();
+
+  // Runs `fn` on one connection of the pool, outside a transaction (reads), and gives the
+  // connection back: `fn` returns absl::Status or absl::StatusOr<T>, and so does Run (the
+  // pool's UNAVAILABLE when no connection could be had). Stores take the connection they run
+  // on; handlers choose it with Run or Transact, so a read inside a transaction uses the
+  // transaction's connection and never waits for a second one.
+  template <typename Fn>
+  auto Run(Fn&& fn) -> decltype(fn(std::declval<Connection&>())) {
+    auto lease = Acquire();
+    if (!lease.ok()) {
+      return lease.status();
+    }
+    return fn(**lease);
+  }
 
   // Runs `fn` in a transaction: commits when it returns OK, rolls back otherwise. A deadlock or
   // lock timeout (ABORTED from the database) reruns `fn` up to `attempts` times in all, so `fn`

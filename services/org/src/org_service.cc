@@ -891,7 +891,7 @@ absl::StatusOr<std::vector<int64_t>> OrgService::MoveInTransaction(db::Connectio
                        "; an organization cannot move into its own subtree")}},
         "MOVE_CYCLE");
   }
-  auto rules = rules_.Today();
+  auto rules = rules_.Today(c);
   if (!rules.ok()) {
     return rules.status();
   }

@@ -49,7 +49,7 @@ absl::StatusOr<std::vector<RuleSetVersion>> RuleBook::Load(db::Connection& c) {
   return out;
 }
 
-absl::StatusOr<std::vector<RuleSetVersion>> RuleBook::Versions() {
+absl::StatusOr<std::vector<RuleSetVersion>> RuleBook::Versions(db::Connection* c) {
   std::vector<RuleSetVersion> stored;
   bool fresh = false;
   {
@@ -60,11 +60,8 @@ absl::StatusOr<std::vector<RuleSetVersion>> RuleBook::Versions() {
     }
   }
   if (!fresh) {
-    auto lease = pool_.Acquire();
-    if (!lease.ok()) {
-      return lease.status();
-    }
-    auto loaded = Load(**lease);
+    auto loaded =
+        c != nullptr ? Load(*c) : pool_.Run([&](db::Connection& own) { return Load(own); });
     if (!loaded.ok()) {
       return loaded.status();
     }
@@ -77,8 +74,8 @@ absl::StatusOr<std::vector<RuleSetVersion>> RuleBook::Versions() {
   return stored;
 }
 
-absl::StatusOr<StructureRules> RuleBook::InForce(const time::CivilDate& date) {
-  auto versions = Versions();
+absl::StatusOr<StructureRules> RuleBook::InForce(const time::CivilDate& date, db::Connection* c) {
+  auto versions = Versions(c);
   if (!versions.ok()) {
     return versions.status();
   }
@@ -91,6 +88,10 @@ absl::StatusOr<StructureRules> RuleBook::InForce(const time::CivilDate& date) {
 }
 
 absl::StatusOr<StructureRules> RuleBook::Today() { return InForce(TodayDate()); }
+
+absl::StatusOr<StructureRules> RuleBook::Today(db::Connection& c) {
+  return InForce(TodayDate(), &c);
+}
 
 absl::StatusOr<RuleSetVersion> RuleBook::Add(db::Connection& c, const pb::StructureRuleSet& in,
                                              const std::string& creator) {
@@ -108,14 +109,13 @@ absl::StatusOr<RuleSetVersion> RuleBook::Add(db::Connection& c, const pb::Struct
   const time::CivilDate today = TodayDate();
   if (*date < today) {
     return rpc::InvalidArgument(
-        {{"rule_set.effective_date",
-          absl::StrCat("must be today (", time::ToIso(today),
-                       ") or later: rules do not change the past")}});
+        {{"rule_set.effective_date", absl::StrCat("must be today (", time::ToIso(today),
+                                                  ") or later: rules do not change the past")}});
   }
   if (in.note().empty() || in.note().size() > 800) {
-    return rpc::InvalidArgument(
-        {{"rule_set.note", "required: why (e.g. the document that sets them), at most 200 "
-                           "characters"}});
+    return rpc::InvalidArgument({{"rule_set.note",
+                                  "required: why (e.g. the document that sets them), at most 200 "
+                                  "characters"}});
   }
   auto existing = Load(c);
   if (!existing.ok()) {
@@ -140,8 +140,8 @@ absl::StatusOr<RuleSetVersion> RuleBook::Add(db::Connection& c, const pb::Struct
   auto inserted = c.Exec(
       "INSERT INTO rule_sets (rule_kind, version, effective_date, body, note, creator, "
       "create_time_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      {std::string(kStructure), int64_t{version}, time::ToIso(*date), RuleSetJson(body),
-       in.note(), creator, added.create_time_us});
+      {std::string(kStructure), int64_t{version}, time::ToIso(*date), RuleSetJson(body), in.note(),
+       creator, added.create_time_us});
   if (inserted.status().code() == absl::StatusCode::kAlreadyExists) {
     return rpc::Error(absl::StatusCode::kAborted, "CONCURRENT_CHANGE",
                       "another version was added at the same time; read the versions and retry");

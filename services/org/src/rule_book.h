@@ -22,14 +22,17 @@ class RuleBook final {
   RuleBook(db::Pool& pool, std::function<int64_t()> now_us,
            std::chrono::seconds refresh = std::chrono::seconds(5));
 
-  // The rules in force on `date`.
-  absl::StatusOr<StructureRules> InForce(const time::CivilDate& date);
+  // The rules in force on `date` (read on `c` when given and due, as Versions).
+  absl::StatusOr<StructureRules> InForce(const time::CivilDate& date, db::Connection* c = nullptr);
   // Today's rules (Asia/Shanghai).
   absl::StatusOr<StructureRules> Today();
+  // The same inside a transaction: when the versions must be read again, they are read on `c`
+  // (a second connection could wait behind the transactions that hold the others).
+  absl::StatusOr<StructureRules> Today(db::Connection& c);
   time::CivilDate TodayDate() const;
 
-  // Every version, newest first, version 0 last.
-  absl::StatusOr<std::vector<RuleSetVersion>> Versions();
+  // Every version, newest first, version 0 last; read on `c` when given and due.
+  absl::StatusOr<std::vector<RuleSetVersion>> Versions(db::Connection* c = nullptr);
 
   // In the caller's transaction: adds `in` as the next version, by `creator`. INVALID_ARGUMENT
   // naming the field for bad rules, an effective date before today or one already taken.
@@ -47,7 +50,7 @@ class RuleBook final {
   std::chrono::seconds refresh_;
   std::mutex mu_;
   std::optional<std::vector<RuleSetVersion>> versions_;  // guarded by mu_; stored ones only
-  std::chrono::steady_clock::time_point loaded_at_;     // guarded by mu_
+  std::chrono::steady_clock::time_point loaded_at_;      // guarded by mu_
 };
 
 }  // namespace dj::org
