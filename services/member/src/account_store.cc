@@ -115,14 +115,11 @@ absl::Status AccountStore::InsertRevocation(db::Connection& c, const RevocationR
       .status();
 }
 
-absl::StatusOr<std::vector<RevocationRow>> AccountStore::ListRevocations(int64_t since_us,
+absl::StatusOr<std::vector<RevocationRow>> AccountStore::ListRevocations(db::Connection& c,
+                                                                         int64_t since_us,
                                                                          int64_t now_us,
                                                                          int limit) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  auto result = (*lease)->Exec(
+  auto result = c.Exec(
       "SELECT id, session_id, account_id, min_epoch, reason, create_time_us, expire_time_us "
       "FROM revocations WHERE create_time_us >= ? AND expire_time_us > ? "
       "ORDER BY create_time_us, id LIMIT ?",
@@ -151,33 +148,13 @@ absl::StatusOr<int64_t> AccountStore::Count(db::Connection& c) {
   return r->rows.empty() ? 0 : r->rows[0].Int(0);
 }
 
-absl::StatusOr<std::optional<AccountRow>> AccountStore::Get(int64_t id) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  return Find(**lease, id, /*for_update=*/false);
-}
-
-absl::StatusOr<std::optional<AccountRow>> AccountStore::GetByUsername(std::string_view username) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  return FindByUsername(**lease, username, /*for_update=*/false);
-}
-
-absl::StatusOr<std::vector<AccountRow>> AccountStore::List(int64_t scope_org, int64_t after_id,
-                                                           int limit) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
+absl::StatusOr<std::vector<AccountRow>> AccountStore::List(db::Connection& c, int64_t scope_org,
+                                                           int64_t after_id, int limit) {
   const std::string pattern = scope_org == 0 ? "%" : absl::StrCat("%/", scope_org, "/%");
-  return Rows((*lease)->Exec(
-      absl::StrCat("SELECT ", AV(kColumns),
-                   " FROM accounts WHERE scope_path LIKE ? AND id > ? ORDER BY id LIMIT ?"),
-      {pattern, after_id, int64_t{limit}}));
+  return Rows(
+      c.Exec(absl::StrCat("SELECT ", AV(kColumns),
+                          " FROM accounts WHERE scope_path LIKE ? AND id > ? ORDER BY id LIMIT ?"),
+             {pattern, after_id, int64_t{limit}}));
 }
 
 absl::StatusOr<int64_t> AccountStore::RewriteScopePaths(db::Connection& c,

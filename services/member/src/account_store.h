@@ -85,15 +85,22 @@ class AccountStore final {
   // expired an hour ago or more.
   static absl::Status InsertRevocation(db::Connection& c, const RevocationRow& row);
   // Revocations recorded at or after `since_us` that have not expired at `now_us`, oldest first.
-  absl::StatusOr<std::vector<RevocationRow>> ListRevocations(int64_t since_us, int64_t now_us,
-                                                             int limit);
-
-  // --- reads ---
-  absl::StatusOr<std::optional<AccountRow>> Get(int64_t id);
-  absl::StatusOr<std::optional<AccountRow>> GetByUsername(std::string_view username);
+  static absl::StatusOr<std::vector<RevocationRow>> ListRevocations(db::Connection& c,
+                                                                    int64_t since_us,
+                                                                    int64_t now_us, int limit);
   // Accounts with id > after_id whose scope lies in organization `scope_org`'s subtree
   // (0: all), by id.
-  absl::StatusOr<std::vector<AccountRow>> List(int64_t scope_org, int64_t after_id, int limit);
+  static absl::StatusOr<std::vector<AccountRow>> List(db::Connection& c, int64_t scope_org,
+                                                      int64_t after_id, int limit);
+
+  // --- reads on a connection of the pool's own (tools and tests; handlers choose theirs) ---
+  absl::StatusOr<std::optional<AccountRow>> Get(int64_t id) {
+    return pool_.Run([&](db::Connection& c) { return Find(c, id, /*for_update=*/false); });
+  }
+  absl::StatusOr<std::optional<AccountRow>> GetByUsername(std::string_view username) {
+    return pool_.Run(
+        [&](db::Connection& c) { return FindByUsername(c, username, /*for_update=*/false); });
+  }
 
  private:
   db::Pool& pool_;

@@ -191,18 +191,8 @@ int64_t MemberService::NowUs() const {
 }
 
 absl::Status MemberService::Bootstrap(std::string_view password) {
-  absl::StatusOr<int64_t> count = 0;
-  {
-    auto lease = store_.pool().Acquire();
-    if (!lease.ok()) {
-      return lease.status();
-    }
-    count = AccountStore::Count(**lease);
-  }
-  if (!count.ok()) {
-    return count.status();
-  }
-  if (*count > 0) {
+  ASSIGN_OR_RETURN(const int64_t count, store_.pool().Run(AccountStore::Count));
+  if (count > 0) {
     return absl::OkStatus();
   }
   if (password.empty()) {
@@ -411,7 +401,8 @@ absl::StatusOr<pb::Account> MemberService::GetAccount(const auth::Principal& who
   if (!id.ok()) {
     return id.status();
   }
-  auto row = store_.Get(*id);
+  auto row = store_.pool().Run(
+      [&](db::Connection& c) { return AccountStore::Find(c, *id, /*for_update=*/false); });
   if (!row.ok()) {
     return row.status();
   }
@@ -451,7 +442,8 @@ absl::StatusOr<pb::ListAccountsResponse> MemberService::ListAccounts(
   int64_t last = after;  // the last row looked at
   bool more = false;
   for (int scans = 0; !more; ++scans) {
-    auto rows = store_.List(who.scope_org, last, *size + 1);
+    auto rows = store_.pool().Run(
+        [&](db::Connection& c) { return AccountStore::List(c, who.scope_org, last, *size + 1); });
     if (!rows.ok()) {
       return rows.status();
     }

@@ -12,8 +12,7 @@ absl::Status Named(std::string_view setting, const absl::Status& s) {
   return absl::Status(s.code(), absl::StrCat(AV(setting), ": ", s.message()));
 }
 
-absl::StatusOr<std::unique_ptr<runtime::ServiceInstance>> Start(
-    runtime::ServiceContext& context) {
+absl::StatusOr<std::unique_ptr<runtime::ServiceInstance>> Start(runtime::ServiceContext& context) {
   auto bootstrap = BootstrapPasswordFrom(context.config);
   if (!bootstrap.ok()) {
     return Named("DJ_BOOTSTRAP_ADMIN_PASSWORD_FILE", bootstrap.status());
@@ -40,11 +39,10 @@ absl::StatusOr<std::unique_ptr<runtime::ServiceInstance>> Start(
 std::vector<runtime::Subscription> MemberInstance::subscriptions() {
   // Account scopes follow organization moves.
   MemberService* service = service_.get();
-  return {{.stream = "org.organizations",
-           .group = MemberService::kOrgEventsGroup,
-           .handler = [service](const events::Event& e) {
-             return service->OnOrganizationEvent(e);
-           }}};
+  return {
+      {.stream = "org.organizations",
+       .group = MemberService::kOrgEventsGroup,
+       .handler = [service](const events::Event& e) { return service->OnOrganizationEvent(e); }}};
 }
 
 const runtime::ServiceModule kModule = {.name = "member",

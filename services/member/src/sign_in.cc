@@ -58,7 +58,9 @@ absl::StatusOr<AccountRow> MemberService::Authenticate(std::string_view username
     (void)audit_.Record(entry, delayed);
     return delayed;
   }
-  auto found = store_.GetByUsername(username);
+  auto found = store_.pool().Run([&](db::Connection& c) {
+    return AccountStore::FindByUsername(c, username, /*for_update=*/false);
+  });
   if (!found.ok()) {
     return found.status();
   }
@@ -245,7 +247,9 @@ absl::StatusOr<pb::TokenResponse> MemberService::Refresh(const auth::Principal& 
     return rotated.status();
   }
   const auto& [session, next] = *rotated;
-  auto account = store_.Get(session.account_id);
+  auto account = store_.pool().Run([&](db::Connection& c) {
+    return AccountStore::Find(c, session.account_id, /*for_update=*/false);
+  });
   if (!account.ok()) {
     return account.status();
   }
@@ -352,7 +356,8 @@ absl::StatusOr<pb::ListRevocationsResponse> MemberService::ListRevocations(
   const int64_t now = NowUs();
   const int64_t since =
       request.has_since() ? TimeUtil::TimestampToMicroseconds(request.since()) : 0;
-  auto rows = store_.ListRevocations(since, now, kLimit);
+  auto rows = store_.pool().Run(
+      [&](db::Connection& c) { return AccountStore::ListRevocations(c, since, now, kLimit); });
   if (!rows.ok()) {
     return rows.status();
   }

@@ -328,34 +328,24 @@ void OrgService::Invalidate(const std::vector<int64_t>& ids) {
   cache_.Invalidate(std::span<const std::string>(keys));
 }
 
-absl::StatusOr<OrgRow> OrgService::Load(int64_t id) {
-  auto row = store_.Get(id);
-  if (!row.ok()) {
-    return row.status();
-  }
-  if (!row->has_value()) {
+absl::StatusOr<OrgRow> OrgService::Load(db::Connection& c, int64_t id) {
+  ASSIGN_OR_RETURN(std::optional<OrgRow> row, OrgStore::Find(c, id, /*for_update=*/false));
+  if (!row.has_value()) {
     return OrganizationNotFound(rpc::FormatName(kCollection, id));
   }
-  return **std::move(row);
+  return *std::move(row);
+}
+
+absl::StatusOr<OrgRow> OrgService::Load(int64_t id) {
+  return store_.pool().Run([&](db::Connection& c) { return Load(c, id); });
 }
 
 absl::StatusOr<std::string> OrgService::LoadStamped(int64_t id) {
-  auto lease = store_.pool().Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  auto version = TreeVersion::Read(**lease);
-  if (!version.ok()) {
-    return version.status();
-  }
-  auto row = OrgStore::Find(**lease, id, /*for_update=*/false);
-  if (!row.ok()) {
-    return row.status();
-  }
-  if (!row->has_value()) {
-    return OrganizationNotFound(rpc::FormatName(kCollection, id));
-  }
-  return TreeVersion::Stamp(*version, ToProto(**row).SerializeAsString());
+  return store_.pool().Run([&](db::Connection& c) -> absl::StatusOr<std::string> {
+    ASSIGN_OR_RETURN(const int64_t version, TreeVersion::Read(c));
+    ASSIGN_OR_RETURN(const OrgRow row, Load(c, id));
+    return TreeVersion::Stamp(version, ToProto(row).SerializeAsString());
+  });
 }
 
 absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
@@ -494,12 +484,10 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
   }
   if (!request_id.empty() && db::DuplicateKeyOn(status, kOrgRequestIdIndex)) {
     // A concurrent call with the same request_id won the insert: answer as it did.
-    auto lease = store_.pool().Acquire();
-    if (lease.ok()) {
-      auto existing = OrgStore::FindByRequestId(**lease, request_id);
-      if (existing.ok() && existing->has_value()) {
-        return same_request(**existing);
-      }
+    auto existing = store_.pool().Run(
+        [&](db::Connection& c) { return OrgStore::FindByRequestId(c, request_id); });
+    if (existing.ok() && existing->has_value()) {
+      return same_request(**existing);
     }
   }
   if (db::DuplicateKeyOn(status, kOrgSiblingNameIndex)) {
@@ -599,7 +587,8 @@ absl::StatusOr<pb::ListOrganizationsResponse> OrgService::List(
   } else if (absl::Status s = Check(who, "read", "", "/"); !s.ok()) {
     return s;
   }
-  auto rows = store_.ListChildren(parent, after, *size + 1);
+  auto rows = store_.pool().Run(
+      [&](db::Connection& c) { return OrgStore::ListChildren(c, parent, after, *size + 1); });
   if (!rows.ok()) {
     return rows.status();
   }
@@ -1291,7 +1280,9 @@ absl::StatusOr<pb::ListDescendantsResponse> OrgService::Descendants(
   if (!cursor->empty() && !cursor->starts_with(root->path)) {
     return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
   }
-  auto rows = store_.ListDescendants(root->path, *cursor, *size + 1);
+  auto rows = store_.pool().Run([&](db::Connection& c) {
+    return OrgStore::ListDescendants(c, root->path, *cursor, *size + 1);
+  });
   if (!rows.ok()) {
     return rows.status();
   }

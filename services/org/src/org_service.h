@@ -38,8 +38,7 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   // `cache` may be null (no caching). `auth` checks the principal the gateway vouches for;
   // `audit_key` chains the service's audit log.
   OrgService(db::Pool& pool, cache::Cache* cache, ids::IdGenerator& ids,
-             const auth::InternalAuth& auth, std::string audit_key,
-             OrgServiceOptions options = {});
+             const auth::InternalAuth& auth, std::string audit_key, OrgServiceOptions options = {});
 
   grpc::Status CreateOrganization(grpc::ServerContext* context,
                                   const dangjian::org::v1::CreateOrganizationRequest* request,
@@ -101,6 +100,9 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
 
  private:
   int64_t NowUs() const;
+  // The organization `id` read on `c`; NOT_FOUND when there is none.
+  absl::StatusOr<OrgRow> Load(db::Connection& c, int64_t id);
+  // The same on a connection of its own (outside any transaction).
   absl::StatusOr<OrgRow> Load(int64_t id);
   // Load's organization with the tree version read before it (the cache's value).
   absl::StatusOr<std::string> LoadStamped(int64_t id);

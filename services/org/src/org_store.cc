@@ -248,50 +248,33 @@ absl::StatusOr<bool> OrgStore::SiblingNameTaken(db::Connection& c, std::optional
   return !r->rows.empty();
 }
 
-absl::StatusOr<std::optional<OrgRow>> OrgStore::Get(int64_t id, Load load) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  return Find(**lease, id, /*for_update=*/false, load);
-}
-
-absl::StatusOr<std::vector<OrgRow>> OrgStore::ListChildren(std::optional<int64_t> parent,
+absl::StatusOr<std::vector<OrgRow>> OrgStore::ListChildren(db::Connection& c,
+                                                           std::optional<int64_t> parent,
                                                            int64_t after_id, int limit) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
   if (parent.has_value()) {
     return Rows(
-        **lease,
-        (*lease)->Exec(
-            absl::StrCat("SELECT ", AV(kColumns),
-                         " FROM organizations WHERE parent_id = ? AND id > ? ORDER BY id LIMIT ?"),
-            {*parent, after_id, int64_t{limit}}));
-  }
-  return Rows(**lease,
-              (*lease)->Exec(
-                  absl::StrCat(
+        c, c.Exec(absl::StrCat(
                       "SELECT ", AV(kColumns),
-                      " FROM organizations WHERE parent_id IS NULL AND id > ? ORDER BY id LIMIT ?"),
-                  {after_id, int64_t{limit}}));
+                      " FROM organizations WHERE parent_id = ? AND id > ? ORDER BY id LIMIT ?"),
+                  {*parent, after_id, int64_t{limit}}));
+  }
+  return Rows(
+      c, c.Exec(absl::StrCat(
+                    "SELECT ", AV(kColumns),
+                    " FROM organizations WHERE parent_id IS NULL AND id > ? ORDER BY id LIMIT ?"),
+                {after_id, int64_t{limit}}));
 }
 
-absl::StatusOr<std::vector<OrgRow>> OrgStore::ListDescendants(const std::string& path,
+absl::StatusOr<std::vector<OrgRow>> OrgStore::ListDescendants(db::Connection& c,
+                                                              const std::string& path,
                                                               const std::string& after_path,
                                                               int limit) {
   const std::string upper = SubtreeUpperBound(path);
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
   return Rows(
-      **lease,
-      (*lease)->Exec(
-          absl::StrCat("SELECT ", AV(kColumns),
-                       " FROM organizations WHERE path > ? AND path < ? ORDER BY path LIMIT ?"),
-          {after_path.empty() ? path : std::max(path, after_path), upper, int64_t{limit}}));
+      c,
+      c.Exec(absl::StrCat("SELECT ", AV(kColumns),
+                          " FROM organizations WHERE path > ? AND path < ? ORDER BY path LIMIT ?"),
+             {after_path.empty() ? path : std::max(path, after_path), upper, int64_t{limit}}));
 }
 
 }  // namespace dj::org

@@ -87,14 +87,29 @@ class OrgStore final {
   static absl::StatusOr<bool> SiblingNameTaken(db::Connection& c, std::optional<int64_t> parent,
                                                std::string_view name, int64_t except_id);
 
-  // --- reads ---
-  absl::StatusOr<std::optional<OrgRow>> Get(int64_t id, Load load = Load::kFull);
+  // --- reads (on a connection of the caller's choosing: pool().Run, or its transaction's) ---
   // Children of `parent` (roots when nullopt) with id > after_id, by id.
-  absl::StatusOr<std::vector<OrgRow>> ListChildren(std::optional<int64_t> parent, int64_t after_id,
-                                                   int limit);
+  static absl::StatusOr<std::vector<OrgRow>> ListChildren(db::Connection& c,
+                                                          std::optional<int64_t> parent,
+                                                          int64_t after_id, int limit);
   // Every row strictly below `path`, depth first (by path), after `after_path`.
+  static absl::StatusOr<std::vector<OrgRow>> ListDescendants(db::Connection& c,
+                                                             const std::string& path,
+                                                             const std::string& after_path,
+                                                             int limit);
+  // The same on a connection of the pool's own (tools and tests; handlers choose theirs).
+  absl::StatusOr<std::optional<OrgRow>> Get(int64_t id, Load load = Load::kFull) {
+    return pool_.Run([&](db::Connection& c) { return Find(c, id, /*for_update=*/false, load); });
+  }
+  absl::StatusOr<std::vector<OrgRow>> ListChildren(std::optional<int64_t> parent, int64_t after_id,
+                                                   int limit) {
+    return pool_.Run([&](db::Connection& c) { return ListChildren(c, parent, after_id, limit); });
+  }
   absl::StatusOr<std::vector<OrgRow>> ListDescendants(const std::string& path,
-                                                      const std::string& after_path, int limit);
+                                                      const std::string& after_path, int limit) {
+    return pool_.Run(
+        [&](db::Connection& c) { return ListDescendants(c, path, after_path, limit); });
+  }
 
  private:
   db::Pool& pool_;
