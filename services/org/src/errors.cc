@@ -14,6 +14,20 @@ absl::Status OrganizationNotFound(std::string_view name) {
                     absl::StrCat(AV(name), " does not exist"));
 }
 
+absl::Status OrganizationDissolved(std::string_view name) {
+  return rpc::Error(
+      absl::StatusCode::kFailedPrecondition, "ORGANIZATION_DISSOLVED",
+      absl::StrCat(AV(name), " is dissolved; it keeps its history but no longer changes"));
+}
+
+absl::Status DisplayNameTaken(std::string_view field, std::string_view display_name) {
+  return rpc::WithViolation(
+      rpc::Error(absl::StatusCode::kAlreadyExists, "DISPLAY_NAME_TAKEN",
+                 absl::StrCat(AV(field), ": '", AV(display_name),
+                              "' is already used by another organization under the same parent")),
+      {std::string(field), "must be unique among siblings"});
+}
+
 absl::Status OrganizationNotFound(std::string_view name, std::string_view field) {
   return rpc::WithViolation(OrganizationNotFound(name),
                             {std::string(field), "no such organization"});

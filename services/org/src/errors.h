@@ -19,6 +19,12 @@ absl::Status OrganizationNotFound(std::string_view name);
 // The same, naming the request field that named it ({field, "no such organization"}).
 absl::Status OrganizationNotFound(std::string_view name, std::string_view field);
 
+// FAILED_PRECONDITION, ORGANIZATION_DISSOLVED: `name` is dissolved and no longer changes.
+absl::Status OrganizationDissolved(std::string_view name);
+
+// ALREADY_EXISTS, DISPLAY_NAME_TAKEN on `field`: a sibling already has `display_name`.
+absl::Status DisplayNameTaken(std::string_view field, std::string_view display_name);
+
 // ABORTED, ETAG_MISMATCH: `name` was changed since the caller read it (the request's etag is
 // stale, or a concurrent writer won).
 absl::Status EtagMismatch(std::string_view name);

@@ -20,6 +20,13 @@
 
 namespace dj::org {
 
+// auth::AuthorizeOrHide for the organization `name` at `path`; `name` empty: the collection
+// itself (roots), where there is nothing to hide and a refusal is plain PERMISSION_DENIED.
+// The reason goes to `entry`'s detail when given.
+absl::Status AuthorizeOrganization(const auth::Principal& who, std::string_view action,
+                                   std::string_view name, std::string_view path,
+                                   audit::Entry* entry);
+
 inline constexpr std::string_view kErrorDomain = "org.dangjian";
 
 // How many members organization `name` has (the member service's answer). Dissolving or
