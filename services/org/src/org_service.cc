@@ -233,6 +233,65 @@ absl::StatusOr<std::string> OrgService::LoadStamped(int64_t id) {
   });
 }
 
+absl::StatusOr<OrgRow> OrgService::NewRow(const StructureRules& rules, const pb::Organization& in,
+                                          std::optional<int64_t>* parent_id) {
+  OrgRow row;
+  row.display_name = TrimDisplayName(in.display_name());
+  RETURN_IF_ERROR(ValidateDisplayName(rules, row.display_name, "organization.display_name"));
+  row.kind = in.kind();
+  if (!in.name().empty()) {
+    return rpc::InvalidArgument(
+        {{"organization.name", "is assigned by the service; leave it empty"}});
+  }
+  if (!in.parent().empty()) {
+    ASSIGN_OR_RETURN(*parent_id, rpc::ParseName(in.parent(), kCollection, "organization.parent"));
+  }
+  RETURN_IF_ERROR(ValidateUnit(in.unit(), kUnitField));
+  row.unit = in.unit();
+  ASSIGN_OR_RETURN(row.joint_units, ParseJointUnits(in.joint_units()));
+  if (in.has_established_date()) {
+    ASSIGN_OR_RETURN(row.established_date,
+                     time::FromProto(in.established_date(), "organization.established_date"));
+  }
+  RETURN_IF_ERROR(CheckRoot(rules, row.kind, parent_id->has_value(), "organization.kind",
+                            "organization.parent"));
+  RETURN_IF_ERROR(CheckJointUnitsFit(rules, row));
+  row.id = ids_.Next();
+  row.create_time_us = row.update_time_us = NowUs();
+  row.version = 1;
+  row.status = pb::ACTIVE;
+  return row;
+}
+
+absl::Status OrgService::PlaceNew(db::Connection& c, const auth::Principal& who,
+                                  const StructureRules& rules, std::optional<int64_t> parent_id,
+                                  const std::string& parent_name, OrgRow& row,
+                                  audit::Entry& entry) {
+  if (!parent_id.has_value()) {
+    RETURN_IF_ERROR(AuthorizeOrganization(who, "create", "", "/", &entry));
+    row.depth = 0;
+    row.path = absl::StrCat("/", row.id, "/");
+    return absl::OkStatus();
+  }
+  ASSIGN_OR_RETURN(const std::optional<OrgRow> parent,
+                   OrgStore::Find(c, *parent_id, /*for_update=*/true, OrgStore::Load::kPlace));
+  if (!parent.has_value()) {
+    return OrganizationNotFound(parent_name, "organization.parent");
+  }
+  entry.org_path = parent->path;
+  RETURN_IF_ERROR(AuthorizeOrganization(who, "create", parent_name, parent->path, &entry));
+  if (parent->status != pb::ACTIVE) {
+    return rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
+                      absl::StrCat(parent_name, " is dissolved"));
+  }
+  RETURN_IF_ERROR(
+      CheckPlacement(rules, parent->kind, row.kind, "organization.kind", "organization.parent"));
+  row.parent_id = parent->id;
+  row.depth = parent->depth + 1;
+  row.path = absl::StrCat(parent->path, row.id, "/");
+  return absl::OkStatus();
+}
+
 absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
                                                     const pb::CreateOrganizationRequest& request) {
   if (!request.has_organization()) {
@@ -240,51 +299,10 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
   }
   const pb::Organization& in = request.organization();
   RETURN_IF_ERROR(rpc::ValidateRequestId(request.request_id()));
-  auto rules = rules_.Today();
-  if (!rules.ok()) {
-    return rules.status();
-  }
-  OrgRow row;
-  row.display_name = TrimDisplayName(in.display_name());
-  if (absl::Status s = ValidateDisplayName(*rules, row.display_name, "organization.display_name");
-      !s.ok()) {
-    return s;
-  }
-  row.kind = in.kind();
-  if (!in.name().empty()) {
-    return rpc::InvalidArgument({{"organization.name",
-                                  "is assigned by the service; leave it "
-                                  "empty"}});
-  }
-  std::optional<int64_t> parent_id;
-  if (!in.parent().empty()) {
-    auto p = rpc::ParseName(in.parent(), kCollection, "organization.parent");
-    if (!p.ok()) {
-      return p.status();
-    }
-    parent_id = *p;
-  }
-  RETURN_IF_ERROR(ValidateUnit(in.unit(), kUnitField));
-  row.unit = in.unit();
-  auto joint = ParseJointUnits(in.joint_units());
-  if (!joint.ok()) {
-    return joint.status();
-  }
-  row.joint_units = *std::move(joint);
-  if (in.has_established_date()) {
-    auto d = time::FromProto(in.established_date(), "organization.established_date");
-    if (!d.ok()) {
-      return d.status();
-    }
-    row.established_date = *d;
-  }
+  ASSIGN_OR_RETURN(const StructureRules rules, rules_.Today());
   // Checks that need no database first, so a bad request costs no round trip.
-  if (absl::Status s = CheckRoot(*rules, row.kind, parent_id.has_value(), "organization.kind",
-                                 "organization.parent");
-      !s.ok()) {
-    return s;
-  }
-  RETURN_IF_ERROR(CheckJointUnitsFit(*rules, row));
+  std::optional<int64_t> parent_id;
+  ASSIGN_OR_RETURN(OrgRow row, NewRow(rules, in, &parent_id));
 
   // Scoped to the caller: another principal's request_id is a new request, never theirs.
   const std::string request_id = auth::IdempotencyKey(who, request.request_id());
@@ -300,61 +318,24 @@ absl::StatusOr<pb::Organization> OrgService::Create(const auth::Principal& who,
     return ToProto(existing);
   };
 
-  row.id = ids_.Next();
-  row.create_time_us = row.update_time_us = NowUs();
-  row.version = 1;
-  row.status = pb::ACTIVE;
   std::optional<OrgRow> replay;
   audit::Entry entry = audit::Recorder::For(who, "organizations.create", in.parent(), "/");
   absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
     if (!request_id.empty()) {
-      auto existing = OrgStore::FindByRequestId(c, request_id);
-      if (!existing.ok()) {
-        return existing.status();
-      }
-      if (existing->has_value()) {
-        replay = **existing;
+      ASSIGN_OR_RETURN(replay, OrgStore::FindByRequestId(c, request_id));
+      if (replay.has_value()) {
         entry.resource = rpc::FormatName(kCollection, replay->id);
         entry.org_path = replay->path;
         entry.detail = "REPLAY";
         return AuthorizeOrganization(who, "create", entry.resource, replay->path, &entry);
       }
     }
-    if (parent_id.has_value()) {
-      auto parent = OrgStore::Find(c, *parent_id, /*for_update=*/true, OrgStore::Load::kPlace);
-      if (!parent.ok()) {
-        return parent.status();
-      }
-      if (!parent->has_value()) {
-        return OrganizationNotFound(in.parent(), "organization.parent");
-      }
-      const OrgRow& p = **parent;
-      entry.org_path = p.path;
-      RETURN_IF_ERROR(AuthorizeOrganization(who, "create", in.parent(), p.path, &entry));
-      if (p.status != pb::ACTIVE) {
-        return rpc::Error(absl::StatusCode::kFailedPrecondition, "PARENT_NOT_ACTIVE",
-                          absl::StrCat(in.parent(), " is dissolved"));
-      }
-      if (absl::Status s =
-              CheckPlacement(*rules, p.kind, row.kind, "organization.kind", "organization.parent");
-          !s.ok()) {
-        return s;
-      }
-      row.parent_id = p.id;
-      row.depth = p.depth + 1;
-      row.path = absl::StrCat(p.path, row.id, "/");
-    } else {
-      RETURN_IF_ERROR(AuthorizeOrganization(who, "create", "", "/", &entry));
-      row.depth = 0;
-      row.path = absl::StrCat("/", row.id, "/");
-    }
+    RETURN_IF_ERROR(PlaceNew(c, who, rules, parent_id, in.parent(), row, entry));
     entry.resource = rpc::FormatName(kCollection, row.id);
     entry.org_path = row.path;
-    auto taken = OrgStore::SiblingNameTaken(c, row.parent_id, row.display_name, row.id);
-    if (!taken.ok()) {
-      return taken.status();
-    }
-    if (*taken) {
+    ASSIGN_OR_RETURN(const bool taken,
+                     OrgStore::SiblingNameTaken(c, row.parent_id, row.display_name, row.id));
+    if (taken) {
       return DisplayNameTaken("organization.display_name", row.display_name);
     }
     RETURN_IF_ERROR(CheckUnitsExist(c, who, row, std::nullopt));

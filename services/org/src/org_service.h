@@ -111,6 +111,16 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   absl::StatusOr<OrgRow> Load(db::Connection& c, int64_t id);
   // The same on a connection of its own (outside any transaction).
   absl::StatusOr<OrgRow> Load(int64_t id);
+  // A new organization's row from the request, checked without the database (ids, times and
+  // status set); `parent_id` gets the parent it names.
+  absl::StatusOr<OrgRow> NewRow(const StructureRules& rules,
+                                const dangjian::org::v1::Organization& in,
+                                std::optional<int64_t>* parent_id);
+  // Inside the create's transaction: places `row` under its parent (locked, authorized, active,
+  // nesting checked) or at the top; sets its depth and path.
+  absl::Status PlaceNew(db::Connection& c, const auth::Principal& who, const StructureRules& rules,
+                        std::optional<int64_t> parent_id, const std::string& parent_name,
+                        OrgRow& row, audit::Entry& entry);
   // Load's organization with the tree version read before it (the cache's value).
   absl::StatusOr<std::string> LoadStamped(int64_t id);
   void Invalidate(int64_t id);
