@@ -415,7 +415,7 @@ pb::Community ToProto(const CommunityRow& row) {
 CommunityService::CommunityService(db::Pool& pool, ids::IdGenerator& ids,
                                    const auth::InternalAuth& auth, std::string audit_key,
                                    std::function<int64_t()> now_us)
-    : store_(pool),
+    : pool_(pool),
       ids_(ids),
       auth_(auth),
       audit_(pool, std::move(audit_key), "auditLogs/org"),
@@ -524,11 +524,7 @@ absl::StatusOr<std::string> CommunityService::ListRoot(const auth::Principal& wh
     id = *parsed;
     name = std::string(organization);
   }
-  auto lease = store_.pool().Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  auto path = OrgPath(**lease, id, name);
+  auto path = pool_.Run([&](db::Connection& c) { return OrgPath(c, id, name); });
   if (!path.ok()) {
     return path.status().code() == absl::StatusCode::kNotFound
                ? OrganizationNotFound(name, "organization")
@@ -606,17 +602,21 @@ absl::Status CommunityService::ExplainConflict(const auth::Principal& who, const
     return status;  // CreateOnce answers any other duplicate (an id collision) generically
   }
   // A unique key caught a concurrent twin: say which, as the checks before the write would have.
-  auto lease = store_.pool().Acquire();
-  if (!lease.ok()) {
-    return status;
-  }
-  RETURN_IF_ERROR(CheckNameFree(**lease, row));
-  std::vector<int64_t> ids = {row.lead_org_id};
-  ids.insert(ids.end(), row.member_org_ids.begin(), row.member_org_ids.end());
-  if (auto taken = CommunityStore::Memberships(**lease, ids, row.id); taken.ok()) {
-    RETURN_IF_ERROR(InAnotherCommunity(who, row, *taken));
-  }
-  return status;
+  // `why` is the answer the checks give; without a connection, the write's own answer stands.
+  absl::Status why = absl::OkStatus();
+  absl::Status ran = pool_.Run([&](db::Connection& c) -> absl::Status {
+    why = CheckNameFree(c, row);
+    if (!why.ok()) {
+      return absl::OkStatus();
+    }
+    std::vector<int64_t> ids = {row.lead_org_id};
+    ids.insert(ids.end(), row.member_org_ids.begin(), row.member_org_ids.end());
+    if (auto taken = CommunityStore::Memberships(c, ids, row.id); taken.ok()) {
+      why = InAnotherCommunity(who, row, *taken);
+    }
+    return absl::OkStatus();
+  });
+  return ran.ok() && !why.ok() ? why : status;
 }
 
 absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& who,
@@ -643,7 +643,7 @@ absl::StatusOr<pb::Community> CommunityService::Create(const auth::Principal& wh
   row.version = 1;
   bool wrote = false;  // the write was reached: the caller is authorized where `row` goes
   auto replay =
-      CreateOnce(audit_, store_.pool(), audit::Recorder::For(who, "communities.create", "", "/"),
+      CreateOnce(audit_, pool_, audit::Recorder::For(who, "communities.create", "", "/"),
                  IdempotentCreate<CommunityRow>{
                      .request_id = request_id,
                      .what = "community",
@@ -690,31 +690,21 @@ absl::StatusOr<pb::Community> CommunityService::Get(const auth::Principal& who,
   if (!id.ok()) {
     return id.status();
   }
-  auto lease = store_.pool().Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  auto row = CommunityStore::Find(**lease, *id, /*for_update=*/false);
-  if (!row.ok()) {
-    return row.status();
-  }
-  if (!row->has_value()) {
-    return NotFound(kCommunities, request.name());
-  }
-  auto placed = OrgPath(**lease, (*row)->scope_org_id, request.name());
-  if (!placed.ok()) {
-    return placed.status();
-  }
-  auto path = ReadPath(**lease, who, *id, *placed);
-  if (!path.ok()) {
-    return path.status();
-  }
-  if (absl::Status s = CheckRead(who, kCommunities, request.name(), *path,
-                                 NotFound(kCommunities, request.name()));
-      !s.ok()) {
-    return s;
-  }
-  return ToProto(**row);
+  std::optional<CommunityRow> row;
+  std::string path;  // where the caller reads it from
+  absl::Status read = pool_.Run([&](db::Connection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(row, CommunityStore::Find(c, *id, /*for_update=*/false));
+    if (!row.has_value()) {
+      return NotFound(kCommunities, request.name());
+    }
+    ASSIGN_OR_RETURN(const std::string placed, OrgPath(c, row->scope_org_id, request.name()));
+    ASSIGN_OR_RETURN(path, ReadPath(c, who, *id, placed));
+    return absl::OkStatus();
+  });
+  RETURN_IF_ERROR(read);
+  RETURN_IF_ERROR(
+      CheckRead(who, kCommunities, request.name(), path, NotFound(kCommunities, request.name())));
+  return ToProto(*row);
 }
 
 absl::StatusOr<pb::ListCommunitiesResponse> CommunityService::List(
@@ -734,7 +724,9 @@ absl::StatusOr<pb::ListCommunitiesResponse> CommunityService::List(
   if (request.organization().empty() && who.scope_org != 0) {
     above = PathIds(*root);
   }
-  auto rows = store_.List(*root, above, start->after_id, start->size + 1);
+  auto rows = pool_.Run([&](db::Connection& c) {
+    return CommunityStore::List(c, *root, above, start->after_id, start->size + 1);
+  });
   if (!rows.ok()) {
     return rows.status();
   }
@@ -878,7 +870,7 @@ absl::Status CommunityService::OnOrganizationEvent(const events::Event& event) {
     return absl::OkStatus();
   }
   return events::ApplyInOrder(
-      store_.pool(), kOrgEventsGroup, event,
+      pool_, kOrgEventsGroup, event,
       [&](db::Connection& c) -> absl::Status {
         // The paths are already rewritten: the moved subtree is at new_path.
         auto ids = CommunityStore::CommunitiesUnder(c, moved.new_path());
@@ -954,8 +946,7 @@ absl::StatusOr<Tie> CommunityService::CreateTie(const auth::Principal& who, cons
                                     absl::StrCat(AV(organization), " is dissolved")),
                          {org_field, "is dissolved"});
   auto replay = CreateOnce(
-      audit_, store_.pool(),
-      audit::Recorder::For(who, absl::StrCat(AV(table.name), ".create"), "", "/"),
+      audit_, pool_, audit::Recorder::For(who, absl::StrCat(AV(table.name), ".create"), "", "/"),
       IdempotentCreate<Tie>{.request_id = request_id,
                             .what = field,
                             .request_id_index = table.request_id_index,
@@ -995,26 +986,19 @@ absl::StatusOr<Tie> CommunityService::GetTie(const auth::Principal& who, const T
   if (!id.ok()) {
     return id.status();
   }
-  auto lease = store_.pool().Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  auto tie = CommunityStore::FindTie(**lease, table, *id, /*for_update=*/false);
-  if (!tie.ok()) {
-    return tie.status();
-  }
-  if (!tie->has_value()) {
-    return NotFound(table.name, name);
-  }
-  auto path = OrgPath(**lease, (*tie)->organization_id, name);
-  if (!path.ok()) {
-    return path.status();
-  }
-  if (absl::Status s = CheckRead(who, table.name, name, *path, NotFound(table.name, name));
-      !s.ok()) {
-    return s;
-  }
-  return **tie;
+  std::optional<Tie> tie;
+  std::string path;  // its organization's
+  absl::Status read = pool_.Run([&](db::Connection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(tie, CommunityStore::FindTie(c, table, *id, /*for_update=*/false));
+    if (!tie.has_value()) {
+      return NotFound(table.name, name);
+    }
+    ASSIGN_OR_RETURN(path, OrgPath(c, tie->organization_id, name));
+    return absl::OkStatus();
+  });
+  RETURN_IF_ERROR(read);
+  RETURN_IF_ERROR(CheckRead(who, table.name, name, path, NotFound(table.name, name)));
+  return *std::move(tie);
 }
 
 absl::StatusOr<CommunityService::TiePage> CommunityService::ListTies(
@@ -1030,8 +1014,10 @@ absl::StatusOr<CommunityService::TiePage> CommunityService::ListTies(
   if (!root.ok()) {
     return root.status();
   }
-  auto ties =
-      store_.ListTies(table, *root, Today(), include_ended, start->after_id, start->size + 1);
+  auto ties = pool_.Run([&](db::Connection& c) {
+    return CommunityStore::ListTies(c, table, *root, Today(), include_ended, start->after_id,
+                                    start->size + 1);
+  });
   if (!ties.ok()) {
     return ties.status();
   }

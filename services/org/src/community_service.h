@@ -181,7 +181,7 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
                              std::string_view name, const google::type::Date* end_date,
                              std::string_view etag);
 
-  CommunityStore store_;
+  db::Pool& pool_;
   ids::IdGenerator& ids_;
   const auth::InternalAuth& auth_;
   audit::Recorder audit_;

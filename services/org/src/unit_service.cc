@@ -153,7 +153,7 @@ pb::Unit ToProto(const UnitRow& row) {
 
 UnitService::UnitService(db::Pool& pool, ids::IdGenerator& ids, const auth::InternalAuth& auth,
                          std::string audit_key, std::function<int64_t()> now_us)
-    : store_(pool),
+    : pool_(pool),
       ids_(ids),
       auth_(auth),
       audit_(pool, std::move(audit_key), "auditLogs/org"),
@@ -163,8 +163,8 @@ absl::StatusOr<std::string> UnitService::ScopePath(const auth::Principal& who) {
   if (who.scope_org == 0) {
     return std::string();
   }
-  OrgStore orgs(store_.pool());
-  auto scope = orgs.Get(who.scope_org);
+  auto scope = pool_.Run(
+      [&](db::Connection& c) { return OrgStore::Find(c, who.scope_org, /*for_update=*/false); });
   if (!scope.ok()) {
     return scope.status();
   }
@@ -218,7 +218,7 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
   // Scoped to the caller: another principal's request_id is a new request, never theirs.
   const std::string request_key = auth::IdempotencyKey(who, request.request_id());
   auto replay = CreateOnce(
-      audit_, store_.pool(), audit::Recorder::For(who, "units.create", in.parent(), "/"),
+      audit_, pool_, audit::Recorder::For(who, "units.create", in.parent(), "/"),
       IdempotentCreate<UnitRow>{
           .request_id = request_key,
           .what = "unit",
@@ -274,7 +274,8 @@ absl::StatusOr<pb::Unit> UnitService::Get(const auth::Principal& who,
   if (!id.ok()) {
     return id.status();
   }
-  auto row = store_.Get(*id);
+  auto row =
+      pool_.Run([&](db::Connection& c) { return UnitStore::Find(c, *id, /*for_update=*/false); });
   if (!row.ok()) {
     return row.status();
   }
@@ -310,8 +311,8 @@ absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& w
     if (!id.ok()) {
       return id.status();
     }
-    OrgStore orgs(store_.pool());
-    auto org = orgs.Get(*id);
+    auto org =
+        pool_.Run([&](db::Connection& c) { return OrgStore::Find(c, *id, /*for_update=*/false); });
     if (!org.ok()) {
       return org.status();
     }
@@ -340,7 +341,9 @@ absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& w
       }
     }
   }
-  auto rows = store_.ListInSubtree(path, above, start->after_id, start->size + 1);
+  auto rows = pool_.Run([&](db::Connection& c) {
+    return UnitStore::ListInSubtree(c, path, above, start->after_id, start->size + 1);
+  });
   if (!rows.ok()) {
     return rows.status();
   }
