@@ -1,7 +1,9 @@
 // gRPC handlers of dangjian.org.v1.CommunityService: party-building communities (党建共同体,
 // "1+N+X"), pairings (结对) and stations (进驻社区). Validate, authorize at the organization path
 // each hangs on (looked up at request time, so moves are followed), write in one audited
-// transaction.
+// transaction; every read runs on one connection (db::Pool::Run) or on the transaction's.
+// Communities are in community_service.cc, pairings and stations in community_ties.cc, the
+// checks of a community's fields in community_requests.{h,cc}.
 #pragma once
 
 #include <functional>
@@ -181,7 +183,7 @@ class CommunityService final : public dangjian::org::v1::CommunityService::Servi
                              std::string_view name, const google::type::Date* end_date,
                              std::string_view etag);
 
-  CommunityStore store_;
+  db::Pool& pool_;
   ids::IdGenerator& ids_;
   const auth::InternalAuth& auth_;
   audit::Recorder audit_;

@@ -394,21 +394,9 @@ absl::StatusOr<bool> CommunityStore::SetScope(db::Connection& c, int64_t id, int
   return r->affected_rows == 1;
 }
 
-absl::StatusOr<std::optional<CommunityRow>> CommunityStore::Get(int64_t id) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  return Find(**lease, id, /*for_update=*/false);
-}
-
 absl::StatusOr<std::vector<CommunityRow>> CommunityStore::List(
-    const std::string& path, const std::optional<std::vector<int64_t>>& members_also,
-    int64_t after_id, int limit) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
+    db::Connection& c, const std::string& path,
+    const std::optional<std::vector<int64_t>>& members_also, int64_t after_id, int limit) {
   const std::string upper = SubtreeUpperBound(path);
   std::string where = "o.path >= ? AND o.path < ?";
   std::vector<Value> params = {path, upper};
@@ -427,12 +415,11 @@ absl::StatusOr<std::vector<CommunityRow>> CommunityStore::List(
   }
   params.push_back(after_id);
   params.push_back(int64_t{limit});
-  return Communities(**lease,
-                     (*lease)->Execute(absl::StrCat("SELECT ", AV(kCommunityColumns),
-                                                    " FROM communities c JOIN organizations o "
-                                                    "ON o.id = c.scope_org_id WHERE (",
-                                                    where, ") AND c.id > ? ORDER BY c.id LIMIT ?"),
-                                       params));
+  return Communities(c, c.Execute(absl::StrCat("SELECT ", AV(kCommunityColumns),
+                                               " FROM communities c JOIN organizations o "
+                                               "ON o.id = c.scope_org_id WHERE (",
+                                               where, ") AND c.id > ? ORDER BY c.id LIMIT ?"),
+                                  params));
 }
 
 absl::StatusOr<std::optional<Tie>> CommunityStore::FindTie(db::Connection& c, const TieTable& table,
@@ -480,22 +467,10 @@ absl::StatusOr<bool> CommunityStore::UpdateTieEnd(db::Connection& c, const TieTa
   return r->affected_rows == 1;
 }
 
-absl::StatusOr<std::optional<Tie>> CommunityStore::GetTie(const TieTable& table, int64_t id) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  return FindTie(**lease, table, id, /*for_update=*/false);
-}
-
-absl::StatusOr<std::vector<Tie>> CommunityStore::ListTies(const TieTable& table,
+absl::StatusOr<std::vector<Tie>> CommunityStore::ListTies(db::Connection& c, const TieTable& table,
                                                           const std::string& path,
                                                           time::CivilDate today, bool include_ended,
                                                           int64_t after_id, int limit) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
   std::vector<Value> params = {path, SubtreeUpperBound(path), after_id};
   std::string current;
   if (!include_ended) {
@@ -504,12 +479,12 @@ absl::StatusOr<std::vector<Tie>> CommunityStore::ListTies(const TieTable& table,
     params.emplace_back(time::ToIso(today));
   }
   params.emplace_back(int64_t{limit});
-  return Ties(table, (*lease)->Execute(
-                         absl::StrCat("SELECT ", TieColumns(table, "t."), " FROM ", AV(table.name),
-                                      " t JOIN organizations o ON o.id = t.organization_id "
-                                      "WHERE o.path >= ? AND o.path < ? AND t.id > ?",
-                                      current, " ORDER BY t.id LIMIT ?"),
-                         params));
+  return Ties(table,
+              c.Execute(absl::StrCat("SELECT ", TieColumns(table, "t."), " FROM ", AV(table.name),
+                                     " t JOIN organizations o ON o.id = t.organization_id "
+                                     "WHERE o.path >= ? AND o.path < ? AND t.id > ?",
+                                     current, " ORDER BY t.id LIMIT ?"),
+                        params));
 }
 
 absl::StatusOr<std::optional<Membership>> CommunityStore::LedBy(db::Connection& c,

@@ -1,6 +1,7 @@
 // Repository for communities (党建共同体), pairings (结对) and stations (进驻社区): the only place
-// with SQL on their tables. Writes take the caller's transaction connection; reads take their
-// own connection from the pool. Organizations themselves are read through OrgStore.
+// with SQL on their tables. Every call runs on the connection it is given: the caller's
+// transaction, or one connection for a read (db::Pool::Run). Organizations themselves are read
+// through OrgStore.
 #pragma once
 
 #include <cstdint>
@@ -72,9 +73,7 @@ struct Tie {
 
 class CommunityStore final {
  public:
-  explicit CommunityStore(db::Pool& pool) : pool_(pool) {}
-
-  db::Pool& pool() { return pool_; }
+  CommunityStore() = delete;
 
   // --- communities, inside a transaction ---
   static absl::StatusOr<std::optional<CommunityRow>> Find(db::Connection& c, int64_t id,
@@ -109,13 +108,12 @@ class CommunityStore final {
                                        int64_t update_time_us);
 
   // --- communities, reads ---
-  absl::StatusOr<std::optional<CommunityRow>> Get(int64_t id);
   // Communities whose scope organization lies in the subtree at `path` (itself included) and,
   // with `members_also` (the ancestors on `path`), those with an organization in that subtree
   // or among those ancestors; id > after_id, by id.
-  absl::StatusOr<std::vector<CommunityRow>> List(
-      const std::string& path, const std::optional<std::vector<int64_t>>& members_also,
-      int64_t after_id, int limit);
+  static absl::StatusOr<std::vector<CommunityRow>> List(
+      db::Connection& c, const std::string& path,
+      const std::optional<std::vector<int64_t>>& members_also, int64_t after_id, int limit);
 
   // --- pairings and stations ---
   static absl::StatusOr<std::optional<Tie>> FindTie(db::Connection& c, const TieTable& table,
@@ -128,12 +126,11 @@ class CommunityStore final {
   // Writes end_date, version and update time if the stored version is still `expected_version`.
   static absl::StatusOr<bool> UpdateTieEnd(db::Connection& c, const TieTable& table, const Tie& tie,
                                            int64_t expected_version);
-  absl::StatusOr<std::optional<Tie>> GetTie(const TieTable& table, int64_t id);
   // Ties of organizations in the subtree at `path` (itself included), with id > after_id, by
   // id; unless `include_ended`, only those current on `today` (no end date, or not yet passed).
-  absl::StatusOr<std::vector<Tie>> ListTies(const TieTable& table, const std::string& path,
-                                            time::CivilDate today, bool include_ended,
-                                            int64_t after_id, int limit);
+  static absl::StatusOr<std::vector<Tie>> ListTies(db::Connection& c, const TieTable& table,
+                                                   const std::string& path, time::CivilDate today,
+                                                   bool include_ended, int64_t after_id, int limit);
 
   // --- what an organization's dissolution (or deletion) meets, inside its transaction ---
   // The community `organization_id` leads, if any (a locking read).
@@ -154,9 +151,6 @@ class CommunityStore final {
   // How many ties `organization_id` has, ended ones included.
   static absl::StatusOr<int64_t> CountTiesOf(db::Connection& c, const TieTable& table,
                                              int64_t organization_id);
-
- private:
-  db::Pool& pool_;
 };
 
 }  // namespace dj::org

@@ -326,7 +326,7 @@ pb::Term ToProto(const TermRow& row) {
 OfficerService::OfficerService(db::Pool& pool, ids::IdGenerator& ids,
                                const auth::InternalAuth& auth, std::string audit_key,
                                RuleBook& rules, std::function<int64_t()> now_us)
-    : store_(pool),
+    : pool_(pool),
       ids_(ids),
       auth_(auth),
       audit_(pool, std::move(audit_key), "auditLogs/org"),
@@ -338,11 +338,8 @@ time::CivilDate OfficerService::Today() const { return time::ShanghaiDate(now_us
 absl::StatusOr<OrgRow> OfficerService::Readable(const auth::Principal& who, std::string_view kind,
                                                 int64_t org_id, std::string_view resource,
                                                 const absl::Status& missing) {
-  auto lease = store_.pool().Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  auto org = OrgStore::Find(**lease, org_id, /*for_update=*/false);
+  auto org =
+      pool_.Run([&](db::Connection& c) { return OrgStore::Find(c, org_id, /*for_update=*/false); });
   if (!org.ok()) {
     return org.status();
   }
@@ -410,7 +407,7 @@ absl::StatusOr<pb::Officer> OfficerService::Create(const auth::Principal& who,
   row.create_time_us = row.update_time_us = now_us_();
   row.version = 1;
   auto replay = CreateInOrganization(
-      audit_, store_.pool(), who, request, row,
+      audit_, pool_, who, request, row,
       CreateOp<OfficerRow>{
           .kind = kOfficers,
           .request_id_index = kOfficerRequestIdIndex,
@@ -444,11 +441,9 @@ absl::StatusOr<pb::Officer> OfficerService::Get(const auth::Principal& who,
   if (!org.ok()) {
     return org.status();
   }
-  auto lease = store_.pool().Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  auto row = OfficerStore::FindOfficer(**lease, ids->first, ids->second, /*for_update=*/false);
+  auto row = pool_.Run([&](db::Connection& c) {
+    return OfficerStore::FindOfficer(c, ids->first, ids->second, /*for_update=*/false);
+  });
   if (!row.ok()) {
     return row.status();
   }
@@ -484,8 +479,10 @@ absl::StatusOr<pb::ListOfficersResponse> OfficerService::List(
   if (!org.ok()) {
     return org.status();
   }
-  auto rows =
-      store_.ListOfficers(list->org_id, request.include_ended(), Today(), after, list->size + 1);
+  auto rows = pool_.Run([&](db::Connection& c) {
+    return OfficerStore::ListOfficers(c, list->org_id, request.include_ended(), Today(), after,
+                                      list->size + 1);
+  });
   if (!rows.ok()) {
     return rows.status();
   }
@@ -611,7 +608,7 @@ absl::StatusOr<pb::Term> OfficerService::CreateTerm(const auth::Principal& who,
   row.id = ids_.Next();
   row.create_time_us = now_us_();
   auto replay = CreateInOrganization(
-      audit_, store_.pool(), who, request, row,
+      audit_, pool_, who, request, row,
       CreateOp<TermRow>{
           .kind = kTerms,
           .request_id_index = kTermRequestIdIndex,
@@ -648,7 +645,9 @@ absl::StatusOr<pb::ListTermsResponse> OfficerService::ListTerms(
   if (!org.ok()) {
     return org.status();
   }
-  auto rows = store_.ListTerms(list->org_id, *after, list->size + 1);
+  auto rows = pool_.Run([&](db::Connection& c) {
+    return OfficerStore::ListTerms(c, list->org_id, *after, list->size + 1);
+  });
   if (!rows.ok()) {
     return rows.status();
   }
@@ -705,8 +704,10 @@ absl::StatusOr<pb::ListExpiringTermsResponse> OfficerService::ListExpiring(
     return root.status();
   }
   auto until = time::AddDays(as_of, request.within_days());
-  auto rows = store_.ListExpiring(root->path, until.ok() ? *until : time::CivilDate{9999, 12, 31},
-                                  *after, list->size + 1);
+  auto rows = pool_.Run([&](db::Connection& c) {
+    return OfficerStore::ListExpiring(
+        c, root->path, until.ok() ? *until : time::CivilDate{9999, 12, 31}, *after, list->size + 1);
+  });
   if (!rows.ok()) {
     return rows.status();
   }

@@ -71,7 +71,7 @@ class OfficerService final : public dangjian::org::v1::OfficerService::Service {
   absl::StatusOr<OrgRow> Readable(const auth::Principal& who, std::string_view kind, int64_t org_id,
                                   std::string_view resource, const absl::Status& missing);
 
-  OfficerStore store_;
+  db::Pool& pool_;
   ids::IdGenerator& ids_;
   const auth::InternalAuth& auth_;
   audit::Recorder audit_;

@@ -27,7 +27,6 @@ constexpr time::CivilDate kLastDay{9999, 12, 31};
 Value DateValue(const time::CivilDate& d) { return time::ToIso(d); }
 Value DateValue(const std::optional<time::CivilDate>& d) { return db::DateOrNull(d); }
 
-
 OfficerRow OfficerFromDb(const db::Row& r) {
   OfficerRow o;
   o.id = r.Int(0);
@@ -189,52 +188,41 @@ absl::Status OfficerStore::CloseTerm(db::Connection& c, int64_t id, const time::
 }
 
 absl::StatusOr<std::vector<OfficerRow>> OfficerStore::ListOfficers(
-    int64_t organization_id, bool include_ended, const time::CivilDate& today,
+    db::Connection& c, int64_t organization_id, bool include_ended, const time::CivilDate& today,
     const std::optional<OfficerCursor>& after, int limit) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
   // One statement for every page: the first page's cursor sorts before every row (roles start
   // at 1), and "all, ended too" is an end-date floor no date is below.
   const OfficerCursor from = after.value_or(OfficerCursor{0, kFirstDay, 0});
-  return Rows((*lease)->Exec(OfficerSelect("organization_id = ? AND (end_date IS NULL OR "
-                                           "end_date >= ?) AND (role > ? OR (role = ? AND "
-                                           "(start_date > ? OR (start_date = ? AND id > ?)))) "
-                                           "ORDER BY role, start_date, id LIMIT ?"),
-                             {organization_id, DateValue(include_ended ? kFirstDay : today),
-                              int64_t{from.role}, int64_t{from.role}, DateValue(from.start_date),
-                              DateValue(from.start_date), from.id, int64_t{limit}}),
+  return Rows(c.Exec(OfficerSelect("organization_id = ? AND (end_date IS NULL OR "
+                                   "end_date >= ?) AND (role > ? OR (role = ? AND "
+                                   "(start_date > ? OR (start_date = ? AND id > ?)))) "
+                                   "ORDER BY role, start_date, id LIMIT ?"),
+                     {organization_id, DateValue(include_ended ? kFirstDay : today),
+                      int64_t{from.role}, int64_t{from.role}, DateValue(from.start_date),
+                      DateValue(from.start_date), from.id, int64_t{limit}}),
               &OfficerFromDb);
 }
 
-absl::StatusOr<std::vector<TermRow>> OfficerStore::ListTerms(int64_t organization_id,
+absl::StatusOr<std::vector<TermRow>> OfficerStore::ListTerms(db::Connection& c,
+                                                             int64_t organization_id,
                                                              const std::optional<DateCursor>& after,
                                                              int limit) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
   // Newest first; the first page starts after the calendar's last day.
   const DateCursor from = after.value_or(DateCursor{kLastDay, INT64_MAX});
-  return Rows((*lease)->Exec(TermSelect("t.organization_id = ? AND (t.start_date < ? OR "
-                                        "(t.start_date = ? AND t.id < ?)) "
-                                        "ORDER BY t.start_date DESC, t.id DESC LIMIT ?"),
-                             {organization_id, DateValue(from.date), DateValue(from.date), from.id,
-                              int64_t{limit}}),
+  return Rows(c.Exec(TermSelect("t.organization_id = ? AND (t.start_date < ? OR "
+                                "(t.start_date = ? AND t.id < ?)) "
+                                "ORDER BY t.start_date DESC, t.id DESC LIMIT ?"),
+                     {organization_id, DateValue(from.date), DateValue(from.date), from.id,
+                      int64_t{limit}}),
               &TermFromDb);
 }
 
 absl::StatusOr<std::vector<ExpiringTermRow>> OfficerStore::ListExpiring(
-    const std::string& path, const time::CivilDate& until, const std::optional<DateCursor>& after,
-    int limit) {
+    db::Connection& c, const std::string& path, const time::CivilDate& until,
+    const std::optional<DateCursor>& after, int limit) {
   const std::string upper = SubtreeUpperBound(path);
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
   const DateCursor from = after.value_or(DateCursor{kFirstDay, 0});
-  auto result = (*lease)->Exec(
+  auto result = c.Exec(
       absl::StrCat("SELECT ", AV(kTermColumns),
                    ", o.display_name FROM terms t JOIN organizations o ON o.id = "
                    "t.organization_id WHERE t.end_date IS NULL AND t.planned_end_date <= ? AND "
@@ -268,8 +256,7 @@ absl::StatusOr<int64_t> OfficerStore::EndOfficersOf(db::Connection& c, int64_t o
   return r->affected_rows;
 }
 
-absl::StatusOr<int64_t> OfficerStore::EndCurrentTermOf(db::Connection& c,
-                                                       int64_t organization_id,
+absl::StatusOr<int64_t> OfficerStore::EndCurrentTermOf(db::Connection& c, int64_t organization_id,
                                                        const time::CivilDate& date) {
   auto r = c.Exec(
       "UPDATE terms SET end_date = CASE WHEN start_date > ? THEN start_date ELSE ? END "
@@ -281,8 +268,7 @@ absl::StatusOr<int64_t> OfficerStore::EndCurrentTermOf(db::Connection& c,
   return r->affected_rows;
 }
 
-absl::StatusOr<int64_t> OfficerStore::CountOfficersOf(db::Connection& c,
-                                                      int64_t organization_id) {
+absl::StatusOr<int64_t> OfficerStore::CountOfficersOf(db::Connection& c, int64_t organization_id) {
   auto r = c.Exec("SELECT COUNT(*) FROM officers WHERE organization_id = ?", {organization_id});
   if (!r.ok()) {
     return r.status();

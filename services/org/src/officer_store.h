@@ -1,6 +1,6 @@
-// Repository for officers and terms: all their SQL. Writes take the caller's transaction
-// connection; reads take their own from the pool. The organization row itself (existence, path,
-// status) comes from OrgStore::Find in the same transaction.
+// Repository for officers and terms: all their SQL. Every call runs on the connection it is
+// given: the caller's transaction, or one connection for a read (db::Pool::Run). The organization
+// row itself (existence, path, status) comes from OrgStore::Find in the same transaction.
 #pragma once
 
 #include <cstdint>
@@ -66,9 +66,7 @@ inline constexpr std::string_view kTermRequestIdIndex = "uk_terms_request_id";
 
 class OfficerStore final {
  public:
-  explicit OfficerStore(db::Pool& pool) : pool_(pool) {}
-
-  db::Pool& pool() { return pool_; }
+  OfficerStore() = delete;
 
   // --- inside a transaction ---
   // The officer `id` of organization `organization_id` (nullopt when it has no such officer).
@@ -101,27 +99,25 @@ class OfficerStore final {
   // --- reads ---
   // Officers of an organization by role, start date and id, after `after`; only those current
   // on `today` (no end date, or one not before it) unless `include_ended`.
-  absl::StatusOr<std::vector<OfficerRow>> ListOfficers(int64_t organization_id, bool include_ended,
-                                                       const time::CivilDate& today,
-                                                       const std::optional<OfficerCursor>& after,
-                                                       int limit);
+  static absl::StatusOr<std::vector<OfficerRow>> ListOfficers(
+      db::Connection& c, int64_t organization_id, bool include_ended, const time::CivilDate& today,
+      const std::optional<OfficerCursor>& after, int limit);
   // Terms of an organization, newest start first, after `after`.
-  absl::StatusOr<std::vector<TermRow>> ListTerms(int64_t organization_id,
-                                                 const std::optional<DateCursor>& after, int limit);
+  static absl::StatusOr<std::vector<TermRow>> ListTerms(db::Connection& c, int64_t organization_id,
+                                                        const std::optional<DateCursor>& after,
+                                                        int limit);
   // Current terms of ACTIVE organizations at or below `path` planned to end on or before
   // `until`, by planned end and id, after `after`.
-  absl::StatusOr<std::vector<ExpiringTermRow>> ListExpiring(const std::string& path,
-                                                            const time::CivilDate& until,
-                                                            const std::optional<DateCursor>& after,
-                                                            int limit);
+  static absl::StatusOr<std::vector<ExpiringTermRow>> ListExpiring(
+      db::Connection& c, const std::string& path, const time::CivilDate& until,
+      const std::optional<DateCursor>& after, int limit);
 
   // --- what an organization's dissolution (or deletion) meets, inside its transaction ---
   // Ends the officers of `organization_id` still in office after `date` (no end date, or a later
   // one): they end on `date`, or on their start when that is later; a new version each. Returns
   // how many.
   static absl::StatusOr<int64_t> EndOfficersOf(db::Connection& c, int64_t organization_id,
-                                               const time::CivilDate& date,
-                                               int64_t update_time_us);
+                                               const time::CivilDate& date, int64_t update_time_us);
   // Ends the current term of `organization_id` on `date` (on its start when that is later).
   // Returns how many terms ended (0 or 1).
   static absl::StatusOr<int64_t> EndCurrentTermOf(db::Connection& c, int64_t organization_id,
@@ -129,9 +125,6 @@ class OfficerStore final {
   // How many officers and terms `organization_id` has, ended ones included.
   static absl::StatusOr<int64_t> CountOfficersOf(db::Connection& c, int64_t organization_id);
   static absl::StatusOr<int64_t> CountTermsOf(db::Connection& c, int64_t organization_id);
-
- private:
-  db::Pool& pool_;
 };
 
 }  // namespace dj::org

@@ -14,6 +14,7 @@
 #include "common/rpc/errors.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 #include "common/time/clock.h"
 #include "services/org/src/errors.h"
@@ -26,55 +27,26 @@ namespace pb = dangjian::org::v1;
 
 constexpr std::string_view kCollection = "organizations";
 
-}  // namespace
+// What a subtree's statistics are counted from, read on one connection.
+struct SubtreeRows {
+  std::vector<StatRow> rows;
+  std::map<int64_t, CommunityMembership> memberships;
+  PlacementCounts placements;
+};
 
-StatisticsService::StatisticsService(db::Pool& pool, const auth::InternalAuth& auth,
-                                     std::string audit_key, std::function<int64_t()> now_us)
-    : orgs_(pool),
-      store_(pool),
-      auth_(auth),
-      audit_(pool, std::move(audit_key), "auditLogs/org"),
-      now_us_(std::move(now_us)) {}
+absl::StatusOr<SubtreeRows> ReadSubtree(db::Connection& c, const std::string& path,
+                                        const time::CivilDate& today) {
+  SubtreeRows out;
+  ASSIGN_OR_RETURN(out.rows, StatisticsStore::Subtree(c, path));
+  ASSIGN_OR_RETURN(out.memberships, StatisticsStore::Memberships(c, path));
+  ASSIGN_OR_RETURN(out.placements, StatisticsStore::Placements(c, path, today));
+  return out;
+}
 
-absl::StatusOr<pb::OrganizationStatistics> StatisticsService::Get(
-    const auth::Principal& who, const pb::GetOrganizationStatisticsRequest& request) {
-  auto id = rpc::ParseName(request.name(), kCollection, "name");
-  if (!id.ok()) {
-    return id.status();
-  }
-  auto root = orgs_.Get(*id, OrgStore::Load::kPlace);
-  if (!root.ok()) {
-    return root.status();
-  }
-  const std::string path = root->has_value() ? (*root)->path : "";
-  audit::Entry entry = audit::Recorder::For(who, "organizations.statistics", request.name(), path);
-  absl::Status allowed =
-      root->has_value() ? auth::AuthorizeOrHide(who, "read", {"organizations", path, ""},
-                                                OrganizationNotFound(request.name()), &entry.detail)
-                        : OrganizationNotFound(request.name());
-  if (!allowed.ok()) {
-    if (root->has_value()) {
-      audit_.Refuse(std::move(entry), allowed);
-    }
-    return allowed;
-  }
-
-  auto rows = store_.Subtree(path);
-  if (!rows.ok()) {
-    return rows.status();
-  }
-  auto memberships = store_.Memberships(path);
-  if (!memberships.ok()) {
-    return memberships.status();
-  }
-  const int64_t now = now_us_ ? now_us_() : time::NowMicros();
-  auto placements = store_.Placements(path, time::ShanghaiDate(now / 1'000'000));
-  if (!placements.ok()) {
-    return placements.status();
-  }
-
-  pb::OrganizationStatistics out;
-  out.set_name(absl::StrCat(request.name(), "/statistics"));
+// Counts the active organizations of `in` by kind and by community into `out`; returns the
+// active organizations per unit id (0: none).
+std::map<int64_t, int64_t> CountOrganizations(const SubtreeRows& in,
+                                              pb::OrganizationStatistics& out) {
   std::map<int, int64_t> by_kind;
   std::map<int64_t, int64_t> by_unit;  // unit id (0: none) -> active organizations
   struct Tally {
@@ -83,7 +55,7 @@ absl::StatusOr<pb::OrganizationStatistics> StatisticsService::Get(
     int64_t descendants = 0;
   };
   std::map<int64_t, Tally> by_community;  // 0: in no community
-  for (const StatRow& r : *rows) {
+  for (const StatRow& r : in.rows) {
     if (!r.active) {
       out.set_dissolved(out.dissolved() + 1);
       continue;
@@ -101,8 +73,8 @@ absl::StatusOr<pb::OrganizationStatistics> StatisticsService::Get(
     int64_t community = 0;
     bool self = false;
     for (auto it = ids.rbegin(); it != ids.rend(); ++it) {
-      auto m = memberships->find(*it);
-      if (m != memberships->end()) {
+      auto m = in.memberships.find(*it);
+      if (m != in.memberships.end()) {
         community = m->second.community_id;
         self = it == ids.rbegin();
         by_community[community].display_name = m->second.community_display_name;
@@ -131,21 +103,17 @@ absl::StatusOr<pb::OrganizationStatistics> StatisticsService::Get(
     pb::CommunityCount* c = out.add_by_community();
     c->set_organizations(none->second.descendants + none->second.organizations);
   }
+  return by_unit;
+}
 
-  std::vector<int64_t> unit_ids;
-  for (const auto& [unit, count] : by_unit) {
-    if (unit != 0) {
-      unit_ids.push_back(unit);
-    }
-  }
-  auto modes = store_.LeadershipModes(unit_ids);
-  if (!modes.ok()) {
-    return modes.status();
-  }
+// Adds the active organizations per unit (`by_unit`) by the units' leadership modes (`modes`).
+void CountLeadershipModes(const std::map<int64_t, int64_t>& by_unit,
+                          const std::map<int64_t, std::string>& modes,
+                          pb::OrganizationStatistics& out) {
   std::map<int, int64_t> by_mode;
   for (const auto& [unit, count] : by_unit) {
     pb::LeadershipMode mode = pb::LEADERSHIP_MODE_UNSPECIFIED;
-    if (auto m = modes->find(unit); m != modes->end()) {
+    if (auto m = modes.find(unit); m != modes.end()) {
       pb::LeadershipMode parsed;
       if (pb::LeadershipMode_Parse(m->second, &parsed)) {
         mode = parsed;
@@ -158,9 +126,64 @@ absl::StatusOr<pb::OrganizationStatistics> StatisticsService::Get(
     m->set_leadership_mode(static_cast<pb::LeadershipMode>(mode));
     m->set_count(count);
   }
-  out.set_pairings(placements->pairings);
-  out.set_stations(placements->stations);
-  out.set_residential_communities(placements->residential_communities);
+}
+
+}  // namespace
+
+StatisticsService::StatisticsService(db::Pool& pool, const auth::InternalAuth& auth,
+                                     std::string audit_key, std::function<int64_t()> now_us)
+    : pool_(pool),
+      auth_(auth),
+      audit_(pool, std::move(audit_key), "auditLogs/org"),
+      now_us_(std::move(now_us)) {}
+
+absl::StatusOr<pb::OrganizationStatistics> StatisticsService::Get(
+    const auth::Principal& who, const pb::GetOrganizationStatisticsRequest& request) {
+  ASSIGN_OR_RETURN(const int64_t id, rpc::ParseName(request.name(), kCollection, "name"));
+  auto root = pool_.Run([&](db::Connection& c) {
+    return OrgStore::Find(c, id, /*for_update=*/false, OrgStore::Load::kPlace);
+  });
+  if (!root.ok()) {
+    return root.status();
+  }
+  const std::string path = root->has_value() ? (*root)->path : "";
+  audit::Entry entry = audit::Recorder::For(who, "organizations.statistics", request.name(), path);
+  absl::Status allowed =
+      root->has_value() ? auth::AuthorizeOrHide(who, "read", {"organizations", path, ""},
+                                                OrganizationNotFound(request.name()), &entry.detail)
+                        : OrganizationNotFound(request.name());
+  if (!allowed.ok()) {
+    if (root->has_value()) {
+      audit_.Refuse(std::move(entry), allowed);
+    }
+    return allowed;
+  }
+
+  const int64_t now = now_us_ ? now_us_() : time::NowMicros();
+  const time::CivilDate today = time::ShanghaiDate(now / 1'000'000);
+  auto subtree = pool_.Run([&](db::Connection& c) { return ReadSubtree(c, path, today); });
+  if (!subtree.ok()) {
+    return subtree.status();
+  }
+  pb::OrganizationStatistics out;
+  out.set_name(absl::StrCat(request.name(), "/statistics"));
+  const std::map<int64_t, int64_t> by_unit = CountOrganizations(*subtree, out);
+
+  std::vector<int64_t> unit_ids;
+  for (const auto& [unit, count] : by_unit) {
+    if (unit != 0) {
+      unit_ids.push_back(unit);
+    }
+  }
+  auto modes =
+      pool_.Run([&](db::Connection& c) { return StatisticsStore::LeadershipModes(c, unit_ids); });
+  if (!modes.ok()) {
+    return modes.status();
+  }
+  CountLeadershipModes(by_unit, *modes, out);
+  out.set_pairings(subtree->placements.pairings);
+  out.set_stations(subtree->placements.stations);
+  out.set_residential_communities(subtree->placements.residential_communities);
   return out;
 }
 

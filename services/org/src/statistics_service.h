@@ -30,8 +30,7 @@ class StatisticsService final : public dangjian::org::v1::StatisticsService::Ser
       const dangjian::org::v1::GetOrganizationStatisticsRequest& request);
 
  private:
-  OrgStore orgs_;
-  StatisticsStore store_;
+  db::Pool& pool_;
   const auth::InternalAuth& auth_;
   audit::Recorder audit_;
   std::function<int64_t()> now_us_;

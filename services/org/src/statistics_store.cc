@@ -6,14 +6,11 @@
 
 namespace dj::org {
 
-absl::StatusOr<std::vector<StatRow>> StatisticsStore::Subtree(const std::string& path) {
-  auto c = pool_.Acquire();
-  if (!c.ok()) {
-    return c.status();
-  }
-  auto result = (*c)->Exec(
-      "SELECT id, path, kind, status, unit FROM organizations WHERE path >= ? AND path < ?",
-      {path, SubtreeUpperBound(path)});
+absl::StatusOr<std::vector<StatRow>> StatisticsStore::Subtree(db::Connection& c,
+                                                              const std::string& path) {
+  auto result =
+      c.Exec("SELECT id, path, kind, status, unit FROM organizations WHERE path >= ? AND path < ?",
+             {path, SubtreeUpperBound(path)});
   if (!result.ok()) {
     return result.status();
   }
@@ -35,24 +32,19 @@ absl::StatusOr<std::vector<StatRow>> StatisticsStore::Subtree(const std::string&
 }
 
 absl::StatusOr<std::map<int64_t, CommunityMembership>> StatisticsStore::Memberships(
-    const std::string& path) {
-  auto c = pool_.Acquire();
-  if (!c.ok()) {
-    return c.status();
-  }
+    db::Connection& c, const std::string& path) {
   std::vector<db::Value> params = {path, SubtreeUpperBound(path)};
   std::vector<int64_t> ids = PathIds(path);
   for (int64_t id : ids) {
     params.emplace_back(id);  // the root and its ancestors
   }
-  auto result =
-      (*c)->Execute(absl::StrCat("SELECT co.organization_id, co.community_id, c.display_name "
-                                 "FROM community_organizations co "
-                                 "JOIN communities c ON c.id = co.community_id "
-                                 "JOIN organizations o ON o.id = co.organization_id "
-                                 "WHERE (o.path >= ? AND o.path < ?) OR o.id IN (",
-                                 db::Placeholders(ids.size()), ")"),
-                    params);
+  auto result = c.Execute(absl::StrCat("SELECT co.organization_id, co.community_id, c.display_name "
+                                       "FROM community_organizations co "
+                                       "JOIN communities c ON c.id = co.community_id "
+                                       "JOIN organizations o ON o.id = co.organization_id "
+                                       "WHERE (o.path >= ? AND o.path < ?) OR o.id IN (",
+                                       db::Placeholders(ids.size()), ")"),
+                          params);
   if (!result.ok()) {
     return result.status();
   }
@@ -64,14 +56,10 @@ absl::StatusOr<std::map<int64_t, CommunityMembership>> StatisticsStore::Membersh
 }
 
 absl::StatusOr<std::map<int64_t, std::string>> StatisticsStore::LeadershipModes(
-    const std::vector<int64_t>& unit_ids) {
+    db::Connection& c, const std::vector<int64_t>& unit_ids) {
   std::map<int64_t, std::string> out;
   if (unit_ids.empty()) {
     return out;
-  }
-  auto c = pool_.Acquire();
-  if (!c.ok()) {
-    return c.status();
   }
   // Ids are integers we parsed ourselves, so they are safe to inline; batches keep the
   // statement short.
@@ -80,9 +68,9 @@ absl::StatusOr<std::map<int64_t, std::string>> StatisticsStore::LeadershipModes(
     std::vector<int64_t> batch(
         unit_ids.begin() + static_cast<std::ptrdiff_t>(i),
         unit_ids.begin() + static_cast<std::ptrdiff_t>(std::min(unit_ids.size(), i + kBatch)));
-    auto result = (*c)->Exec(absl::StrCat("SELECT id, leadership_mode FROM units WHERE id IN (",
-                                          absl::StrJoin(batch, ","), ")"),
-                             {});
+    auto result = c.Exec(absl::StrCat("SELECT id, leadership_mode FROM units WHERE id IN (",
+                                      absl::StrJoin(batch, ","), ")"),
+                         {});
     if (!result.ok()) {
       return result.status();
     }
@@ -93,19 +81,16 @@ absl::StatusOr<std::map<int64_t, std::string>> StatisticsStore::LeadershipModes(
   return out;
 }
 
-absl::StatusOr<PlacementCounts> StatisticsStore::Placements(const std::string& path,
+absl::StatusOr<PlacementCounts> StatisticsStore::Placements(db::Connection& c,
+                                                            const std::string& path,
                                                             const time::CivilDate& date) {
-  auto c = pool_.Acquire();
-  if (!c.ok()) {
-    return c.status();
-  }
   const std::string day = time::ToIso(date);
   const std::string upper = SubtreeUpperBound(path);
   // A dissolved organization's ties may run until its dissolution date, which can lie ahead;
   // only active organizations count.
   const std::string active = dangjian::org::v1::OrganizationStatus_Name(dangjian::org::v1::ACTIVE);
   PlacementCounts out;
-  auto pairings = (*c)->Exec(
+  auto pairings = c.Exec(
       "SELECT COUNT(*) FROM pairings p JOIN organizations o ON o.id = p.organization_id "
       "WHERE o.path >= ? AND o.path < ? AND o.status = ? AND p.start_date <= ? "
       "AND (p.end_date IS NULL OR p.end_date >= ?)",
@@ -114,7 +99,7 @@ absl::StatusOr<PlacementCounts> StatisticsStore::Placements(const std::string& p
     return pairings.status();
   }
   out.pairings = pairings->rows.empty() ? 0 : pairings->rows[0].Int(0);
-  auto stations = (*c)->Exec(
+  auto stations = c.Exec(
       "SELECT COUNT(*), COUNT(DISTINCT s.residential_community) FROM stations s "
       "JOIN organizations o ON o.id = s.organization_id "
       "WHERE o.path >= ? AND o.path < ? AND o.status = ? AND s.start_date <= ? "

@@ -1,5 +1,6 @@
 // Reads for subtree statistics: the only SQL behind StatisticsService. Everything is read in one
-// snapshot-free pass per table; the counting itself is plain C++ in statistics_service.cc.
+// snapshot-free pass per table, on the connection given; the counting itself is plain C++ in
+// statistics_service.cc.
 #pragma once
 
 #include <cstdint>
@@ -36,21 +37,20 @@ struct PlacementCounts {
 
 class StatisticsStore final {
  public:
-  explicit StatisticsStore(db::Pool& pool) : pool_(pool) {}
+  StatisticsStore() = delete;
 
   // Every organization whose path starts with `path` (the subtree, its root included).
-  absl::StatusOr<std::vector<StatRow>> Subtree(const std::string& path);
+  static absl::StatusOr<std::vector<StatRow>> Subtree(db::Connection& c, const std::string& path);
   // organization id -> its community, for the organizations in a community that lie in the
   // subtree at `path` or above it (an organization counts for its nearest one).
-  absl::StatusOr<std::map<int64_t, CommunityMembership>> Memberships(const std::string& path);
+  static absl::StatusOr<std::map<int64_t, CommunityMembership>> Memberships(
+      db::Connection& c, const std::string& path);
   // unit id -> leadership mode name ("DIRECT", "DUAL") for `unit_ids`.
-  absl::StatusOr<std::map<int64_t, std::string>> LeadershipModes(
-      const std::vector<int64_t>& unit_ids);
+  static absl::StatusOr<std::map<int64_t, std::string>> LeadershipModes(
+      db::Connection& c, const std::vector<int64_t>& unit_ids);
   // Pairings and stations of organizations in the subtree in force on `date`.
-  absl::StatusOr<PlacementCounts> Placements(const std::string& path, const time::CivilDate& date);
-
- private:
-  db::Pool& pool_;
+  static absl::StatusOr<PlacementCounts> Placements(db::Connection& c, const std::string& path,
+                                                    const time::CivilDate& date);
 };
 
 }  // namespace dj::org

@@ -127,6 +127,49 @@ absl::Status Authorized(const auth::Principal& who, std::string_view action, std
                                std::move(missing), entry != nullptr ? &entry->detail : nullptr);
 }
 
+// The fields set in an update's unit: what it changes when there is no mask (AIP-134).
+std::set<std::string> SetFields(const pb::Unit& in) {
+  std::set<std::string> set;
+  if (!in.display_name().empty()) set.insert("display_name");
+  if (!in.credit_code().empty()) set.insert("credit_code");
+  if (in.kind() != pb::UNIT_KIND_UNSPECIFIED) set.insert("kind");
+  if (in.leadership_mode() != pb::LEADERSHIP_MODE_UNSPECIFIED) set.insert("leadership_mode");
+  if (!in.vertical_leading_body().empty()) set.insert("vertical_leading_body");
+  return set;
+}
+
+// Copies the fields named in `paths` from `change` into the stored `row`.
+void Apply(const std::set<std::string>& paths, const UnitRow& change, UnitRow& row) {
+  if (paths.contains("display_name")) row.display_name = change.display_name;
+  if (paths.contains("credit_code")) row.credit_code = change.credit_code;
+  if (paths.contains("kind")) row.kind = change.kind;
+  if (paths.contains("leadership_mode")) row.leadership_mode = change.leadership_mode;
+  if (paths.contains("vertical_leading_body")) {
+    row.vertical_leading_body = change.vertical_leading_body;
+  }
+}
+
+// CREDIT_CODE_TAKEN when another unit than `row` holds its credit code.
+absl::Status CheckCreditCodeFree(db::Connection& c, const UnitRow& row) {
+  auto holder = UnitStore::CreditCodeHolder(c, row.credit_code, row.id);
+  if (!holder.ok()) {
+    return holder.status();
+  }
+  return holder->has_value() ? CreditCodeTaken(row.credit_code) : absl::OkStatus();
+}
+
+// What a write of `row` refused to `who` answers: a unit the caller can read from below
+// (UnitReadPath; `scope` is the caller's scope path) is theirs to see, not to change.
+absl::Status Hidden(const auth::Principal& who, const UnitRow& row, std::string_view scope,
+                    std::string_view name) {
+  const bool readable =
+      auth::Authorize(who, "read", {std::string(kUnits), UnitReadPath(row.parent_path, scope), ""})
+          .ok();
+  return readable ? rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
+                               absl::StrCat(AV(name), " is managed above your scope"))
+                  : NotFound(name);
+}
+
 }  // namespace
 
 std::string UnitReadPath(std::string_view unit_parent_path, std::string_view scope_path) {
@@ -153,7 +196,7 @@ pb::Unit ToProto(const UnitRow& row) {
 
 UnitService::UnitService(db::Pool& pool, ids::IdGenerator& ids, const auth::InternalAuth& auth,
                          std::string audit_key, std::function<int64_t()> now_us)
-    : store_(pool),
+    : pool_(pool),
       ids_(ids),
       auth_(auth),
       audit_(pool, std::move(audit_key), "auditLogs/org"),
@@ -163,8 +206,8 @@ absl::StatusOr<std::string> UnitService::ScopePath(const auth::Principal& who) {
   if (who.scope_org == 0) {
     return std::string();
   }
-  OrgStore orgs(store_.pool());
-  auto scope = orgs.Get(who.scope_org);
+  auto scope = pool_.Run(
+      [&](db::Connection& c) { return OrgStore::Find(c, who.scope_org, /*for_update=*/false); });
   if (!scope.ok()) {
     return scope.status();
   }
@@ -218,7 +261,7 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
   // Scoped to the caller: another principal's request_id is a new request, never theirs.
   const std::string request_key = auth::IdempotencyKey(who, request.request_id());
   auto replay = CreateOnce(
-      audit_, store_.pool(), audit::Recorder::For(who, "units.create", in.parent(), "/"),
+      audit_, pool_, audit::Recorder::For(who, "units.create", in.parent(), "/"),
       IdempotentCreate<UnitRow>{
           .request_id = request_key,
           .what = "unit",
@@ -237,13 +280,7 @@ absl::StatusOr<pb::Unit> UnitService::Create(const auth::Principal& who,
               return parent.status();
             }
             entry.resource = rpc::FormatName(kUnits, row.id);
-            auto holder = UnitStore::CreditCodeHolder(c, row.credit_code, row.id);
-            if (!holder.ok()) {
-              return holder.status();
-            }
-            if (holder->has_value()) {
-              return CreditCodeTaken(row.credit_code);
-            }
+            RETURN_IF_ERROR(CheckCreditCodeFree(c, row));
             row.parent_path = parent->path;
             return UnitStore::Insert(c, row, request_key);
           },
@@ -274,7 +311,8 @@ absl::StatusOr<pb::Unit> UnitService::Get(const auth::Principal& who,
   if (!id.ok()) {
     return id.status();
   }
-  auto row = store_.Get(*id);
+  auto row =
+      pool_.Run([&](db::Connection& c) { return UnitStore::Find(c, *id, /*for_update=*/false); });
   if (!row.ok()) {
     return row.status();
   }
@@ -310,8 +348,8 @@ absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& w
     if (!id.ok()) {
       return id.status();
     }
-    OrgStore orgs(store_.pool());
-    auto org = orgs.Get(*id);
+    auto org =
+        pool_.Run([&](db::Connection& c) { return OrgStore::Find(c, *id, /*for_update=*/false); });
     if (!org.ok()) {
       return org.status();
     }
@@ -340,7 +378,9 @@ absl::StatusOr<pb::ListUnitsResponse> UnitService::List(const auth::Principal& w
       }
     }
   }
-  auto rows = store_.ListInSubtree(path, above, start->after_id, start->size + 1);
+  auto rows = pool_.Run([&](db::Connection& c) {
+    return UnitStore::ListInSubtree(c, path, above, start->after_id, start->size + 1);
+  });
   if (!rows.ok()) {
     return rows.status();
   }
@@ -365,13 +405,7 @@ absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
   if (!id.ok()) {
     return id.status();
   }
-  std::set<std::string> set;
-  if (!in.display_name().empty()) set.insert("display_name");
-  if (!in.credit_code().empty()) set.insert("credit_code");
-  if (in.kind() != pb::UNIT_KIND_UNSPECIFIED) set.insert("kind");
-  if (in.leadership_mode() != pb::LEADERSHIP_MODE_UNSPECIFIED) set.insert("leadership_mode");
-  if (!in.vertical_leading_body().empty()) set.insert("vertical_leading_body");
-  auto paths = ResolveUpdateMask(request.update_mask(), std::move(set), Updatable());
+  auto paths = ResolveUpdateMask(request.update_mask(), SetFields(in), Updatable());
   if (!paths.ok()) {
     return paths.status();
   }
@@ -401,30 +435,13 @@ absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
     }
     UnitRow row = **found;
     entry.org_path = row.parent_path;
-    // A unit the caller can read from below (UnitReadPath) is theirs to see, not to change.
-    const bool readable =
-        auth::Authorize(who, "read",
-                        {std::string(kUnits), UnitReadPath(row.parent_path, *scope), ""})
-            .ok();
-    absl::Status hidden = readable
-                              ? rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
-                                           absl::StrCat(in.name(), " is managed above your scope"))
-                              : NotFound(in.name());
-    if (absl::Status s = Authorized(who, "update", row.parent_path, std::move(hidden), &entry);
-        !s.ok()) {
-      return s;
-    }
+    RETURN_IF_ERROR(
+        Authorized(who, "update", row.parent_path, Hidden(who, row, *scope, in.name()), &entry));
     if (!in.etag().empty() && in.etag() != Etag(row.version)) {
       return EtagMismatch(in.name());
     }
     const UnitRow before = row;
-    if (paths->contains("display_name")) row.display_name = change->display_name;
-    if (paths->contains("credit_code")) row.credit_code = change->credit_code;
-    if (paths->contains("kind")) row.kind = change->kind;
-    if (paths->contains("leadership_mode")) row.leadership_mode = change->leadership_mode;
-    if (paths->contains("vertical_leading_body")) {
-      row.vertical_leading_body = change->vertical_leading_body;
-    }
+    Apply(*paths, *change, row);
     changed = row.display_name != before.display_name || row.credit_code != before.credit_code ||
               row.kind != before.kind || row.leadership_mode != before.leadership_mode ||
               row.vertical_leading_body != before.vertical_leading_body;
@@ -434,13 +451,7 @@ absl::StatusOr<pb::Unit> UnitService::Update(const auth::Principal& who,
     }
     RETURN_IF_ERROR(ValidateUnit(row));
     if (row.credit_code != before.credit_code) {
-      auto holder = UnitStore::CreditCodeHolder(c, row.credit_code, row.id);
-      if (!holder.ok()) {
-        return holder.status();
-      }
-      if (holder->has_value()) {
-        return CreditCodeTaken(row.credit_code);
-      }
+      RETURN_IF_ERROR(CheckCreditCodeFree(c, row));
     }
     row.version = before.version + 1;
     row.update_time_us = std::max(now_us_(), before.update_time_us);

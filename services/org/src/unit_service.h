@@ -38,14 +38,14 @@ class UnitService final : public dangjian::org::v1::UnitService::Service {
                           dangjian::org::v1::Unit* response) override;
 
   // The same operations without gRPC, on behalf of `who`.
-  absl::StatusOr<dangjian::org::v1::Unit> Create(const auth::Principal& who,
-                                                 const dangjian::org::v1::CreateUnitRequest& request);
+  absl::StatusOr<dangjian::org::v1::Unit> Create(
+      const auth::Principal& who, const dangjian::org::v1::CreateUnitRequest& request);
   absl::StatusOr<dangjian::org::v1::Unit> Get(const auth::Principal& who,
                                               const dangjian::org::v1::GetUnitRequest& request);
   absl::StatusOr<dangjian::org::v1::ListUnitsResponse> List(
       const auth::Principal& who, const dangjian::org::v1::ListUnitsRequest& request);
-  absl::StatusOr<dangjian::org::v1::Unit> Update(const auth::Principal& who,
-                                                 const dangjian::org::v1::UpdateUnitRequest& request);
+  absl::StatusOr<dangjian::org::v1::Unit> Update(
+      const auth::Principal& who, const dangjian::org::v1::UpdateUnitRequest& request);
 
  private:
   // Authorize `action` on units at `path`; a refusal of a read is recorded in the audit log, and
@@ -55,7 +55,7 @@ class UnitService final : public dangjian::org::v1::UnitService::Service {
   // The path of the caller's scope organization ("" for a caller over the whole tree).
   absl::StatusOr<std::string> ScopePath(const auth::Principal& who);
 
-  UnitStore store_;
+  db::Pool& pool_;
   ids::IdGenerator& ids_;
   const auth::InternalAuth& auth_;
   audit::Recorder audit_;

@@ -121,11 +121,10 @@ absl::StatusOr<std::map<int64_t, std::string>> UnitStore::ParentPaths(
     return out;
   }
   std::vector<Value> args(ids.begin(), ids.end());
-  auto r =
-      c.Execute(absl::StrCat("SELECT u.id, o.path FROM units u JOIN organizations o ON "
-                             "o.id = u.parent_id WHERE u.id IN (",
-                             db::Placeholders(ids.size()), ")"),
-                args);
+  auto r = c.Execute(absl::StrCat("SELECT u.id, o.path FROM units u JOIN organizations o ON "
+                                  "o.id = u.parent_id WHERE u.id IN (",
+                                  db::Placeholders(ids.size()), ")"),
+                     args);
   if (!r.ok()) {
     return r.status();
   }
@@ -143,30 +142,18 @@ absl::StatusOr<bool> UnitStore::AnyManagedBy(db::Connection& c, int64_t org_id) 
   return !r->rows.empty();
 }
 
-absl::StatusOr<std::optional<UnitRow>> UnitStore::Get(int64_t id) {
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
-  return Find(**lease, id, /*for_update=*/false);
-}
-
 absl::StatusOr<std::vector<UnitRow>> UnitStore::ListInSubtree(
-    const std::string& path, const std::vector<int64_t>& also_parents, int64_t after_id,
-    int limit) {
+    db::Connection& c, const std::string& path, const std::vector<int64_t>& also_parents,
+    int64_t after_id, int limit) {
   const std::string upper = SubtreeUpperBound(path);
-  auto lease = pool_.Acquire();
-  if (!lease.ok()) {
-    return lease.status();
-  }
   // The ancestors are ids the service parsed from a path: integers, safe to inline.
   const std::string above =
       also_parents.empty()
           ? std::string()
           : absl::StrCat(" OR u.parent_id IN (", absl::StrJoin(also_parents, ","), ")");
-  return Rows((*lease)->Exec(absl::StrCat(AV(kSelect), " WHERE ((o.path >= ? AND o.path < ?)",
-                                          above, ") AND u.id > ? ORDER BY u.id LIMIT ?"),
-                             {path, upper, after_id, int64_t{limit}}));
+  return Rows(c.Exec(absl::StrCat(AV(kSelect), " WHERE ((o.path >= ? AND o.path < ?)", above,
+                                  ") AND u.id > ? ORDER BY u.id LIMIT ?"),
+                     {path, upper, after_id, int64_t{limit}}));
 }
 
 }  // namespace dj::org

@@ -1,6 +1,7 @@
 // Repository for units (机关单位): the only place with unit SQL. A unit's place in the tree is its
 // parent organization's current path, joined in on every read (never copied into units), so it
-// follows the organization when it moves. Writes take the caller's transaction connection.
+// follows the organization when it moves. Every call runs on the connection it is given: the
+// caller's transaction, or one connection for a read (db::Pool::Run).
 #pragma once
 
 #include <cstdint>
@@ -36,9 +37,7 @@ inline constexpr std::string_view kUnitRequestIdIndex = "uk_units_request_id";
 
 class UnitStore final {
  public:
-  explicit UnitStore(db::Pool& pool) : pool_(pool) {}
-
-  db::Pool& pool() { return pool_; }
+  UnitStore() = delete;
 
   // --- inside a transaction ---
   // `for_update` locks the unit's row until the transaction ends.
@@ -63,15 +62,11 @@ class UnitStore final {
   static absl::StatusOr<bool> AnyManagedBy(db::Connection& c, int64_t org_id);
 
   // --- reads ---
-  absl::StatusOr<std::optional<UnitRow>> Get(int64_t id);
   // Units whose parent organization lies in the subtree at `path` (itself included) or is one of
   // `also_parents` (the ancestors of a scoped caller), with id > after_id, by id.
-  absl::StatusOr<std::vector<UnitRow>> ListInSubtree(const std::string& path,
-                                                     const std::vector<int64_t>& also_parents,
-                                                     int64_t after_id, int limit);
-
- private:
-  db::Pool& pool_;
+  static absl::StatusOr<std::vector<UnitRow>> ListInSubtree(
+      db::Connection& c, const std::string& path, const std::vector<int64_t>& also_parents,
+      int64_t after_id, int limit);
 };
 
 }  // namespace dj::org
