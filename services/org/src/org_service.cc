@@ -128,6 +128,80 @@ absl::StatusOr<std::set<std::string>> UpdatePaths(const pb::UpdateOrganizationRe
   return ResolveUpdateMask(request.update_mask(), std::move(set), Updatable());
 }
 
+// An update's new values, checked without the database: only the fields its mask names.
+struct Changes {
+  std::set<std::string> paths;
+  std::string display_name;
+  Kind kind = pb::ORGANIZATION_KIND_UNSPECIFIED;
+  std::string unit;
+  std::vector<int64_t> joint_units;
+  std::optional<time::CivilDate> established;
+};
+
+absl::StatusOr<Changes> ParseChanges(const StructureRules& rules,
+                                     const pb::UpdateOrganizationRequest& request) {
+  const pb::Organization& in = request.organization();
+  Changes out;
+  ASSIGN_OR_RETURN(out.paths, UpdatePaths(request));
+  out.display_name = TrimDisplayName(in.display_name());
+  if (out.paths.contains("display_name")) {
+    RETURN_IF_ERROR(ValidateDisplayName(rules, out.display_name, "organization.display_name"));
+  }
+  out.kind = in.kind();
+  if (out.paths.contains("kind") && !rules.rank.contains(in.kind())) {
+    return rpc::InvalidArgument({{"organization.kind", "must be a known kind"}});
+  }
+  out.unit = in.unit();
+  if (out.paths.contains("unit")) {
+    RETURN_IF_ERROR(ValidateUnit(in.unit(), kUnitField));
+  }
+  if (out.paths.contains("joint_units")) {
+    ASSIGN_OR_RETURN(out.joint_units, ParseJointUnits(in.joint_units()));
+  }
+  if (out.paths.contains("established_date") && in.has_established_date()) {
+    ASSIGN_OR_RETURN(out.established,
+                     time::FromProto(in.established_date(), "organization.established_date"));
+  }
+  return out;
+}
+
+// Inside the update's transaction: `changes` onto `row`; a new kind must fit its parent and
+// its children under `rules`.
+absl::Status ApplyChanges(db::Connection& c, const StructureRules& rules, const Changes& changes,
+                          OrgRow& row) {
+  const std::set<std::string>& paths = changes.paths;
+  if (paths.contains("display_name")) {
+    row.display_name = changes.display_name;
+  }
+  if (paths.contains("unit")) {
+    row.unit = changes.unit;
+  }
+  if (paths.contains("joint_units")) {
+    row.joint_units = changes.joint_units;
+  }
+  if (paths.contains("established_date")) {
+    row.established_date = changes.established;
+  }
+  if (!paths.contains("kind") || changes.kind == row.kind) {
+    return absl::OkStatus();
+  }
+  std::optional<Kind> parent_kind;
+  if (row.parent_id.has_value()) {
+    ASSIGN_OR_RETURN(
+        const std::optional<OrgRow> parent,
+        OrgStore::Find(c, *row.parent_id, /*for_update=*/false, OrgStore::Load::kPlace));
+    if (parent.has_value()) {
+      parent_kind = parent->kind;
+    }
+  }
+  RETURN_IF_ERROR(
+      CheckPlacement(rules, parent_kind, changes.kind, "organization.kind", "organization.kind"));
+  ASSIGN_OR_RETURN(const std::vector<Kind> children, OrgStore::ChildKinds(c, row.id));
+  RETURN_IF_ERROR(CheckChildrenFit(rules, changes.kind, children, "organization.kind"));
+  row.kind = changes.kind;
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status AuthorizeOrganization(const auth::Principal& who, std::string_view action,
@@ -476,109 +550,30 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     return rpc::InvalidArgument({{"organization", "required"}});
   }
   const pb::Organization& in = request.organization();
-  auto id = rpc::ParseName(in.name(), kCollection, "organization.name");
-  if (!id.ok()) {
-    return id.status();
-  }
-  auto paths = UpdatePaths(request);
-  if (!paths.ok()) {
-    return paths.status();
-  }
-  auto rules = rules_.Today();
-  if (!rules.ok()) {
-    return rules.status();
-  }
+  ASSIGN_OR_RETURN(const int64_t id, rpc::ParseName(in.name(), kCollection, "organization.name"));
+  ASSIGN_OR_RETURN(const StructureRules rules, rules_.Today());
   // Validate the new values before touching the database.
-  const std::string display_name = TrimDisplayName(in.display_name());
-  if (paths->contains("display_name")) {
-    if (absl::Status s = ValidateDisplayName(*rules, display_name, "organization.display_name");
-        !s.ok()) {
-      return s;
-    }
-  }
-  if (paths->contains("kind") && !rules->rank.contains(in.kind())) {
-    return rpc::InvalidArgument({{"organization.kind", "must be a known kind"}});
-  }
-  if (paths->contains("unit")) {
-    RETURN_IF_ERROR(ValidateUnit(in.unit(), kUnitField));
-  }
-  std::vector<int64_t> joint_units;
-  if (paths->contains("joint_units")) {
-    auto joint = ParseJointUnits(in.joint_units());
-    if (!joint.ok()) {
-      return joint.status();
-    }
-    joint_units = *std::move(joint);
-  }
-  std::optional<time::CivilDate> established;
-  if (paths->contains("established_date") && in.has_established_date()) {
-    auto d = time::FromProto(in.established_date(), "organization.established_date");
-    if (!d.ok()) {
-      return d.status();
-    }
-    established = *d;
-  }
+  ASSIGN_OR_RETURN(const Changes changes, ParseChanges(rules, request));
 
   OrgRow updated;
   bool changed = false;
   audit::Entry entry = audit::Recorder::For(who, "organizations.update", in.name(), "/");
   absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    auto found = OrgStore::Find(c, *id, /*for_update=*/true);
-    if (!found.ok()) {
-      return found.status();
-    }
-    if (!found->has_value()) {
+    ASSIGN_OR_RETURN(const std::optional<OrgRow> found, OrgStore::Find(c, id, /*for_update=*/true));
+    if (!found.has_value()) {
       return OrganizationNotFound(in.name());
     }
-    OrgRow row = **found;
-    entry.org_path = row.path;
-    RETURN_IF_ERROR(AuthorizeOrganization(who, "update", in.name(), row.path, &entry));
-    if (!in.etag().empty() && in.etag() != Etag(row.version)) {
+    const OrgRow& before = *found;
+    entry.org_path = before.path;
+    RETURN_IF_ERROR(AuthorizeOrganization(who, "update", in.name(), before.path, &entry));
+    if (!in.etag().empty() && in.etag() != Etag(before.version)) {
       return EtagMismatch(in.name());
     }
-    if (row.status != pb::ACTIVE) {
+    if (before.status != pb::ACTIVE) {
       return OrganizationDissolved(in.name());
     }
-    const OrgRow before = row;
-    if (paths->contains("display_name")) {
-      row.display_name = display_name;
-    }
-    if (paths->contains("unit")) {
-      row.unit = in.unit();
-    }
-    if (paths->contains("joint_units")) {
-      row.joint_units = joint_units;
-    }
-    if (paths->contains("established_date")) {
-      row.established_date = established;
-    }
-    if (paths->contains("kind") && in.kind() != row.kind) {
-      std::optional<Kind> parent_kind;
-      if (row.parent_id.has_value()) {
-        auto parent =
-            OrgStore::Find(c, *row.parent_id, /*for_update=*/false, OrgStore::Load::kPlace);
-        if (!parent.ok()) {
-          return parent.status();
-        }
-        if (parent->has_value()) {
-          parent_kind = (*parent)->kind;
-        }
-      }
-      if (absl::Status s = CheckPlacement(*rules, parent_kind, in.kind(), "organization.kind",
-                                          "organization.kind");
-          !s.ok()) {
-        return s;
-      }
-      auto children = OrgStore::ChildKinds(c, row.id);
-      if (!children.ok()) {
-        return children.status();
-      }
-      if (absl::Status s = CheckChildrenFit(*rules, in.kind(), *children, "organization.kind");
-          !s.ok()) {
-        return s;
-      }
-      row.kind = in.kind();
-    }
+    OrgRow row = before;
+    RETURN_IF_ERROR(ApplyChanges(c, rules, changes, row));
     changed = row.display_name != before.display_name || row.unit != before.unit ||
               row.joint_units != before.joint_units ||
               row.established_date != before.established_date || row.kind != before.kind;
@@ -590,25 +585,20 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     // changes leave joint units made under earlier rules alone (rules do not change the past).
     if (row.joint_units != before.joint_units || row.unit != before.unit ||
         row.kind != before.kind) {
-      RETURN_IF_ERROR(CheckJointUnitsFit(*rules, row));
+      RETURN_IF_ERROR(CheckJointUnitsFit(rules, row));
     }
     RETURN_IF_ERROR(CheckUnitsExist(c, who, row, before));
     if (row.display_name != before.display_name) {
-      auto taken = OrgStore::SiblingNameTaken(c, row.parent_id, row.display_name, row.id);
-      if (!taken.ok()) {
-        return taken.status();
-      }
-      if (*taken) {
+      ASSIGN_OR_RETURN(const bool taken,
+                       OrgStore::SiblingNameTaken(c, row.parent_id, row.display_name, row.id));
+      if (taken) {
         return DisplayNameTaken("organization.display_name", row.display_name);
       }
     }
     row.version = before.version + 1;
     row.update_time_us = std::max(NowUs(), before.update_time_us);
-    auto ok = OrgStore::Update(c, row, before.version);
-    if (!ok.ok()) {
-      return ok.status();
-    }
-    if (!*ok) {
+    ASSIGN_OR_RETURN(const bool written, OrgStore::Update(c, row, before.version));
+    if (!written) {
       return EtagMismatch(in.name());
     }
     if (row.joint_units != before.joint_units) {
@@ -620,13 +610,13 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
     return Publish(c, in.name(), event).status();
   });
   if (db::DuplicateKeyOn(status, kOrgSiblingNameIndex)) {
-    return DisplayNameTaken("organization.display_name", display_name);
+    return DisplayNameTaken("organization.display_name", changes.display_name);
   }
   if (!status.ok()) {
     return db::Generic(status);
   }
   if (changed) {
-    Invalidate(*id);
+    Invalidate(id);
   }
   return ToProto(updated);
 }
