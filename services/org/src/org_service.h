@@ -145,6 +145,17 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   absl::StatusOr<std::vector<int64_t>> MoveInTransaction(db::Connection& c, const OrgRow& row,
                                                          const OrgRow& parent,
                                                          std::string_view field);
+  // Inside a dissolve's or merge's transaction: the organization `id`, locked, authorized for
+  // "dissolve", at `etag` when given, active and not the root (which cannot be `verb`).
+  absl::StatusOr<OrgRow> LockToDissolve(db::Connection& c, const auth::Principal& who,
+                                        std::string_view name, int64_t id, std::string_view etag,
+                                        std::string_view verb, audit::Entry& entry);
+  // Writes `row` (dissolved_date and reason set) as DISSOLVED, ends what hangs on it and
+  // publishes OrganizationDissolved. Returns what was ended, for the audit entry.
+  absl::StatusOr<std::string> WriteDissolved(db::Connection& c, std::string_view name, OrgRow& row);
+  // Moves `row`'s active children under `into` (a merge); a child that does not fit is named.
+  absl::StatusOr<std::vector<int64_t>> MoveChildrenInto(db::Connection& c, const OrgRow& row,
+                                                        const OrgRow& into);
   // The date an operation takes effect: `date` when set (validated), else today in Shanghai.
   absl::StatusOr<time::CivilDate> EffectiveDate(const google::type::Date* date,
                                                 std::string_view field) const;

@@ -288,203 +288,157 @@ absl::StatusOr<pb::Organization> OrgService::Move(const auth::Principal& who,
   return ToProto(*row);
 }
 
+absl::StatusOr<OrgRow> OrgService::LockToDissolve(db::Connection& c, const auth::Principal& who,
+                                                  std::string_view name, int64_t id,
+                                                  std::string_view etag, std::string_view verb,
+                                                  audit::Entry& entry) {
+  ASSIGN_OR_RETURN(std::optional<OrgRow> found, OrgStore::Find(c, id, /*for_update=*/true));
+  if (!found.has_value()) {
+    return OrganizationNotFound(name);
+  }
+  entry.org_path = found->path;
+  RETURN_IF_ERROR(AuthorizeOrganization(who, "dissolve", name, found->path, &entry));
+  if (!etag.empty() && etag != Etag(found->version)) {
+    return EtagMismatch(name);
+  }
+  if (found->status != pb::ACTIVE) {
+    return OrganizationDissolved(name);
+  }
+  if (!found->parent_id.has_value()) {
+    return rpc::InvalidArgument(
+        {{"name", absl::StrCat("the root of the tree cannot be ", AV(verb))}});
+  }
+  return *std::move(found);
+}
+
+absl::StatusOr<std::string> OrgService::WriteDissolved(db::Connection& c, std::string_view name,
+                                                       OrgRow& row) {
+  const int64_t before = row.version;
+  row.status = pb::DISSOLVED;
+  row.version = before + 1;
+  row.update_time_us = std::max(NowUs(), row.update_time_us);
+  ASSIGN_OR_RETURN(const bool written, OrgStore::Update(c, row, before));
+  if (!written) {
+    return EtagMismatch(name);
+  }
+  // Only what hangs on the organization itself: children moved away keep theirs.
+  ASSIGN_OR_RETURN(std::string ended,
+                   EndWhatHangsOn(c, row.id, *row.dissolved_date, row.update_time_us));
+  pb::OrganizationDissolved event;
+  *event.mutable_organization() = ToProto(row);
+  RETURN_IF_ERROR(Publish(c, name, event).status());
+  return ended;
+}
+
 absl::StatusOr<pb::Organization> OrgService::Dissolve(
     const auth::Principal& who, const pb::DissolveOrganizationRequest& request) {
-  auto id = rpc::ParseName(request.name(), kCollection, "name");
-  if (!id.ok()) {
-    return id.status();
-  }
+  ASSIGN_OR_RETURN(const int64_t id, rpc::ParseName(request.name(), kCollection, "name"));
   const std::string reason = TrimDisplayName(request.reason());
   if (reason.empty() || reason.size() > 400) {
     return rpc::InvalidArgument({{"reason", "required: why it is dissolved (at most 400 bytes)"}});
   }
-  auto date = EffectiveDate(request.has_dissolved_date() ? &request.dissolved_date() : nullptr,
-                            "dissolved_date");
-  if (!date.ok()) {
-    return date.status();
-  }
+  ASSIGN_OR_RETURN(const time::CivilDate date,
+                   EffectiveDate(request.has_dissolved_date() ? &request.dissolved_date() : nullptr,
+                                 "dissolved_date"));
   OrgRow dissolved;
   audit::Entry entry = audit::Recorder::For(who, "organizations.dissolve", request.name(), "/");
-  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    auto found = OrgStore::Find(c, *id, /*for_update=*/true);
-    if (!found.ok()) {
-      return found.status();
-    }
-    if (!found->has_value()) {
-      return OrganizationNotFound(request.name());
-    }
-    OrgRow row = **found;
-    entry.org_path = row.path;
-    RETURN_IF_ERROR(AuthorizeOrganization(who, "dissolve", request.name(), row.path, &entry));
-    if (!request.etag().empty() && request.etag() != Etag(row.version)) {
-      return EtagMismatch(request.name());
-    }
-    if (row.status != pb::ACTIVE) {
-      return OrganizationDissolved(request.name());
-    }
-    if (!row.parent_id.has_value()) {
-      return rpc::InvalidArgument({{"name", "the root of the tree cannot be dissolved"}});
-    }
-    if (row.established_date.has_value() && *date < *row.established_date) {
+  RETURN_IF_ERROR(audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(
+        OrgRow row, LockToDissolve(c, who, request.name(), id, request.etag(), "dissolved", entry));
+    if (row.established_date.has_value() && date < *row.established_date) {
       return rpc::InvalidArgument(
           {{"dissolved_date", absl::StrCat("must not be before the establishment date ",
                                            time::ToIso(*row.established_date))}});
     }
-    auto children = OrgStore::ActiveChildren(c, row.id);
-    if (!children.ok()) {
-      return children.status();
-    }
-    if (!children->empty()) {
+    ASSIGN_OR_RETURN(const std::vector<OrgRow> children, OrgStore::ActiveChildren(c, row.id));
+    if (!children.empty()) {
       return rpc::WithViolation(
           rpc::Error(absl::StatusCode::kFailedPrecondition, "HAS_ACTIVE_CHILDREN",
-                     absl::StrCat(request.name(), " has ", children->size(),
+                     absl::StrCat(request.name(), " has ", children.size(),
                                   " active sub-organizations; move or dissolve them first")),
           {"name", "has active sub-organizations"});
     }
     RETURN_IF_ERROR(CheckNoMembers(row, "name"));
     RETURN_IF_ERROR(CheckLeadsNoCommunity(c, row));
-    const int64_t before = row.version;
-    row.status = pb::DISSOLVED;
-    row.dissolved_date = *date;
+    row.dissolved_date = date;
     row.dissolution_reason = reason;
-    row.version = before + 1;
-    row.update_time_us = std::max(NowUs(), row.update_time_us);
-    auto ok = OrgStore::Update(c, row, before);
-    if (!ok.ok()) {
-      return ok.status();
-    }
-    if (!*ok) {
-      return EtagMismatch(request.name());
-    }
-    auto ended = EndWhatHangsOn(c, row.id, *date, row.update_time_us);
-    if (!ended.ok()) {
-      return ended.status();
-    }
-    entry.detail = *std::move(ended);
+    ASSIGN_OR_RETURN(entry.detail, WriteDissolved(c, request.name(), row));
     dissolved = row;
-    pb::OrganizationDissolved event;
-    *event.mutable_organization() = ToProto(row);
-    return Publish(c, request.name(), event).status();
-  });
-  if (!status.ok()) {
-    return status;
-  }
-  Invalidate(*id);
+    return absl::OkStatus();
+  }));
+  Invalidate(id);
   return ToProto(dissolved);
+}
+
+absl::StatusOr<std::vector<int64_t>> OrgService::MoveChildrenInto(db::Connection& c,
+                                                                  const OrgRow& row,
+                                                                  const OrgRow& into) {
+  std::vector<int64_t> moved;
+  ASSIGN_OR_RETURN(const std::vector<OrgRow> children, OrgStore::ActiveChildren(c, row.id));
+  for (const OrgRow& child : children) {
+    auto ids = MoveInTransaction(c, child, into, "into");
+    if (!ids.ok()) {
+      // Name the child that does not fit, so the caller knows what to move by hand.
+      return rpc::WithViolation(
+          ids.status(),
+          {"into", absl::StrCat("cannot take ", rpc::FormatName(kCollection, child.id), " (",
+                                child.display_name, ")")});
+    }
+    moved.insert(moved.end(), ids->begin(), ids->end());
+  }
+  return moved;
 }
 
 absl::StatusOr<pb::Organization> OrgService::Merge(const auth::Principal& who,
                                                    const pb::MergeOrganizationRequest& request) {
-  auto id = rpc::ParseName(request.name(), kCollection, "name");
-  if (!id.ok()) {
-    return id.status();
-  }
+  ASSIGN_OR_RETURN(const int64_t id, rpc::ParseName(request.name(), kCollection, "name"));
   if (request.into().empty()) {
     return rpc::InvalidArgument({{"into", "required: organizations/{id} that takes over"}});
   }
-  auto into_id = rpc::ParseName(request.into(), kCollection, "into");
-  if (!into_id.ok()) {
-    return into_id.status();
-  }
-  if (*into_id == *id) {
+  ASSIGN_OR_RETURN(const int64_t into_id, rpc::ParseName(request.into(), kCollection, "into"));
+  if (into_id == id) {
     return rpc::InvalidArgument({{"into", "an organization cannot merge into itself"}});
   }
-  auto date =
-      EffectiveDate(request.has_merged_date() ? &request.merged_date() : nullptr, "merged_date");
-  if (!date.ok()) {
-    return date.status();
-  }
+  ASSIGN_OR_RETURN(
+      const time::CivilDate date,
+      EffectiveDate(request.has_merged_date() ? &request.merged_date() : nullptr, "merged_date"));
   OrgRow merged;
   std::vector<int64_t> moved;
   audit::Entry entry = audit::Recorder::For(who, "organizations.merge", request.name(), "/");
-  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    auto found = OrgStore::Find(c, *id, /*for_update=*/true);
-    if (!found.ok()) {
-      return found.status();
-    }
-    if (!found->has_value()) {
-      return OrganizationNotFound(request.name());
-    }
-    OrgRow row = **found;
-    entry.org_path = row.path;
-    RETURN_IF_ERROR(AuthorizeOrganization(who, "dissolve", request.name(), row.path, &entry));
-    if (!request.etag().empty() && request.etag() != Etag(row.version)) {
-      return EtagMismatch(request.name());
-    }
-    if (row.status != pb::ACTIVE) {
-      return OrganizationDissolved(request.name());
-    }
-    if (!row.parent_id.has_value()) {
-      return rpc::InvalidArgument({{"name", "the root of the tree cannot be merged away"}});
-    }
-    auto into = OrgStore::Find(c, *into_id, /*for_update=*/true, OrgStore::Load::kPlace);
-    if (!into.ok()) {
-      return into.status();
-    }
-    if (!into->has_value()) {
+  RETURN_IF_ERROR(audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(const OrgRow row, LockToDissolve(c, who, request.name(), id, request.etag(),
+                                                      "merged away", entry));
+    ASSIGN_OR_RETURN(const std::optional<OrgRow> into,
+                     OrgStore::Find(c, into_id, /*for_update=*/true, OrgStore::Load::kPlace));
+    if (!into.has_value()) {
       return OrganizationNotFound(request.into(), "into");
     }
-    if (absl::Status s =
-            AuthorizeOrganization(who, "create", request.into(), (*into)->path, &entry);
+    if (absl::Status s = AuthorizeOrganization(who, "create", request.into(), into->path, &entry);
         !s.ok()) {
       return rpc::WithViolation(s, {"into", "no such organization"});
     }
-    if (absl::StartsWith((*into)->path, row.path)) {
+    if (absl::StartsWith(into->path, row.path)) {
       return rpc::InvalidArgument({{"into", "lies inside the organization being merged away"}},
                                   "MOVE_CYCLE");
     }
     RETURN_IF_ERROR(CheckNoMembers(row, "name"));
     RETURN_IF_ERROR(CheckLeadsNoCommunity(c, row));
-    auto children = OrgStore::ActiveChildren(c, row.id);
-    if (!children.ok()) {
-      return children.status();
+    ASSIGN_OR_RETURN(moved, MoveChildrenInto(c, row, *into));
+    // Read again: the moves changed paths below it, not its version.
+    ASSIGN_OR_RETURN(std::optional<OrgRow> reread, OrgStore::Find(c, row.id, /*for_update=*/true));
+    if (!reread.has_value()) {
+      return OrganizationNotFound(request.name());
     }
-    for (const OrgRow& child : *children) {
-      auto ids = MoveInTransaction(c, child, **into, "into");
-      if (!ids.ok()) {
-        // Name the child that does not fit, so the caller knows what to move by hand.
-        return rpc::WithViolation(
-            ids.status(),
-            {"into", absl::StrCat("cannot take ", rpc::FormatName(kCollection, child.id), " (",
-                                  child.display_name, ")")});
-      }
-      moved.insert(moved.end(), ids->begin(), ids->end());
-    }
-    auto reread = OrgStore::Find(c, row.id, /*for_update=*/true);  // versions unchanged by moves
-    if (!reread.ok() || !reread->has_value()) {
-      return reread.ok() ? OrganizationNotFound(request.name()) : reread.status();
-    }
-    row = **reread;
-    const int64_t before = row.version;
-    row.status = pb::DISSOLVED;
-    row.dissolved_date = *date;
-    row.dissolution_reason = absl::StrCat("merged into ", (*into)->display_name);
-    row.merged_into = *into_id;
-    row.version = before + 1;
-    row.update_time_us = std::max(NowUs(), row.update_time_us);
-    auto ok = OrgStore::Update(c, row, before);
-    if (!ok.ok()) {
-      return ok.status();
-    }
-    if (!*ok) {
-      return EtagMismatch(request.name());
-    }
-    // Only what hangs on the organization merged away: its moved children keep theirs.
-    auto ended = EndWhatHangsOn(c, row.id, *date, row.update_time_us);
-    if (!ended.ok()) {
-      return ended.status();
-    }
-    merged = row;
+    merged = *std::move(reread);
+    merged.dissolved_date = date;
+    merged.dissolution_reason = absl::StrCat("merged into ", into->display_name);
+    merged.merged_into = into_id;
+    ASSIGN_OR_RETURN(const std::string ended, WriteDissolved(c, request.name(), merged));
     entry.detail =
-        absl::StrCat("into ", request.into(), "; ", moved.size(), " organizations moved; ", *ended);
-    pb::OrganizationDissolved event;
-    *event.mutable_organization() = ToProto(row);
-    return Publish(c, request.name(), event).status();
-  });
-  if (!status.ok()) {
-    return status;
-  }
-  Invalidate(*id);
+        absl::StrCat("into ", request.into(), "; ", moved.size(), " organizations moved; ", ended);
+    return absl::OkStatus();
+  }));
+  Invalidate(id);
   Invalidate(moved);
   return ToProto(merged);
 }
