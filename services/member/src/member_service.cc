@@ -40,6 +40,36 @@ bool ValidUsername(std::string_view u) {
   return std::regex_match(u.begin(), u.end(), kPattern);
 }
 
+// The roles an account is created with, distinct: known ones, and only roles the caller holds
+// unless the caller is the committee's administrator.
+absl::StatusOr<std::vector<std::string>> GrantableRoles(
+    const auth::Principal& who, const google::protobuf::RepeatedField<int>& roles) {
+  if (roles.empty()) {
+    return rpc::InvalidArgument({{"account.roles", "at least one role is required"}});
+  }
+  const bool caller_is_committee =
+      std::find(who.roles.begin(), who.roles.end(), "committee_admin") != who.roles.end();
+  std::vector<std::string> out;
+  for (int r : roles) {
+    const auto role = static_cast<pb::Role>(r);
+    if (role == pb::ROLE_UNSPECIFIED || !pb::Role_IsValid(r)) {
+      return rpc::InvalidArgument({{"account.roles", "must be known roles"}});
+    }
+    const std::string name = RoleName(role);
+    if (!caller_is_committee &&
+        std::find(who.roles.begin(), who.roles.end(), name) == who.roles.end()) {
+      return rpc::WithViolation(
+          rpc::Error(absl::StatusCode::kPermissionDenied, "ROLE_NOT_GRANTABLE",
+                     absl::StrCat("you may grant only roles you hold; not ", name)),
+          {"account.roles", absl::StrCat("'", name, "' is not yours to grant")});
+    }
+    if (std::find(out.begin(), out.end(), name) == out.end()) {
+      out.push_back(name);
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 // --- gRPC adapters: who is calling, then the operation, then the reply ---
@@ -304,28 +334,7 @@ absl::StatusOr<pb::Account> MemberService::CreateAccount(const auth::Principal& 
   }
   AccountRow row;
   row.username = in.username();
-  if (in.roles().empty()) {
-    return rpc::InvalidArgument({{"account.roles", "at least one role is required"}});
-  }
-  const bool caller_is_committee =
-      std::find(who.roles.begin(), who.roles.end(), "committee_admin") != who.roles.end();
-  for (int r : in.roles()) {
-    const auto role = static_cast<pb::Role>(r);
-    if (role == pb::ROLE_UNSPECIFIED || !pb::Role_IsValid(r)) {
-      return rpc::InvalidArgument({{"account.roles", "must be known roles"}});
-    }
-    const std::string name = RoleName(role);
-    if (!caller_is_committee &&
-        std::find(who.roles.begin(), who.roles.end(), name) == who.roles.end()) {
-      return rpc::WithViolation(
-          rpc::Error(absl::StatusCode::kPermissionDenied, "ROLE_NOT_GRANTABLE",
-                     absl::StrCat("you may grant only roles you hold; not ", name)),
-          {"account.roles", absl::StrCat("'", name, "' is not yours to grant")});
-    }
-    if (std::find(row.roles.begin(), row.roles.end(), name) == row.roles.end()) {
-      row.roles.push_back(name);
-    }
-  }
+  ASSIGN_OR_RETURN(row.roles, GrantableRoles(who, in.roles()));
   // Never a default that widens access: the whole tree is named explicitly, by its work
   // committee's organization (only the bootstrap administrator holds the unnamed whole tree).
   if (in.scope().empty()) {
