@@ -76,14 +76,22 @@ absl::StatusOr<std::optional<AccountRow>> AccountStore::FindByUsername(db::Conne
                     {std::string(username)}));
 }
 
-absl::Status AccountStore::Insert(db::Connection& c, const AccountRow& a) {
+absl::StatusOr<std::optional<AccountRow>> AccountStore::FindByRequestId(
+    db::Connection& c, std::string_view request_id) {
+  return One(c.Exec(absl::StrCat("SELECT ", AV(kColumns), " FROM accounts WHERE request_id = ?"),
+                    {std::string(request_id)}));
+}
+
+absl::Status AccountStore::Insert(db::Connection& c, const AccountRow& a,
+                                  std::string_view request_id) {
   return c
-      .Exec(absl::StrCat("INSERT INTO accounts (", AV(kColumns),
-                         ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
-            {a.id, a.username, a.password_hash, absl::StrJoin(a.roles, ","), a.scope_org,
-             a.scope_path, a.member, int64_t{a.failed_attempts}, a.locked_until_us,
-             a.password_changed_us, int64_t{a.must_change ? 1 : 0}, a.version, a.create_time_us,
-             a.update_time_us, a.session_epoch, a.last_failure_us})
+      .Exec(
+          absl::StrCat("INSERT INTO accounts (", AV(kColumns),
+                       ", request_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
+          {a.id, a.username, a.password_hash, absl::StrJoin(a.roles, ","), a.scope_org,
+           a.scope_path, a.member, int64_t{a.failed_attempts}, a.locked_until_us,
+           a.password_changed_us, int64_t{a.must_change ? 1 : 0}, a.version, a.create_time_us,
+           a.update_time_us, a.session_epoch, a.last_failure_us, db::TextOrNull(request_id)})
       .status();
 }
 

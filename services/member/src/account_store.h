@@ -58,6 +58,7 @@ inline void ApplyLoginState(const auth::LoginState& s, AccountRow* a) {
 // The unique index the handlers answer with USERNAME_TAKEN (db::DuplicateKeyOn); a duplicate
 // on the primary key (an id collision) is answered generically (db::Generic).
 inline constexpr std::string_view kUsernameIndex = "uk_accounts_username";
+inline constexpr std::string_view kRequestIdIndex = "uk_accounts_request_id";
 
 class AccountStore final {
  public:
@@ -71,8 +72,13 @@ class AccountStore final {
   static absl::StatusOr<std::optional<AccountRow>> FindByUsername(db::Connection& c,
                                                                   std::string_view username,
                                                                   bool for_update);
-  // ALREADY_EXISTS when the username is taken.
-  static absl::Status Insert(db::Connection& c, const AccountRow& row);
+  // The account a create with this (caller-scoped) request_id made, if any.
+  static absl::StatusOr<std::optional<AccountRow>> FindByRequestId(db::Connection& c,
+                                                                   std::string_view request_id);
+  // ALREADY_EXISTS when the username (kUsernameIndex) or the request_id (kRequestIdIndex) is
+  // taken. `request_id` empty: none.
+  static absl::Status Insert(db::Connection& c, const AccountRow& row,
+                             std::string_view request_id = "");
   // Writes the password and sign-in columns and bumps the version.
   static absl::Status UpdateCredentials(db::Connection& c, const AccountRow& row);
   static absl::StatusOr<int64_t> Count(db::Connection& c);

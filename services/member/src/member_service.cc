@@ -12,6 +12,7 @@
 #include "common/db/errors.h"
 #include "common/rpc/handler.h"
 #include "common/rpc/names.h"
+#include "common/rpc/requests.h"
 #include "common/runtime/log.h"
 #include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
@@ -325,6 +326,7 @@ absl::StatusOr<pb::Account> MemberService::CreateAccount(const auth::Principal& 
     return rpc::InvalidArgument({{"account", "required"}});
   }
   const pb::Account& in = request.account();
+  RETURN_IF_ERROR(rpc::ValidateRequestId(request.request_id()));
   if (!in.name().empty()) {
     return rpc::InvalidArgument({{"account.name", "is assigned by the service; leave it empty"}});
   }
@@ -378,30 +380,54 @@ absl::StatusOr<pb::Account> MemberService::CreateAccount(const auth::Principal& 
   row.id = ids_.Next();
   row.create_time_us = row.update_time_us = row.password_changed_us = NowUs();
   row.must_change = true;
+  // Scoped to the caller: another principal's request_id is a new request, never theirs.
+  const std::string request_id = auth::IdempotencyKey(who, request.request_id());
+  // Creating where one cannot see: the scope is what is missing.
+  auto out_of_scope = [&](absl::Status s) {
+    return s.code() == absl::StatusCode::kNotFound
+               ? rpc::WithViolation(
+                     rpc::Error(
+                         absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
+                         absl::StrCat(in.scope(), " is outside your scope or does not exist")),
+                     {"account.scope", "no such organization in your scope"})
+               : s;
+  };
   audit::Entry entry = audit::Recorder::For(who, "accounts.create",
                                             rpc::FormatName(kAccounts, row.id), row.scope_path);
-  absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    if (absl::Status s = Authorized(who, "create", row, &entry); !s.ok()) {
-      // Creating where one cannot see: the scope is what is missing.
-      return s.code() == absl::StatusCode::kNotFound
-                 ? rpc::WithViolation(
-                       rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
-                                  absl::StrCat(in.scope().empty() ? "the whole tree" : in.scope(),
-                                               " is outside your scope or does not exist")),
-                       {"account.scope", "no such organization in your scope"})
-                 : s;
-    }
-    return AccountStore::Insert(c, row);
-  });
-  if (db::DuplicateKeyOn(status, kUsernameIndex)) {
-    return rpc::WithViolation(rpc::Error(absl::StatusCode::kAlreadyExists, "USERNAME_TAKEN",
-                                         "account.username is already taken"),
-                              {"account.username", "is already taken"});
-  }
-  if (!status.ok()) {
-    return db::Generic(status);  // e.g. an id collision: never USERNAME_TAKEN
-  }
-  return ToProto(row);
+  ASSIGN_OR_RETURN(const std::optional<AccountRow> replay,
+                   rpc::CreateOnce<AccountRow>(
+                       audit_, store_.pool(), entry,
+                       {.request_id = request_id,
+                        .what = "account",
+                        .request_id_index = kRequestIdIndex,
+                        .find = AccountStore::FindByRequestId,
+                        .replay = [&](db::Connection&, const AccountRow& earlier,
+                                      audit::Entry& e) -> absl::Status {
+                          e.resource = rpc::FormatName(kAccounts, earlier.id);
+                          e.org_path = earlier.scope_path;
+                          return out_of_scope(Authorized(who, "create", earlier, &e));
+                        },
+                        .write = [&](db::Connection& c, audit::Entry& e) -> absl::Status {
+                          RETURN_IF_ERROR(out_of_scope(Authorized(who, "create", row, &e)));
+                          return AccountStore::Insert(c, row, request_id);
+                        },
+                        .same =
+                            [&](const AccountRow& earlier) {
+                              return earlier.username == row.username &&
+                                     earlier.roles == row.roles &&
+                                     earlier.scope_org == row.scope_org &&
+                                     earlier.member == row.member;
+                            },
+                        .explain = [](absl::Status status) -> absl::Status {
+                          if (db::DuplicateKeyOn(status, kUsernameIndex)) {
+                            return rpc::WithViolation(
+                                rpc::Error(absl::StatusCode::kAlreadyExists, "USERNAME_TAKEN",
+                                           "account.username is already taken"),
+                                {"account.username", "is already taken"});
+                          }
+                          return status;  // e.g. an id collision: never USERNAME_TAKEN
+                        }}));
+  return ToProto(replay.has_value() ? *replay : row);
 }
 
 absl::StatusOr<pb::Account> MemberService::GetAccount(const auth::Principal& who,

@@ -797,6 +797,41 @@ TEST_P(MemberServiceTest, AccountIdCollisionIsNotUsernameTaken) {
   EXPECT_EQ(rpc::Reason(twin), "USERNAME_TAKEN") << twin;
 }
 
+// A create retried with the same request_id (a phone on a bad line) makes one account; the key
+// is the caller's own, and it cannot be reused for another account.
+TEST_P(MemberServiceTest, CreateAccountIsIdempotentByRequestId) {
+  pb::CreateAccountRequest r;
+  r.mutable_account()->set_username("li.si");
+  r.mutable_account()->add_roles(pb::SECRETARY);
+  r.mutable_account()->set_scope(kOrg);
+  r.set_initial_password(kInitial);
+  r.set_request_id("create-li-si-0001");
+  auto first = service_->CreateAccount(Admin(), r);
+  ASSERT_TRUE(first.ok()) << first.status();
+  auto again = service_->CreateAccount(Admin(), r);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->name(), first->name());
+  EXPECT_EQ(again->etag(), first->etag());
+
+  pb::CreateAccountRequest other = r;
+  other.mutable_account()->set_username("wang.wu");
+  const absl::Status reused = service_->CreateAccount(Admin(), other).status();
+  EXPECT_EQ(reused.code(), absl::StatusCode::kAlreadyExists) << reused;
+  EXPECT_EQ(rpc::Reason(reused), "REQUEST_ID_REUSED") << reused;
+  EXPECT_FALSE(AccountStore(*pool_).GetByUsername("wang.wu")->has_value());
+
+  // Another administrator's identical request is a request of their own: the name is taken.
+  auth::Principal second = Admin();
+  second.subject = "accounts/2";
+  const absl::Status twin = service_->CreateAccount(second, r).status();
+  EXPECT_EQ(rpc::Reason(twin), "USERNAME_TAKEN") << twin;
+
+  r.set_request_id("x");
+  const absl::Status bad = service_->CreateAccount(Admin(), r).status();
+  EXPECT_EQ(bad.code(), absl::StatusCode::kInvalidArgument) << bad;
+  EXPECT_NE(bad.message().find("request_id"), std::string_view::npos) << bad;
+}
+
 // Two moves of the tree delivered backwards (the first one failed and is pending): A (/1/5/) goes
 // under 8, then its branch 23 goes under 9. Applied in that order every scope is right; applied
 // backwards the second finds no /1/8/5/23/ yet and the first then carries 23 along under 8. The
