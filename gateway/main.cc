@@ -45,8 +45,8 @@ int main(int argc, char** argv) {
                       dj::runtime::ValidateHostPort});
   settings.push_back({"descriptor-sets", "", false,
                       "comma-separated descriptor-set files (protoc --include_imports "
-                      "--descriptor_set_out) of more services to route; their <svc>-addr "
-                      "settings are optional (flag or environment only)"});
+                      "--descriptor_set_out) of more services to route, each with an optional "
+                      "<svc>-addr; read from the flag or the environment, not --config"});
   const std::string descriptor_sets = DescriptorSetsArgument(argc, argv);
   auto extra = dj::gateway::ReadDescriptorSets(descriptor_sets);
   if (!extra.ok()) {
