@@ -1,6 +1,7 @@
 // A service that exists only in test code (tests/echo), started next to the registry's without
 // an edit to the registry or to embedded/: in one process (embedded::Suite) behind a gateway
-// that routes it from an extra descriptor set, and the gateway's 503 when it is not running.
+// that routes it from an extra descriptor set, the gateway's 503 when it is not running, and as
+// its own process dj-echo behind dj-gateway given DJ_DESCRIPTOR_SETS.
 #include <unistd.h>
 
 #include <filesystem>
@@ -17,30 +18,22 @@
 #include "gtest/gtest.h"
 #include "services/registry.h"
 #include "tests/echo/src/module.h"
+#include "tests/integration/suite_fixture.h"
 
 namespace dj {
 namespace {
 
-using testing::HttpResponse;
-namespace pb = dangjian::echo::v1;
+namespace echopb = dangjian::echo::v1;
 
 constexpr char kInternalSecret[] = "echo-internal-secret-0123456789abcdef";
 constexpr char kAuditKey[] = "echo-audit-key-0123456789abcdef-0123";
 constexpr char kJwtKeys[] = "echo1=echo-jwt-secret-0123456789abcdef-0123";
 
-pb::EchoReply ParseEcho(const std::string& json) {
-  pb::EchoReply reply;
+echopb::EchoReply ParseEcho(const std::string& json) {
+  echopb::EchoReply reply;
   auto st = google::protobuf::util::JsonStringToMessage(json, &reply);
   EXPECT_TRUE(st.ok()) << st.ToString() << " in " << json;
   return reply;
-}
-
-// The string field `name` of a JSON object ("" when absent).
-std::string Field(const std::string& json, const std::string& name) {
-  google::protobuf::Struct s;
-  EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json, &s).ok()) << json;
-  auto it = s.fields().find(name);
-  return it == s.fields().end() ? "" : it->second.string_value();
 }
 
 // error.status and the first fieldViolations[].field of an AIP-193 error body.
@@ -185,7 +178,7 @@ TEST_F(EchoEmbedded, TheGatewayRoutesAServiceFromAnExtraDescriptorSet) {
                            {{"x-request-id", "echo-request-0001"}});
   ASSERT_EQ(echoed.status, 200) << echoed.body;
   EXPECT_EQ(echoed.headers["x-request-id"], "echo-request-0001");
-  pb::EchoReply reply = ParseEcho(echoed.body);
+  echopb::EchoReply reply = ParseEcho(echoed.body);
   EXPECT_EQ(reply.message(), "hello");
   EXPECT_TRUE(absl::StartsWith(reply.subject(), "accounts/")) << echoed.body;
   EXPECT_EQ(reply.request_id(), "echo-request-0001");
@@ -246,6 +239,74 @@ TEST_F(EchoEmbedded, ItsRoutesAnswer503WhereItIsNotRunning) {
   HttpResponse listed = As(port, token, "GET", "/v1/organizations");
   EXPECT_EQ(listed.status, 200) << listed.body;
   EXPECT_TRUE(absl::StrContains(listed.body, "无回声工委")) << listed.body;
+}
+
+// dj-echo as a process of its own next to dj-org and dj-member, on MariaDB and Redis, behind
+// dj-gateway given its descriptor set (DJ_DESCRIPTOR_SETS) and its address (DJ_ECHO_ADDR).
+class EchoDistributed : public Topo {
+ protected:
+  void SetUp() override { Start(Topology::kDistributed); }
+
+  void BeforeGateway(std::map<std::string, std::string>& gateway_env) override {
+    auto db = testing::TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    echo_db_ = *std::move(db);
+    const int echo_port = testing::FreePort();
+    const int echo_metrics = testing::FreePort();
+    echo_ = std::make_unique<testing::Process>(
+        BinDir() + "/dj-echo", std::vector<std::string>{},
+        std::map<std::string, std::string>{
+            {"DJ_MYSQL_URL", echo_db_->url()},
+            {"DJ_REDIS_URL", absl::StrCat("redis://127.0.0.1:", redis_port_, "/0")},
+            {"DJ_GRPC_LISTEN", absl::StrCat("127.0.0.1:", echo_port)},
+            {"DJ_METRICS_LISTEN", absl::StrCat("127.0.0.1:", echo_metrics)},
+            {"DJ_ORG_ADDR", absl::StrCat("127.0.0.1:", grpc_port_)},
+            {"DJ_INTERNAL_SECRET", kInternalSecret},
+            {"DJ_AUDIT_KEY", kAuditKey}},
+        dir_ + "/echo.log");
+    ASSERT_TRUE(
+        testing::WaitFor([&] { return Http(echo_metrics, "GET", "/metrics").status == 200; },
+                         std::chrono::seconds(60)))
+        << echo_->Log();
+    gateway_env["DJ_DESCRIPTOR_SETS"] = DJ_ECHO_DESCRIPTOR_SET;
+    gateway_env["DJ_ECHO_ADDR"] = absl::StrCat("127.0.0.1:", echo_port);
+  }
+
+  void TearDown() override {
+    Topo::TearDown();
+    if (echo_) {
+      EXPECT_EQ(echo_->Stop(), 0) << echo_->Log();
+      if (HasFailure()) {
+        std::cerr << "--- echo log ---\n" << echo_->Log();
+      }
+    }
+  }
+
+  std::unique_ptr<testing::TestDatabase> echo_db_;
+  std::unique_ptr<testing::Process> echo_;
+};
+
+TEST_F(EchoDistributed, DjGatewayRoutesDjEchoWhichCallsDjOrg) {
+  pb::Organization root = MustCreate("", "WORK_COMMITTEE", "分布式回声工委");
+  HttpResponse echoed =
+      Http(http_port_, "POST", "/v1/echoes:echo",
+           absl::StrCat(R"({"message":"hello","organization":")", root.name(), R"("})"),
+           {{"x-request-id", "echo-request-0002"}});
+  ASSERT_EQ(echoed.status, 200) << echoed.body;
+  echopb::EchoReply reply = ParseEcho(echoed.body);
+  EXPECT_EQ(reply.message(), "hello");
+  EXPECT_TRUE(absl::StartsWith(reply.subject(), "accounts/")) << echoed.body;
+  EXPECT_EQ(reply.request_id(), "echo-request-0002");
+  EXPECT_EQ(reply.organization_display_name(), "分布式回声工委");
+  EXPECT_GT(reply.deadline_remaining_ms(), 0);
+  EXPECT_EQ(reply.echoes_recorded(), 1);
+
+  echoed = Http(http_port_, "POST", "/v1/echoes:echo", R"({"message":""})");
+  EXPECT_EQ(echoed.status, 400) << echoed.body;
+  EXPECT_EQ(ViolationField(echoed.body), "message");
+
+  // Ready means every backend answers its health check, dj-echo's included.
+  EXPECT_EQ(Http(http_port_, "GET", "/readyz").status, 200);
 }
 
 }  // namespace
