@@ -79,8 +79,7 @@ runtime::Config SuiteConfig(const runtime::Modules& modules) {
   const std::map<std::string, std::string> env = {
       {"DJ_BOOTSTRAP_ADMIN_PASSWORD", testing::kAdminInitialPassword},
       {"DJ_INTERNAL_SECRET", kInternalSecret},
-      {"DJ_JWT_KEYS", kJwtKeys},
-      {"DJ_LOG_LEVEL", "warn"}};
+      {"DJ_JWT_KEYS", kJwtKeys}};
   const char* argv[] = {"echo_module_test"};
   auto config = runtime::Config::Load(settings, 1, argv, &env);
   EXPECT_TRUE(config.ok()) << config.status();
