@@ -2,6 +2,7 @@
 #include "gateway/src/gateway.h"
 
 #include <algorithm>
+#include <fstream>
 #include <random>
 
 #include "absl/strings/ascii.h"
@@ -59,6 +60,36 @@ std::string BackendOf(const std::string& package) {
     return parts[1];
   }
   return "";
+}
+
+// The embedded descriptor set, then the files of `extra` it does not have yet (by name).
+gpb::FileDescriptorSet Merged(const std::vector<gpb::FileDescriptorSet>& extra) {
+  gpb::FileDescriptorSet merged = DescriptorSet();
+  std::set<std::string> names;
+  for (const gpb::FileDescriptorProto& file : merged.file()) {
+    names.insert(file.name());
+  }
+  for (const gpb::FileDescriptorSet& set : extra) {
+    for (const gpb::FileDescriptorProto& file : set.file()) {
+      if (names.insert(file.name()).second) {
+        *merged.add_file() = file;
+      }
+    }
+  }
+  return merged;
+}
+
+// The backends `set` has services for, in order of first appearance.
+std::vector<std::string> BackendsOf(const gpb::FileDescriptorSet& set) {
+  std::vector<std::string> out;
+  for (const gpb::FileDescriptorProto& file : set.file()) {
+    const std::string backend = BackendOf(file.package());
+    if (!backend.empty() && file.service_size() > 0 &&
+        std::find(out.begin(), out.end(), backend) == out.end()) {
+      out.push_back(backend);
+    }
+  }
+  return out;
 }
 
 struct ClientMetrics {
@@ -241,16 +272,31 @@ void Gateway::ReportRefusal(const HttpResponse& response, const std::string& rem
   }
 }
 
-std::vector<std::string> Gateway::BackendNames() {
-  std::vector<std::string> out;
-  for (const gpb::FileDescriptorProto& file : DescriptorSet().file()) {
-    const std::string backend = BackendOf(file.package());
-    if (!backend.empty() && file.service_size() > 0 &&
-        std::find(out.begin(), out.end(), backend) == out.end()) {
-      out.push_back(backend);
-    }
+std::vector<std::string> Gateway::BackendNames() { return BackendsOf(DescriptorSet()); }
+
+std::vector<std::string> Gateway::BackendNames(const GatewayOptions& options) {
+  if (options.extra_descriptor_sets.empty()) {
+    return BackendNames();
   }
-  return out;
+  return BackendsOf(Merged(options.extra_descriptor_sets));
+}
+
+absl::StatusOr<std::vector<gpb::FileDescriptorSet>> ReadDescriptorSets(std::string_view paths) {
+  std::vector<gpb::FileDescriptorSet> sets;
+  for (absl::string_view part :
+       absl::StrSplit(absl::string_view(paths.data(), paths.size()), ',', absl::SkipWhitespace())) {
+    const std::string path(absl::StripAsciiWhitespace(part));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot read ", path));
+    }
+    gpb::FileDescriptorSet set;
+    if (!set.ParseFromIstream(&in) || set.file_size() == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(path, " is not a descriptor set"));
+    }
+    sets.push_back(std::move(set));
+  }
+  return sets;
 }
 
 absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
@@ -313,12 +359,13 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
       g->revocations_->Start();
     }
   }
-  for (const gpb::FileDescriptorProto& file : DescriptorSet().file()) {
+  g->descriptors_ = Merged(options.extra_descriptor_sets);
+  for (const gpb::FileDescriptorProto& file : g->descriptors_.file()) {
     if (g->pool_.BuildFile(file) == nullptr) {
       return absl::InternalError(absl::StrCat("descriptor set: cannot build ", file.name()));
     }
   }
-  for (const std::string& backend : BackendNames()) {
+  for (const std::string& backend : BackendsOf(g->descriptors_)) {
     auto it = channels.find(backend);
     if (it == channels.end() || it->second == nullptr) {
       // The gateway itself needs member (the revocation list, the refusal reports): without it
@@ -336,7 +383,7 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
 }
 
 absl::Status Gateway::BuildRoutes() {
-  for (const gpb::FileDescriptorProto& proto : DescriptorSet().file()) {
+  for (const gpb::FileDescriptorProto& proto : descriptors_.file()) {
     const std::string backend = BackendOf(proto.package());
     if (backend.empty()) {
       continue;

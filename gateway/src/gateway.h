@@ -28,6 +28,7 @@
 #include "gateway/src/refusal_reporter.h"
 #include "gateway/src/revocations.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/dynamic_message.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/generic/generic_stub.h"
@@ -75,7 +76,18 @@ struct GatewayOptions {
   // Whether to run the threads that report refusals and poll revocations (false: the routes
   // only, as dj-openapi needs them, with no backend to talk to).
   bool background = true;
+  // Services to route beyond those of the embedded descriptor set (proto/dangjian): sets written
+  // by protoc --include_imports --descriptor_set_out, merged after it in order; a file the
+  // gateway already has (google/api/annotations.proto, ...) is skipped. A backend they add gets
+  // its routes like any other, answering 503 when it has no channel.
+  std::vector<google::protobuf::FileDescriptorSet> extra_descriptor_sets;
 };
+
+// The descriptor sets in the files at `paths` (comma-separated; empty: none), for
+// GatewayOptions::extra_descriptor_sets. An error names the file that is missing or not a
+// descriptor set.
+absl::StatusOr<std::vector<google::protobuf::FileDescriptorSet>> ReadDescriptorSets(
+    std::string_view paths);
 
 struct Route {
   std::string http_method;
@@ -91,6 +103,8 @@ class Gateway final {
  public:
   // The backends the descriptor set has services for ("org", ...), in order.
   static std::vector<std::string> BackendNames();
+  // Those and then the backends `options.extra_descriptor_sets` add.
+  static std::vector<std::string> BackendNames(const GatewayOptions& options);
 
   // `channels` must hold member's; a backend without one has its routes answer 503.
   static absl::StatusOr<std::unique_ptr<Gateway>> Create(
@@ -140,9 +154,9 @@ class Gateway final {
   // Wraps `done`: the request id header, metrics and the access log, once per request.
   Done Finisher(const HttpRequest& request, std::string request_id, Done done);
   // The route for (method, path), its path variables in `vars`; else the 404 or 405 to answer.
-  std::variant<const Route*, HttpResponse> MatchRoute(const std::string& method,
-                                                      const std::string& path,
-                                                      std::map<std::string, std::string>* vars) const;
+  std::variant<const Route*, HttpResponse> MatchRoute(
+      const std::string& method, const std::string& path,
+      std::map<std::string, std::string>* vars) const;
   // The request message from the body, then the path variables, then the query; else the 4xx.
   std::variant<std::shared_ptr<google::protobuf::Message>, HttpResponse> BindRequest(
       const HttpRequest& request, const Route& route,
@@ -158,6 +172,9 @@ class Gateway final {
   // A 429 when `key` is over `limit` in the current window.
   std::optional<HttpResponse> OverLimit(const std::string& key, int limit);
 
+  // The embedded descriptor set with options_.extra_descriptor_sets merged in; pool_ is built
+  // from it.
+  google::protobuf::FileDescriptorSet descriptors_;
   google::protobuf::DescriptorPool pool_;
   google::protobuf::DynamicMessageFactory factory_{&pool_};
   JsonCache json_cache_;  // answers already transcoded, keyed by their bytes
@@ -199,6 +216,5 @@ class Gateway final {
 int HttpStatusFromGrpc(int grpc_code);
 // "INVALID_ARGUMENT" for 3, ...
 std::string GrpcCodeName(int grpc_code);
-
 
 }  // namespace dj::gateway

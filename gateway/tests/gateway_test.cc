@@ -1,10 +1,13 @@
 // Path templates, query binding, status mapping, error bodies and the routes the descriptors give.
+#include <fstream>
 #include <optional>
 
 #include "dangjian/org/v1/org.pb.h"
 #include "gateway/src/gateway.h"
 #include "gateway/src/json_cache.h"
 #include "gateway/src/path_template.h"
+#include "google/api/annotations.pb.h"
+#include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/create_channel.h"
@@ -25,24 +28,34 @@ TEST(PathTemplateTest, MatchesAndCaptures) {
   const std::vector<Case> cases = {
       {"/v1/organizations", "/v1/organizations", true, {}},
       {"/v1/organizations", "/v1/organizations/1", false, {}},
-      {"/v1/{name=organizations/*}", "/v1/organizations/123", true,
+      {"/v1/{name=organizations/*}",
+       "/v1/organizations/123",
+       true,
        {{"name", "organizations/123"}}},
       {"/v1/{name=organizations/*}", "/v1/organizations", false, {}},
       {"/v1/{name=organizations/*}", "/v1/organizations/1/x", false, {}},
       {"/v1/{name=organizations/*}", "/v1/members/1", false, {}},
       {"/v1/{name=organizations/*}", "/v1/organizations/", false, {}},
       {"/v1/{name=organizations/*}", "/v1/organizations/1:listDescendants", false, {}},
-      {"/v1/{name=organizations/*}:listDescendants", "/v1/organizations/9:listDescendants", true,
+      {"/v1/{name=organizations/*}:listDescendants",
+       "/v1/organizations/9:listDescendants",
+       true,
        {{"name", "organizations/9"}}},
       {"/v1/{name=organizations/*}:listDescendants", "/v1/organizations/9:move", false, {}},
       {"/v1/{name=organizations/*}:listDescendants", "/v1/organizations/9", false, {}},
-      {"/v1/{organization.name=organizations/*}", "/v1/organizations/5", true,
+      {"/v1/{organization.name=organizations/*}",
+       "/v1/organizations/5",
+       true,
        {{"organization.name", "organizations/5"}}},
-      {"/v1/{parent=organizations/*}/activities/{id}", "/v1/organizations/5/activities/7", true,
+      {"/v1/{parent=organizations/*}/activities/{id}",
+       "/v1/organizations/5/activities/7",
+       true,
        {{"parent", "organizations/5"}, {"id", "7"}}},
       {"/v1/files/{path=**}", "/v1/files/a/b/c", true, {{"path", "a/b/c"}}},
       {"/v1/files/{path=**}", "/v1/files", true, {{"path", ""}}},
-      {"/v1/{name=organizations/*}", "/v1/organizations/%E5%85%9A", true,
+      {"/v1/{name=organizations/*}",
+       "/v1/organizations/%E5%85%9A",
+       true,
        {{"name", "organizations/党"}}},
   };
   for (const Case& c : cases) {
@@ -261,7 +274,6 @@ TEST(ErrorBodyTest, ExplicitHttpStatusKeepsTheShape) {
   EXPECT_NE(r.body.find("gateway.dangjian"), std::string::npos) << r.body;
 }
 
-
 // A service in the descriptor set that does not run here is not a start-up failure: its routes
 // answer 503 with a google.rpc.Status naming it, and nothing is sent anywhere.
 TEST(RoutesTest, ServiceWithoutChannelAnswersUnavailable) {
@@ -287,6 +299,78 @@ TEST(RoutesTest, ServiceWithoutChannelAnswersUnavailable) {
   EXPECT_FALSE(Gateway::Create({{"org", channel}}, options).ok());
 }
 
+// A service outside proto/dangjian, given as an extra descriptor set: routed, its backend named,
+// a file the gateway already has skipped rather than built twice.
+TEST(RoutesTest, ExtraDescriptorSetsAddTheirServices) {
+  namespace gpb = google::protobuf;
+  gpb::FileDescriptorSet set;
+  google::api::HttpRule::descriptor()->file()->CopyTo(set.add_file());  // already there
+  gpb::FileDescriptorProto* file = set.add_file();
+  file->set_name("dangjian/extra/v1/extra.proto");
+  file->set_package("dangjian.extra.v1");
+  file->set_syntax("proto3");
+  file->add_dependency("google/api/annotations.proto");
+  gpb::DescriptorProto* request = file->add_message_type();
+  request->set_name("PingRequest");
+  gpb::FieldDescriptorProto* text = request->add_field();
+  text->set_name("text");
+  text->set_json_name("text");
+  text->set_number(1);
+  text->set_type(gpb::FieldDescriptorProto::TYPE_STRING);
+  text->set_label(gpb::FieldDescriptorProto::LABEL_OPTIONAL);
+  file->add_message_type()->set_name("PingReply");
+  gpb::ServiceDescriptorProto* service = file->add_service();
+  service->set_name("ExtraService");
+  gpb::MethodDescriptorProto* ping = service->add_method();
+  ping->set_name("Ping");
+  ping->set_input_type(".dangjian.extra.v1.PingRequest");
+  ping->set_output_type(".dangjian.extra.v1.PingReply");
+  ping->mutable_options()->MutableExtension(google::api::http)->set_get("/v1/pings/{text}");
+
+  auto channel = grpc::CreateChannel("127.0.0.1:1", grpc::InsecureChannelCredentials());
+  GatewayOptions options{.jwt_keys = {{"k", std::string(32, 'j')}},
+                         .internal_secret = std::string(32, 's'),
+                         .background = false,
+                         .extra_descriptor_sets = {set}};
+  EXPECT_EQ(Gateway::BackendNames(options), (std::vector<std::string>{"member", "org", "extra"}));
+  EXPECT_EQ(Gateway::BackendNames(), (std::vector<std::string>{"member", "org"}));
+  auto g = Gateway::Create({{"member", channel}}, options);
+  ASSERT_TRUE(g.ok()) << g.status();
+  const Route* found = nullptr;
+  for (const Route& r : (*g)->routes()) {
+    if (r.path.text() == "/v1/pings/{text}") {
+      found = &r;
+    }
+  }
+  ASSERT_NE(found, nullptr);
+  EXPECT_EQ(found->http_method, "GET");
+  EXPECT_EQ(found->backend, "extra");
+  EXPECT_EQ(found->method->full_name(), "dangjian.extra.v1.ExtraService.Ping");
+  std::optional<HttpResponse> got;
+  HttpRequest get{.method = "GET", .target = "/v1/pings/hi", .remote = "127.0.0.1"};
+  (*g)->Handle(get, [&](HttpResponse r) { got = std::move(r); });
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->route, "/v1/pings/{text}");
+  EXPECT_EQ(got->status, 503);  // no channel for extra
+  (*g)->CancelAll();
+}
+
+TEST(RoutesTest, ReadDescriptorSetsNamesTheFileAtFault) {
+  auto none = ReadDescriptorSets("");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+  auto missing = ReadDescriptorSets("/nonexistent/extra.pb");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("/nonexistent/extra.pb"), std::string::npos);
+  const std::string junk = ::testing::TempDir() + "/not-a-descriptor-set.pb";
+  {
+    std::ofstream out(junk, std::ios::binary);
+    out << "\xff\xff\xff not protobuf";
+  }
+  auto bad = ReadDescriptorSets(" " + junk + " ");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find(junk), std::string::npos) << bad.status();
+}
 
 // The transcoding memo serves only what the same bytes of the same type transcoded to.
 TEST(JsonCacheTest, KeyedByTypeAndWholeAnswer) {
@@ -296,7 +380,7 @@ TEST(JsonCacheTest, KeyedByTypeAndWholeAnswer) {
   EXPECT_EQ(cache.Find("a.Org", "\x0a\x01x"), std::optional<std::string>(R"({"name":"x"})"));
   EXPECT_FALSE(cache.Find("a.Org", "\x0a\x01y").has_value());  // changed answer: a miss
   EXPECT_FALSE(cache.Find("b.Org", "\x0a\x01x").has_value());  // another type: a miss
-  cache.Put("a.Org", "123456789", "{}");                        // too large: not kept
+  cache.Put("a.Org", "123456789", "{}");                       // too large: not kept
   EXPECT_FALSE(cache.Find("a.Org", "123456789").has_value());
   cache.Put("a.Org", "1", "{}");
   cache.Put("a.Org", "2", "{}");  // full: starts over

@@ -192,6 +192,10 @@ class Topo : public ::testing::Test {
     gateway_env["DJ_JWT_KEYS"] = kJwtKeys;
     gateway_metrics_port_ = testing::FreePort();
     gateway_env["DJ_METRICS_LISTEN"] = absl::StrCat("127.0.0.1:", gateway_metrics_port_);
+    BeforeGateway(gateway_env);
+    if (HasFatalFailure()) {
+      return;
+    }
     gateway_ = std::make_unique<testing::Process>(
         BinDir() + "/dj-gateway", std::vector<std::string>{}, gateway_env, dir_ + "/gateway.log");
     ASSERT_TRUE(testing::WaitFor([&] { return Http(http_port_, "GET", "/readyz").status == 200; },
@@ -199,6 +203,11 @@ class Topo : public ::testing::Test {
         << gateway_->Log();
     SignInAsAdmin();
   }
+
+  // Distributed only: runs once dj-org and dj-member serve (grpc_port_, redis_port_ are set),
+  // before dj-gateway starts with `gateway_env`; a test starts more services here. Nothing by
+  // default.
+  virtual void BeforeGateway(std::map<std::string, std::string>& gateway_env) {}
 
   void SignInAsAdmin() {
     token_ = testing::SignIn(http_port_, "admin", testing::kAdminInitialPassword,
