@@ -1,13 +1,13 @@
 // dj-services: prints the suite's services in start order, one per line, as
-// "<name> <callee> <callee>..." — for the scripts (dev-up, the benchmarks), so they loop over
-// the same registry as the binaries.
+// "<name> <signs_tokens: 0|1> <callee> <callee>..." — for the scripts (dev-up, dev-down), so
+// they loop over the same registry as the binaries.
 #include <iostream>
 
 #include "services/registry.h"
 
 int main() {
   for (const dj::runtime::ServiceModule* m : dj::services::Modules()) {
-    std::cout << m->name;
+    std::cout << m->name << ' ' << (m->signs_tokens ? 1 : 0);
     for (const std::string& callee : m->calls) {
       std::cout << ' ' << callee;
     }
