@@ -65,8 +65,11 @@ absl::StatusOr<Backends> OpenBackends(const BackendChoice& choice, SchemaFn sche
       return lease.status();
     }
   }
-  if (absl::Status s = db::Migrate(*b.pool, schema(dialect),
-                                   choice.service.empty() ? "service" : choice.service);
+  // A service without tables of its own (schema null) still gets the outbox and the audit log.
+  if (absl::Status s = schema == nullptr
+                           ? absl::OkStatus()
+                           : db::Migrate(*b.pool, schema(dialect),
+                                         choice.service.empty() ? "service" : choice.service);
       !s.ok()) {
     return absl::Status(s.code(), absl::StrCat("migrations: ", s.message()));
   }

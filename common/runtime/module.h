@@ -58,7 +58,7 @@ struct ServiceModule {
   // "org": binary dj-org, setting DJ_ORG_ADDR for those calling it, org.db when embedded, the
   // routes of proto package dangjian.org.v1, consumer groups "org.*".
   std::string name;
-  SchemaFn schema = nullptr;
+  SchemaFn schema = nullptr;  // null: no tables of its own (the outbox and audit log still)
   // Its own settings, beyond every service's (ServiceSettings, BackendSettings).
   std::function<std::vector<Setting>()> settings;
   // The services it calls (each needs <name>-addr when distributed); started before it.
