@@ -559,16 +559,8 @@ absl::StatusOr<pb::Organization> OrgService::Update(const auth::Principal& who,
   bool changed = false;
   audit::Entry entry = audit::Recorder::For(who, "organizations.update", in.name(), "/");
   absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    ASSIGN_OR_RETURN(const std::optional<OrgRow> found, OrgStore::Find(c, id, /*for_update=*/true));
-    if (!found.has_value()) {
-      return OrganizationNotFound(in.name());
-    }
-    const OrgRow& before = *found;
-    entry.org_path = before.path;
-    RETURN_IF_ERROR(AuthorizeOrganization(who, "update", in.name(), before.path, &entry));
-    if (!in.etag().empty() && in.etag() != Etag(before.version)) {
-      return EtagMismatch(in.name());
-    }
+    ASSIGN_OR_RETURN(const OrgRow before,
+                     LockToChange(c, who, "update", in.name(), id, in.etag(), entry));
     if (before.status != pb::ACTIVE) {
       return OrganizationDissolved(in.name());
     }

@@ -145,6 +145,12 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   absl::StatusOr<std::vector<int64_t>> MoveInTransaction(db::Connection& c, const OrgRow& row,
                                                          const OrgRow& parent,
                                                          std::string_view field);
+  // Inside a change's transaction: the organization `id`, locked until commit, the caller
+  // authorized for `action` on it (a refusal outside the scope reads as not found), at `etag`
+  // when given; entry.org_path set.
+  absl::StatusOr<OrgRow> LockToChange(db::Connection& c, const auth::Principal& who,
+                                      std::string_view action, std::string_view name, int64_t id,
+                                      std::string_view etag, audit::Entry& entry);
   // Inside a dissolve's or merge's transaction: the organization `id`, locked, authorized for
   // "dissolve", at `etag` when given, active and not the root (which cannot be `verb`).
   absl::StatusOr<OrgRow> LockToDissolve(db::Connection& c, const auth::Principal& who,

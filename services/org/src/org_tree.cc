@@ -230,19 +230,8 @@ absl::StatusOr<pb::Organization> OrgService::Move(const auth::Principal& who,
   std::vector<int64_t> moved;
   audit::Entry entry = audit::Recorder::For(who, "organizations.move", request.name(), "/");
   absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    auto found = OrgStore::Find(c, *id, /*for_update=*/true);
-    if (!found.ok()) {
-      return found.status();
-    }
-    if (!found->has_value()) {
-      return OrganizationNotFound(request.name());
-    }
-    const OrgRow& row = **found;
-    entry.org_path = row.path;
-    RETURN_IF_ERROR(AuthorizeOrganization(who, "move", request.name(), row.path, &entry));
-    if (!request.etag().empty() && request.etag() != Etag(row.version)) {
-      return EtagMismatch(request.name());
-    }
+    ASSIGN_OR_RETURN(const OrgRow row,
+                     LockToChange(c, who, "move", request.name(), *id, request.etag(), entry));
     if (row.status != pb::ACTIVE) {
       return OrganizationDissolved(request.name());
     }
@@ -288,27 +277,35 @@ absl::StatusOr<pb::Organization> OrgService::Move(const auth::Principal& who,
   return ToProto(*row);
 }
 
-absl::StatusOr<OrgRow> OrgService::LockToDissolve(db::Connection& c, const auth::Principal& who,
-                                                  std::string_view name, int64_t id,
-                                                  std::string_view etag, std::string_view verb,
-                                                  audit::Entry& entry) {
+absl::StatusOr<OrgRow> OrgService::LockToChange(db::Connection& c, const auth::Principal& who,
+                                                std::string_view action, std::string_view name,
+                                                int64_t id, std::string_view etag,
+                                                audit::Entry& entry) {
   ASSIGN_OR_RETURN(std::optional<OrgRow> found, OrgStore::Find(c, id, /*for_update=*/true));
   if (!found.has_value()) {
     return OrganizationNotFound(name);
   }
   entry.org_path = found->path;
-  RETURN_IF_ERROR(AuthorizeOrganization(who, "dissolve", name, found->path, &entry));
+  RETURN_IF_ERROR(AuthorizeOrganization(who, action, name, found->path, &entry));
   if (!etag.empty() && etag != Etag(found->version)) {
     return EtagMismatch(name);
   }
-  if (found->status != pb::ACTIVE) {
+  return *std::move(found);
+}
+
+absl::StatusOr<OrgRow> OrgService::LockToDissolve(db::Connection& c, const auth::Principal& who,
+                                                  std::string_view name, int64_t id,
+                                                  std::string_view etag, std::string_view verb,
+                                                  audit::Entry& entry) {
+  ASSIGN_OR_RETURN(OrgRow found, LockToChange(c, who, "dissolve", name, id, etag, entry));
+  if (found.status != pb::ACTIVE) {
     return OrganizationDissolved(name);
   }
-  if (!found->parent_id.has_value()) {
+  if (!found.parent_id.has_value()) {
     return rpc::InvalidArgument(
         {{"name", absl::StrCat("the root of the tree cannot be ", AV(verb))}});
   }
-  return *std::move(found);
+  return found;
 }
 
 absl::StatusOr<std::string> OrgService::WriteDissolved(db::Connection& c, std::string_view name,
@@ -451,22 +448,8 @@ absl::Status OrgService::Delete(const auth::Principal& who,
   }
   audit::Entry entry = audit::Recorder::For(who, "organizations.delete", request.name(), "/");
   absl::Status status = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    auto found = OrgStore::Find(c, *id, /*for_update=*/true);
-    if (!found.ok()) {
-      return found.status();
-    }
-    if (!found->has_value()) {
-      return OrganizationNotFound(request.name());
-    }
-    entry.org_path = (*found)->path;
-    if (absl::Status s =
-            AuthorizeOrganization(who, "delete", request.name(), (*found)->path, &entry);
-        !s.ok()) {
-      return s;
-    }
-    if (!request.etag().empty() && request.etag() != Etag((*found)->version)) {
-      return EtagMismatch(request.name());
-    }
+    ASSIGN_OR_RETURN(const OrgRow found,
+                     LockToChange(c, who, "delete", request.name(), *id, request.etag(), entry));
     auto children = OrgStore::ChildKinds(c, *id);
     if (!children.ok()) {
       return children.status();
@@ -492,7 +475,7 @@ absl::Status OrgService::Delete(const auth::Principal& who,
       return rpc::WithViolation(
           rpc::Error(absl::StatusCode::kFailedPrecondition, "HAS_RECORDS",
                      absl::StrCat(request.name(), " has ", Listed(*records),
-                                  (*found)->status == pb::ACTIVE
+                                  found.status == pb::ACTIVE
                                       ? "; dissolve it instead to keep its history"
                                       : "; as a dissolved organization it keeps them as history")),
           {"name", "has records that must stay"});
