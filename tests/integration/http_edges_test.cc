@@ -8,12 +8,13 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
-#include "common/runtime/utf8.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/runtime/utf8.h"
 #include "tests/integration/suite_fixture.h"
 
 namespace dj {
@@ -297,14 +298,27 @@ TEST_P(HttpEdges, ARequestThatDoesNotArriveInTimeIs408) {
 
 TEST_P(HttpEdges, ConnectionsOverTheCapAre503AndServingResumes) {
   std::vector<std::unique_ptr<Connection>> held;
-  for (int i = 0; i < kMaxConnections; ++i) {
-    auto c = std::make_unique<Connection>(http_port_);
-    ASSERT_TRUE(c->connected()) << i;
-    // A served request shows the server has accepted (and counted) the connection.
-    ASSERT_TRUE(c->Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
-    ASSERT_EQ(testing::RawStatus(c->ReadResponse()), 200) << i;
-    held.push_back(std::move(c));
+  // The fixture's own connections (readiness, sign-in) are closed by the client, but the server
+  // counts one until it has read the close: on a loaded machine that can lag, and a connection
+  // under the cap is then refused. So fill the cap again from nothing until every one of
+  // kMaxConnections is served; the cap itself is checked on the full set below.
+  int status = 0;
+  for (int attempt = 0; attempt < 20 && held.size() < size_t{kMaxConnections}; ++attempt) {
+    held.clear();
+    std::this_thread::sleep_for(std::chrono::milliseconds(attempt == 0 ? 0 : 250));
+    for (int i = 0; i < kMaxConnections; ++i) {
+      auto c = std::make_unique<Connection>(http_port_);
+      ASSERT_TRUE(c->connected()) << i;
+      // A served request shows the server has accepted (and counted) the connection.
+      ASSERT_TRUE(c->Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+      status = testing::RawStatus(c->ReadResponse());
+      if (status != 200) {
+        break;
+      }
+      held.push_back(std::move(c));
+    }
   }
+  ASSERT_EQ(held.size(), size_t{kMaxConnections}) << "last status " << status;
   Connection over(http_port_);
   ASSERT_TRUE(over.connected());
   over.Send("GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
