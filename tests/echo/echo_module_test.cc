@@ -246,43 +246,15 @@ class EchoDistributed : public Topo {
  protected:
   void SetUp() override { Start(Topology::kDistributed); }
 
+  // The fixture's own way to start a service of the registry, given one that is not in it.
   void BeforeGateway(std::map<std::string, std::string>& gateway_env) override {
-    auto db = testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
-    echo_db_ = *std::move(db);
-    const int echo_port = testing::FreePort();
-    const int echo_metrics = testing::FreePort();
-    echo_ = std::make_unique<testing::Process>(
-        BinDir() + "/dj-echo", std::vector<std::string>{},
-        std::map<std::string, std::string>{
-            {"DJ_MYSQL_URL", echo_db_->url()},
-            {"DJ_REDIS_URL", absl::StrCat("redis://127.0.0.1:", redis_port_, "/0")},
-            {"DJ_GRPC_LISTEN", absl::StrCat("127.0.0.1:", echo_port)},
-            {"DJ_METRICS_LISTEN", absl::StrCat("127.0.0.1:", echo_metrics)},
-            {"DJ_ORG_ADDR", absl::StrCat("127.0.0.1:", grpc_port_)},
-            {"DJ_INTERNAL_SECRET", kInternalSecret},
-            {"DJ_AUDIT_KEY", kAuditKey}},
-        dir_ + "/echo.log");
-    ASSERT_TRUE(
-        testing::WaitFor([&] { return Http(echo_metrics, "GET", "/metrics").status == 200; },
-                         std::chrono::seconds(60)))
-        << echo_->Log();
-    gateway_env["DJ_DESCRIPTOR_SETS"] = DJ_ECHO_DESCRIPTOR_SET;
-    gateway_env["DJ_ECHO_ADDR"] = absl::StrCat("127.0.0.1:", echo_port);
-  }
-
-  void TearDown() override {
-    Topo::TearDown();
-    if (echo_) {
-      EXPECT_EQ(echo_->Stop(), 0) << echo_->Log();
-      if (HasFailure()) {
-        std::cerr << "--- echo log ---\n" << echo_->Log();
-      }
+    StartService({.name = "echo", .signs_tokens = false, .calls = {"org"}}, {});
+    if (HasFatalFailure()) {
+      return;
     }
+    gateway_env["DJ_DESCRIPTOR_SETS"] = DJ_ECHO_DESCRIPTOR_SET;
+    gateway_env["DJ_ECHO_ADDR"] = absl::StrCat("127.0.0.1:", FindService("echo")->grpc_port);
   }
-
-  std::unique_ptr<testing::TestDatabase> echo_db_;
-  std::unique_ptr<testing::Process> echo_;
 };
 
 TEST_F(EchoDistributed, DjGatewayRoutesDjEchoWhichCallsDjOrg) {

@@ -1,13 +1,16 @@
 // The suite under test in either topology, started as real processes: MariaDB (from
-// scripts/test) and a Redis of the test's own with dj-org, dj-member and dj-gateway, or one
-// dangjian on SQLite. The fixture signs in as the bootstrap administrator.
+// scripts/test) and a Redis of the test's own with every service of the registry (dj-org,
+// dj-member, ..., as build/bin/dj-services lists them) and dj-gateway, or one dangjian on SQLite. The fixture signs in as the bootstrap administrator.
 #pragma once
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstdio>
 #include <filesystem>
+#include <sstream>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/cache/cache.h"
@@ -100,7 +103,7 @@ inline std::string ErrorStatus(const std::string& body) {
 
 enum class Topology { kDistributed, kEmbedded };
 
-// Starts the suite in one topology: Redis + dj-org + dj-gateway on the test MariaDB, or one
+// Starts the suite in one topology: Redis + the registry's services + dj-gateway on the test MariaDB, or one
 // dangjian process on SQLite files. Tests then talk HTTP to http_port_.
 class Topo : public ::testing::Test {
  protected:
@@ -137,56 +140,36 @@ class Topo : public ::testing::Test {
       SignInAsAdmin();
       return;
     }
-    auto db = testing::TestDatabase::Create();
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    auto member_db = testing::TestDatabase::Create();
-    ASSERT_TRUE(member_db.ok()) << member_db.status();
-    member_db_ = *std::move(member_db);
-
     redis_port_ = testing::FreePort();
     StartRedis();
-
-    grpc_port_ = testing::FreePort();
-    metrics_port_ = testing::FreePort();
-    org_ = std::make_unique<testing::Process>(
-        BinDir() + "/dj-org", std::vector<std::string>{},
-        std::map<std::string, std::string>{
-            {"DJ_MYSQL_URL", db_->url()},
-            {"DJ_REDIS_URL", absl::StrCat("redis://127.0.0.1:", redis_port_, "/0")},
-            {"DJ_GRPC_LISTEN", absl::StrCat("127.0.0.1:", grpc_port_)},
-            {"DJ_METRICS_LISTEN", absl::StrCat("127.0.0.1:", metrics_port_)},
-            {"DJ_INTERNAL_SECRET", kInternalSecret},
-            {"DJ_AUDIT_KEY", kAuditKey},
-            {"DJ_LOG_LEVEL", "info"}},
-        dir_ + "/org.log");
-    ASSERT_TRUE(
-        testing::WaitFor([&] { return Http(metrics_port_, "GET", "/metrics").status == 200; },
-                         std::chrono::seconds(60)))
-        << org_->Log();
-
-    member_grpc_port_ = testing::FreePort();
-    const int member_metrics = testing::FreePort();
-    std::map<std::string, std::string> member_settings = member_env;
-    member_settings.insert({{"DJ_MYSQL_URL", member_db_->url()},
-                            {"DJ_REDIS_URL", absl::StrCat("redis://127.0.0.1:", redis_port_, "/0")},
-                            {"DJ_GRPC_LISTEN", absl::StrCat("127.0.0.1:", member_grpc_port_)},
-                            {"DJ_METRICS_LISTEN", absl::StrCat("127.0.0.1:", member_metrics)},
-                            {"DJ_ORG_ADDR", absl::StrCat("127.0.0.1:", grpc_port_)},
-                            {"DJ_INTERNAL_SECRET", kInternalSecret},
-                            {"DJ_AUDIT_KEY", kAuditKey},
-                            {"DJ_JWT_KEYS", kJwtKeys},
-                            {"DJ_BOOTSTRAP_ADMIN_PASSWORD", testing::kAdminInitialPassword}});
-    member_ = std::make_unique<testing::Process>(
-        BinDir() + "/dj-member", std::vector<std::string>{}, member_settings, dir_ + "/member.log");
-    ASSERT_TRUE(
-        testing::WaitFor([&] { return Http(member_metrics, "GET", "/metrics").status == 200; },
-                         std::chrono::seconds(60)))
-        << member_->Log();
+    // Every service of the registry (build/bin/dj-services, in start order), each on a database
+    // of its own, given the addresses of the services it calls; the gateway gets them all.
+    for (const RegisteredService& registered : RegisteredServices()) {
+      StartService(registered, registered.name == "member" ? member_env
+                                                           : std::map<std::string, std::string>{});
+      if (HasFatalFailure()) {
+        return;
+      }
+      const ServiceProcess& started = services_.back();
+      std::string upper = registered.name;
+      std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+      gateway_env[absl::StrCat("DJ_", upper, "_ADDR")] =
+          absl::StrCat("127.0.0.1:", started.grpc_port);
+    }
+    // The names the suites use for the first two.
+    if (ServiceProcess* org = FindService("org")) {
+      org_ = org->process.get();
+      db_ = org->db.get();
+      grpc_port_ = org->grpc_port;
+      metrics_port_ = org->metrics_port;
+    }
+    if (ServiceProcess* member = FindService("member")) {
+      member_ = member->process.get();
+      member_db_ = member->db.get();
+      member_grpc_port_ = member->grpc_port;
+    }
 
     gateway_env["DJ_HTTP_LISTEN"] = absl::StrCat("127.0.0.1:", http_port_);
-    gateway_env["DJ_ORG_ADDR"] = absl::StrCat("127.0.0.1:", grpc_port_);
-    gateway_env["DJ_MEMBER_ADDR"] = absl::StrCat("127.0.0.1:", member_grpc_port_);
     gateway_env["DJ_REDIS_URL"] = absl::StrCat("redis://127.0.0.1:", redis_port_, "/0");
     gateway_env["DJ_INTERNAL_SECRET"] = kInternalSecret;
     gateway_env["DJ_JWT_KEYS"] = kJwtKeys;
@@ -239,20 +222,17 @@ class Topo : public ::testing::Test {
     if (gateway_) {
       EXPECT_EQ(gateway_->Stop(), 0) << gateway_->Log();
     }
-    if (member_) {
-      EXPECT_EQ(member_->Stop(), 0) << member_->Log();
-    }
-    if (org_) {
-      EXPECT_EQ(org_->Stop(), 0) << org_->Log();
+    for (auto it = services_.rbegin(); it != services_.rend(); ++it) {  // callers first
+      EXPECT_EQ(it->process->Stop(), 0) << it->process->Log();
     }
     if (redis_) {
       redis_->Stop();
     }
     if (HasFailure()) {
-      std::cerr << "--- backend log ---\n"
-                << (org_ ? org_->Log() : "") << "--- member log ---\n"
-                << (member_ ? member_->Log() : "") << "--- gateway / dangjian log ---\n"
-                << (gateway_ ? gateway_->Log() : "");
+      for (const ServiceProcess& service : services_) {
+        std::cerr << "--- dj-" << service.name << " log ---\n" << service.process->Log();
+      }
+      std::cerr << "--- gateway / dangjian log ---\n" << (gateway_ ? gateway_->Log() : "");
     }
   }
 
@@ -322,19 +302,113 @@ class Topo : public ::testing::Test {
     return Metric(metrics_port_, "dj_cache_requests_total{cache=\"organization\",result=\"hit\"}");
   }
 
+  // A service of the registry as dj-services prints it.
+  struct RegisteredService {
+    std::string name;
+    bool signs_tokens = false;
+    std::vector<std::string> calls;
+  };
+  static std::vector<RegisteredService> RegisteredServices() {
+    std::vector<RegisteredService> out;
+    FILE* list = popen((BinDir() + "/dj-services").c_str(), "r");
+    EXPECT_NE(list, nullptr) << "cannot run " << BinDir() << "/dj-services";
+    if (list == nullptr) {
+      return out;
+    }
+    std::string text;
+    char buf[512];
+    for (size_t n; (n = fread(buf, 1, sizeof buf, list)) > 0;) {
+      text.append(buf, n);
+    }
+    EXPECT_EQ(pclose(list), 0) << "dj-services failed";
+    std::istringstream lines(text);
+    for (std::string line; std::getline(lines, line);) {
+      std::istringstream words(line);
+      RegisteredService s;
+      int signs = 0;
+      if (!(words >> s.name >> signs)) {
+        continue;
+      }
+      s.signs_tokens = signs == 1;
+      for (std::string callee; words >> callee;) {
+        s.calls.push_back(callee);
+      }
+      out.push_back(std::move(s));
+    }
+    EXPECT_FALSE(out.empty()) << "dj-services listed no service";
+    return out;
+  }
+
+  // A service process of the distributed topology.
+  struct ServiceProcess {
+    std::string name;
+    std::unique_ptr<testing::TestDatabase> db;
+    int grpc_port = 0;
+    int metrics_port = 0;
+    std::unique_ptr<testing::Process> process;
+  };
+  ServiceProcess* FindService(const std::string& name) {
+    for (ServiceProcess& s : services_) {
+      if (s.name == name) {
+        return &s;
+      }
+    }
+    return nullptr;
+  }
+
+  // Starts dj-<registered.name> with `env` on a new database and waits until it serves; the
+  // services it calls must have started.
+  void StartService(const RegisteredService& registered, std::map<std::string, std::string> env) {
+    ServiceProcess s;
+    s.name = registered.name;
+    auto db = testing::TestDatabase::Create();
+    ASSERT_TRUE(db.ok()) << db.status();
+    s.db = *std::move(db);
+    s.grpc_port = testing::FreePort();
+    s.metrics_port = testing::FreePort();
+    env.insert({{"DJ_MYSQL_URL", s.db->url()},
+                {"DJ_REDIS_URL", absl::StrCat("redis://127.0.0.1:", redis_port_, "/0")},
+                {"DJ_GRPC_LISTEN", absl::StrCat("127.0.0.1:", s.grpc_port)},
+                {"DJ_METRICS_LISTEN", absl::StrCat("127.0.0.1:", s.metrics_port)},
+                {"DJ_INTERNAL_SECRET", kInternalSecret},
+                {"DJ_AUDIT_KEY", kAuditKey},
+                {"DJ_LOG_LEVEL", "info"}});
+    for (const std::string& callee : registered.calls) {
+      ServiceProcess* started = FindService(callee);
+      ASSERT_NE(started, nullptr) << registered.name << " calls " << callee << ", not started";
+      std::string upper = callee;
+      std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
+      env.emplace(absl::StrCat("DJ_", upper, "_ADDR"), absl::StrCat("127.0.0.1:", started->grpc_port));
+    }
+    if (registered.signs_tokens) {
+      env.emplace("DJ_JWT_KEYS", kJwtKeys);
+      env.emplace("DJ_BOOTSTRAP_ADMIN_PASSWORD", testing::kAdminInitialPassword);
+    }
+    s.process = std::make_unique<testing::Process>(BinDir() + "/dj-" + s.name,
+                                                   std::vector<std::string>{}, env,
+                                                   dir_ + "/" + s.name + ".log");
+    const int metrics = s.metrics_port;
+    testing::Process* process = s.process.get();
+    services_.push_back(std::move(s));
+    ASSERT_TRUE(testing::WaitFor([&] { return Http(metrics, "GET", "/metrics").status == 200; },
+                                 std::chrono::seconds(60)))
+        << process->Log();
+  }
+
   Topology topology_ = Topology::kDistributed;
   std::string dir_;
-  std::unique_ptr<testing::TestDatabase> db_;
+  std::vector<ServiceProcess> services_;  // distributed: the registry's, in start order
+  testing::TestDatabase* db_ = nullptr;   // org's database
   int redis_port_ = 0;
   int grpc_port_ = 0;
   int metrics_port_ = 0;          // where the backend's metrics are: dj-org's, or dangjian's
   int gateway_metrics_port_ = 0;  // dj-gateway's metrics listener, or dangjian's
   int http_port_ = 0;
   std::unique_ptr<testing::Process> redis_;
-  std::unique_ptr<testing::Process> org_;
-  std::unique_ptr<testing::Process> member_;
+  testing::Process* org_ = nullptr;     // dj-org, in services_
+  testing::Process* member_ = nullptr;  // dj-member, in services_
   std::unique_ptr<testing::Process> gateway_;  // dj-gateway, or dangjian
-  std::unique_ptr<testing::TestDatabase> member_db_;
+  testing::TestDatabase* member_db_ = nullptr;
   int member_grpc_port_ = 0;
   std::string token_;       // the administrator's access token
   bool anonymous_ = false;  // set by As("") to send no token
