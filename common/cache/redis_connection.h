@@ -23,7 +23,10 @@ namespace dj::cache {
 
 struct RedisOptions {
   db::RedisUrl url;
-  int pool_size = 8;
+  // Idle connections kept for the next command: at least as many as the threads that may call
+  // at once (grpc-threads), or each call beyond them connects and disconnects (the profile in
+  // bench/README.md saw that).
+  int pool_size = 64;
   std::chrono::milliseconds connect_timeout{200};
   std::chrono::milliseconds command_timeout{200};
   // After a connection failure, calls fail fast for this long before Redis is tried again, so

@@ -45,7 +45,9 @@ std::vector<Setting> ServiceSettings() {
                       ValidateHostPort});
   settings.push_back({"metrics-listen", "0.0.0.0:9464", false, "host:port serving GET /metrics",
                       ValidateHostPort});
-  settings.push_back({"grpc-threads", "16", false, "most threads handling calls at once",
+  settings.push_back({"grpc-threads", "64", false,
+                      "most threads handling calls at once (a call beyond them is refused "
+                      "with RESOURCE_EXHAUSTED)",
                       ValidatePositiveInt});
   settings.push_back({"internal-secret", "", true,
                       "secret shared with the gateway, which vouches for callers with it "
@@ -87,7 +89,11 @@ absl::StatusOr<RunningServer> StartGrpcServer(const GrpcServerOptions& options,
   grpc::ResourceQuota quota("dj-server");
   quota.SetMaxThreads(options.max_threads);
   builder.SetResourceQuota(quota);
-  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 2);
+  // A thread that has served a call goes back to polling rather than exiting: with gRPC's default
+  // of at most 2 pollers, every call beyond two at once made a thread and ended one (the
+  // profile in bench/README.md counted ~1,000 threads born in 4 s of the benchmark).
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              options.max_threads);
   builder.experimental().SetInterceptorCreators(rpc::StandardServerInterceptors());
   for (grpc::Service* s : services) {
     builder.RegisterService(s);

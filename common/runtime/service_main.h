@@ -29,7 +29,7 @@ Config Init(std::string_view service, std::vector<Setting> settings, int argc,
 
 struct GrpcServerOptions {
   std::string listen = "127.0.0.1:0";  // port 0: any free port; empty: in-process channels only
-  int max_threads = 16;                // the bounded pool handling calls
+  int max_threads = 64;                // the bounded pool handling calls
 };
 
 struct RunningServer {

@@ -23,7 +23,7 @@ struct SuiteOptions {
   std::string mysql_url;  // optional: MySQL instead of SQLite
   std::string redis_url;  // optional: Redis instead of the in-process cache
   std::string grpc_listen;  // optional: also serve gRPC on this address
-  int grpc_threads = 16;
+  int grpc_threads = 64;
   // Keys (at least 32 characters each): the gateway and services' shared secret, the audit
   // chain's key, the access-token keys.
   std::string internal_secret;
