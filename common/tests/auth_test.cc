@@ -1,5 +1,7 @@
 // Passwords (policy, argon2id, lockout and expiry on an injected clock) and JWT (signature, key
 // rotation, algorithm, expiry, tampering).
+#include <thread>
+
 #include "absl/strings/str_cat.h"
 #include "common/auth/jwt.h"
 #include "common/auth/password.h"
@@ -240,6 +242,27 @@ TEST_F(JwtTest, ReadsOnlyFlatJsonOfTheExpectedShape) {
        }) {
     EXPECT_EQ(rpc::Reason(signer.Verify(sign(bad), now_).status()), "TOKEN_MALFORMED") << bad;
   }
+}
+
+// Known answers (RFC 4231 case 2; HMAC-SM3 from `openssl dgst -sm3 -hmac key`), asked again
+// after other keys and after more keys than a thread keeps keyed, so the contexts reused per
+// key give the one-shot answer every time.
+TEST(CryptoTest, HmacKnownAnswersHoldAcrossManyKeys) {
+  const std::string sha = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
+  const std::string sm3 = "28e63256e7c5a087b1f073265dc53092163f7b82729735d06f28f10af9d52393";
+  for (int round = 0; round < 3; ++round) {
+    EXPECT_EQ(crypto::HmacHex(crypto::Digest::kSha256, "Jefe", "what do ya want for nothing?"),
+              sha);
+    EXPECT_EQ(crypto::HmacHex(crypto::Digest::kSm3, "key", "abc"), sm3);
+    for (int k = 0; k < 12; ++k) {
+      EXPECT_NE(crypto::HmacHex(crypto::Digest::kSha256, absl::StrCat("other-", k), "abc"), sha);
+    }
+  }
+  std::string from_thread;
+  std::thread([&] {
+    from_thread = crypto::HmacHex(crypto::Digest::kSha256, "Jefe", "what do ya want for nothing?");
+  }).join();
+  EXPECT_EQ(from_thread, sha);
 }
 
 TEST(CryptoTest, HmacSm3KnownAnswerAndHelpers) {
