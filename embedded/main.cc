@@ -38,10 +38,7 @@ int main(int argc, char** argv) {
   settings.push_back({"grpc-listen", "", false,
                       "host:port to also serve gRPC on (in-process only if empty)",
                       dj::runtime::ValidateHostPort});
-  settings.push_back({"grpc-threads", "64", false,
-                      "most threads handling calls at once (a call beyond them is refused "
-                      "with RESOURCE_EXHAUSTED)",
-                      dj::runtime::ValidatePositiveInt});
+  settings.push_back(dj::runtime::GrpcThreadsSetting());
   settings.push_back({"demo", "false", false, "load the demo city on first start", nullptr,
                       /*boolean=*/true});
   const auto config = dj::runtime::Init("dangjian", settings, argc, argv);

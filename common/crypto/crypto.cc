@@ -47,7 +47,7 @@ EVP_MAC_CTX* KeyedContext(Digest digest, std::string_view key) {
   }
   std::unique_ptr<EVP_MAC_CTX, MacCtxDeleter> ctx(EVP_MAC_CTX_new(mac));
   char* name = const_cast<char*>(digest == Digest::kSha256 ? "SHA256" : "SM3");
-  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", name, 0),
+  const OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, name, 0),
                                OSSL_PARAM_construct_end()};
   if (ctx == nullptr ||
       EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(key.data()), key.size(),

@@ -39,16 +39,20 @@ std::vector<Setting> ProcessSettings() {
   };
 }
 
+Setting GrpcThreadsSetting() {
+  return {"grpc-threads", absl::StrCat(GrpcServerOptions{}.max_threads), false,
+          "most threads handling calls at once (a call beyond them is refused with "
+          "RESOURCE_EXHAUSTED)",
+          ValidatePositiveInt};
+}
+
 std::vector<Setting> ServiceSettings() {
   std::vector<Setting> settings = ProcessSettings();
   settings.push_back({"grpc-listen", "0.0.0.0:9090", false, "host:port for gRPC",
                       ValidateHostPort});
   settings.push_back({"metrics-listen", "0.0.0.0:9464", false, "host:port serving GET /metrics",
                       ValidateHostPort});
-  settings.push_back({"grpc-threads", "64", false,
-                      "most threads handling calls at once (a call beyond them is refused "
-                      "with RESOURCE_EXHAUSTED)",
-                      ValidatePositiveInt});
+  settings.push_back(GrpcThreadsSetting());
   settings.push_back({"internal-secret", "", true,
                       "secret shared with the gateway, which vouches for callers with it "
                       "(at least 32 characters)",

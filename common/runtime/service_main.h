@@ -21,6 +21,9 @@ std::vector<Setting> ProcessSettings();
 // Settings every service has: the process settings and grpc-listen, metrics-listen,
 // grpc-threads. A service appends its own.
 std::vector<Setting> ServiceSettings();
+// grpc-threads, the bound on threads serving calls (GrpcServerOptions::max_threads by default):
+// one setting for dj-<svc> and dangjian.
+Setting GrpcThreadsSetting();
 
 // Blocks SIGTERM/SIGINT (so Serve can wait for them), loads settings (exiting with one line on
 // a bad one) and starts JSON logging as `service`.

@@ -1,6 +1,7 @@
 // The suite under test in either topology, started as real processes: MariaDB (from
 // scripts/test) and a Redis of the test's own with every service of the registry (dj-org,
-// dj-member, ..., as build/bin/dj-services lists them) and dj-gateway, or one dangjian on SQLite. The fixture signs in as the bootstrap administrator.
+// dj-member, ..., as build/bin/dj-services lists them) and dj-gateway, or one dangjian on
+// SQLite. The fixture signs in as the bootstrap administrator.
 #pragma once
 
 #include <unistd.h>
@@ -103,8 +104,8 @@ inline std::string ErrorStatus(const std::string& body) {
 
 enum class Topology { kDistributed, kEmbedded };
 
-// Starts the suite in one topology: Redis + the registry's services + dj-gateway on the test MariaDB, or one
-// dangjian process on SQLite files. Tests then talk HTTP to http_port_.
+// Starts the suite in one topology: Redis + the registry's services + dj-gateway on the test
+// MariaDB, or one dangjian process on SQLite files. Tests then talk HTTP to http_port_.
 class Topo : public ::testing::Test {
  protected:
   // The keys the distributed processes share (the embedded binary makes its own).
@@ -150,11 +151,8 @@ class Topo : public ::testing::Test {
       if (HasFatalFailure()) {
         return;
       }
-      const ServiceProcess& started = services_.back();
-      std::string upper = registered.name;
-      std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-      gateway_env[absl::StrCat("DJ_", upper, "_ADDR")] =
-          absl::StrCat("127.0.0.1:", started.grpc_port);
+      gateway_env[AddressVariable(registered.name)] =
+          absl::StrCat("127.0.0.1:", services_.back().grpc_port);
     }
     // The names the suites use for the first two.
     if (ServiceProcess* org = FindService("org")) {
@@ -339,6 +337,12 @@ class Topo : public ::testing::Test {
     return out;
   }
 
+  // Where those calling `service` find it: "org" -> DJ_ORG_ADDR.
+  static std::string AddressVariable(std::string service) {
+    std::transform(service.begin(), service.end(), service.begin(), ::toupper);
+    return absl::StrCat("DJ_", service, "_ADDR");
+  }
+
   // A service process of the distributed topology.
   struct ServiceProcess {
     std::string name;
@@ -376,9 +380,7 @@ class Topo : public ::testing::Test {
     for (const std::string& callee : registered.calls) {
       ServiceProcess* started = FindService(callee);
       ASSERT_NE(started, nullptr) << registered.name << " calls " << callee << ", not started";
-      std::string upper = callee;
-      std::transform(upper.begin(), upper.end(), upper.begin(), ::toupper);
-      env.emplace(absl::StrCat("DJ_", upper, "_ADDR"), absl::StrCat("127.0.0.1:", started->grpc_port));
+      env.emplace(AddressVariable(callee), absl::StrCat("127.0.0.1:", started->grpc_port));
     }
     if (registered.signs_tokens) {
       env.emplace("DJ_JWT_KEYS", kJwtKeys);
