@@ -33,14 +33,14 @@ std::string Operation(std::string_view sql) {
 // Times every statement; wraps what the driver returns.
 class TimedConnection final : public Connection {
  public:
-  TimedConnection(std::unique_ptr<Connection> inner, prometheus::Family<prometheus::Histogram>* f,
-                  std::string pool)
-      : inner_(std::move(inner)), family_(f), pool_(std::move(pool)) {}
+  TimedConnection(std::unique_ptr<Connection> inner,
+                  metrics::Series<prometheus::Histogram>* seconds, std::string pool)
+      : inner_(std::move(inner)), seconds_(seconds), pool_(std::move(pool)) {}
 
   absl::StatusOr<Result> Execute(std::string_view sql, std::span<const Value> params) override {
     const auto start = std::chrono::steady_clock::now();
     auto result = inner_->Execute(sql, params);
-    family_->Add({{"pool", pool_}, {"op", Operation(sql)}}, metrics::LatencyBuckets())
+    seconds_->With({pool_, Operation(sql)})
         .Observe(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
     return result;
   }
@@ -53,7 +53,7 @@ class TimedConnection final : public Connection {
 
  private:
   std::unique_ptr<Connection> inner_;
-  prometheus::Family<prometheus::Histogram>* family_;
+  metrics::Series<prometheus::Histogram>* seconds_;
   std::string pool_;
 };
 
@@ -63,14 +63,14 @@ struct Pool::Metrics {
   prometheus::Gauge& open;
   prometheus::Gauge& in_use;
   prometheus::Histogram& wait;
-  prometheus::Family<prometheus::Histogram>& query;
+  metrics::Series<prometheus::Histogram> query;
 };
 
 Pool::Pool(std::unique_ptr<Driver> driver, PoolOptions options)
     : driver_(std::move(driver)), options_(std::move(options)) {
   auto& reg = metrics::Registry();
   const prometheus::Labels labels{{"pool", options_.name}};
-  metrics_ = std::make_unique<Metrics>(Metrics{
+  metrics_.reset(new Metrics{
       prometheus::BuildGauge()
           .Name("dj_db_pool_connections_open")
           .Help("Database connections open.")
@@ -86,10 +86,12 @@ Pool::Pool(std::unique_ptr<Driver> driver, PoolOptions options)
           .Help("Time waiting for a database connection.")
           .Register(reg)
           .Add(labels, metrics::LatencyBuckets()),
-      prometheus::BuildHistogram()
-          .Name("dj_db_query_seconds")
-          .Help("Time per database statement.")
-          .Register(reg),
+      {prometheus::BuildHistogram()
+           .Name("dj_db_query_seconds")
+           .Help("Time per database statement.")
+           .Register(reg),
+       {"pool", "op"},
+       metrics::LatencyBuckets()},
   });
 }
 

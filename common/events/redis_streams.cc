@@ -37,30 +37,34 @@ struct RedisStreamsBus::Subscription {
 namespace {
 
 struct BusMetrics {
-  prometheus::Family<prometheus::Counter>& published;
-  prometheus::Family<prometheus::Counter>& consumed;
-  prometheus::Family<prometheus::Counter>& failed;
-  prometheus::Family<prometheus::Counter>& dead_lettered;
+  metrics::Series<prometheus::Counter> published;
+  metrics::Series<prometheus::Counter> consumed;
+  metrics::Series<prometheus::Counter> failed;
+  metrics::Series<prometheus::Counter> dead_lettered;
 };
 
 BusMetrics& Metrics() {
   static BusMetrics m{
-      prometheus::BuildCounter()
-          .Name("dj_events_published_total")
-          .Help("Events appended to a Redis stream.")
-          .Register(metrics::Registry()),
-      prometheus::BuildCounter()
-          .Name("dj_events_consumed_total")
-          .Help("Events a consumer group handled and acknowledged.")
-          .Register(metrics::Registry()),
-      prometheus::BuildCounter()
-          .Name("dj_events_handler_failures_total")
-          .Help("Deliveries whose handler failed (left pending, delivered again).")
-          .Register(metrics::Registry()),
-      prometheus::BuildCounter()
-          .Name("dj_events_dead_lettered_total")
-          .Help("Events moved to a dead-letter stream after too many failed deliveries.")
-          .Register(metrics::Registry()),
+      {prometheus::BuildCounter()
+           .Name("dj_events_published_total")
+           .Help("Events appended to a Redis stream.")
+           .Register(metrics::Registry()),
+       {"stream"}},
+      {prometheus::BuildCounter()
+           .Name("dj_events_consumed_total")
+           .Help("Events a consumer group handled and acknowledged.")
+           .Register(metrics::Registry()),
+       {"stream", "group"}},
+      {prometheus::BuildCounter()
+           .Name("dj_events_handler_failures_total")
+           .Help("Deliveries whose handler failed (left pending, delivered again).")
+           .Register(metrics::Registry()),
+       {"stream", "group"}},
+      {prometheus::BuildCounter()
+           .Name("dj_events_dead_lettered_total")
+           .Help("Events moved to a dead-letter stream after too many failed deliveries.")
+           .Register(metrics::Registry()),
+       {"stream", "group"}},
   };
   return m;
 }
@@ -160,7 +164,7 @@ absl::Status RedisStreamsBus::Publish(const Event& event) {
   if (!IsText(reply->get())) {
     return absl::InternalError(absl::StrCat("publish to ", key, ": unexpected reply to XADD"));
   }
-  Metrics().published.Add({{"stream", event.stream}}).Increment();
+  Metrics().published.With({event.stream}).Increment();
   return absl::OkStatus();
 }
 
@@ -420,7 +424,7 @@ absl::Status RedisStreamsBus::Deliver(Subscription& sub, const redisReply& entry
   }
   if (absl::Status s = handler(*event); !s.ok()) {
     // Left pending: XAUTOCLAIM hands it out again once it has been idle for min_idle.
-    Metrics().failed.Add({{"stream", sub.stream}, {"group", sub.group}}).Increment();
+    Metrics().failed.With({sub.stream, sub.group}).Increment();
     log::Warn("event handler failed; will deliver again", {{"stream", sub.key},
                                                            {"group", sub.group},
                                                            {"event_id", absl::StrCat(event->id)},
@@ -432,7 +436,7 @@ absl::Status RedisStreamsBus::Deliver(Subscription& sub, const redisReply& entry
   if (auto ack = redis_.Command({"XACK", sub.key, sub.group, id}); !ack.ok()) {
     return ack.status();  // handled but still pending: delivered again, skipped by ApplyOnce
   }
-  Metrics().consumed.Add({{"stream", sub.stream}, {"group", sub.group}}).Increment();
+  Metrics().consumed.With({sub.stream, sub.group}).Increment();
   return absl::OkStatus();
 }
 
@@ -461,7 +465,7 @@ absl::Status RedisStreamsBus::DeadLetter(Subscription& sub, const redisReply& en
   if (auto ack = redis_.Command({"XACK", sub.key, sub.group, id}); !ack.ok()) {
     return ack.status();
   }
-  Metrics().dead_lettered.Add({{"stream", sub.stream}, {"group", sub.group}}).Increment();
+  Metrics().dead_lettered.With({sub.stream, sub.group}).Increment();
   log::Error("event moved to the dead-letter stream", {{"stream", sub.key},
                                                        {"group", sub.group},
                                                        {"message_id", id},

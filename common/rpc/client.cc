@@ -16,10 +16,7 @@ std::unique_ptr<grpc::ClientContext> ServiceClient::Context(const auth::Principa
   auto context = std::make_unique<grpc::ClientContext>();
   const auto own = std::chrono::system_clock::now() + timeout_;
   context->set_deadline(std::min(own, who.deadline));
-  if (!who.request_id.empty()) {
-    context->AddMetadata(std::string(kRequestIdKey), who.request_id);
-  }
-  auth_.Attach(*context, who);
+  auth_.Attach(*context, who);  // the principal's token and request id
   return context;
 }
 

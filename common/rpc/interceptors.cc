@@ -18,25 +18,29 @@ namespace dj::rpc {
 namespace {
 
 struct ServerMetrics {
-  prometheus::Family<prometheus::Counter>& started;
-  prometheus::Family<prometheus::Counter>& handled;
-  prometheus::Family<prometheus::Histogram>& seconds;
+  metrics::Series<prometheus::Counter> started;
+  metrics::Series<prometheus::Counter> handled;
+  metrics::Series<prometheus::Histogram> seconds;
 };
 
 ServerMetrics& Metrics() {
   static ServerMetrics m{
-      prometheus::BuildCounter()
-          .Name("grpc_server_started_total")
-          .Help("RPCs started on the server.")
-          .Register(metrics::Registry()),
-      prometheus::BuildCounter()
-          .Name("grpc_server_handled_total")
-          .Help("RPCs completed on the server, by status code.")
-          .Register(metrics::Registry()),
-      prometheus::BuildHistogram()
-          .Name("grpc_server_handling_seconds")
-          .Help("Time from receiving an RPC to sending its status.")
-          .Register(metrics::Registry()),
+      {prometheus::BuildCounter()
+           .Name("grpc_server_started_total")
+           .Help("RPCs started on the server.")
+           .Register(metrics::Registry()),
+       {"grpc_service", "grpc_method", "grpc_type"}},
+      {prometheus::BuildCounter()
+           .Name("grpc_server_handled_total")
+           .Help("RPCs completed on the server, by status code.")
+           .Register(metrics::Registry()),
+       {"grpc_service", "grpc_method", "grpc_type", "grpc_code"}},
+      {prometheus::BuildHistogram()
+           .Name("grpc_server_handling_seconds")
+           .Help("Time from receiving an RPC to sending its status.")
+           .Register(metrics::Registry()),
+       {"grpc_service", "grpc_method", "grpc_type"},
+       metrics::LatencyBuckets()},
   };
   return m;
 }
@@ -74,8 +78,7 @@ class MetricsLoggingInterceptor final : public grpc::experimental::Interceptor {
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
       start_ = std::chrono::steady_clock::now();
-      Metrics().started.Add({{"grpc_service", service_}, {"grpc_method", method_},
-                             {"grpc_type", "unary"}}).Increment();
+      Metrics().started.With({service_, method_, "unary"}).Increment();
       if (auto* md = methods->GetRecvInitialMetadata(); md != nullptr) {
         auto it = md->find(grpc::string_ref(kRequestIdKey.data(), kRequestIdKey.size()));
         if (it != md->end()) {
@@ -88,11 +91,8 @@ class MetricsLoggingInterceptor final : public grpc::experimental::Interceptor {
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
       const std::string code = CodeName(status.error_code());
-      Metrics().handled.Add({{"grpc_service", service_}, {"grpc_method", method_},
-                             {"grpc_type", "unary"}, {"grpc_code", code}}).Increment();
-      Metrics().seconds.Add({{"grpc_service", service_}, {"grpc_method", method_},
-                             {"grpc_type", "unary"}},
-                            metrics::LatencyBuckets()).Observe(seconds);
+      Metrics().handled.With({service_, method_, "unary", code}).Increment();
+      Metrics().seconds.With({service_, method_, "unary"}).Observe(seconds);
       const std::string ms = absl::StrCat(seconds * 1000.0);
       if (status.ok()) {
         log::Debug("rpc", {{"method", logged_method_}, {"code", code}, {"ms", ms},

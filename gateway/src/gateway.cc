@@ -40,40 +40,48 @@ namespace {
 namespace gpb = google::protobuf;
 
 struct ClientMetrics {
-  prometheus::Family<prometheus::Counter>& handled;
-  prometheus::Family<prometheus::Histogram>& seconds;
-  prometheus::Family<prometheus::Counter>& requests;
-  prometheus::Family<prometheus::Histogram>& duration;
-  prometheus::Family<prometheus::Counter>& auth_refused;
-  prometheus::Family<prometheus::Counter>& rate_limited;
+  metrics::Series<prometheus::Counter> handled;
+  metrics::Series<prometheus::Histogram> seconds;
+  metrics::Series<prometheus::Counter> requests;
+  metrics::Series<prometheus::Histogram> duration;
+  metrics::Series<prometheus::Counter> auth_refused;
+  metrics::Series<prometheus::Counter> rate_limited;
 };
 
 ClientMetrics& Metrics() {
   static ClientMetrics m{
-      prometheus::BuildCounter()
-          .Name("grpc_client_handled_total")
-          .Help("RPCs completed by the gateway, by status code.")
-          .Register(metrics::Registry()),
-      prometheus::BuildHistogram()
-          .Name("grpc_client_handling_seconds")
-          .Help("Time from starting an RPC to its status, seen by the gateway.")
-          .Register(metrics::Registry()),
-      prometheus::BuildCounter()
-          .Name("http_requests_total")
-          .Help("HTTP requests served by the gateway.")
-          .Register(metrics::Registry()),
-      prometheus::BuildHistogram()
-          .Name("http_request_duration_seconds")
-          .Help("Time to serve an HTTP request.")
-          .Register(metrics::Registry()),
-      prometheus::BuildCounter()
-          .Name("gateway_auth_refused_total")
-          .Help("Requests refused for a missing or bad access token, by reason.")
-          .Register(metrics::Registry()),
-      prometheus::BuildCounter()
-          .Name("gateway_rate_limited_total")
-          .Help("Requests refused by a rate limit (ip or principal).")
-          .Register(metrics::Registry()),
+      {prometheus::BuildCounter()
+           .Name("grpc_client_handled_total")
+           .Help("RPCs completed by the gateway, by status code.")
+           .Register(metrics::Registry()),
+       {"grpc_service", "grpc_method", "grpc_code"}},
+      {prometheus::BuildHistogram()
+           .Name("grpc_client_handling_seconds")
+           .Help("Time from starting an RPC to its status, seen by the gateway.")
+           .Register(metrics::Registry()),
+       {"grpc_service", "grpc_method"},
+       metrics::LatencyBuckets()},
+      {prometheus::BuildCounter()
+           .Name("http_requests_total")
+           .Help("HTTP requests served by the gateway.")
+           .Register(metrics::Registry()),
+       {"method", "route", "code"}},
+      {prometheus::BuildHistogram()
+           .Name("http_request_duration_seconds")
+           .Help("Time to serve an HTTP request.")
+           .Register(metrics::Registry()),
+       {"method", "route"},
+       metrics::LatencyBuckets()},
+      {prometheus::BuildCounter()
+           .Name("gateway_auth_refused_total")
+           .Help("Requests refused for a missing or bad access token, by reason.")
+           .Register(metrics::Registry()),
+       {"reason"}},
+      {prometheus::BuildCounter()
+           .Name("gateway_rate_limited_total")
+           .Help("Requests refused by a rate limit (ip or principal).")
+           .Register(metrics::Registry()),
+       {"limit"}},
   };
   return m;
 }
@@ -220,20 +228,9 @@ void Gateway::ReportRefusal(const HttpResponse& response, const std::string& rem
 }
 
 absl::StatusOr<auth::Principal> Gateway::Verify(std::string_view token) {
-  constexpr size_t kMaxVerified = 20'000;
   constexpr int64_t kLeewaySeconds = 30;  // for a signer whose clock runs a little ahead (iat)
   const int64_t now = time::NowSeconds();
-  std::optional<VerifiedToken> verified;
-  {
-    std::lock_guard lock(verified_mu_);
-    if (auto it = verified_.find(std::string(token)); it != verified_.end()) {
-      if (now < it->second.expires_at) {
-        verified = it->second;
-      } else {
-        verified_.erase(it);  // expired: verify again, for the exact refusal
-      }
-    }
-  }
+  std::optional<VerifiedToken> verified = verified_.Find(token, now);
   if (!verified.has_value()) {
     // No leeway on exp: a token is never accepted at or after its expiry, cached or not.
     auto claims = verifier_->Verify(token, now, kLeewaySeconds, /*expiry_leeway_seconds=*/0);
@@ -247,11 +244,7 @@ absl::StatusOr<auth::Principal> Gateway::Verify(std::string_view token) {
     }
     verified =
         VerifiedToken{*std::move(principal), claims->session_id, claims->epoch, claims->expires_at};
-    std::lock_guard lock(verified_mu_);
-    if (verified_.size() >= kMaxVerified) {
-      verified_.clear();  // simple and bounded: the next requests verify again
-    }
-    verified_.emplace(std::string(token), *verified);
+    verified_.Put(token, *verified, claims->expires_at);
   }
   if (revocations_ &&
       revocations_->Revoked(verified->principal.subject, verified->session_id, verified->epoch)) {
@@ -286,10 +279,9 @@ std::variant<auth::Principal, HttpResponse> Gateway::Authenticate(const HttpRequ
                            {"request_id", request_id}});
     Metrics()
         .auth_refused
-        .Add({{"reason", std::string(metrics::OneOf(
-                             reason, {"TOKEN_MISSING", "TOKEN_MALFORMED", "TOKEN_ALGORITHM",
-                                      "TOKEN_KEY_UNKNOWN", "TOKEN_SIGNATURE", "TOKEN_ISSUER",
-                                      "TOKEN_EXPIRED", "TOKEN_NOT_YET_VALID", "TOKEN_REVOKED"}))}})
+        .With({metrics::OneOf(reason, {"TOKEN_MISSING", "TOKEN_MALFORMED", "TOKEN_ALGORITHM",
+                                       "TOKEN_KEY_UNKNOWN", "TOKEN_SIGNATURE", "TOKEN_ISSUER",
+                                       "TOKEN_EXPIRED", "TOKEN_NOT_YET_VALID", "TOKEN_REVOKED"})})
         .Increment();
     if (refusals_) {
       refusals_->Report(reason, request.remote, path, request_id);
@@ -328,9 +320,9 @@ std::optional<HttpResponse> Gateway::OverLimit(const std::string& key, int limit
   r.refused_code = 8;
   Metrics()
       .rate_limited
-      .Add({{"limit", key.find(":ip:") != std::string::npos       ? "ip"
-                      : key.find(":signin:") != std::string::npos ? "sign_in"
-                                                                  : "principal"}})
+      .With({key.find(":ip:") != std::string::npos       ? "ip"
+             : key.find(":signin:") != std::string::npos ? "sign_in"
+                                                         : "principal"})
       .Increment();
   return r;
 }
@@ -348,15 +340,12 @@ Gateway::Done Gateway::Finisher(const HttpRequest& request, std::string request_
     ReportRefusal(r, remote, target, request_id);
     const double seconds =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    Metrics()
-        .requests.Add({{"method", method}, {"route", r.route}, {"code", absl::StrCat(r.status)}})
-        .Increment();
-    Metrics()
-        .duration.Add({{"method", method}, {"route", r.route}}, metrics::LatencyBuckets())
-        .Observe(seconds);
+    const std::string status = absl::StrCat(r.status);
+    Metrics().requests.With({method, r.route, status}).Increment();
+    Metrics().duration.With({method, r.route}).Observe(seconds);
     log::Info("http", {{"method", method},
                        {"path", target},
-                       {"status", absl::StrCat(r.status)},
+                       {"status", status},
                        {"ms", absl::StrCat(seconds * 1000)},
                        {"request_id", request_id},
                        {"remote", remote}});
@@ -371,8 +360,12 @@ std::variant<const Route*, HttpResponse> Gateway::MatchRoute(
     const std::string& method, const std::string& path,
     std::map<std::string, std::string>* vars) const {
   std::vector<std::string> allowed;
+  const std::optional<RequestPath> split = PathTemplate::Split(path);
   for (const Route& r : routes_) {
-    auto m = r.path.Match(path);
+    if (!split.has_value()) {
+      break;
+    }
+    auto m = r.path.Match(*split);
     if (!m.has_value()) {
       continue;
     }
@@ -614,17 +607,10 @@ void Gateway::CallBackend(const Route& route, const HttpRequest& request,
           [this, call, method, call_start, finish = std::move(finish),
            route_text = route.path.text()](grpc::Status status) mutable {
             const std::string code = GrpcCodeName(status.error_code());
+            const std::string& service = method->service()->full_name();
+            Metrics().handled.With({service, method->name(), code}).Increment();
             Metrics()
-                .handled
-                .Add({{"grpc_service", method->service()->full_name()},
-                      {"grpc_method", method->name()},
-                      {"grpc_code", code}})
-                .Increment();
-            Metrics()
-                .seconds
-                .Add({{"grpc_service", method->service()->full_name()},
-                      {"grpc_method", method->name()}},
-                     metrics::LatencyBuckets())
+                .seconds.With({service, method->name()})
                 .Observe(
                     std::chrono::duration<double>(std::chrono::steady_clock::now() - call_start)
                         .count());

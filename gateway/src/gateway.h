@@ -20,6 +20,7 @@
 #include "absl/status/statusor.h"
 #include "common/auth/jwt.h"
 #include "common/auth/principal.h"
+#include "common/auth/token_cache.h"
 #include "common/cache/cache.h"
 #include "gateway/src/binding.h"
 #include "gateway/src/json_cache.h"
@@ -192,8 +193,7 @@ class Gateway final {
     int64_t epoch = 0;
     int64_t expires_at = 0;  // seconds since the epoch
   };
-  std::mutex verified_mu_;
-  std::unordered_map<std::string, VerifiedToken> verified_;  // guarded by verified_mu_
+  auth::TokenCache<VerifiedToken> verified_{20'000};
 
   // A backend call in flight: registered so shutdown can cancel it and wait for its callback.
   struct Call {

@@ -118,7 +118,7 @@ std::vector<std::string> PathTemplate::variables() const {
   return out;
 }
 
-bool PathTemplate::MatchFrom(const std::vector<std::string>& parts, size_t si, size_t pi,
+bool PathTemplate::MatchFrom(const std::vector<std::string_view>& parts, size_t si, size_t pi,
                              std::vector<size_t>& ends) const {
   // ends[k] = the number of parts consumed after segment k.
   if (si == segments_.size()) {
@@ -144,27 +144,44 @@ bool PathTemplate::MatchFrom(const std::vector<std::string>& parts, size_t si, s
   return MatchFrom(parts, si + 1, pi + 1, ends);
 }
 
-std::optional<std::map<std::string, std::string>> PathTemplate::Match(std::string_view path) const {
+std::optional<RequestPath> PathTemplate::Split(std::string_view path) {
   if (path.empty() || path.front() != '/') {
     return std::nullopt;
   }
+  RequestPath out;
   std::string_view rest = path.substr(1);
   const size_t last_slash = rest.rfind('/');
   const size_t colon = rest.find(':', last_slash == std::string_view::npos ? 0 : last_slash);
-  if (verb_.empty()) {
-    if (colon != std::string_view::npos) {
-      return std::nullopt;  // a custom method this template does not have
-    }
-  } else {
-    if (colon == std::string_view::npos || rest.substr(colon + 1) != verb_) {
-      return std::nullopt;
-    }
+  if (colon != std::string_view::npos) {
+    out.has_verb = true;
+    out.verb = rest.substr(colon + 1);
     rest = rest.substr(0, colon);
   }
-  std::vector<std::string> parts;
   for (absl::string_view p : absl::StrSplit(AV(rest), '/')) {
-    parts.emplace_back(p);
+    out.parts.push_back(SV(p));
   }
+  return out;
+}
+
+std::optional<std::map<std::string, std::string>> PathTemplate::Match(std::string_view path) const {
+  auto split = Split(path);
+  if (!split.has_value()) {
+    return std::nullopt;
+  }
+  return Match(*split);
+}
+
+std::optional<std::map<std::string, std::string>> PathTemplate::Match(
+    const RequestPath& path) const {
+  if (path.has_verb != !verb_.empty() || (path.has_verb && path.verb != verb_)) {
+    return std::nullopt;  // a custom method this template does not have, or another one
+  }
+  // The first literal settles most templates without walking the rest.
+  if (!segments_.empty() && segments_[0].kind == Segment::kLiteral &&
+      (path.parts.empty() || path.parts[0] != segments_[0].literal)) {
+    return std::nullopt;
+  }
+  const std::vector<std::string_view>& parts = path.parts;
   std::vector<size_t> ends(segments_.size(), 0);
   if (!MatchFrom(parts, 0, 0, ends)) {
     return std::nullopt;
