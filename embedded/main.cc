@@ -13,13 +13,15 @@
 #include "services/org/src/module.h"
 #include "services/registry.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+// The process's, the gateway's and every service's settings, and the embedded topology's own.
+std::vector<dj::runtime::Setting> Settings() {
   std::vector<dj::runtime::Setting> settings = dj::runtime::ProcessSettings();
   dj::runtime::Append(settings,
                       dj::gateway::HttpSettings("127.0.0.1:8080", /*keys_required=*/false));
   // Every service's own settings (the password policy, ...), as dj-<svc> has them.
-  const dj::runtime::Modules& modules = dj::services::Modules();
-  for (const dj::runtime::ServiceModule* m : modules) {
+  for (const dj::runtime::ServiceModule* m : dj::services::Modules()) {
     if (m->settings) {
       dj::runtime::AppendNew(settings, m->settings());
     }
@@ -41,8 +43,39 @@ int main(int argc, char** argv) {
   settings.push_back(dj::runtime::GrpcThreadsSetting());
   settings.push_back({"demo", "false", false, "load the demo city on first start", nullptr,
                       /*boolean=*/true});
-  const auto config = dj::runtime::Init("dangjian", settings, argc, argv);
+  return settings;
+}
 
+// A key from the data directory (made there on first start), or exit.
+std::string KeptKey(dj::embedded::DataDir& data_dir, const std::string& name) {
+  auto key = data_dir.Key(name);
+  if (!key.ok()) {
+    dj::runtime::ExitOnError("dangjian", "DJ_DATA_DIR", key.status());
+  }
+  return *std::move(key);
+}
+
+void LoadDemo(dj::embedded::Suite& suite) {
+  auto* org = dynamic_cast<dj::org::OrgInstance*>(suite.Instance("org"));
+  auto demo = org ? dj::embedded::LoadDemoCity(org->server())
+                  : absl::StatusOr<dj::embedded::DemoSummary>(absl::FailedPreconditionError(
+                        "the org service is not part of this build"));
+  if (!demo.ok()) {
+    dj::runtime::ExitOnError("dangjian", "--demo", demo.status());
+  }
+  dj::log::Info(demo->loaded ? "demo city loaded" : "data present; demo not loaded again",
+                {{"organizations", std::to_string(demo->organizations)},
+                 {"units", std::to_string(demo->units)},
+                 {"communities", std::to_string(demo->communities)},
+                 {"pairings", std::to_string(demo->pairings)},
+                 {"stations", std::to_string(demo->stations)},
+                 {"terms", std::to_string(demo->terms)}});
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const auto config = dj::runtime::Init("dangjian", Settings(), argc, argv);
   auto data_dir = dj::embedded::DataDir::Open(config.Get("data-dir"));
   if (!data_dir.ok()) {
     dj::runtime::ExitOnError("dangjian", "DJ_DATA_DIR", data_dir.status());
@@ -56,25 +89,17 @@ int main(int argc, char** argv) {
   auto gateway_options = dj::gateway::GatewayOptionsFrom(config);
   std::string audit_key = config.Get("audit-key");
   if (audit_key.empty()) {
-    auto key = data_dir->Key("audit");
-    if (!key.ok()) {
-      dj::runtime::ExitOnError("dangjian", "DJ_DATA_DIR", key.status());
-    }
-    audit_key = *std::move(key);
+    audit_key = KeptKey(*data_dir, "audit");
   }
   if (gateway_options.jwt_keys.empty()) {
-    auto key = data_dir->Key("jwt");
-    if (!key.ok()) {
-      dj::runtime::ExitOnError("dangjian", "DJ_DATA_DIR", key.status());
-    }
-    gateway_options.jwt_keys = {{"local", *std::move(key)}};
+    gateway_options.jwt_keys = {{"local", KeptKey(*data_dir, "jwt")}};
   }
   if (gateway_options.internal_secret.empty()) {
     gateway_options.internal_secret =
         dj::crypto::Base64UrlEncode(dj::crypto::RandomBytes(32));
   }
   auto suite = dj::embedded::Suite::Start(
-      config, modules,
+      config, dj::services::Modules(),
       {.data_dir = data_dir->path(),
        .mysql_url = config.Get("mysql-url"),
        .redis_url = config.Get("redis-url"),
@@ -87,20 +112,7 @@ int main(int argc, char** argv) {
     dj::runtime::ExitOnError("dangjian", "start", suite.status());
   }
   if (config.GetBool("demo")) {
-    auto* org = dynamic_cast<dj::org::OrgInstance*>((*suite)->Instance("org"));
-    auto demo = org ? dj::embedded::LoadDemoCity(org->server())
-                    : absl::StatusOr<dj::embedded::DemoSummary>(absl::FailedPreconditionError(
-                          "the org service is not part of this build"));
-    if (!demo.ok()) {
-      dj::runtime::ExitOnError("dangjian", "--demo", demo.status());
-    }
-    dj::log::Info(demo->loaded ? "demo city loaded" : "data present; demo not loaded again",
-                  {{"organizations", std::to_string(demo->organizations)},
-                   {"units", std::to_string(demo->units)},
-                   {"communities", std::to_string(demo->communities)},
-                   {"pairings", std::to_string(demo->pairings)},
-                   {"stations", std::to_string(demo->stations)},
-                   {"terms", std::to_string(demo->terms)}});
+    LoadDemo(**suite);
   }
   // Rate-limit counters: Redis when given, else in-process.
   auto counters = dj::cache::NewCache(config.Get("redis-url"));

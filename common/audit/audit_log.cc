@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/crypto/crypto.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 
 namespace dj::audit::schema_mysql {
@@ -253,65 +254,75 @@ absl::StatusOr<Verification> AuditLog::Verify(db::Pool& pool) const {
     v.problem = absl::StrCat(stray->rows[0].Int(0), " entries lie outside every chain");
     return v;
   }
-  constexpr int kBatch = 1000;
   for (const db::Row& h : heads->rows) {
-    const auto shard = static_cast<int32_t>(h.Int(0));
-    const int64_t head_seq = h.Int(1);
-    const std::string head_hash = h.Text(2);
-    int64_t last_seq = h.Int(3);
-    std::string prev = h.Text(4);
-    // Up to the head read above: what is appended meanwhile is the next Verify's.
-    while (true) {
-      auto rows = c.Exec(absl::StrCat("SELECT ", AV(kColumns),
-                                      " FROM audit_log WHERE shard = ? AND seq > ? AND seq <= ? "
-                                      "ORDER BY seq LIMIT ?"),
-                         {int64_t{shard}, last_seq, head_seq, int64_t{kBatch}});
-      if (!rows.ok()) {
-        return rows.status();
-      }
-      for (const db::Row& r : rows->rows) {
-        const Entry e = FromRow(r);
-        if (e.prev_seq != last_seq) {
-          // The row names the entry it follows, and that one is not there.
-          return Broken(v.checked, shard, e.prev_seq > last_seq ? e.prev_seq : e.seq,
-                        absl::StrCat("entry ", e.prev_seq, " is missing"));
-        }
-        if (e.prev_hash != prev || e.hash != Hash(e)) {
-          return Broken(v.checked, shard, e.seq, absl::StrCat("entry ", e.seq, " was altered"));
-        }
-        prev = e.hash;
-        last_seq = e.seq;
-        ++v.checked;
-      }
-      if (static_cast<int>(rows->rows.size()) < kBatch) {
-        break;
-      }
-    }
-    if (last_seq != head_seq || prev != head_hash) {
-      return Broken(v.checked, shard, head_seq,
-                    absl::StrCat("the chain ends at entry ", last_seq, " but its head says ",
-                                 head_seq, ": entries were removed or added"));
-    }
-    // A row past the head was added, unless the head has moved past it since it was read (an
-    // append commits its row and its head together).
-    auto beyond = c.Exec("SELECT MAX(seq) FROM audit_log WHERE shard = ? AND seq > ?",
-                         {int64_t{shard}, head_seq});
-    if (!beyond.ok()) {
-      return beyond.status();
-    }
-    if (!beyond->rows.empty() && !beyond->rows[0].IsNull(0)) {
-      const int64_t last_row = beyond->rows[0].Int(0);
-      auto now = c.Exec("SELECT seq FROM audit_head WHERE id = ?", {int64_t{shard}});
-      if (!now.ok()) {
-        return now.status();
-      }
-      if (now->rows.empty() || now->rows[0].Int(0) < last_row) {
-        return Broken(v.checked, shard, last_row,
-                      absl::StrCat("entry ", last_row, " lies past the chain's head"));
-      }
+    ASSIGN_OR_RETURN(std::optional<Verification> broken, VerifyChain(c, h, v.checked));
+    if (broken.has_value()) {
+      return *broken;
     }
   }
   return v;
+}
+
+absl::StatusOr<std::optional<Verification>> AuditLog::VerifyChain(db::Connection& c,
+                                                                 const db::Row& h,
+                                                                 int64_t& checked) const {
+  constexpr int kBatch = 1000;
+  const auto shard = static_cast<int32_t>(h.Int(0));
+  const int64_t head_seq = h.Int(1);
+  const std::string head_hash = h.Text(2);
+  int64_t last_seq = h.Int(3);
+  std::string prev = h.Text(4);
+  // Up to the head read above: what is appended meanwhile is the next Verify's.
+  while (true) {
+    auto rows = c.Exec(absl::StrCat("SELECT ", AV(kColumns),
+                                    " FROM audit_log WHERE shard = ? AND seq > ? AND seq <= ? "
+                                    "ORDER BY seq LIMIT ?"),
+                       {int64_t{shard}, last_seq, head_seq, int64_t{kBatch}});
+    if (!rows.ok()) {
+      return rows.status();
+    }
+    for (const db::Row& r : rows->rows) {
+      const Entry e = FromRow(r);
+      if (e.prev_seq != last_seq) {
+        // The row names the entry it follows, and that one is not there.
+        return Broken(checked, shard, e.prev_seq > last_seq ? e.prev_seq : e.seq,
+                      absl::StrCat("entry ", e.prev_seq, " is missing"));
+      }
+      if (e.prev_hash != prev || e.hash != Hash(e)) {
+        return Broken(checked, shard, e.seq, absl::StrCat("entry ", e.seq, " was altered"));
+      }
+      prev = e.hash;
+      last_seq = e.seq;
+      ++checked;
+    }
+    if (static_cast<int>(rows->rows.size()) < kBatch) {
+      break;
+    }
+  }
+  if (last_seq != head_seq || prev != head_hash) {
+    return Broken(checked, shard, head_seq,
+                  absl::StrCat("the chain ends at entry ", last_seq, " but its head says ",
+                               head_seq, ": entries were removed or added"));
+  }
+  // A row past the head was added, unless the head has moved past it since it was read (an
+  // append commits its row and its head together).
+  auto beyond = c.Exec("SELECT MAX(seq) FROM audit_log WHERE shard = ? AND seq > ?",
+                       {int64_t{shard}, head_seq});
+  if (!beyond.ok()) {
+    return beyond.status();
+  }
+  if (!beyond->rows.empty() && !beyond->rows[0].IsNull(0)) {
+    const int64_t last_row = beyond->rows[0].Int(0);
+    auto now = c.Exec("SELECT seq FROM audit_head WHERE id = ?", {int64_t{shard}});
+    if (!now.ok()) {
+      return now.status();
+    }
+    if (now->rows.empty() || now->rows[0].Int(0) < last_row) {
+      return Broken(checked, shard, last_row,
+                    absl::StrCat("entry ", last_row, " lies past the chain's head"));
+    }
+  }
+  return std::nullopt;
 }
 
 absl::StatusOr<std::vector<Entry>> AuditLog::List(db::Pool& pool, int64_t scope_org,

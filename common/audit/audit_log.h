@@ -14,6 +14,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -101,6 +102,10 @@ class AuditLog final {
 
  private:
   std::string Hash(const Entry& e) const;
+  // One chain, from its head row `h` (id, seq, hash, anchor_seq, anchor_hash): where it breaks,
+  // or nullopt when intact; `checked` counts the rows verified.
+  absl::StatusOr<std::optional<Verification>> VerifyChain(db::Connection& c, const db::Row& h,
+                                                          int64_t& checked) const;
   std::string key_;
 };
 

@@ -86,6 +86,82 @@ std::vector<std::string> SplitStatements(std::string_view script) {
   return out;
 }
 
+namespace {
+
+// Applies one migration and records it: atomically on SQLite; on MySQL, which commits DDL
+// implicitly, each file is written to be safe to re-run (CREATE ... IF NOT EXISTS) and the
+// record is written last.
+absl::Status ApplyOne(Connection& conn, const Migration& m, std::string_view set,
+                      const std::string& checksum) {
+  const bool mysql = conn.dialect() == Dialect::kMySql;
+  if (!mysql) {
+    RETURN_IF_ERROR(conn.Begin());
+  }
+  absl::Status applied_ok = absl::OkStatus();
+  for (const std::string& stmt : SplitStatements(m.script)) {
+    if (auto r = conn.Execute(stmt); !r.ok()) {
+      applied_ok = absl::Status(r.status().code(),
+                                absl::StrCat("migration ", m.name, ": ", r.status().message()));
+      break;
+    }
+  }
+  if (applied_ok.ok()) {
+    applied_ok = conn.Exec(
+                         "INSERT INTO schema_migrations (set_name, version, name, "
+                         "checksum, applied_at) VALUES (?,?,?,?,?)",
+                         {std::string(set), m.version, m.name, checksum, time::NowMicros()})
+                     .status();
+  }
+  if (!mysql) {
+    if (applied_ok.ok()) {
+      applied_ok = conn.Commit();
+    } else {
+      conn.Rollback().IgnoreError();  // the failure being reported matters more
+    }
+  }
+  return applied_ok;
+}
+
+// Every migration of `set` not yet recorded, in order; a recorded one that changed since is an
+// error.
+absl::Status ApplyPending(Connection& conn, const std::vector<Migration>& migrations,
+                          std::string_view set) {
+  auto created = conn.Exec(
+      "CREATE TABLE IF NOT EXISTS schema_migrations ("
+      " set_name VARCHAR(64) NOT NULL,"
+      " version BIGINT NOT NULL,"
+      " name VARCHAR(255) NOT NULL,"
+      " checksum CHAR(64) NOT NULL,"
+      " applied_at BIGINT NOT NULL,"
+      " PRIMARY KEY (set_name, version))",
+      {});
+  if (!created.ok()) {
+    return created.status();
+  }
+  auto applied = conn.Exec("SELECT version, checksum, name FROM schema_migrations WHERE set_name = ?",
+                           {std::string(set)});
+  if (!applied.ok()) {
+    return applied.status();
+  }
+  for (const Migration& m : migrations) {
+    const std::string checksum = Sha256Hex(m.script);
+    auto it = std::find_if(applied->rows.begin(), applied->rows.end(),
+                           [&](const Row& r) { return r.Int(0) == m.version; });
+    if (it != applied->rows.end()) {
+      if (it->Text(1) != checksum) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "migration ", m.name, " was changed after it was applied; add a new migration"));
+      }
+      continue;
+    }
+    RETURN_IF_ERROR(ApplyOne(conn, m, set, checksum));
+    log::Info("applied migration", {{"set", set}, {"migration", m.name}});
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status Migrate(Pool& pool, std::span<const EmbeddedFile> files, std::string_view set) {
   auto migrations = Parse(files);
   if (!migrations.ok()) {
@@ -107,72 +183,7 @@ absl::Status Migrate(Pool& pool, std::span<const EmbeddedFile> files, std::strin
       return absl::UnavailableError("timed out waiting for another process's migrations");
     }
   }
-  auto run = [&]() -> absl::Status {
-    auto created = conn.Exec(
-        "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        " set_name VARCHAR(64) NOT NULL,"
-        " version BIGINT NOT NULL,"
-        " name VARCHAR(255) NOT NULL,"
-        " checksum CHAR(64) NOT NULL,"
-        " applied_at BIGINT NOT NULL,"
-        " PRIMARY KEY (set_name, version))",
-        {});
-    if (!created.ok()) {
-      return created.status();
-    }
-    auto applied =
-        conn.Exec("SELECT version, checksum, name FROM schema_migrations WHERE set_name = ?",
-                  {std::string(set)});
-    if (!applied.ok()) {
-      return applied.status();
-    }
-    for (const Migration& m : *migrations) {
-      const std::string checksum = Sha256Hex(m.script);
-      auto it = std::find_if(applied->rows.begin(), applied->rows.end(),
-                             [&](const Row& r) { return r.Int(0) == m.version; });
-      if (it != applied->rows.end()) {
-        if (it->Text(1) != checksum) {
-          return absl::FailedPreconditionError(absl::StrCat(
-              "migration ", m.name, " was changed after it was applied; add a new migration"));
-        }
-        continue;
-      }
-      // SQLite applies a migration and its record atomically. MySQL commits DDL implicitly, so
-      // there each file is written to be safe to re-run (CREATE ... IF NOT EXISTS), and the
-      // record is written last.
-      if (!mysql) {
-        RETURN_IF_ERROR(conn.Begin());
-      }
-      absl::Status applied_ok = absl::OkStatus();
-      for (const std::string& stmt : SplitStatements(m.script)) {
-        if (auto r = conn.Execute(stmt); !r.ok()) {
-          applied_ok = absl::Status(r.status().code(),
-                                    absl::StrCat("migration ", m.name, ": ", r.status().message()));
-          break;
-        }
-      }
-      if (applied_ok.ok()) {
-        applied_ok = conn.Exec(
-                             "INSERT INTO schema_migrations (set_name, version, name, "
-                             "checksum, applied_at) VALUES (?,?,?,?,?)",
-                             {std::string(set), m.version, m.name, checksum, time::NowMicros()})
-                         .status();
-      }
-      if (!mysql) {
-        if (applied_ok.ok()) {
-          applied_ok = conn.Commit();
-        } else {
-          conn.Rollback().IgnoreError();  // the failure being reported matters more
-        }
-      }
-      if (!applied_ok.ok()) {
-        return applied_ok;
-      }
-      log::Info("applied migration", {{"set", set}, {"migration", m.name}});
-    }
-    return absl::OkStatus();
-  };
-  absl::Status status = run();
+  absl::Status status = ApplyPending(conn, *migrations, set);
   if (mysql) {
     (void)conn.Exec("SELECT RELEASE_LOCK('dj_schema_migrations')", {});
   }

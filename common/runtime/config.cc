@@ -60,11 +60,17 @@ std::string Config::EnvName(std::string_view flag) {
   return name;
 }
 
-absl::StatusOr<Config> Config::Load(std::span<const Setting> settings, int argc,
-                                    const char* const* argv,
-                                    const std::map<std::string, std::string>* env) {
-  std::map<std::string, std::string> flags;
-  std::string config_file;
+namespace {
+
+struct Flags {
+  std::map<std::string, std::string> values;  // flag -> value
+  std::string config_file;                     // --config, if given
+};
+
+// --name=value, --name value, or --name alone for a boolean; every name must be a setting.
+absl::StatusOr<Flags> ParseFlags(std::span<const Setting> settings, int argc,
+                                 const char* const* argv) {
+  Flags flags;
   for (int i = 1; i < argc; ++i) {
     absl::string_view arg = argv[i];
     if (!absl::ConsumePrefix(&arg, "--")) {
@@ -87,26 +93,59 @@ absl::StatusOr<Config> Config::Load(std::span<const Setting> settings, int argc,
       value = argv[++i];
     }
     if (name == "config") {
-      config_file = value;
+      flags.config_file = value;
       continue;
     }
     if (FindSetting(settings, name) == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("--", name, ": unknown flag"));
     }
-    flags[name] = value;
+    flags.values[name] = value;
   }
+  return flags;
+}
 
+std::map<std::string, std::string> ProcessEnvironment() {
   std::map<std::string, std::string> environment;
-  if (env != nullptr) {
-    environment = *env;
-  } else {
-    for (char** e = environ; *e != nullptr; ++e) {
-      std::string_view kv = *e;
-      if (size_t eq = kv.find('='); eq != std::string_view::npos) {
-        environment.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
-      }
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string_view kv = *e;
+    if (size_t eq = kv.find('='); eq != std::string_view::npos) {
+      environment.emplace(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)));
     }
   }
+  return environment;
+}
+
+// The config file's NAME=value lines; every NAME must be a setting's DJ_ name.
+absl::StatusOr<std::map<std::string, std::string>> ReadKnownSettings(
+    std::span<const Setting> settings, const std::string& path) {
+  auto file = ReadConfigFile(path);
+  if (!file.ok()) {
+    return file.status();
+  }
+  for (const auto& [key, unused] : *file) {
+    bool known = false;
+    for (const Setting& s : settings) {
+      known = known || Config::EnvName(s.flag) == key;
+    }
+    if (!known) {
+      return absl::InvalidArgumentError(absl::StrCat(key, ": unknown setting in ", path));
+    }
+  }
+  return file;
+}
+
+}  // namespace
+
+absl::StatusOr<Config> Config::Load(std::span<const Setting> settings, int argc,
+                                    const char* const* argv,
+                                    const std::map<std::string, std::string>* env) {
+  auto flags = ParseFlags(settings, argc, argv);
+  if (!flags.ok()) {
+    return flags.status();
+  }
+  const std::map<std::string, std::string> environment =
+      env != nullptr ? *env : ProcessEnvironment();
+  std::string config_file = flags->config_file;
   if (config_file.empty()) {
     if (auto it = environment.find("DJ_CONFIG"); it != environment.end()) {
       config_file = it->second;
@@ -114,21 +153,11 @@ absl::StatusOr<Config> Config::Load(std::span<const Setting> settings, int argc,
   }
   std::map<std::string, std::string> file;
   if (!config_file.empty()) {
-    auto read = ReadConfigFile(config_file);
+    auto read = ReadKnownSettings(settings, config_file);
     if (!read.ok()) {
       return read.status();
     }
     file = *std::move(read);
-    for (const auto& [key, unused] : file) {
-      bool known = false;
-      for (const Setting& s : settings) {
-        known = known || EnvName(s.flag) == key;
-      }
-      if (!known) {
-        return absl::InvalidArgumentError(
-            absl::StrCat(key, ": unknown setting in ", config_file));
-      }
-    }
   }
 
   Config config;
@@ -144,7 +173,7 @@ absl::StatusOr<Config> Config::Load(std::span<const Setting> settings, int argc,
       value = it->second;
       source = "environment";
     }
-    if (auto it = flags.find(s.flag); it != flags.end()) {
+    if (auto it = flags->values.find(s.flag); it != flags->values.end()) {
       value = it->second;
       source = "flag";
     }

@@ -28,6 +28,7 @@
 #include "gateway/src/rate_limiter.h"
 #include "gateway/src/refusal_reporter.h"
 #include "gateway/src/revocations.h"
+#include "google/api/http.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/descriptor.pb.h"
 #include "google/protobuf/dynamic_message.h"
@@ -98,6 +99,7 @@ struct Route {
   std::string backend;           // "org" for package dangjian.org.v1
   bool allow_anonymous = false;  // (dangjian.api.allow_anonymous): no access token needed
   bool sign_in = false;          // (dangjian.api.sign_in): counted against the sign-in limit
+  int binding = 0;  // which of the method's HTTP rules: 0 the rule, then additional_bindings
 };
 
 class Gateway final {
@@ -143,6 +145,11 @@ class Gateway final {
  private:
   Gateway() = default;
   absl::Status BuildRoutes();
+  // The route of one of `method`'s HTTP rules (none for a rule without a pattern); an error when
+  // its template, body field or path variables do not fit the request message.
+  absl::Status AddRoute(const google::protobuf::MethodDescriptor* method,
+                        const google::api::HttpRule& rule, int binding,
+                        const std::string& backend);
   // The caller of `request` on `route`: anonymous on an anonymous route, else from the bearer
   // token (an error response when it is missing or bad).
   std::variant<auth::Principal, HttpResponse> Authenticate(const HttpRequest& request,

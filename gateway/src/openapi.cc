@@ -12,6 +12,7 @@
 #include <utility>
 #include <variant>
 
+#include "absl/strings/ascii.h"
 #include "google/api/annotations.pb.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/create_channel.h"
@@ -557,73 +558,30 @@ void AddQueryParameters(const gpb::Descriptor* d, const std::string& json_prefix
 
 // Which of the method's google.api.http bindings `route` is: 0 for the primary, then the
 // additional_bindings in order; so operationId suffixes follow the proto, not the route order.
-int BindingIndex(const Route& route) {
-  const google::api::HttpRule& rule = route.method->options().GetExtension(google::api::http);
-  std::vector<const google::api::HttpRule*> rules = {&rule};
-  for (const google::api::HttpRule& extra : rule.additional_bindings()) {
-    rules.push_back(&extra);
-  }
-  for (size_t i = 0; i < rules.size(); ++i) {
-    const google::api::HttpRule& r = *rules[i];
-    std::string path;
-    switch (r.pattern_case()) {
-      case google::api::HttpRule::kGet:
-        path = r.get();
-        break;
-      case google::api::HttpRule::kPost:
-        path = r.post();
-        break;
-      case google::api::HttpRule::kPut:
-        path = r.put();
-        break;
-      case google::api::HttpRule::kPatch:
-        path = r.patch();
-        break;
-      case google::api::HttpRule::kDelete:
-        path = r.delete_();
-        break;
-      case google::api::HttpRule::kCustom:
-        path = r.custom().path();
-        break;
-      default:
-        break;
-    }
-    if (path == route.path.text() && r.body() == route.body) {
-      return static_cast<int>(i);
-    }
-  }
-  return static_cast<int>(rules.size());
-}
-
-std::string Lower(std::string s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return s;
-}
-
 struct Operation {
   const Route* route = nullptr;
   std::string method;  // "get"
   PathKey key;
+  // Which of the method's google.api.http bindings: operationId suffixes follow the proto,
+  // not the route order.
   int binding = 0;
   std::string id;
 };
 
-}  // namespace
-
-std::string OpenApiDocument(const std::vector<Route>& routes, std::string_view version) {
+// The routes OpenAPI can list, in the gateway's order (its match order), keeping the first of
+// any that OpenAPI cannot tell apart (same shape and method): the later ones are unreachable
+// over HTTP anyway. `canonical`: shape -> the key its operations are listed under.
+std::vector<Operation> SelectOperations(const std::vector<Route>& routes,
+                                        std::map<std::string, PathKey>& canonical) {
   static const std::set<std::string> kMethods = {"get",     "put",  "post",  "delete",
                                                  "options", "head", "patch", "trace"};
-  // Routes in the gateway's order (its match order), keeping the first of any that OpenAPI
-  // cannot tell apart (same shape and method): the later ones are unreachable over HTTP anyway.
   std::vector<Operation> ops;
   std::set<std::pair<std::string, std::string>> taken;  // (shape, method)
   std::map<std::string, std::string> key_of_shape;      // the key that sorts first
   for (const Route& route : routes) {
     Operation op;
     op.route = &route;
-    op.method = Lower(route.http_method);
+    op.method = absl::AsciiStrToLower(route.http_method);
     if (route.method == nullptr || kMethods.count(op.method) == 0) {
       continue;  // a custom verb OpenAPI has no field for
     }
@@ -631,22 +589,24 @@ std::string OpenApiDocument(const std::vector<Route>& routes, std::string_view v
     if (!taken.insert({op.key.shape, op.method}).second) {
       continue;
     }
-    op.binding = BindingIndex(route);
+    op.binding = route.binding;
     auto [it, inserted] = key_of_shape.emplace(op.key.shape, op.key.key);
     if (!inserted && op.key.key < it->second) {
       it->second = op.key.key;
     }
     ops.push_back(std::move(op));
   }
-  std::map<std::string, PathKey> canonical;  // shape -> the key operations are listed under
   for (const Operation& op : ops) {
     if (key_of_shape[op.key.shape] == op.key.key) {
       canonical.emplace(op.key.shape, op.key);
     }
   }
+  return ops;
+}
 
-  // operationId: the RPC's name, qualified by its service when another service has an RPC of
-  // the same name; a second binding of one RPC gets "_2", and so on.
+// operationId: the RPC's name, qualified by its service when another service has an RPC of the
+// same name; a second binding of one RPC gets "_2", and so on.
+void AssignOperationIds(std::vector<Operation>& ops) {
   std::map<std::string, std::set<std::string>> rpcs_named;
   for (const Operation& op : ops) {
     rpcs_named[op.route->method->name()].insert(op.route->method->full_name());
@@ -673,6 +633,76 @@ std::string OpenApiDocument(const std::vector<Route>& routes, std::string_view v
     }
     op->id = id;
   }
+}
+
+// The OpenAPI operation object of `op`, listed under `key`.
+Json OperationJson(const Operation& op, const PathKey& key, Schemas& schemas) {
+  const Route& route = *op.route;
+  const gpb::MethodDescriptor* method = route.method;
+  Json o;
+  o["operationId"] = op.id;
+  o["tags"].push_back(method->service()->name());
+  if (const std::string c = Comment(method); !c.empty()) {
+    o["summary"] = c.substr(0, c.find('\n'));
+    o["description"] = c;
+  }
+  if (method->options().deprecated()) {
+    o["deprecated"] = true;
+  }
+  o["x-grpc-method"] = method->full_name();
+  o["x-http-template"] = route.path.text();
+
+  Json params = Json(Json::Array{});
+  std::vector<std::string> names;
+  for (const Placeholder& p : key.placeholders) {
+    names.push_back(p.name);
+  }
+  for (size_t k = 0; k < op.key.placeholders.size(); ++k) {
+    params.push_back(PathParameter(op.key, k, names));
+  }
+  if (route.body != "*") {
+    std::vector<std::string> bound = route.path.variables();
+    if (!route.body.empty()) {
+      bound.push_back(route.body);
+    }
+    std::vector<const gpb::Descriptor*> stack = {method->input_type()};
+    AddQueryParameters(method->input_type(), "", "", bound, stack, schemas, params);
+  }
+  if (!params.empty()) {
+    o["parameters"] = std::move(params);
+  }
+
+  if (!route.body.empty()) {
+    Json schema;
+    if (route.body == "*") {
+      schema = schemas.Ref(method->input_type());
+    } else if (const gpb::FieldDescriptor* f =
+                   method->input_type()->FindFieldByName(route.body)) {
+      schema = schemas.Field(f);
+    }
+    o["requestBody"]["required"] = true;
+    o["requestBody"]["content"]["application/json"]["schema"] = std::move(schema);
+  }
+
+  Json& ok = o["responses"]["200"];
+  ok["description"] = "OK";
+  ok["content"]["application/json"]["schema"] = schemas.Ref(method->output_type());
+  Json& error = o["responses"]["default"];
+  error["description"] = "An AIP-193 error: the gRPC status as JSON.";
+  error["content"]["application/json"]["schema"]["$ref"] = "#/components/schemas/Error";
+
+  if (route.allow_anonymous) {
+    o["security"] = Json(Json::Array{});  // no access token needed
+  }
+  return o;
+}
+
+}  // namespace
+
+std::string OpenApiDocument(const std::vector<Route>& routes, std::string_view version) {
+  std::map<std::string, PathKey> canonical;
+  std::vector<Operation> ops = SelectOperations(routes, canonical);
+  AssignOperationIds(ops);
 
   Schemas schemas;
   Json doc;
@@ -689,67 +719,10 @@ std::string OpenApiDocument(const std::vector<Route>& routes, std::string_view v
   std::map<std::string, std::string> tags;  // service name -> its comment
 
   for (const Operation& op : ops) {
-    const Route& route = *op.route;
-    const gpb::MethodDescriptor* method = route.method;
     const PathKey& key = canonical.at(op.key.shape);
-    tags.emplace(method->service()->name(), Comment(method->service()));
-
-    Json o;
-    o["operationId"] = op.id;
-    o["tags"].push_back(method->service()->name());
-    if (const std::string c = Comment(method); !c.empty()) {
-      o["summary"] = c.substr(0, c.find('\n'));
-      o["description"] = c;
-    }
-    if (method->options().deprecated()) {
-      o["deprecated"] = true;
-    }
-    o["x-grpc-method"] = method->full_name();
-    o["x-http-template"] = route.path.text();
-
-    Json params = Json(Json::Array{});
-    std::vector<std::string> names;
-    for (const Placeholder& p : key.placeholders) {
-      names.push_back(p.name);
-    }
-    for (size_t k = 0; k < op.key.placeholders.size(); ++k) {
-      params.push_back(PathParameter(op.key, k, names));
-    }
-    if (route.body != "*") {
-      std::vector<std::string> bound = route.path.variables();
-      if (!route.body.empty()) {
-        bound.push_back(route.body);
-      }
-      std::vector<const gpb::Descriptor*> stack = {method->input_type()};
-      AddQueryParameters(method->input_type(), "", "", bound, stack, schemas, params);
-    }
-    if (!params.empty()) {
-      o["parameters"] = std::move(params);
-    }
-
-    if (!route.body.empty()) {
-      Json schema;
-      if (route.body == "*") {
-        schema = schemas.Ref(method->input_type());
-      } else if (const gpb::FieldDescriptor* f =
-                     method->input_type()->FindFieldByName(route.body)) {
-        schema = schemas.Field(f);
-      }
-      o["requestBody"]["required"] = true;
-      o["requestBody"]["content"]["application/json"]["schema"] = std::move(schema);
-    }
-
-    Json& ok = o["responses"]["200"];
-    ok["description"] = "OK";
-    ok["content"]["application/json"]["schema"] = schemas.Ref(method->output_type());
-    Json& error = o["responses"]["default"];
-    error["description"] = "An AIP-193 error: the gRPC status as JSON.";
-    error["content"]["application/json"]["schema"]["$ref"] = "#/components/schemas/Error";
-
-    if (route.allow_anonymous) {
-      o["security"] = Json(Json::Array{});  // no access token needed
-    }
-    doc["paths"][key.key][op.method] = std::move(o);
+    const gpb::ServiceDescriptor* service = op.route->method->service();
+    tags.emplace(service->name(), Comment(service));
+    doc["paths"][key.key][op.method] = OperationJson(op, key, schemas);
   }
 
   for (const auto& [name, comment] : tags) {

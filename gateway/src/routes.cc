@@ -206,6 +206,66 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
   return g;
 }
 
+absl::Status Gateway::AddRoute(const gpb::MethodDescriptor* method,
+                               const google::api::HttpRule& rule, int binding,
+                               const std::string& backend) {
+  std::string verb;
+  std::string path;
+  switch (rule.pattern_case()) {
+    case google::api::HttpRule::kGet:
+      verb = "GET";
+      path = rule.get();
+      break;
+    case google::api::HttpRule::kPost:
+      verb = "POST";
+      path = rule.post();
+      break;
+    case google::api::HttpRule::kPut:
+      verb = "PUT";
+      path = rule.put();
+      break;
+    case google::api::HttpRule::kPatch:
+      verb = "PATCH";
+      path = rule.patch();
+      break;
+    case google::api::HttpRule::kDelete:
+      verb = "DELETE";
+      path = rule.delete_();
+      break;
+    case google::api::HttpRule::kCustom:
+      verb = rule.custom().kind();
+      path = rule.custom().path();
+      break;
+    default:
+      return absl::OkStatus();  // no HTTP binding: gRPC only
+  }
+  auto tmpl = PathTemplate::Parse(path);
+  if (!tmpl.ok()) {
+    return absl::InternalError(absl::StrCat(method->full_name(), ": ", tmpl.status().message()));
+  }
+  if (!rule.body().empty() && rule.body() != "*" &&
+      method->input_type()->FindFieldByName(rule.body()) == nullptr) {
+    return absl::InternalError(
+        absl::StrCat(method->full_name(), ": body field '", rule.body(), "' not found"));
+  }
+  // Every path variable must name a string field of the request: checked once here.
+  std::unique_ptr<gpb::Message> probe(factory_.GetPrototype(method->input_type())->New());
+  for (const std::string& var : tmpl->variables()) {
+    gpb::Message* holder = nullptr;
+    std::string canonical;
+    const gpb::FieldDescriptor* f = Walk(*probe, var, &holder, &canonical);
+    if (f == nullptr || f->cpp_type() != gpb::FieldDescriptor::CPPTYPE_STRING ||
+        f->is_repeated()) {
+      return absl::InternalError(absl::StrCat(method->full_name(), ": path variable '", var,
+                                              "' is not a string field"));
+    }
+  }
+  routes_.push_back({verb, *std::move(tmpl), rule.body(), method, backend,
+                     method->options().GetExtension(dangjian::api::allow_anonymous),
+                     method->options().GetExtension(dangjian::api::sign_in), binding});
+  return absl::OkStatus();
+}
+
 absl::Status Gateway::BuildRoutes() {
   for (const gpb::FileDescriptorProto& proto : descriptors_.file()) {
     const std::string backend = BackendOf(proto.package());
@@ -223,62 +283,8 @@ absl::Status Gateway::BuildRoutes() {
         for (const auto& extra : rule.additional_bindings()) {
           rules.push_back(&extra);
         }
-        for (const google::api::HttpRule* r : rules) {
-          std::string verb;
-          std::string path;
-          switch (r->pattern_case()) {
-            case google::api::HttpRule::kGet:
-              verb = "GET";
-              path = r->get();
-              break;
-            case google::api::HttpRule::kPost:
-              verb = "POST";
-              path = r->post();
-              break;
-            case google::api::HttpRule::kPut:
-              verb = "PUT";
-              path = r->put();
-              break;
-            case google::api::HttpRule::kPatch:
-              verb = "PATCH";
-              path = r->patch();
-              break;
-            case google::api::HttpRule::kDelete:
-              verb = "DELETE";
-              path = r->delete_();
-              break;
-            case google::api::HttpRule::kCustom:
-              verb = r->custom().kind();
-              path = r->custom().path();
-              break;
-            default:
-              continue;  // no HTTP binding: gRPC only
-          }
-          auto tmpl = PathTemplate::Parse(path);
-          if (!tmpl.ok()) {
-            return absl::InternalError(
-                absl::StrCat(method->full_name(), ": ", tmpl.status().message()));
-          }
-          if (!r->body().empty() && r->body() != "*" &&
-              method->input_type()->FindFieldByName(r->body()) == nullptr) {
-            return absl::InternalError(
-                absl::StrCat(method->full_name(), ": body field '", r->body(), "' not found"));
-          }
-          // Every path variable must name a string field of the request: checked once here.
-          std::unique_ptr<gpb::Message> probe(factory_.GetPrototype(method->input_type())->New());
-          for (const std::string& var : tmpl->variables()) {
-            gpb::Message* holder = nullptr;
-            std::string canonical;
-            const gpb::FieldDescriptor* f = Walk(*probe, var, &holder, &canonical);
-            if (f == nullptr || f->cpp_type() != gpb::FieldDescriptor::CPPTYPE_STRING ||
-                f->is_repeated()) {
-              return absl::InternalError(absl::StrCat(method->full_name(), ": path variable '", var,
-                                                      "' is not a string field"));
-            }
-          }
-          routes_.push_back({verb, *std::move(tmpl), r->body(), method, backend,
-                             method->options().GetExtension(dangjian::api::allow_anonymous),
-                             method->options().GetExtension(dangjian::api::sign_in)});
+        for (size_t binding = 0; binding < rules.size(); ++binding) {
+          RETURN_IF_ERROR(AddRoute(method, *rules[binding], static_cast<int>(binding), backend));
         }
       }
     }
