@@ -9,10 +9,12 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "common/cache/redis_connection.h"  // RedisOptions
+#include "common/runtime/status_macros.h"
 
 namespace dj::cache {
 
@@ -21,6 +23,18 @@ class Cache {
   virtual ~Cache() = default;
   // The value, nullopt on a miss, or an error when the cache cannot be reached.
   virtual absl::StatusOr<std::optional<std::string>> Get(std::string_view key) = 0;
+  // The values of `keys` in their order (nullopt for each miss), read at one instant: on Redis
+  // one MGET, so a read that needs two keys pays one round trip.
+  virtual absl::StatusOr<std::vector<std::optional<std::string>>> GetMany(
+      std::span<const std::string_view> keys) {
+    std::vector<std::optional<std::string>> out;
+    out.reserve(keys.size());
+    for (std::string_view key : keys) {
+      ASSIGN_OR_RETURN(std::optional<std::string> value, Get(key));
+      out.push_back(std::move(value));
+    }
+    return out;
+  }
   virtual absl::Status Set(std::string_view key, std::string_view value,
                            std::chrono::milliseconds ttl) = 0;
   virtual absl::Status Delete(std::string_view key) = 0;

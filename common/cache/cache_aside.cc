@@ -4,6 +4,7 @@
 #include <random>
 
 #include "common/metrics/metrics.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/log.h"
 #include "common/runtime/strings.h"
 
@@ -55,12 +56,33 @@ bool CacheAside::RetryPendingInvalidation(const std::string& key) {
 }
 
 absl::StatusOr<std::string> CacheAside::Get(const std::string& key, const Loader& load) {
+  return Get(key, load, {}, nullptr);
+}
+
+absl::StatusOr<std::optional<std::string>> CacheAside::Read(
+    const std::string& key, std::string_view companion,
+    std::optional<std::string>* companion_value) {
+  if (companion_value == nullptr) {
+    return cache_->Get(key);
+  }
+  const std::string_view keys[] = {key, companion};
+  ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> both, cache_->GetMany(keys));
+  *companion_value = std::move(both[1]);
+  return std::move(both[0]);
+}
+
+absl::StatusOr<std::string> CacheAside::Get(const std::string& key, const Loader& load,
+                                            std::string_view companion,
+                                            std::optional<std::string>* companion_value) {
+  if (companion_value != nullptr) {
+    companion_value->reset();
+  }
   if (cache_ == nullptr) {
     return load();
   }
   const bool cache_usable = RetryPendingInvalidation(key);
   if (cache_usable) {
-    auto cached = cache_->Get(key);
+    auto cached = Read(key, companion, companion_value);
     if (cached.ok() && cached->has_value()) {
       hits_->Increment();
       return **std::move(cached);

@@ -12,8 +12,10 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 
 #include "absl/status/statusor.h"
 #include "common/cache/cache.h"
@@ -37,6 +39,13 @@ class CacheAside final {
   // The cached value for `key`, else load()'s, which is then cached. Concurrent misses on one
   // key share a single load. Errors from load() are returned and not cached.
   absl::StatusOr<std::string> Get(const std::string& key, const Loader& load);
+  // The same, reading `companion` (a key this cache-aside does not own, such as a version that
+  // says whether the copy may be trusted) in the same round trip. *companion_value is its value
+  // as read with the copy, before any load; nullopt when it is missing or was not read (the cache
+  // down or the key's invalidation pending): the caller then reads it its own way.
+  absl::StatusOr<std::string> Get(const std::string& key, const Loader& load,
+                                  std::string_view companion,
+                                  std::optional<std::string>* companion_value);
 
   // Removes `key`. Call after the write's transaction commits. If the cache cannot be reached,
   // the key is remembered and bypassed by this process until a later delete succeeds.
@@ -56,6 +65,10 @@ class CacheAside final {
   };
 
   std::chrono::milliseconds Ttl();
+  // The copy at `key`, and the companion's value with it when companion_value is set.
+  absl::StatusOr<std::optional<std::string>> Read(const std::string& key,
+                                                  std::string_view companion,
+                                                  std::optional<std::string>* companion_value);
   bool RetryPendingInvalidation(const std::string& key);
 
   Cache* cache_;

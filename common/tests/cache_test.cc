@@ -175,5 +175,60 @@ TEST(CacheAsideTest, DownCacheServesFromLoaderAndRemembersInvalidations) {
   EXPECT_EQ(*none.Get("k", load), "db");
 }
 
+// GetMany reads several keys in their order, misses as nullopt, on Redis (one MGET) and
+// in-process alike.
+TEST(RedisCacheTest, GetManyKeepsOrderAndMisses) {
+  for (auto& cache : {TestRedis(), NewMemoryCache()}) {
+    const std::string a = UniqueKey("many_a"), b = UniqueKey("many_b"), c = UniqueKey("many_c");
+    ASSERT_TRUE(cache->Set(a, std::string("x\0y", 3), std::chrono::seconds(30)).ok());
+    ASSERT_TRUE(cache->Set(c, "z", std::chrono::seconds(30)).ok());
+    const std::string_view keys[] = {c, b, a};
+    auto got = cache->GetMany(keys);
+    ASSERT_TRUE(got.ok()) << got.status();
+    ASSERT_EQ(got->size(), 3u);
+    EXPECT_EQ((*got)[0], std::optional<std::string>("z"));
+    EXPECT_EQ((*got)[1], std::nullopt);
+    EXPECT_EQ((*got)[2], std::optional<std::string>(std::string("x\0y", 3)));
+  }
+  auto down = NewRedisCache({.url = {"", "127.0.0.1", testing::FreePort(), 0}});
+  const std::string_view keys[] = {"a", "b"};
+  EXPECT_FALSE(down->GetMany(keys).ok());
+}
+
+// The companion key comes back with the copy, on a hit and on a miss (read before the load);
+// nullopt when it is absent, when the cache is down, or when there is no cache.
+TEST(CacheAsideTest, CompanionIsReadWithTheCopy) {
+  auto cache = TestRedis();
+  CacheAside aside(cache.get(), {.name = "t_companion"});
+  const std::string key = UniqueKey("copy"), version = UniqueKey("version");
+  int loads = 0;
+  auto load = [&]() -> absl::StatusOr<std::string> {
+    ++loads;
+    return std::string("row");
+  };
+  std::optional<std::string> seen = "stale";
+  EXPECT_EQ(*aside.Get(key, load, version, &seen), "row");  // a miss, the version absent
+  EXPECT_EQ(seen, std::nullopt);
+  ASSERT_TRUE(cache->Set(version, "7", std::chrono::seconds(30)).ok());
+  EXPECT_EQ(*aside.Get(key, load, version, &seen), "row");  // a hit
+  EXPECT_EQ(seen, std::optional<std::string>("7"));
+  EXPECT_EQ(loads, 1);
+  aside.Invalidate(key);
+  ASSERT_TRUE(cache->Set(version, "8", std::chrono::seconds(30)).ok());
+  EXPECT_EQ(*aside.Get(key, load, version, &seen), "row");  // a miss: the version read first
+  EXPECT_EQ(seen, std::optional<std::string>("8"));
+  EXPECT_EQ(loads, 2);
+
+  auto down = NewRedisCache({.url = {"", "127.0.0.1", testing::FreePort(), 0}});
+  CacheAside unreachable(down.get(), {.name = "t_companion_down"});
+  seen = "stale";
+  EXPECT_EQ(*unreachable.Get(key, load, version, &seen), "row");
+  EXPECT_EQ(seen, std::nullopt);
+  CacheAside none(nullptr, {.name = "t_companion_none"});
+  seen = "stale";
+  EXPECT_EQ(*none.Get(key, load, version, &seen), "row");
+  EXPECT_EQ(seen, std::nullopt);
+}
+
 }  // namespace
 }  // namespace dj::cache

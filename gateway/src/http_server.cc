@@ -279,9 +279,7 @@ class Session final : public std::enable_shared_from_this<Session> {
     } else {
       cors_origin_.clear();
     }
-    beast::error_code ep_ec;
-    auto ep = stream_.socket().remote_endpoint(ep_ec);
-    r.remote = ep_ec ? "" : ep.address().to_string();
+    r.remote = Remote();
 
     const std::string path = r.target.substr(0, r.target.find('?'));
     if ((path == "/healthz" || path == "/readyz" || path == "/openapi.json") && r.method != "GET") {
@@ -408,13 +406,11 @@ class Session final : public std::enable_shared_from_this<Session> {
     }
     r.refused_reason = it->second.name;
     r.refused_code = it->second.grpc_code;
-    beast::error_code ec;
-    auto ep = stream_.socket().remote_endpoint(ec);
     std::string target;
     if (parser_.has_value() && parser_->is_header_done()) {
       target = std::string(parser_->get().target());
     }
-    server_.gateway.ReportRefusal(r, ec ? "" : ep.address().to_string(), target, "");
+    server_.gateway.ReportRefusal(r, Remote(), target, "");
   }
 
   // Starts the deadline of the read about to start: when it passes, the read is cancelled and
@@ -460,8 +456,22 @@ class Session final : public std::enable_shared_from_this<Session> {
                             });
   }
 
+  // The peer's address, asked of the socket once per connection (a getpeername each request was
+  // a system call on the hot path); "" when the socket cannot say.
+  const std::string& Remote() {
+    if (!remote_known_) {
+      beast::error_code ec;
+      auto ep = stream_.socket().remote_endpoint(ec);
+      remote_ = ec ? "" : ep.address().to_string();
+      remote_known_ = true;
+    }
+    return remote_;
+  }
+
   beast::tcp_stream stream_;
   HttpServer::Impl& server_;
+  std::string remote_;
+  bool remote_known_ = false;
   asio::steady_timer timer_;       // the deadline of the read in progress (see Arm)
   uint64_t timer_generation_ = 0;  // which Arm the timer's wait belongs to
   bool timed_out_ = false;         // the read in progress was cancelled by its deadline

@@ -446,7 +446,10 @@ absl::StatusOr<pb::Organization> OrgService::Get(const auth::Principal& who,
   if (!id.ok()) {
     return id.status();
   }
-  auto stamped = cache_.Get(CacheKey(*id), [&] { return LoadStamped(*id); });
+  // The copy and the tree's version in one round trip.
+  std::optional<std::string> seen_version;
+  auto stamped = cache_.Get(CacheKey(*id), [&] { return LoadStamped(*id); },
+                            TreeVersion::CacheKey(), &seen_version);
   if (!stamped.ok()) {
     return stamped.status();
   }
@@ -457,7 +460,7 @@ absl::StatusOr<pb::Organization> OrgService::Get(const auth::Principal& who,
   }
   // A copy read before a move that has happened since (on any replica) may hold an old path:
   // authorization then goes by the database.
-  if (auto current = tree_.Current(); !current.ok() || version < *current) {
+  if (auto current = tree_.Current(seen_version); !current.ok() || version < *current) {
     auto fresh = LoadStamped(*id);
     if (!fresh.ok()) {
       return fresh.status();

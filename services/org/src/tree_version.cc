@@ -33,11 +33,20 @@ void TreeVersion::Publish(int64_t version) {
   }
 }
 
+std::string_view TreeVersion::CacheKey() { return kCacheKey; }
+
 absl::StatusOr<int64_t> TreeVersion::Current() {
   if (cache_ == nullptr) {
     return absl::FailedPreconditionError("no cache");
   }
   ASSIGN_OR_RETURN(const std::optional<std::string> cached, cache_->Get(kCacheKey));
+  return Current(cached);
+}
+
+absl::StatusOr<int64_t> TreeVersion::Current(const std::optional<std::string>& cached) {
+  if (cache_ == nullptr) {
+    return absl::FailedPreconditionError("no cache");
+  }
   int64_t version = 0;
   if (cached.has_value() && absl::SimpleAtoi(*cached, &version)) {
     return version;

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -37,6 +38,10 @@ class TreeVersion final {
   // (then put back, unless a move put a newer one first). An error when the cache cannot be
   // reached: callers then trust no copy.
   absl::StatusOr<int64_t> Current();
+  // The same, given the cache's value of CacheKey() as read together with a cached copy (one
+  // round trip for both): that value when it is one, else as Current().
+  absl::StatusOr<int64_t> Current(const std::optional<std::string>& cached);
+  static std::string_view CacheKey();
 
   // A copied value with the version it was read at, and back (the cache's format).
   static std::string Stamp(int64_t version, std::string_view value);
