@@ -106,17 +106,46 @@ std::string BinDir() {
   return env != nullptr && *env != '\0' ? env : DJ_BUILD_BIN_DIR;
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+
+// The first port of the kernel's ephemeral range (32768 unless configured otherwise).
+int EphemeralLow() {
+  std::ifstream in("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 0;
+  return in >> low && low > 11000 ? low : 32768;
+}
+
+bool CanBind(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) {
+    return false;
+  }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  addr.sin_port = 0;
-  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr));
-  socklen_t len = sizeof(addr);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  const bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
   close(fd);
-  return ntohs(addr.sin_port);
+  return ok;
+}
+
+}  // namespace
+
+// Below the ephemeral range: a port from there (what bind to port 0 hands out) can become the
+// local end of some outgoing connection (to MariaDB, Redis, a service) before the child process
+// binds it, and the child then fails to start with EADDRINUSE.
+int FreePort() {
+  static const int low = EphemeralLow();
+  thread_local std::mt19937 rng{std::random_device{}()};
+  std::uniform_int_distribution<int> pick(10000, low - 1);
+  for (int i = 0; i < 200; ++i) {
+    const int port = pick(rng);
+    if (CanBind(port)) {
+      return port;
+    }
+  }
+  ADD_FAILURE() << "no free port below " << low;
+  return 0;
 }
 
 Process::Process(std::string path, std::vector<std::string> args,
