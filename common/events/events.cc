@@ -169,6 +169,43 @@ absl::StatusOr<int64_t> AppliedSequence(db::Connection& c, std::string_view cons
   return r->rows.empty() ? 0 : r->rows[0].Int(0);
 }
 
+namespace {
+
+// Moves `consumer`'s position on `key` from `applied` (what this transaction read, locked) to
+// `sequence`: ABORTED when another transaction moved it first (rerun: then skip or wait).
+absl::Status RecordPosition(db::Connection& c, std::string_view consumer, std::string_view key,
+                            int64_t applied, int64_t sequence, int64_t now_us) {
+  auto recorded =
+      applied == 0 ? c.Exec(
+                         "INSERT INTO consumer_positions (consumer, event_key, applied_sequence, "
+                         "updated_us) VALUES (?, ?, ?, ?)",
+                         {std::string(consumer), std::string(key), sequence, now_us})
+                   : c.Exec(
+                         "UPDATE consumer_positions SET applied_sequence = ?, updated_us = ? "
+                         "WHERE consumer = ? AND event_key = ? AND applied_sequence = ?",
+                         {sequence, now_us, std::string(consumer), std::string(key), applied});
+  if (recorded.status().code() == absl::StatusCode::kAlreadyExists ||
+      (recorded.ok() && recorded->affected_rows != 1)) {
+    return absl::AbortedError(
+        absl::StrCat("consumer ", AV(consumer), ": ", AV(key), " was applied concurrently"));
+  }
+  return recorded.status();
+}
+
+}  // namespace
+
+absl::Status StartAt(db::Connection& c, std::string_view consumer, std::string_view key,
+                     int64_t sequence, int64_t now_us) {
+  if (sequence < 0) {
+    return absl::InvalidArgumentError("a start position is a sequence, 0 or more");
+  }
+  ASSIGN_OR_RETURN(const int64_t applied, AppliedSequence(c, consumer, key));
+  if (sequence <= applied) {
+    return absl::OkStatus();
+  }
+  return RecordPosition(c, consumer, key, applied, sequence, now_us);
+}
+
 absl::Status ApplyInOrder(db::Pool& pool, std::string_view consumer, const Event& event,
                           const std::function<absl::Status(db::Connection&)>& effect,
                           int64_t now_us) {
@@ -188,22 +225,7 @@ absl::Status ApplyInOrder(db::Pool& pool, std::string_view consumer, const Event
                        " waits for event ", applied + 1, ", not applied yet"));
     }
     RETURN_IF_ERROR(effect(c));
-    auto recorded =
-        applied == 0 ? c.Exec(
-                           "INSERT INTO consumer_positions (consumer, event_key, applied_sequence, "
-                           "updated_us) VALUES (?, ?, ?, ?)",
-                           {std::string(consumer), event.key, event.sequence, now_us})
-                     : c.Exec(
-                           "UPDATE consumer_positions SET applied_sequence = ?, updated_us = ? "
-                           "WHERE consumer = ? AND event_key = ? AND applied_sequence = ?",
-                           {event.sequence, now_us, std::string(consumer), event.key, applied});
-    if (recorded.status().code() == absl::StatusCode::kAlreadyExists ||
-        (recorded.ok() && recorded->affected_rows != 1)) {
-      // Another delivery of this key got there first: rerun (and then skip or wait).
-      return absl::AbortedError(
-          absl::StrCat("consumer ", AV(consumer), ": ", event.key, " was applied concurrently"));
-    }
-    return recorded.status();
+    return RecordPosition(c, consumer, event.key, applied, event.sequence, now_us);
   });
 }
 

@@ -98,6 +98,15 @@ absl::Status ApplyInOrder(db::Pool& pool, std::string_view consumer, const Event
                           const std::function<absl::Status(db::Connection&)>& effect,
                           int64_t now_us);
 
+// Where a consumer starts when the early events of `key` are gone (a stream trimmed, a service
+// added later): it copies the producer's state as of `sequence` (a snapshot read through the
+// producer's API) and, on `c` in the same transaction as the copy, records that it has applied
+// `key` up to `sequence`. ApplyInOrder then skips events up to it and applies from
+// sequence + 1. A position already at or past `sequence` is kept: a position never moves back.
+// ABORTED when another transaction recorded a first position for the key meanwhile (rerun).
+absl::Status StartAt(db::Connection& c, std::string_view consumer, std::string_view key,
+                     int64_t sequence, int64_t now_us);
+
 // The last sequence of `key` that `consumer` applied (0: none), read on `c`.
 absl::StatusOr<int64_t> AppliedSequence(db::Connection& c, std::string_view consumer,
                                         std::string_view key);

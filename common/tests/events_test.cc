@@ -5,6 +5,7 @@
 #include "common/events/events.h"
 #include "common/rpc/errors.h"
 #include "common/testing/test_env.h"
+#include "common/runtime/status_macros.h"
 #include "gtest/gtest.h"
 
 namespace dj::events {
@@ -222,6 +223,57 @@ TEST_P(EventsTest, AnEventIsNeverAppliedBeforeTheOnesOfItsKeyBeforeIt) {
   EXPECT_TRUE(apply(event(14, "organizations", 3)).ok());
   EXPECT_TRUE(apply(event(15, "organizations", 4)).ok());
   EXPECT_EQ(applied.back(), 4);
+}
+
+// A consumer that joins late (its key's events 1-5 gone from a trimmed stream) starts from a
+// snapshot at 5: 5 and earlier are skipped, 7 waits for 6, then 6 and 7 apply. A start below
+// the position does not move it back, and one in a rolled-back transaction leaves nothing.
+TEST_P(EventsTest, ALateConsumerStartsFromItsSnapshot) {
+  std::vector<int64_t> applied;
+  auto apply = [&](const std::string& consumer, int64_t sequence) {
+    const Event e{.id = 100 + sequence, .stream = "org.organizations", .type = "Moved",
+                  .key = "organizations", .sequence = sequence};
+    return ApplyInOrder(
+        *pool_, consumer, e,
+        [&](db::Connection&) -> absl::Status {
+          applied.push_back(sequence);
+          return absl::OkStatus();
+        },
+        1);
+  };
+  auto position = [&](const std::string& consumer) {
+    auto lease = pool_->Acquire();
+    return *AppliedSequence(**lease, consumer, "organizations");
+  };
+  auto start_at = [&](const std::string& consumer, int64_t sequence, bool commit = true) {
+    return pool_->Transact([&](db::Connection& c) -> absl::Status {
+      RETURN_IF_ERROR(StartAt(c, consumer, "organizations", sequence, 1));
+      return commit ? absl::OkStatus() : absl::AbortedError("roll back");
+    });
+  };
+
+  // Without a start, a late consumer waits for event 1 forever.
+  EXPECT_EQ(apply("ledger.late", 6).code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(start_at("ledger.late", 5).ok());
+  EXPECT_EQ(position("ledger.late"), 5);
+  EXPECT_TRUE(apply("ledger.late", 5).ok());  // in the snapshot already
+  EXPECT_TRUE(apply("ledger.late", 2).ok());
+  EXPECT_EQ(apply("ledger.late", 7).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(applied.empty());
+  EXPECT_TRUE(apply("ledger.late", 6).ok());
+  EXPECT_TRUE(apply("ledger.late", 7).ok());
+  EXPECT_EQ(applied, (std::vector<int64_t>{6, 7}));
+
+  // Never backwards; a start beyond the position moves it on; a rolled-back start is no start.
+  ASSERT_TRUE(start_at("ledger.late", 3).ok());
+  EXPECT_EQ(position("ledger.late"), 7);
+  ASSERT_TRUE(start_at("ledger.late", 9).ok());
+  EXPECT_EQ(position("ledger.late"), 9);
+  EXPECT_FALSE(start_at("eval.late", 4, /*commit=*/false).ok());
+  EXPECT_EQ(position("eval.late"), 0);
+  ASSERT_TRUE(start_at("eval.late", 0).ok());  // from the beginning: nothing recorded
+  EXPECT_EQ(position("eval.late"), 0);
+  EXPECT_FALSE(start_at("eval.late", -1).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, EventsTest,
