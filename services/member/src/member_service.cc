@@ -313,11 +313,40 @@ pb::Account MemberService::ToProto(const AccountRow& row) const {
   return a;
 }
 
+absl::StatusOr<std::string> MemberService::CurrentPaths::Of(const auth::Principal& who,
+                                                            int64_t org) {
+  auto it = known_.find(org);
+  if (it == known_.end()) {
+    it = known_.emplace(org, lookup_(who, rpc::FormatName("organizations", org))).first;
+  }
+  return it->second;
+}
+
 absl::Status MemberService::Authorized(const auth::Principal& who, std::string_view action,
-                                       const AccountRow& row, audit::Entry* entry) const {
-  return auth::AuthorizeOrHide(who, action, {std::string(kAccounts), row.scope_path, row.member},
-                               AccountNotFound(rpc::FormatName(kAccounts, row.id)),
-                               entry != nullptr ? &entry->detail : nullptr);
+                                       const AccountRow& row, audit::Entry* entry,
+                                       CurrentPaths* current) const {
+  auto decide = [&](std::string_view path) {
+    return auth::AuthorizeOrHide(who, action,
+                                 {std::string(kAccounts), std::string(path), row.member},
+                                 AccountNotFound(rpc::FormatName(kAccounts, row.id)),
+                                 entry != nullptr ? &entry->detail : nullptr);
+  };
+  if (current == nullptr || row.scope_org == 0) {
+    return decide(row.scope_path);
+  }
+  // Granted on the top's path ("/": a whole-tree scope, or the owner's own account): no path
+  // can change that.
+  if (absl::Status anyway = decide("/"); anyway.ok()) {
+    return anyway;
+  }
+  // Refused or hidden by the copy: refused (a move into the caller's subtree shows once applied).
+  RETURN_IF_ERROR(decide(row.scope_path));
+  auto path = current->Of(who, row.scope_org);
+  if (path.status().code() == absl::StatusCode::kNotFound) {
+    return decide("/");  // the caller cannot see the account's organization any more: hidden
+  }
+  RETURN_IF_ERROR(path.status());
+  return *path == row.scope_path ? absl::OkStatus() : decide(*path);
 }
 
 absl::StatusOr<pb::Account> MemberService::CreateAccount(const auth::Principal& who,
@@ -446,7 +475,8 @@ absl::StatusOr<pb::Account> MemberService::GetAccount(const auth::Principal& who
   }
   audit::Entry entry =
       audit::Recorder::For(who, "accounts.read", request.name(), (*row)->scope_path);
-  absl::Status allowed = Authorized(who, "read", **row, &entry);
+  CurrentPaths current(org_paths_);
+  absl::Status allowed = Authorized(who, "read", **row, &entry, &current);
   if (!allowed.ok()) {
     // Off the request path, so out of scope takes as long as missing.
     audit_.Refuse(std::move(entry), allowed);
@@ -476,6 +506,7 @@ absl::StatusOr<pb::ListAccountsResponse> MemberService::ListAccounts(
   // Rows in the scope, then the matrix row by row (a member sees only their own account).
   int64_t last = after;  // the last row looked at
   bool more = false;
+  CurrentPaths current(org_paths_);
   for (int scans = 0; !more; ++scans) {
     auto rows = store_.pool().Run(
         [&](db::Connection& c) { return AccountStore::List(c, who.scope_org, last, *size + 1); });
@@ -483,7 +514,12 @@ absl::StatusOr<pb::ListAccountsResponse> MemberService::ListAccounts(
       return rows.status();
     }
     for (const AccountRow& r : *rows) {
-      const bool visible = Authorized(who, "read", r, nullptr).ok();
+      absl::Status seen = Authorized(who, "read", r, nullptr, &current);
+      if (!seen.ok() && seen.code() != absl::StatusCode::kNotFound &&
+          seen.code() != absl::StatusCode::kPermissionDenied) {
+        return seen;  // the org service could not say: no partial page
+      }
+      const bool visible = seen.ok();
       if (visible && out.accounts_size() == *size) {
         more = true;
         break;
@@ -527,6 +563,14 @@ absl::Status MemberService::ResetPassword(const auth::Principal& who,
     return hash.status();
   }
   audit::Entry entry = audit::Recorder::For(who, "accounts.reset_password", request.name(), "/");
+  // The current path is asked before the transaction (no call waits while the row is locked);
+  // an account's organization never changes, only where it stands in the tree.
+  CurrentPaths current(org_paths_);
+  auto before = store_.pool().Run(
+      [&](db::Connection& c) { return AccountStore::Find(c, *id, /*for_update=*/false); });
+  if (before.ok() && before->has_value() && (*before)->scope_org != 0) {
+    (void)current.Of(who, (*before)->scope_org);
+  }
   return audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
     auto row = AccountStore::Find(c, *id, /*for_update=*/true);
     if (!row.ok()) {
@@ -537,7 +581,7 @@ absl::Status MemberService::ResetPassword(const auth::Principal& who,
     }
     AccountRow a = **row;
     entry.org_path = a.scope_path;
-    RETURN_IF_ERROR(Authorized(who, "reset_password", a, &entry));
+    RETURN_IF_ERROR(Authorized(who, "reset_password", a, &entry, &current));
     const int64_t now = NowUs();
     a.password_hash = *hash;
     a.password_changed_us = std::max(now, a.password_changed_us + 1);

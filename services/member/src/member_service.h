@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 
@@ -127,9 +128,27 @@ class MemberService final {
   // How long a revocation is kept: until every token it refuses has expired.
   int64_t RevocationLifetimeUs() const;
   dangjian::member::v1::Account ToProto(const AccountRow& row) const;
+  // The current paths of organizations as the org service answers them for the caller, each
+  // asked once per request (ListAccounts looks at many accounts of few organizations).
+  class CurrentPaths {
+   public:
+    explicit CurrentPaths(const OrgPathLookup& lookup) : lookup_(lookup) {}
+    // NOT_FOUND when the caller cannot see organization `org` (or it is gone).
+    absl::StatusOr<std::string> Of(const auth::Principal& who, int64_t org);
+
+   private:
+    const OrgPathLookup& lookup_;
+    std::map<int64_t, absl::StatusOr<std::string>> known_;
+  };
   // Authorize `action` on `row`; out of scope looks exactly like a missing account.
+  // An account's scope_path is a copy that follows moves through the org events, so between a
+  // move and this service applying it the copy may be stale. With `current`, a decision that
+  // depends on the path and that the copy would grant is taken again on the org service's current
+  // path (a move out of the caller's subtree is refused at once). Without it (a path resolved in
+  // this request, or inside a transaction where no call may wait), the copy decides.
   absl::Status Authorized(const auth::Principal& who, std::string_view action,
-                          const AccountRow& row, audit::Entry* entry) const;
+                          const AccountRow& row, audit::Entry* entry,
+                          CurrentPaths* current = nullptr) const;
 
   AccountStore store_;
   Sessions sessions_;

@@ -4,10 +4,12 @@
 // that is a security event must leave an audit row, and no refusal may tell whether a username
 // exists. The service's plain methods are called directly, as the gRPC adapters do.
 #include <algorithm>
+#include <map>
 #include <random>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "common/auth/authorize.h"
 #include "common/auth/jwt.h"
 #include "common/auth/principal.h"
 #include "common/cache/cache.h"
@@ -88,7 +90,7 @@ class MemberServiceTest : public testing::ServiceDatabaseTest {
     ASSERT_TRUE(signer.ok());
     signer_ = std::make_unique<auth::JwtSigner>(*signer);
     service_ = std::make_unique<MemberService>(*pool_, *cache_, *ids_, *auth_, *signer, kAuditKey,
-                                               OrgPaths, std::move(options));
+                                               OrgPathsFor(), std::move(options));
   }
 
   static absl::StatusOr<std::string> OrgPaths(const auth::Principal&, std::string_view name) {
@@ -97,6 +99,52 @@ class MemberServiceTest : public testing::ServiceDatabaseTest {
     }
     return absl::NotFoundError(std::string(name) + " does not exist");
   }
+  // The org service as this service sees it: kOrg for anyone, and the organizations in
+  // `org_now_` at their current paths for callers whose scope covers them (NOT_FOUND otherwise,
+  // as the org service hides what is out of scope); `org_down_` makes it unreachable.
+  OrgPathLookup OrgPathsFor() {
+    return [this](const auth::Principal& who, std::string_view name) -> absl::StatusOr<std::string> {
+      ++org_lookups_;
+      if (org_down_) {
+        return absl::UnavailableError("org service unreachable");
+      }
+      auto it = org_now_.find(std::string(name));
+      if (it == org_now_.end()) {
+        return OrgPaths(who, name);
+      }
+      if (!auth::PathInScope(it->second, who.scope_org)) {
+        return absl::NotFoundError(std::string(name) + " does not exist");
+      }
+      return it->second;
+    };
+  }
+  // The org service's OrganizationMoved event, number `sequence` of the tree.
+  static events::Event Moved(int64_t id, int64_t sequence, const std::string& org,
+                             const std::string& from, const std::string& to) {
+    dangjian::org::v1::OrganizationMoved moved;
+    moved.set_organization(org);
+    moved.set_old_path(from);
+    moved.set_new_path(to);
+    return events::Event{.id = id,
+                         .stream = "org.organizations",
+                         .type = dangjian::org::v1::OrganizationMoved::descriptor()->full_name(),
+                         .key = "organizations",
+                         .sequence = sequence,
+                         .payload = moved.SerializeAsString()};
+  }
+  // An account row as the store holds it, written straight to the table.
+  void InsertAccount(int64_t id, const std::string& username, int64_t scope_org,
+                     const std::string& scope_path) {
+    auto lease = pool_->Acquire();
+    ASSERT_TRUE(lease.ok());
+    ASSERT_TRUE(AccountStore::Insert(**lease, {.id = id, .username = username,
+                                               .password_hash = "x", .scope_org = scope_org,
+                                               .scope_path = scope_path})
+                    .ok());
+  }
+  std::map<std::string, std::string> org_now_;
+  bool org_down_ = false;
+  int org_lookups_ = 0;
 
   void Advance(int64_t us) { now_ += us; }
 
@@ -837,31 +885,9 @@ TEST_P(MemberServiceTest, CreateAccountIsIdempotentByRequestId) {
 // backwards the second finds no /1/8/5/23/ yet and the first then carries 23 along under 8. The
 // consumer must hold the second back until the first is in.
 TEST_P(MemberServiceTest, MovesOfTheTreeAreAppliedInTheirOrderOnly) {
-  {
-    auto lease = pool_->Acquire();
-    ASSERT_TRUE(lease.ok());
-    ASSERT_TRUE(AccountStore::Insert(**lease, {.id = 901, .username = "secretary.a",
-                                               .password_hash = "x", .scope_org = 5,
-                                               .scope_path = "/1/5/"})
-                    .ok());
-    ASSERT_TRUE(AccountStore::Insert(**lease, {.id = 902, .username = "secretary.b",
-                                               .password_hash = "x", .scope_org = 23,
-                                               .scope_path = "/1/5/23/"})
-                    .ok());
-  }
-  auto move = [](int64_t id, int64_t sequence, const std::string& org, const std::string& from,
-                 const std::string& to) {
-    dangjian::org::v1::OrganizationMoved moved;
-    moved.set_organization(org);
-    moved.set_old_path(from);
-    moved.set_new_path(to);
-    return events::Event{.id = id,
-                         .stream = "org.organizations",
-                         .type = dangjian::org::v1::OrganizationMoved::descriptor()->full_name(),
-                         .key = "organizations",
-                         .sequence = sequence,
-                         .payload = moved.SerializeAsString()};
-  };
+  InsertAccount(901, "secretary.a", 5, "/1/5/");
+  InsertAccount(902, "secretary.b", 23, "/1/5/23/");
+  const auto move = &MemberServiceTest::Moved;
   const events::Event first = move(7001, 1, "organizations/5", "/1/5/", "/1/8/5/");
   const events::Event second = move(7002, 2, "organizations/23", "/1/8/5/23/", "/1/9/23/");
 
@@ -875,6 +901,62 @@ TEST_P(MemberServiceTest, MovesOfTheTreeAreAppliedInTheirOrderOnly) {
   ASSERT_TRUE(service_->OnOrganizationEvent(second).ok());
   EXPECT_EQ(Row("secretary.a").scope_path, "/1/8/5/");
   EXPECT_EQ(Row("secretary.b").scope_path, "/1/9/23/");
+}
+
+// An account's scope_path is a copy that follows moves through the org events. Between a move
+// and this service applying it, a caller whose subtree the account has left must not reach it
+// through the stale copy; the org service's current path decides. Until the move is applied, the
+// new subtree does not see it yet (refused, never wrongly granted).
+TEST_P(MemberServiceTest, AStalePathNeverGrantsAnAccountThatMovedAway) {
+  InsertAccount(903, "clerk.c", 23, "/1/8/23/");
+  const auth::Principal of8{.subject = "accounts/81", .roles = {"secretary"}, .scope_org = 8,
+                            .username = "sec8"};
+  const auth::Principal of9{.subject = "accounts/91", .roles = {"secretary"}, .scope_org = 9,
+                            .username = "sec9"};
+  auto get = [&](const auth::Principal& who) {
+    pb::GetAccountRequest r;
+    r.set_name("accounts/903");
+    return service_->GetAccount(who, r).status();
+  };
+  auto listed = [&](const auth::Principal& who) {
+    pb::ListAccountsRequest r;
+    auto out = service_->ListAccounts(who, r);
+    EXPECT_TRUE(out.ok()) << out.status();
+    return out.ok() && std::any_of(out->accounts().begin(), out->accounts().end(),
+                                   [](const pb::Account& a) { return a.name() == "accounts/903"; });
+  };
+
+  org_now_["organizations/23"] = "/1/8/23/";
+  EXPECT_TRUE(get(of8).ok());
+  EXPECT_TRUE(listed(of8));
+  EXPECT_EQ(get(of9).code(), absl::StatusCode::kNotFound);
+
+  // 23 moves under 9; the event has not reached this service.
+  org_now_["organizations/23"] = "/1/9/23/";
+  const absl::Status moved_away = get(of8);
+  EXPECT_EQ(moved_away.code(), absl::StatusCode::kNotFound) << moved_away;
+  EXPECT_EQ(moved_away.message(), get(of9).message());  // exactly like missing
+  EXPECT_FALSE(listed(of8));
+  EXPECT_EQ(get(of9).code(), absl::StatusCode::kNotFound);  // not yet: refused, not granted
+
+  // The org service unreachable: a grant that rests on the copy is not given.
+  org_down_ = true;
+  EXPECT_EQ(get(of8).code(), absl::StatusCode::kUnavailable);
+  // A whole-tree administrator needs no path, and asks nothing.
+  const int before = org_lookups_;
+  EXPECT_TRUE(get(Admin()).ok());
+  EXPECT_EQ(org_lookups_, before);
+  org_down_ = false;
+
+  // Once the move is applied, the copy and the org service agree again.
+  ASSERT_TRUE(service_
+                  ->OnOrganizationEvent(
+                      Moved(7101, 1, "organizations/23", "/1/8/23/", "/1/9/23/"))
+                  .ok());
+  EXPECT_EQ(Row("clerk.c").scope_path, "/1/9/23/");
+  EXPECT_TRUE(get(of9).ok());
+  EXPECT_TRUE(listed(of9));
+  EXPECT_EQ(get(of8).code(), absl::StatusCode::kNotFound);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, MemberServiceTest,
