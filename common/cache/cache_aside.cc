@@ -4,8 +4,8 @@
 #include <random>
 
 #include "common/metrics/metrics.h"
-#include "common/runtime/status_macros.h"
 #include "common/runtime/log.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 
 namespace dj::cache {
@@ -56,36 +56,48 @@ bool CacheAside::RetryPendingInvalidation(const std::string& key) {
 }
 
 absl::StatusOr<std::string> CacheAside::Get(const std::string& key, const Loader& load) {
-  return Get(key, load, {}, nullptr);
+  ASSIGN_OR_RETURN(Found found, Fetch(key, nullptr, load));
+  return std::move(found.value);
 }
 
-absl::StatusOr<std::optional<std::string>> CacheAside::Read(
-    const std::string& key, std::string_view companion,
-    std::optional<std::string>* companion_value) {
-  if (companion_value == nullptr) {
+absl::StatusOr<CacheAside::Found> CacheAside::GetWith(const std::string& key,
+                                                      std::string_view companion,
+                                                      const Loader& load) {
+  return Fetch(key, &companion, load);
+}
+
+absl::StatusOr<std::optional<std::string>> CacheAside::Read(const std::string& key,
+                                                            const std::string_view* companion,
+                                                            Found& found) {
+  if (companion == nullptr) {
     return cache_->Get(key);
   }
-  const std::string_view keys[] = {key, companion};
+  const std::string_view keys[] = {key, *companion};
   ASSIGN_OR_RETURN(std::vector<std::optional<std::string>> both, cache_->GetMany(keys));
-  *companion_value = std::move(both[1]);
+  found.companion = std::move(both[1]);
   return std::move(both[0]);
 }
 
-absl::StatusOr<std::string> CacheAside::Get(const std::string& key, const Loader& load,
-                                            std::string_view companion,
-                                            std::optional<std::string>* companion_value) {
-  if (companion_value != nullptr) {
-    companion_value->reset();
-  }
+absl::StatusOr<CacheAside::Found> CacheAside::Fetch(const std::string& key,
+                                                    const std::string_view* companion,
+                                                    const Loader& load) {
+  Found found;
+  auto loaded = [&](absl::StatusOr<std::string> value) -> absl::StatusOr<Found> {
+    RETURN_IF_ERROR(value.status());
+    found.value = *std::move(value);
+    found.loaded = true;
+    return std::move(found);
+  };
   if (cache_ == nullptr) {
-    return load();
+    return loaded(load());
   }
   const bool cache_usable = RetryPendingInvalidation(key);
   if (cache_usable) {
-    auto cached = Read(key, companion, companion_value);
+    auto cached = Read(key, companion, found);
     if (cached.ok() && cached->has_value()) {
       hits_->Increment();
-      return **std::move(cached);
+      found.value = **std::move(cached);
+      return found;
     }
     (cached.ok() ? misses_ : errors_)->Increment();
   } else {
@@ -108,7 +120,9 @@ absl::StatusOr<std::string> CacheAside::Get(const std::string& key, const Loader
     ++flight->waiters;
     shared_->Increment();
     landed_.wait(lock, [&] { return flight->done; });
-    return flight->result;
+    RETURN_IF_ERROR(flight->result.status());
+    found.value = *flight->result;  // another caller's load, begun maybe before this call
+    return found;
   }
 
   absl::StatusOr<std::string> result = load();
@@ -131,7 +145,7 @@ absl::StatusOr<std::string> CacheAside::Get(const std::string& key, const Loader
     }
   }
   landed_.notify_all();
-  return result;
+  return loaded(std::move(result));
 }
 
 int CacheAside::Waiters(const std::string& key) {

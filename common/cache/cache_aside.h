@@ -39,13 +39,21 @@ class CacheAside final {
   // The cached value for `key`, else load()'s, which is then cached. Concurrent misses on one
   // key share a single load. Errors from load() are returned and not cached.
   absl::StatusOr<std::string> Get(const std::string& key, const Loader& load);
-  // The same, reading `companion` (a key this cache-aside does not own, such as a version that
-  // says whether the copy may be trusted) in the same round trip. *companion_value is its value
-  // as read with the copy, before any load; nullopt when it is missing or was not read (the cache
-  // down or the key's invalidation pending): the caller then reads it its own way.
-  absl::StatusOr<std::string> Get(const std::string& key, const Loader& load,
-                                  std::string_view companion,
-                                  std::optional<std::string>* companion_value);
+  // What GetWith found.
+  struct Found {
+    std::string value;
+    // This call ran load() itself: the value is as fresh as its source, not a copy. False for a
+    // cache hit and for a load another caller began, perhaps before this call.
+    bool loaded = false;
+    // The companion key's value, read in the same round trip as the copy and before any load;
+    // nullopt when it is missing or was not read (no cache, the cache down, the key's
+    // invalidation pending): the caller then reads it its own way.
+    std::optional<std::string> companion;
+  };
+  // Get, reading `companion` (a key this cache-aside does not own, such as a version that says
+  // whether a copy may be trusted) with the copy, and saying where the value came from.
+  absl::StatusOr<Found> GetWith(const std::string& key, std::string_view companion,
+                                const Loader& load);
 
   // Removes `key`. Call after the write's transaction commits. If the cache cannot be reached,
   // the key is remembered and bypassed by this process until a later delete succeeds.
@@ -65,10 +73,12 @@ class CacheAside final {
   };
 
   std::chrono::milliseconds Ttl();
-  // The copy at `key`, and the companion's value with it when companion_value is set.
+  // Get and GetWith (`companion` null: no companion read).
+  absl::StatusOr<Found> Fetch(const std::string& key, const std::string_view* companion,
+                              const Loader& load);
+  // The copy at `key`, and the companion's value into `found` when `companion` is set.
   absl::StatusOr<std::optional<std::string>> Read(const std::string& key,
-                                                  std::string_view companion,
-                                                  std::optional<std::string>* companion_value);
+                                                  const std::string_view* companion, Found& found);
   bool RetryPendingInvalidation(const std::string& key);
 
   Cache* cache_;

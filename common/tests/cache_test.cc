@@ -196,7 +196,8 @@ TEST(RedisCacheTest, GetManyKeepsOrderAndMisses) {
 }
 
 // The companion key comes back with the copy, on a hit and on a miss (read before the load);
-// nullopt when it is absent, when the cache is down, or when there is no cache.
+// nullopt when it is absent, when the cache is down, or when there is no cache. `loaded` says
+// whether this call ran the load itself.
 TEST(CacheAsideTest, CompanionIsReadWithTheCopy) {
   auto cache = TestRedis();
   CacheAside aside(cache.get(), {.name = "t_companion"});
@@ -206,28 +207,36 @@ TEST(CacheAsideTest, CompanionIsReadWithTheCopy) {
     ++loads;
     return std::string("row");
   };
-  std::optional<std::string> seen = "stale";
-  EXPECT_EQ(*aside.Get(key, load, version, &seen), "row");  // a miss, the version absent
-  EXPECT_EQ(seen, std::nullopt);
+  auto found = aside.GetWith(key, version, load);  // a miss, the version absent
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->value, "row");
+  EXPECT_TRUE(found->loaded);
+  EXPECT_EQ(found->companion, std::nullopt);
   ASSERT_TRUE(cache->Set(version, "7", std::chrono::seconds(30)).ok());
-  EXPECT_EQ(*aside.Get(key, load, version, &seen), "row");  // a hit
-  EXPECT_EQ(seen, std::optional<std::string>("7"));
+  found = aside.GetWith(key, version, load);  // a hit
+  EXPECT_EQ(found->value, "row");
+  EXPECT_FALSE(found->loaded);
+  EXPECT_EQ(found->companion, std::optional<std::string>("7"));
   EXPECT_EQ(loads, 1);
   aside.Invalidate(key);
   ASSERT_TRUE(cache->Set(version, "8", std::chrono::seconds(30)).ok());
-  EXPECT_EQ(*aside.Get(key, load, version, &seen), "row");  // a miss: the version read first
-  EXPECT_EQ(seen, std::optional<std::string>("8"));
+  found = aside.GetWith(key, version, load);  // a miss: the version read first
+  EXPECT_EQ(found->value, "row");
+  EXPECT_TRUE(found->loaded);
+  EXPECT_EQ(found->companion, std::optional<std::string>("8"));
   EXPECT_EQ(loads, 2);
 
   auto down = NewRedisCache({.url = {"", "127.0.0.1", testing::FreePort(), 0}});
   CacheAside unreachable(down.get(), {.name = "t_companion_down"});
-  seen = "stale";
-  EXPECT_EQ(*unreachable.Get(key, load, version, &seen), "row");
-  EXPECT_EQ(seen, std::nullopt);
+  found = unreachable.GetWith(key, version, load);
+  EXPECT_EQ(found->value, "row");
+  EXPECT_TRUE(found->loaded);
+  EXPECT_EQ(found->companion, std::nullopt);
   CacheAside none(nullptr, {.name = "t_companion_none"});
-  seen = "stale";
-  EXPECT_EQ(*none.Get(key, load, version, &seen), "row");
-  EXPECT_EQ(seen, std::nullopt);
+  found = none.GetWith(key, version, load);
+  EXPECT_EQ(found->value, "row");
+  EXPECT_TRUE(found->loaded);
+  EXPECT_EQ(found->companion, std::nullopt);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <fstream>
 #include <random>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -206,38 +207,37 @@ absl::StatusOr<std::unique_ptr<Gateway>> Gateway::Create(
   return g;
 }
 
+namespace {
+
+// The HTTP method and path template of `rule`; an empty method when it has no pattern.
+std::pair<std::string, std::string> VerbAndPath(const google::api::HttpRule& rule) {
+  using google::api::HttpRule;
+  switch (rule.pattern_case()) {
+    case HttpRule::kGet:
+      return {"GET", rule.get()};
+    case HttpRule::kPost:
+      return {"POST", rule.post()};
+    case HttpRule::kPut:
+      return {"PUT", rule.put()};
+    case HttpRule::kPatch:
+      return {"PATCH", rule.patch()};
+    case HttpRule::kDelete:
+      return {"DELETE", rule.delete_()};
+    case HttpRule::kCustom:
+      return {rule.custom().kind(), rule.custom().path()};
+    default:
+      return {};
+  }
+}
+
+}  // namespace
+
 absl::Status Gateway::AddRoute(const gpb::MethodDescriptor* method,
                                const google::api::HttpRule& rule, int binding,
                                const std::string& backend) {
-  std::string verb;
-  std::string path;
-  switch (rule.pattern_case()) {
-    case google::api::HttpRule::kGet:
-      verb = "GET";
-      path = rule.get();
-      break;
-    case google::api::HttpRule::kPost:
-      verb = "POST";
-      path = rule.post();
-      break;
-    case google::api::HttpRule::kPut:
-      verb = "PUT";
-      path = rule.put();
-      break;
-    case google::api::HttpRule::kPatch:
-      verb = "PATCH";
-      path = rule.patch();
-      break;
-    case google::api::HttpRule::kDelete:
-      verb = "DELETE";
-      path = rule.delete_();
-      break;
-    case google::api::HttpRule::kCustom:
-      verb = rule.custom().kind();
-      path = rule.custom().path();
-      break;
-    default:
-      return absl::OkStatus();  // no HTTP binding: gRPC only
+  const auto [verb, path] = VerbAndPath(rule);
+  if (verb.empty()) {
+    return absl::OkStatus();  // no HTTP binding: gRPC only
   }
   auto tmpl = PathTemplate::Parse(path);
   if (!tmpl.ok()) {

@@ -563,13 +563,14 @@ absl::Status MemberService::ResetPassword(const auth::Principal& who,
     return hash.status();
   }
   audit::Entry entry = audit::Recorder::For(who, "accounts.reset_password", request.name(), "/");
-  // The current path is asked before the transaction (no call waits while the row is locked);
-  // an account's organization never changes, only where it stands in the tree.
+  // Whatever the org service must say is asked before the transaction, so no call waits while
+  // the row is locked (an account's organization never changes, only where it stands); the
+  // check inside then finds the answer kept. Only a path-dependent grant asks at all.
   CurrentPaths current(org_paths_);
   auto before = store_.pool().Run(
       [&](db::Connection& c) { return AccountStore::Find(c, *id, /*for_update=*/false); });
-  if (before.ok() && before->has_value() && (*before)->scope_org != 0) {
-    (void)current.Of(who, (*before)->scope_org);
+  if (before.ok() && before->has_value()) {
+    (void)Authorized(who, "reset_password", **before, nullptr, &current);
   }
   return audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
     auto row = AccountStore::Find(c, *id, /*for_update=*/true);

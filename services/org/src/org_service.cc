@@ -447,20 +447,21 @@ absl::StatusOr<pb::Organization> OrgService::Get(const auth::Principal& who,
     return id.status();
   }
   // The copy and the tree's version in one round trip.
-  std::optional<std::string> seen_version;
-  auto stamped = cache_.Get(CacheKey(*id), [&] { return LoadStamped(*id); },
-                            TreeVersion::CacheKey(), &seen_version);
-  if (!stamped.ok()) {
-    return stamped.status();
+  auto found =
+      cache_.GetWith(CacheKey(*id), TreeVersion::CacheKey(), [&] { return LoadStamped(*id); });
+  if (!found.ok()) {
+    return found.status();
   }
   int64_t version = 0;
   std::string bytes;
-  if (!TreeVersion::Unstamp(*stamped, &version, &bytes)) {
+  if (!TreeVersion::Unstamp(found->value, &version, &bytes)) {
     return absl::InternalError("cached organization has no tree version");
   }
   // A copy read before a move that has happened since (on any replica) may hold an old path:
-  // authorization then goes by the database.
-  if (auto current = tree_.Current(seen_version); !current.ok() || version < *current) {
+  // authorization then goes by the database. What this call just loaded is the database's.
+  if (auto current =
+          found->loaded ? absl::StatusOr<int64_t>(version) : tree_.Current(found->companion);
+      !current.ok() || version < *current) {
     auto fresh = LoadStamped(*id);
     if (!fresh.ok()) {
       return fresh.status();
