@@ -5,6 +5,7 @@
 #include <span>
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,13 @@ class Cache {
       out.push_back(std::move(value));
     }
     return out;
+  }
+  using ManyDone = std::function<void(absl::StatusOr<std::vector<std::optional<std::string>>>)>;
+  // GetMany without waiting on the caller's thread, for a handler's fast path: `done` gets what
+  // GetMany would return, exactly once. Redis answers on its reply thread (RedisPipeline), or at
+  // once with UNAVAILABLE while it has no connection; the in-process cache answers at once.
+  virtual void GetManyAsync(std::span<const std::string_view> keys, ManyDone done) {
+    done(GetMany(keys));
   }
   virtual absl::Status Set(std::string_view key, std::string_view value,
                            std::chrono::milliseconds ttl) = 0;

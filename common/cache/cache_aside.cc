@@ -66,6 +66,37 @@ absl::StatusOr<CacheAside::Found> CacheAside::GetWith(const std::string& key,
   return Fetch(key, &companion, load);
 }
 
+void CacheAside::Peek(const std::string& key, std::string_view companion,
+                      std::function<bool(Found& found)> use, std::function<void(bool used)> done) {
+  if (cache_ == nullptr) {
+    done(false);
+    return;
+  }
+  {
+    std::lock_guard lock(mu_);
+    if (pending_.contains(key)) {  // GetWith retries the delete; a peek must not wait for it
+      done(false);
+      return;
+    }
+  }
+  const std::string_view keys[] = {key, companion};
+  cache_->GetManyAsync(keys, [this, use = std::move(use), done = std::move(done)](
+                                 absl::StatusOr<std::vector<std::optional<std::string>>> both) {
+    if (!both.ok() || !(*both)[0].has_value()) {
+      done(false);
+      return;
+    }
+    Found found;
+    found.value = *std::move((*both)[0]);
+    found.companion = std::move((*both)[1]);
+    const bool used = use(found);
+    if (used) {
+      hits_->Increment();  // before done, which may answer the call
+    }
+    done(used);
+  });
+}
+
 absl::StatusOr<std::optional<std::string>> CacheAside::Read(const std::string& key,
                                                             const std::string_view* companion,
                                                             Found& found) {

@@ -55,6 +55,16 @@ class CacheAside final {
   absl::StatusOr<Found> GetWith(const std::string& key, std::string_view companion,
                                 const Loader& load);
 
+  // GetWith's hit, without waiting and without loading, for a handler's fast path (one that runs
+  // on the thread that received its call and must not block it). When the cache holds a copy,
+  // use(found) says whether the caller can answer from it (`companion` is read with it, as
+  // GetWith reads it); if so it counts as a hit. Then done(used). A miss, a cache error, no
+  // cache or the key's invalidation pending give done(false) without use and count nothing: the
+  // caller goes on to GetWith, which counts what it finds. Both run on whichever thread the
+  // cache answers on (at once for the in-process cache, Redis's reply thread otherwise).
+  void Peek(const std::string& key, std::string_view companion,
+            std::function<bool(Found& found)> use, std::function<void(bool used)> done);
+
   // Removes `key`. Call after the write's transaction commits. If the cache cannot be reached,
   // the key is remembered and bypassed by this process until a later delete succeeds.
   void Invalidate(const std::string& key);

@@ -1,6 +1,7 @@
 // The Redis cache and cache-aside against a real Redis (DJ_TEST_REDIS_URL).
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <thread>
 
 #include "common/cache/cache_aside.h"
@@ -237,6 +238,84 @@ TEST(CacheAsideTest, CompanionIsReadWithTheCopy) {
   EXPECT_EQ(found->value, "row");
   EXPECT_TRUE(found->loaded);
   EXPECT_EQ(found->companion, std::nullopt);
+}
+
+// dj_cache_requests_total{cache=name,result=...} as this process counts it.
+double Requests(const std::string& name, const std::string& result) {
+  for (const auto& family : metrics::Registry().Collect()) {
+    if (family.name != "dj_cache_requests_total") {
+      continue;
+    }
+    for (const auto& m : family.metric) {
+      bool cache = false, outcome = false;
+      for (const auto& l : m.label) {
+        cache |= l.name == "cache" && l.value == name;
+        outcome |= l.name == "result" && l.value == result;
+      }
+      if (cache && outcome) {
+        return m.counter.value;
+      }
+    }
+  }
+  return 0;
+}
+
+// Peek, a fast path's read: on a hit `use` decides whether the copy answers, and only a used copy
+// counts as a hit; a miss, the cache down, no cache and a pending invalidation never call `use`
+// and count nothing (the caller's GetWith does). On Redis (its reply thread) and in-process.
+TEST(CacheAsideTest, PeekCountsOnlyACopyThatIsUsed) {
+  for (auto& cache : {TestRedis(), NewMemoryCache()}) {
+    const std::string name = UniqueKey("t_peek");
+    CacheAside aside(cache.get(), {.name = name});
+    const std::string key = UniqueKey("copy"), version = UniqueKey("version");
+    auto peek = [&](bool accept, std::optional<CacheAside::Found>* seen) {
+      std::promise<bool> used;
+      aside.Peek(
+          key, version,
+          [&](CacheAside::Found& found) {
+            *seen = found;
+            return accept;
+          },
+          [&](bool u) { used.set_value(u); });
+      return used.get_future().get();
+    };
+    std::optional<CacheAside::Found> seen;
+    ASSERT_TRUE(cache->Set(key, "row", std::chrono::seconds(30)).ok());
+    ASSERT_TRUE(cache->Set(version, "7", std::chrono::seconds(30)).ok());
+    // A copy the caller does not take (on Redis, once the pipeline has connected: until then a
+    // peek answers false at once).
+    ASSERT_TRUE(testing::WaitFor([&] { return !peek(false, &seen) && seen.has_value(); },
+                                 std::chrono::seconds(10)));
+    EXPECT_EQ(seen->value, "row");
+    EXPECT_EQ(seen->companion, std::optional<std::string>("7"));
+    EXPECT_FALSE(seen->loaded);
+    EXPECT_EQ(Requests(name, "hit"), 0);
+    seen.reset();
+    EXPECT_TRUE(peek(true, &seen));
+    EXPECT_EQ(Requests(name, "hit"), 1);
+    ASSERT_TRUE(cache->Delete(key).ok());
+    seen.reset();
+    EXPECT_FALSE(peek(true, &seen));  // a miss
+    EXPECT_FALSE(seen.has_value());
+    EXPECT_EQ(Requests(name, "hit"), 1);
+    EXPECT_EQ(Requests(name, "miss"), 0);
+  }
+  CacheAside none(nullptr, {.name = "t_peek_none"});
+  bool used = true;
+  none.Peek("k", "v", [](CacheAside::Found&) { return true; }, [&](bool u) { used = u; });
+  EXPECT_FALSE(used);
+  auto down = NewRedisCache({.url = {"", "127.0.0.1", testing::FreePort(), 0}});
+  CacheAside unreachable(down.get(), {.name = "t_peek_down"});
+  std::promise<bool> answered;
+  unreachable.Peek("k", "v", [](CacheAside::Found&) { return true; },
+                   [&](bool u) { answered.set_value(u); });
+  EXPECT_FALSE(answered.get_future().get());
+  // An invalidation that could not reach Redis is pending: a peek does not trust the copy.
+  CacheAside pending(down.get(), {.name = "t_peek_pending"});
+  pending.Invalidate("k");
+  used = true;
+  pending.Peek("k", "v", [](CacheAside::Found&) { return true; }, [&](bool u) { used = u; });
+  EXPECT_FALSE(used);
 }
 
 }  // namespace

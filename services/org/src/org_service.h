@@ -12,6 +12,7 @@
 #include "common/db/pool.h"
 #include "common/events/events.h"
 #include "common/ids/id_generator.h"
+#include "common/rpc/fast_path.h"
 #include "dangjian/org/v1/org.grpc.pb.h"
 #include "services/org/src/org_store.h"
 #include "services/org/src/organization_rules.h"
@@ -40,7 +41,10 @@ struct OrgServiceOptions {
   std::function<int64_t()> now_us;  // microseconds since the epoch; the system clock if unset
 };
 
-class OrgService final : public dangjian::org::v1::OrganizationService::Service {
+// GetOrganization is a fast-path method (common/rpc/fast_path.h): a fresh cached copy is answered
+// on the thread that received the call; everything else goes by Get on a worker thread.
+class OrgService final : public dangjian::org::v1::OrganizationService::WithCallbackMethod_GetOrganization<
+                             dangjian::org::v1::OrganizationService::Service> {
  public:
   // `cache` may be null (no caching). `auth` checks the principal the gateway vouches for;
   // `audit_key` chains the service's audit log.
@@ -50,9 +54,10 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   grpc::Status CreateOrganization(grpc::ServerContext* context,
                                   const dangjian::org::v1::CreateOrganizationRequest* request,
                                   dangjian::org::v1::Organization* response) override;
-  grpc::Status GetOrganization(grpc::ServerContext* context,
-                               const dangjian::org::v1::GetOrganizationRequest* request,
-                               dangjian::org::v1::Organization* response) override;
+  grpc::ServerUnaryReactor* GetOrganization(
+      grpc::CallbackServerContext* context,
+      const dangjian::org::v1::GetOrganizationRequest* request,
+      dangjian::org::v1::Organization* response) override;
   grpc::Status ListOrganizations(grpc::ServerContext* context,
                                  const dangjian::org::v1::ListOrganizationsRequest* request,
                                  dangjian::org::v1::ListOrganizationsResponse* response) override;
@@ -121,6 +126,12 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   absl::Status PlaceNew(db::Connection& c, const auth::Principal& who, const StructureRules& rules,
                         std::optional<int64_t> parent_id, const std::string& parent_name,
                         OrgRow& row, audit::Entry& entry);
+  // GetOrganization's fast half: answers only with a cached copy no older than the tree version
+  // read with it, for a caller it grants; anything else (no principal, a bad name, a miss, a
+  // stale copy, a refusal, which Get records) goes to `call`'s blocking half.
+  void GetCached(std::shared_ptr<rpc::UnaryCall> call, const grpc::CallbackServerContext& context,
+                 const dangjian::org::v1::GetOrganizationRequest& request,
+                 dangjian::org::v1::Organization* response);
   // Load's organization with the tree version read before it (the cache's value).
   absl::StatusOr<std::string> LoadStamped(int64_t id);
   void Invalidate(int64_t id);
@@ -174,6 +185,7 @@ class OrgService final : public dangjian::org::v1::OrganizationService::Service 
   const auth::InternalAuth& auth_;
   audit::Recorder audit_;
   RuleBook rules_;
+  rpc::Workers workers_{8, "dj-org-workers"};  // GetOrganization's blocking half
 };
 
 // Proto <-> row, exposed for tests.
