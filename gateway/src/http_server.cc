@@ -1,5 +1,5 @@
-// Boost.Beast sessions: read a request, hand it to the gateway, write the answer when the
-// backend's callback posts it back onto the connection's strand.
+// Boost.Beast sessions: read a request, hand it to the gateway, write the answer from the thread
+// the backend's callback runs on (ReplyOnAnyThread), then await the next request.
 #include "gateway/src/http_server.h"
 
 #include <algorithm>
@@ -81,7 +81,12 @@ class Session final : public std::enable_shared_from_this<Session> {
       : stream_(std::move(socket)),
         server_(server),
         timer_(stream_.get_executor()),
-        counted_(counted) {}
+        counted_(counted) {
+    // Synchronous writes (ReplyOnAnyThread) report would_block instead of waiting; the
+    // asynchronous operations work as before.
+    beast::error_code ec;
+    stream_.socket().non_blocking(true, ec);
+  }
   ~Session() { --(counted_ ? server_.connections : server_.rejecting); }
   Session(const Session&) = delete;
   Session& operator=(const Session&) = delete;
@@ -304,26 +309,61 @@ class Session final : public std::enable_shared_from_this<Session> {
     }
     ++server_.in_flight;
     auto self = shared_from_this();
-    auto post_back = [self](HttpResponse resp) {
-      asio::post(self->stream_.get_executor(), [self, resp = std::move(resp)]() mutable {
-        self->Reply(std::move(resp), self->keep_alive_);
-        --self->server_.in_flight;
-      });
+    auto answer = [self](HttpResponse resp) {
+      self->ReplyOnAnyThread(std::move(resp));
+      --self->server_.in_flight;
     };
     if (r.method == "GET" && path == "/readyz") {
-      server_.gateway.CheckReady([post_back](bool ok, std::string detail) {
+      server_.gateway.CheckReady([answer](bool ok, std::string detail) {
         HttpResponse h;
         h.status = ok ? 200 : 503;
         h.body = ok ? "{\"status\":\"SERVING\"}"
                     : "{\"status\":\"NOT_SERVING\",\"detail\":\"" + log::JsonEscape(detail) + "\"}";
-        post_back(std::move(h));
+        answer(std::move(h));
       });
       return;
     }
-    server_.gateway.Handle(r, std::move(post_back));
+    server_.gateway.Handle(r, std::move(answer));
   }
 
-  void Reply(HttpResponse r, bool keep_alive) {
+  // The answer to a request the gateway served, from whichever thread has it (a backend's
+  // callback, or this connection's strand when the gateway answered at once). Nothing else runs
+  // on the connection meanwhile: its read has completed and its deadline is disarmed. The answer
+  // is written at once when the socket takes it whole, as it almost always does, and the next
+  // request is awaited from here, so that the backend's answer does not cost a hand-off back to
+  // an HTTP thread. The rest of an answer the socket did not take continues on the strand;
+  // answers that close or drain the connection take the strand's path.
+  void ReplyOnAnyThread(HttpResponse r) {
+    if (!keep_alive_ || drain_) {
+      asio::post(stream_.get_executor(), [self = shared_from_this(), r = std::move(r)]() mutable {
+        self->Reply(std::move(r), self->keep_alive_);
+      });
+      return;
+    }
+    auto res = Build(std::move(r), true);
+    auto sr = std::make_shared<http::response_serializer<http::string_body>>(*res);
+    beast::error_code ec;
+    http::write(stream_.socket(), *sr, ec);  // the socket is non-blocking: never waits
+    if (!ec) {
+      Read();
+      return;
+    }
+    if (ec != asio::error::would_block && ec != asio::error::try_again) {
+      Close();  // the client went away
+      return;
+    }
+    stream_.expires_after(server_.options.idle_timeout);  // a client that does not read
+    http::async_write(stream_, *sr, [self = shared_from_this(), res, sr](beast::error_code ec, size_t) {
+      if (ec) {
+        self->Close();
+        return;
+      }
+      self->Read();
+    });
+  }
+
+  // The response to send for `r`, with the headers every answer carries.
+  std::shared_ptr<http::response<http::string_body>> Build(HttpResponse r, bool keep_alive) {
     auto res = std::make_shared<http::response<http::string_body>>();
     res->version(11);
     res->result(static_cast<unsigned>(r.status));
@@ -350,6 +390,11 @@ class Session final : public std::enable_shared_from_this<Session> {
     res->keep_alive(keep_alive);
     res->body() = std::move(r.body);
     res->prepare_payload();
+    return res;
+  }
+
+  void Reply(HttpResponse r, bool keep_alive) {
+    auto res = Build(std::move(r), keep_alive);
     stream_.expires_after(server_.options.idle_timeout);  // a client that does not read
     http::async_write(stream_, *res,
                       [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
