@@ -1,16 +1,19 @@
 #include "common/cache/redis_pipeline.h"
 
-#include <hiredis/async.h>
+#include <fcntl.h>
 #include <hiredis/hiredis.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
-#include <memory>
+#include <cerrno>
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 #include "common/runtime/log.h"
+#include "common/runtime/strings.h"
 
 namespace dj::cache {
 namespace {
@@ -19,10 +22,16 @@ using Clock = std::chrono::steady_clock;
 // How often the reply thread looks at deadlines while nothing arrives.
 constexpr auto kTick = std::chrono::milliseconds(50);
 
-absl::StatusOr<RedisPipeline::Values> ToValues(const redisReply* r, size_t keys) {
-  if (r == nullptr) {
-    return absl::UnavailableError("redis: connection lost before the reply");
+// A command in Redis's protocol (RESP): binary-safe.
+std::string Format(std::span<const std::string_view> args) {
+  std::string out = absl::StrCat("*", args.size(), "\r\n");
+  for (std::string_view a : args) {
+    absl::StrAppend(&out, "$", a.size(), "\r\n", absl::string_view(a.data(), a.size()), "\r\n");
   }
+  return out;
+}
+
+absl::StatusOr<RedisPipeline::Values> ToValues(const redisReply* r, size_t keys) {
   if (r->type == REDIS_REPLY_ERROR) {
     return absl::InternalError(absl::StrCat("redis: ", absl::string_view(r->str, r->len)));
   }
@@ -41,16 +50,14 @@ absl::StatusOr<RedisPipeline::Values> ToValues(const redisReply* r, size_t keys)
   return out;
 }
 
+timeval ToTimeval(std::chrono::milliseconds ms) {
+  return {static_cast<time_t>(ms.count() / 1000),
+          static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
+}
+
 void Wake(int fd) {
   const uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(fd, &one, sizeof(one));
-}
-
-template <typename Ready>
-void Hand(Ready& ready) {
-  for (auto& [done, result] : ready) {
-    done(std::move(result));
-  }
 }
 
 }  // namespace
@@ -63,8 +70,8 @@ RedisPipeline::RedisPipeline(RedisOptions options)
   ev.events = EPOLLIN;
   ev.data.fd = wake_fd_;
   epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
-  connect_asked_ = true;  // the thread's first turn connects
   thread_ = std::thread([this] { Loop(); });
+  pthread_setname_np(thread_.native_handle(), "dj-redis-pipe");
 }
 
 RedisPipeline::~RedisPipeline() {
@@ -74,274 +81,257 @@ RedisPipeline::~RedisPipeline() {
   }
   Wake(wake_fd_);
   thread_.join();
-  Ready ready;
-  {
-    std::lock_guard lock(mu_);
-    if (ac_ != nullptr) {
-      redisAsyncFree(ac_);  // every waiting command's callback runs, with no reply
-      ac_ = nullptr;
-    }
-    ready.swap(ready_);
-  }
-  Hand(ready);
+  Drop("the client is stopping");
   close(wake_fd_);
   close(epoll_fd_);
 }
 
 void RedisPipeline::MGet(std::span<const std::string_view> keys, Done done) {
-  Ready ready;
+  std::vector<std::string_view> args;
+  args.reserve(keys.size() + 1);
+  args.push_back("MGET");
+  args.insert(args.end(), keys.begin(), keys.end());
+  const std::string command = Format(args);
   bool wake = false;
   {
     std::lock_guard lock(mu_);
-    if (ac_ == nullptr || stop_) {
-      if (!stop_ && !connect_asked_ && Clock::now() >= down_until_) {
-        connect_asked_ = true;
-        wake = true;
+    if (fd_ >= 0 && !broken_ && !stop_) {
+      waiting_.push_back({std::move(done), keys.size(), Clock::now() + options_.command_timeout});
+      out_ += command;
+      if (out_.size() == command.size()) {  // nothing queued before it: write it now
+        FlushLocked();
       }
-      ready.emplace_back(std::move(done), absl::UnavailableError("redis: not connected"));
-    } else {
-      std::vector<std::string_view> args;
-      args.reserve(keys.size() + 1);
-      args.push_back("MGET");
-      args.insert(args.end(), keys.begin(), keys.end());
-      Send(args, new Pending{std::move(done), keys.size(), Clock::now() + options_.command_timeout});
-      if (ac_ != nullptr && connected_) {
-        redisAsyncHandleWrite(ac_);  // this thread writes it: no wake-up of the reply thread
-      }
-      WatchSocket();
-      ready.swap(ready_);
+      wake = broken_;
+      done = nullptr;
+    } else if (fd_ < 0 && !stop_ && !connect_asked_ && Clock::now() >= down_until_) {
+      connect_asked_ = true;
+      wake = true;
     }
   }
   if (wake) {
     Wake(wake_fd_);
   }
-  Hand(ready);
+  if (done) {
+    done(absl::UnavailableError("redis: not connected"));
+  }
 }
 
-void RedisPipeline::Send(std::span<const std::string_view> args, Pending* pending) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  argv.reserve(args.size());
-  lengths.reserve(args.size());
-  for (std::string_view a : args) {
-    argv.push_back(a.data());
-    lengths.push_back(a.size());
-  }
-  if (redisAsyncCommandArgv(ac_, &RedisPipeline::OnReply, pending, static_cast<int>(args.size()),
-                            argv.data(), lengths.data()) != REDIS_OK) {
-    if (pending->done) {  // the connection is closing
-      ready_.emplace_back(std::move(pending->done),
-                          absl::UnavailableError("redis: connection closing"));
+void RedisPipeline::FlushLocked() {
+  while (!out_.empty()) {
+    const ssize_t n = send(fd_, out_.data(), out_.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n > 0) {
+      out_.erase(0, static_cast<size_t>(n));
+      continue;
     }
-    delete pending;
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      WatchWritable(true);  // the reply thread writes the rest when the socket takes it
+      return;
+    }
+    broken_ = true;  // the reply thread drops the connection and fails what waits on it
     return;
   }
-  waiting_.push_back(pending);
+  WatchWritable(false);
 }
 
-void RedisPipeline::Connect() {
-  connect_asked_ = false;
-  if (ac_ != nullptr || stop_ || Clock::now() < down_until_) {
-    return;
-  }
-  redisAsyncContext* ac = redisAsyncConnect(options_.url.host.c_str(), options_.url.port);
-  if (ac == nullptr || ac->err != 0) {
-    const std::string err = ac == nullptr ? "cannot allocate" : ac->errstr;
-    if (ac != nullptr) {
-      redisAsyncFree(ac);
-    }
-    down_until_ = Clock::now() + options_.retry_after;
-    if (!was_down_) {
-      was_down_ = true;
-      log::Warn("redis unreachable",
-                {{"host", options_.url.host}, {"user", "cache pipeline"}, {"why", err}});
-    }
-    return;
-  }
-  ac_ = ac;
-  ac->data = this;
-  ac->ev.data = this;
-  ac->ev.addRead = &RedisPipeline::AddRead;
-  ac->ev.delRead = &RedisPipeline::DelRead;
-  ac->ev.addWrite = &RedisPipeline::AddWrite;
-  ac->ev.delWrite = &RedisPipeline::DelWrite;
-  ac->ev.cleanup = &RedisPipeline::Cleanup;
-  redisAsyncSetConnectCallback(ac, &RedisPipeline::OnConnect);
-  redisAsyncSetDisconnectCallback(ac, &RedisPipeline::OnDisconnect);
-  connected_ = false;
-  connect_deadline_ = Clock::now() + options_.connect_timeout;
-  socket_fd_ = ac->c.fd;
-  epoll_event ev{};
-  ev.events = 0;
-  ev.data.fd = socket_fd_;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, socket_fd_, &ev);
-  has_events_ = 0;
-  want_events_ = EPOLLOUT;  // the connect completes when the socket is writable
-  // Sent first on the connection, so every command after them runs authenticated on its db.
-  const auto setup_deadline = connect_deadline_ + options_.command_timeout;
-  if (!options_.url.password.empty()) {
-    const std::string_view auth[] = {"AUTH", options_.url.password};
-    Send(auth, new Pending{nullptr, 0, setup_deadline});
-  }
-  if (options_.url.db != 0 && ac_ != nullptr) {
-    const std::string db = absl::StrCat(options_.url.db);
-    const std::string_view select[] = {"SELECT", db};
-    Send(select, new Pending{nullptr, 0, setup_deadline});
-  }
-  WatchSocket();
-}
-
-void RedisPipeline::Drop(std::string_view why) {
-  if (ac_ != nullptr) {
-    redisAsyncContext* ac = ac_;
-    ac_ = nullptr;
-    redisAsyncFree(ac);  // fails the waiting commands through OnReply; Cleanup unregisters
-  }
-  connected_ = false;
-  waiting_.clear();
-  down_until_ = Clock::now() + options_.retry_after;
-  if (!was_down_) {
-    was_down_ = true;
-    log::Warn("redis unreachable",
-              {{"host", options_.url.host}, {"user", "cache pipeline"}, {"why", std::string(why)}});
-  }
-}
-
-void RedisPipeline::WatchSocket() {
-  if (socket_fd_ < 0 || want_events_ == has_events_) {
+void RedisPipeline::WatchWritable(bool on) {
+  if (on == watching_out_ || fd_ < 0) {
     return;
   }
   epoll_event ev{};
-  ev.events = want_events_;
-  ev.data.fd = socket_fd_;
-  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, socket_fd_, &ev);
-  has_events_ = want_events_;
+  ev.events = on ? (EPOLLIN | EPOLLOUT) : EPOLLIN;
+  ev.data.fd = fd_;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, fd_, &ev);
+  watching_out_ = on;
 }
 
 void RedisPipeline::Loop() {
   epoll_event events[4];
   while (true) {
-    int timeout_ms = static_cast<int>(kTick.count());
+    bool connect = false;
+    bool broken = false;
     {
       std::lock_guard lock(mu_);
       if (stop_) {
         return;
       }
+      connect = fd_ < 0 && connect_asked_;
+      broken = broken_;
     }
-    const int n = epoll_wait(epoll_fd_, events, 4, timeout_ms);
-    Ready ready;
+    if (broken) {
+      Drop("a write failed");
+    }
+    if (connect) {
+      Connect();
+    }
+    const int n = epoll_wait(epoll_fd_, events, 4, static_cast<int>(kTick.count()));
+    for (int i = 0; i < n; ++i) {
+      if (events[i].data.fd == wake_fd_) {
+        uint64_t count = 0;
+        [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof(count));
+        continue;
+      }
+      if (context_ == nullptr || events[i].data.fd != context_->fd) {
+        continue;  // a socket dropped earlier in this turn
+      }
+      if ((events[i].events & EPOLLOUT) != 0) {
+        std::lock_guard lock(mu_);
+        FlushLocked();
+      }
+      if ((events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
+        ReadReplies();
+      }
+    }
+    bool late = false;
     {
       std::lock_guard lock(mu_);
-      if (stop_) {
-        return;
-      }
-      for (int i = 0; i < n; ++i) {
-        if (events[i].data.fd == wake_fd_) {
-          uint64_t count = 0;
-          [[maybe_unused]] ssize_t r = read(wake_fd_, &count, sizeof(count));
-          continue;
-        }
-        if (ac_ == nullptr || events[i].data.fd != socket_fd_) {
-          continue;
-        }
-        if ((events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) != 0) {
-          redisAsyncHandleRead(ac_);  // may disconnect: OnDisconnect clears ac_
-        }
-        if (ac_ != nullptr && (events[i].events & EPOLLOUT) != 0) {
-          redisAsyncHandleWrite(ac_);
-        }
-      }
-      const auto now = Clock::now();
-      if (ac_ != nullptr && !connected_ && now > connect_deadline_) {
-        Drop("connect timed out");
-      } else if (ac_ != nullptr && !waiting_.empty() && now > waiting_.front()->deadline) {
-        Drop("reply timed out");
-      }
-      if (connect_asked_) {
-        Connect();
-      }
-      WatchSocket();
-      ready.swap(ready_);
+      late = fd_ >= 0 && !waiting_.empty() && Clock::now() > waiting_.front().deadline;
     }
-    Hand(ready);
+    if (late) {
+      Drop("a reply timed out");
+    }
   }
 }
 
-void RedisPipeline::OnReply(redisAsyncContext* ac, void* reply, void* privdata) {
-  auto* self = static_cast<RedisPipeline*>(ac->data);
-  std::unique_ptr<Pending> pending(static_cast<Pending*>(privdata));
-  // Replies come in the order the commands went out; Drop has already forgotten them all.
-  if (!self->waiting_.empty() && self->waiting_.front() == pending.get()) {
-    self->waiting_.pop_front();
-  } else if (auto it = std::find(self->waiting_.begin(), self->waiting_.end(), pending.get());
-             it != self->waiting_.end()) {
-    self->waiting_.erase(it);
+void RedisPipeline::Connect() {
+  {
+    std::lock_guard lock(mu_);
+    connect_asked_ = false;
   }
-  const auto* r = static_cast<const redisReply*>(reply);
-  if (!pending->done) {  // AUTH or SELECT: without them nothing on this connection is right
-    if (r == nullptr || r->type == REDIS_REPLY_ERROR) {
-      redisAsyncDisconnect(ac);
+  std::string failed;
+  redisContext* c = redisConnectWithTimeout(options_.url.host.c_str(), options_.url.port,
+                                            ToTimeval(options_.connect_timeout));
+  if (c == nullptr || c->err != 0) {
+    failed = c == nullptr ? "cannot allocate" : c->errstr;
+  } else {
+    redisSetTimeout(c, ToTimeval(options_.command_timeout));
+    auto ok = [](void* reply) {
+      auto* r = static_cast<redisReply*>(reply);
+      const bool fine = r != nullptr && r->type != REDIS_REPLY_ERROR;
+      freeReplyObject(r);
+      return fine;
+    };
+    if (!options_.url.password.empty() &&
+        !ok(redisCommand(c, "AUTH %b", options_.url.password.data(),
+                         options_.url.password.size()))) {
+      failed = "AUTH failed";
+    } else if (options_.url.db != 0 && !ok(redisCommand(c, "SELECT %d", options_.url.db))) {
+      failed = "SELECT failed";
+    }
+  }
+  if (!failed.empty()) {
+    if (c != nullptr) {
+      redisFree(c);
+    }
+    std::lock_guard lock(mu_);
+    down_until_ = Clock::now() + options_.retry_after;
+    if (!was_down_) {
+      was_down_ = true;
+      log::Warn("redis unreachable",
+                {{"host", options_.url.host}, {"user", "cache pipeline"}, {"why", failed}});
     }
     return;
   }
-  self->ready_.emplace_back(std::move(pending->done), ToValues(r, pending->keys));
+  fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = c->fd;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, c->fd, &ev);
+  context_ = c;
+  reader_ = redisReaderCreate();
+  std::lock_guard lock(mu_);
+  fd_ = c->fd;
+  broken_ = false;
+  watching_out_ = false;
+  out_.clear();
+  if (was_down_) {
+    was_down_ = false;
+    log::Info("redis reachable again", {{"host", options_.url.host}, {"user", "cache pipeline"}});
+  }
 }
 
-void RedisPipeline::OnConnect(const redisAsyncContext* ac, int status) {
-  auto* self = static_cast<RedisPipeline*>(ac->data);
-  if (status != REDIS_OK) {  // hiredis frees the context after this returns
-    self->ac_ = nullptr;
-    self->connected_ = false;
-    self->waiting_.clear();
-    self->down_until_ = Clock::now() + self->options_.retry_after;
-    if (!self->was_down_) {
-      self->was_down_ = true;
-      log::Warn("redis unreachable",
-                {{"host", self->options_.url.host}, {"user", "cache pipeline"}});
+void RedisPipeline::ReadReplies() {
+  char buf[16 * 1024];
+  while (true) {
+    const ssize_t n = read(context_->fd, buf, sizeof(buf));
+    if (n > 0) {
+      redisReaderFeed(reader_, buf, static_cast<size_t>(n));
+      if (static_cast<size_t>(n) == sizeof(buf)) {
+        continue;  // there may be more
+      }
+      break;
     }
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+      break;
+    }
+    Drop(n == 0 ? "the server closed the connection" : std::strerror(errno));
     return;
   }
-  self->connected_ = true;
-  if (self->was_down_) {
-    self->was_down_ = false;
-    log::Info("redis reachable again",
-              {{"host", self->options_.url.host}, {"user", "cache pipeline"}});
+  void* reply = nullptr;
+  while (true) {
+    if (redisReaderGetReply(reader_, &reply) != REDIS_OK) {
+      Drop("a reply did not parse");
+      return;
+    }
+    if (reply == nullptr) {
+      return;  // the rest has not arrived yet
+    }
+    std::optional<Pending> pending;
+    {
+      std::lock_guard lock(mu_);
+      if (!waiting_.empty()) {
+        pending = std::move(waiting_.front());
+        waiting_.pop_front();
+      }
+    }
+    if (!pending.has_value()) {
+      freeReplyObject(reply);
+      Drop("a reply that no command asked for");
+      return;
+    }
+    auto values = ToValues(static_cast<const redisReply*>(reply), pending->keys);
+    freeReplyObject(reply);
+    pending->done(std::move(values));  // without the lock: it may answer a call
   }
 }
 
-void RedisPipeline::OnDisconnect(const redisAsyncContext* ac, int /*status*/) {
-  auto* self = static_cast<RedisPipeline*>(ac->data);
-  if (self->ac_ == ac) {  // not one Drop let go of: the server closed it, or AUTH failed
-    self->ac_ = nullptr;
-    self->connected_ = false;
-    self->waiting_.clear();
-    self->down_until_ = Clock::now() + self->options_.retry_after;
-    if (!self->was_down_ && !self->stop_) {
-      self->was_down_ = true;
-      log::Warn("redis unreachable",
-                {{"host", self->options_.url.host}, {"user", "cache pipeline"}});
+void RedisPipeline::Drop(std::string_view why) {
+  std::deque<Pending> failed;
+  {
+    std::lock_guard lock(mu_);
+    failed.swap(waiting_);
+    const bool had = fd_ >= 0;
+    fd_ = -1;  // no writer touches the socket from here on
+    broken_ = false;
+    watching_out_ = false;
+    out_.clear();
+    if (had && !stop_) {
+      down_until_ = Clock::now() + options_.retry_after;
+      if (!was_down_) {
+        was_down_ = true;
+        log::Warn("redis unreachable", {{"host", options_.url.host},
+                                        {"user", "cache pipeline"},
+                                        {"why", std::string(why)}});
+      }
     }
   }
-}
-
-void RedisPipeline::AddRead(void* self) { static_cast<RedisPipeline*>(self)->want_events_ |= EPOLLIN; }
-void RedisPipeline::DelRead(void* self) {
-  static_cast<RedisPipeline*>(self)->want_events_ &= ~static_cast<uint32_t>(EPOLLIN);
-}
-void RedisPipeline::AddWrite(void* self) {
-  static_cast<RedisPipeline*>(self)->want_events_ |= EPOLLOUT;
-}
-void RedisPipeline::DelWrite(void* self) {
-  static_cast<RedisPipeline*>(self)->want_events_ &= ~static_cast<uint32_t>(EPOLLOUT);
-}
-void RedisPipeline::Cleanup(void* self) {
-  auto* p = static_cast<RedisPipeline*>(self);
-  if (p->socket_fd_ >= 0) {
-    epoll_ctl(p->epoll_fd_, EPOLL_CTL_DEL, p->socket_fd_, nullptr);
+  if (context_ != nullptr) {
+    epoll_ctl(epoll_fd_, EPOLL_CTL_DEL, context_->fd, nullptr);
+    redisFree(context_);  // closes the socket
+    context_ = nullptr;
   }
-  p->socket_fd_ = -1;
-  p->want_events_ = 0;
-  p->has_events_ = 0;
+  if (reader_ != nullptr) {
+    redisReaderFree(reader_);
+    reader_ = nullptr;
+  }
+  for (Pending& p : failed) {
+    p.done(absl::UnavailableError(absl::StrCat("redis: ", AV(why))));
+  }
 }
 
 }  // namespace dj::cache

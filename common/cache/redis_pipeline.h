@@ -1,13 +1,14 @@
 // Reads from Redis without blocking the caller's thread: one connection shared by every caller,
 // commands pipelined on it, each reply handed to a callback. For the hot read of a handler that
-// runs on the thread gRPC received its call on (rpc::UnaryCall): a blocking round trip there
+// runs on the thread gRPC received its call on (rpc::FastOrBlocking): a blocking round trip there
 // would stall every call of the process, and handing the call to another thread costs more than
 // the handler (bench/README.md). RedisConnections stays the client for everything else.
 //
-// The caller's thread writes its command to the socket itself; this class's thread only waits for
-// replies, so a request costs one wake-up, the reply's. Connecting (and its DNS lookup) happens on
-// that thread too: while there is no connection, calls fail at once and the caller takes its
-// blocking path.
+// The caller's thread writes its command to the socket itself, holding a lock only other writers
+// want; this class's thread reads the replies without it, taking the lock only to match a reply to
+// its command. So a read costs one wake-up, the reply's. Connecting (its DNS lookup, AUTH and
+// SELECT) happens on that thread too: while there is no connection, calls fail at once and the
+// caller takes its blocking path.
 #pragma once
 
 #include <chrono>
@@ -24,7 +25,9 @@
 #include "absl/status/statusor.h"
 #include "common/cache/redis_connection.h"  // RedisOptions
 
-struct redisAsyncContext;
+// hiredis types, kept out of the header.
+struct redisContext;
+struct redisReader;
 
 namespace dj::cache {
 
@@ -44,51 +47,47 @@ class RedisPipeline final {
   // MGET `keys`: the values in their order, nullopt for each miss. `done` runs exactly once, on
   // this class's thread with the reply, or on the caller's before MGet returns with UNAVAILABLE
   // when there is no connection (not yet, or for retry_after after a failure). A reply later than
-  // command_timeout (checked every 50 ms) fails with every command then waiting, and the
+  // command_timeout (looked at every 50 ms) fails with every command then waiting, and the
   // connection is dropped.
   void MGet(std::span<const std::string_view> keys, Done done);
 
  private:
   struct Pending {
-    Done done;  // empty for the AUTH and SELECT sent after connecting
+    Done done;
     size_t keys = 0;
     std::chrono::steady_clock::time_point deadline;
   };
-  using Ready = std::vector<std::pair<Done, absl::StatusOr<Values>>>;
 
-  // Everything below runs with mu_ held.
-  void Connect();
-  void Send(std::span<const std::string_view> args, Pending* pending);
-  void Drop(std::string_view why);   // fails every waiting command, disconnects, waits retry_after
-  void WatchSocket();                // brings the epoll interest in line with hiredis's wishes
+  // The reply thread's parts.
   void Loop();
-
-  static void OnReply(redisAsyncContext* ac, void* reply, void* privdata);
-  static void OnConnect(const redisAsyncContext* ac, int status);
-  static void OnDisconnect(const redisAsyncContext* ac, int status);
-  static void AddRead(void* self);
-  static void DelRead(void* self);
-  static void AddWrite(void* self);
-  static void DelWrite(void* self);
-  static void Cleanup(void* self);
+  void Connect();
+  void ReadReplies();
+  // Drops the connection: what waits on it fails with `why`, and Redis is left alone for
+  // retry_after.
+  void Drop(std::string_view why);
+  // With mu_ held: writes what the socket will take of out_; watches for writability while some
+  // is left.
+  void FlushLocked();
+  void WatchWritable(bool on);
 
   const RedisOptions options_;
   const int epoll_fd_;
-  const int wake_fd_;  // an eventfd: stop, or connect now
+  const int wake_fd_;  // an eventfd: stop, connect, or drop a connection a write broke
 
   std::mutex mu_;
-  redisAsyncContext* ac_ = nullptr;  // guarded by mu_; null while disconnected
-  bool connected_ = false;           // guarded by mu_
-  bool stop_ = false;                // guarded by mu_
-  bool was_down_ = false;            // guarded by mu_
-  bool connect_asked_ = false;       // guarded by mu_
-  std::chrono::steady_clock::time_point connect_deadline_;  // guarded by mu_
-  std::chrono::steady_clock::time_point down_until_;        // guarded by mu_
-  int socket_fd_ = -1;        // guarded by mu_: the fd registered with epoll, -1 for none
-  uint32_t want_events_ = 0;  // guarded by mu_: what hiredis asked for
-  uint32_t has_events_ = 0;   // guarded by mu_: what epoll watches
-  std::deque<Pending*> waiting_;  // guarded by mu_: in the order the replies will come
-  Ready ready_;                   // guarded by mu_: answers to hand out once mu_ is released
+  int fd_ = -1;                  // guarded by mu_: the connected socket, -1 while there is none
+  bool broken_ = false;          // guarded by mu_: a write failed; the reply thread drops it
+  bool connect_asked_ = true;    // guarded by mu_: the reply thread's next turn connects
+  bool stop_ = false;            // guarded by mu_
+  bool was_down_ = false;        // guarded by mu_: logged as unreachable, not yet as back
+  bool watching_out_ = false;    // guarded by mu_
+  std::chrono::steady_clock::time_point down_until_;  // guarded by mu_
+  std::string out_;              // guarded by mu_: bytes the socket has not taken yet, in order
+  std::deque<Pending> waiting_;  // guarded by mu_: in the order their replies will come
+
+  // The reply thread's own.
+  redisContext* context_ = nullptr;  // owns the socket (hiredis's connect, AUTH and SELECT)
+  redisReader* reader_ = nullptr;    // parses the replies
   std::thread thread_;
 };
 
