@@ -6,6 +6,7 @@
 #include <map>
 #include <string_view>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -37,14 +38,31 @@ using tcp = asio::ip::tcp;
 
 struct HttpServer::Impl {
   Impl(Gateway& g, HttpServerOptions o)
-      : gateway(g), options(std::move(o)), io(options.threads), acceptor(io), accept_retry(io) {}
+      : gateway(g), options(std::move(o)), ios(MakeContexts(options.threads)),
+        acceptor(*ios[0]), accept_retry(*ios[0]) {}
+
+  // One io_context per thread, each run by its thread alone: a connection's events are handled
+  // where its socket is polled, with no hand-off between threads sharing one context (which cost
+  // a futex wake-up per event; bench/README.md).
+  static std::vector<std::unique_ptr<asio::io_context>> MakeContexts(int n) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (int i = 0; i < std::max(1, n); ++i) {
+      out.push_back(std::make_unique<asio::io_context>(1));
+    }
+    return out;
+  }
+  // The context a new connection goes to (round robin).
+  asio::io_context& NextContext() { return *ios[next_context++ % ios.size()]; }
 
   Gateway& gateway;
   HttpServerOptions options;
-  // Before `io`: sessions that io's destructor destroys still count themselves out.
+  // Before `ios`: sessions that their destructors destroy still count themselves out.
   std::atomic<int> connections{0};  // sessions serving requests (at most max_connections)
   std::atomic<int> rejecting{0};    // sessions answering 503 over the cap
-  asio::io_context io;
+  std::vector<std::unique_ptr<asio::io_context>> ios;
+  // Keeps each thread's run() going while its context has no connection.
+  std::vector<asio::executor_work_guard<asio::io_context::executor_type>> keep_running;
+  size_t next_context = 0;  // only the acceptor's handler uses it
   tcp::acceptor acceptor;
   asio::steady_timer accept_retry;  // a pause after a failed accept (out of descriptors)
   std::vector<std::thread> threads;
@@ -534,7 +552,7 @@ class Session final : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(io), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(asio::make_strand(NextContext()), [this](beast::error_code ec, tcp::socket socket) {
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) {
         return;
@@ -656,8 +674,9 @@ absl::StatusOr<int> HttpServer::Start() {
   }
   const int bound = impl_->acceptor.local_endpoint().port();
   impl_->Accept();
-  for (int i = 0; i < impl_->options.threads; ++i) {
-    impl_->threads.emplace_back([this] { impl_->io.run(); });
+  for (auto& io : impl_->ios) {
+    impl_->keep_running.push_back(asio::make_work_guard(*io));
+    impl_->threads.emplace_back([ctx = io.get()] { ctx->run(); });
   }
   return bound;
 }
@@ -667,7 +686,7 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
     return;
   }
   impl_->stopping = true;
-  asio::post(impl_->io, [this] {
+  asio::post(*impl_->ios[0], [this] {
     beast::error_code ec;
     impl_->acceptor.close(ec);
   });
@@ -679,7 +698,10 @@ void HttpServer::Shutdown(std::chrono::milliseconds grace) {
   // the gateway and post to these threads) must finish before the threads stop.
   impl_->gateway.CancelAll();
   impl_->gateway.WaitIdle(std::chrono::steady_clock::now() + std::chrono::seconds(5));
-  impl_->io.stop();
+  impl_->keep_running.clear();
+  for (auto& io : impl_->ios) {
+    io->stop();
+  }
   for (auto& t : impl_->threads) {
     t.join();
   }

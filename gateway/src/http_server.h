@@ -1,7 +1,7 @@
-// The HTTP/1.1 side of the gateway on Boost.Beast: N io threads, one strand per connection,
-// keep-alive, a body size limit, /healthz /readyz /openapi.json, and graceful shutdown. Malformed
-// framing (RFC 9112) is answered 400, oversized headers 431, a slow request 408, an
-// unknown expectation 417, a connection over the cap 503, each then closed.
+// The HTTP/1.1 side of the gateway on Boost.Beast: N io threads (an io_context each), a strand
+// per connection, keep-alive, a body size limit, /healthz /readyz /openapi.json, and graceful
+// shutdown. Malformed framing (RFC 9112) is answered 400, oversized headers 431, a slow request
+// 408, an unknown expectation 417, a connection over the cap 503, each then closed.
 #pragma once
 
 #include <atomic>
