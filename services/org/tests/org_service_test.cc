@@ -545,6 +545,41 @@ TEST_P(OrgServiceTest, ScopeDecidesWhatACallerSeesAndEveryDecisionIsAudited) {
   EXPECT_TRUE(verified->intact) << verified->problem;
 }
 
+// GetOrganization answers a cached copy on the thread that received the call only for a caller
+// it grants; a copy in the cache is refused outside the scope exactly as a database read is, and
+// the refusal is recorded (by the blocking half, which the fast half leaves it to).
+TEST_P(OrgServiceTest, ACachedCopyIsRefusedOutsideTheScopeAndTheRefusalAudited) {
+  pb::Organization root = MustCreate("", pb::WORK_COMMITTEE, "工委");
+  pb::Organization a = MustCreate(root.name(), pb::PARTY_COMMITTEE, "甲局机关党委");
+  pb::Organization b = MustCreate(root.name(), pb::PARTY_COMMITTEE, "乙局机关党委");
+  pb::Organization out;
+  for (int i = 0; i < 3; ++i) {  // cached, with the tree version beside it
+    ASSERT_TRUE(Get(b.name(), &out).ok());
+  }
+  who_ = auth::Principal{.subject = "accounts/8",
+                         .roles = {"secretary"},
+                         .scope_org = *rpc::ParseName(a.name(), "organizations", "n"),
+                         .client_ip = "10.0.0.8",
+                         .request_id = "r-cached"};
+  for (int i = 0; i < 3; ++i) {
+    pb::Organization refused_answer;
+    grpc::Status s = Get(b.name(), &refused_answer);
+    EXPECT_EQ(s.error_code(), grpc::NOT_FOUND);
+    EXPECT_EQ(refused_answer.name(), "");  // nothing of the copy in a refused answer
+  }
+  EXPECT_TRUE(Get(a.name(), &out).ok());
+  EXPECT_EQ(out.name(), a.name());
+  audit::Recorder::FlushAll();
+  auto entries = audit::AuditLog(kAuditKey).List(*pool_, 0, 0, 100);
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  int refused = 0;
+  for (const audit::Entry& e : *entries) {
+    refused += e.actor == "accounts/8" && e.action == "organizations.read" &&
+               e.outcome == "NOT_FOUND" && e.request_id == "r-cached";
+  }
+  EXPECT_GE(refused, 1);
+}
+
 TEST_P(OrgServiceTest, ACallTheGatewayDidNotVouchForIsRefusedAndRecorded) {
   pb::GetOrganizationRequest req;
   req.set_name("organizations/1");
