@@ -2,9 +2,12 @@
 
 #include <pthread.h>
 
+#include "common/rpc/channel.h"
+#include "common/rpc/errors.h"
+
 namespace dj::rpc {
 
-Workers::Workers(int threads, std::string name) {
+Workers::Workers(int threads, std::string name, size_t max_queued) : max_queued_(max_queued) {
   threads_.reserve(static_cast<size_t>(std::max(1, threads)));
   for (int i = 0; i < std::max(1, threads); ++i) {
     threads_.emplace_back([this] {
@@ -36,12 +39,23 @@ Workers::~Workers() {
   }
 }
 
-void Workers::Post(std::function<void()> task) {
+bool Workers::Post(std::function<void()> task) {
   {
     std::lock_guard lock(mu_);
+    if (tasks_.size() >= max_queued_) {
+      return false;
+    }
     tasks_.push_back(std::move(task));
   }
   ready_.notify_one();
+  return true;
+}
+
+grpc::Status UnaryCall::Busy() const {
+  return ToGrpcStatus(WithRetryDelay(Error(absl::StatusCode::kResourceExhausted, "SERVER_BUSY",
+                                           "the server is busy; try again shortly"),
+                                     std::chrono::seconds(1)),
+                      domain_, RequestId(*context_));
 }
 
 }  // namespace dj::rpc

@@ -704,9 +704,10 @@ grpc::ServerUnaryReactor* OrgService::GetOrganization(grpc::CallbackServerContex
                                                  response);
                              });
   };
-  return rpc::FastOrBlocking(context, workers_, blocking, [&](std::shared_ptr<rpc::UnaryCall> call) {
-    GetCached(std::move(call), *context, *request, response);
-  });
+  return rpc::FastOrBlocking(context, workers_, kErrorDomain, blocking,
+                             [&](std::shared_ptr<rpc::UnaryCall> call) {
+                               GetCached(std::move(call), *context, *request, response);
+                             });
 }
 
 void OrgService::GetCached(std::shared_ptr<rpc::UnaryCall> call,
