@@ -536,7 +536,10 @@ class Session final : public std::enable_shared_from_this<Session> {
   std::string remote_;
   bool remote_known_ = false;
   asio::steady_timer timer_;       // the deadline of the read in progress (see Arm)
-  uint64_t timer_generation_ = 0;  // which Arm the timer's wait belongs to
+  // Which Arm the timer's wait belongs to. Atomic: the next read is armed from the thread that
+  // wrote the answer (ReplyOnAnyThread) while a deadline that expired just too late may still be
+  // running its handler on the connection's strand.
+  std::atomic<uint64_t> timer_generation_{0};
   bool timed_out_ = false;         // the read in progress was cancelled by its deadline
   bool first_ = true;              // no request has started on this connection yet
   bool counted_;
