@@ -44,19 +44,7 @@ class RedisCache final : public Cache {
     std::vector<std::string_view> args = {"MGET"};
     args.insert(args.end(), keys.begin(), keys.end());
     ASSIGN_OR_RETURN(RedisReply reply, redis_.Command(args));
-    if (reply->type != REDIS_REPLY_ARRAY || reply->elements != keys.size()) {
-      return absl::InternalError("unexpected reply to MGET");
-    }
-    std::vector<std::optional<std::string>> out(keys.size());
-    for (size_t i = 0; i < keys.size(); ++i) {
-      const redisReply* r = reply->element[i];
-      if (r->type == REDIS_REPLY_STRING) {
-        out[i].emplace(r->str, r->len);
-      } else if (r->type != REDIS_REPLY_NIL) {
-        return absl::InternalError("unexpected reply to MGET");
-      }
-    }
-    return out;
+    return MGetValues(*reply, keys.size());
   }
 
   absl::Status Set(std::string_view key, std::string_view value,

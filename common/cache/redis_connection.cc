@@ -7,14 +7,39 @@
 #include "common/runtime/log.h"
 
 namespace dj::cache {
-namespace {
 
 timeval ToTimeval(std::chrono::milliseconds ms) {
   return timeval{static_cast<time_t>(ms.count() / 1000),
                  static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
 }
 
-}  // namespace
+std::string FormatCommand(std::span<const std::string_view> args) {
+  std::string out = absl::StrCat("*", args.size(), "\r\n");
+  for (std::string_view a : args) {
+    absl::StrAppend(&out, "$", a.size(), "\r\n", absl::string_view(a.data(), a.size()), "\r\n");
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<std::optional<std::string>>> MGetValues(
+    const redisReply& reply, size_t keys) {
+  if (reply.type == REDIS_REPLY_ERROR) {
+    return absl::InternalError(absl::StrCat("redis: ", absl::string_view(reply.str, reply.len)));
+  }
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != keys) {
+    return absl::InternalError("unexpected reply to MGET");
+  }
+  std::vector<std::optional<std::string>> out(keys);
+  for (size_t i = 0; i < keys; ++i) {
+    const redisReply* e = reply.element[i];
+    if (e->type == REDIS_REPLY_STRING) {
+      out[i].emplace(e->str, e->len);
+    } else if (e->type != REDIS_REPLY_NIL) {
+      return absl::InternalError("unexpected reply to MGET");
+    }
+  }
+  return out;
+}
 
 void RedisReplyDeleter::operator()(redisReply* r) const { freeReplyObject(r); }
 
@@ -31,19 +56,15 @@ absl::StatusOr<RedisReply> RedisConnections::Command(std::span<const std::string
   if (!conn.ok()) {
     return conn.status();
   }
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
-  argv.reserve(args.size());
-  lens.reserve(args.size());
-  for (std::string_view a : args) {
-    argv.push_back(a.data());
-    lens.push_back(a.size());
-  }
+  const std::string command = FormatCommand(args);
   if (extra_wait.count() > 0) {
     redisSetTimeout(conn->get(), ToTimeval(options_.command_timeout + extra_wait));
   }
-  RedisReply reply(static_cast<redisReply*>(
-      redisCommandArgv(conn->get(), static_cast<int>(argv.size()), argv.data(), lens.data())));
+  void* raw = nullptr;
+  if (redisAppendFormattedCommand(conn->get(), command.data(), command.size()) == REDIS_OK) {
+    redisGetReply(conn->get(), &raw);  // as redisCommandArgv does: send, then wait for the reply
+  }
+  RedisReply reply(static_cast<redisReply*>(raw));
   if (reply == nullptr) {
     // No answer in time or the connection broke: the context is unusable (dropped here) and
     // Redis is presumed down until retry_after passes.

@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 // hiredis types, kept out of the header so its users need not include hiredis.
 struct redisContext;
 struct redisReply;
+struct timeval;
 
 namespace dj::cache {
 
@@ -39,6 +41,18 @@ struct RedisReplyDeleter {
 };
 // A reply to read with hiredis (type, str/len, integer, element[]).
 using RedisReply = std::unique_ptr<redisReply, RedisReplyDeleter>;
+
+// A command in Redis's protocol (RESP), binary-safe: what every Redis client here sends.
+std::string FormatCommand(std::span<const std::string_view> args);
+
+// A hiredis timeout.
+::timeval ToTimeval(std::chrono::milliseconds ms);
+
+// The values of an MGET's reply for `keys` keys, in order, nullopt for each miss; INTERNAL for an
+// error reply or a reply of another shape. For every reader of MGET (RedisCache::GetMany,
+// RedisPipeline).
+absl::StatusOr<std::vector<std::optional<std::string>>> MGetValues(
+    const redisReply& reply, size_t keys);
 
 class RedisConnections final {
  public:

@@ -22,39 +22,6 @@ using Clock = std::chrono::steady_clock;
 // How often the reply thread looks at deadlines while nothing arrives.
 constexpr auto kTick = std::chrono::milliseconds(50);
 
-// A command in Redis's protocol (RESP): binary-safe.
-std::string Format(std::span<const std::string_view> args) {
-  std::string out = absl::StrCat("*", args.size(), "\r\n");
-  for (std::string_view a : args) {
-    absl::StrAppend(&out, "$", a.size(), "\r\n", absl::string_view(a.data(), a.size()), "\r\n");
-  }
-  return out;
-}
-
-absl::StatusOr<RedisPipeline::Values> ToValues(const redisReply* r, size_t keys) {
-  if (r->type == REDIS_REPLY_ERROR) {
-    return absl::InternalError(absl::StrCat("redis: ", absl::string_view(r->str, r->len)));
-  }
-  if (r->type != REDIS_REPLY_ARRAY || r->elements != keys) {
-    return absl::InternalError("unexpected reply to MGET");
-  }
-  RedisPipeline::Values out(keys);
-  for (size_t i = 0; i < keys; ++i) {
-    const redisReply* e = r->element[i];
-    if (e->type == REDIS_REPLY_STRING) {
-      out[i].emplace(e->str, e->len);
-    } else if (e->type != REDIS_REPLY_NIL) {
-      return absl::InternalError("unexpected reply to MGET");
-    }
-  }
-  return out;
-}
-
-timeval ToTimeval(std::chrono::milliseconds ms) {
-  return {static_cast<time_t>(ms.count() / 1000),
-          static_cast<suseconds_t>((ms.count() % 1000) * 1000)};
-}
-
 void Wake(int fd) {
   const uint64_t one = 1;
   [[maybe_unused]] ssize_t n = write(fd, &one, sizeof(one));
@@ -91,7 +58,7 @@ void RedisPipeline::MGet(std::span<const std::string_view> keys, Done done) {
   args.reserve(keys.size() + 1);
   args.push_back("MGET");
   args.insert(args.end(), keys.begin(), keys.end());
-  const std::string command = Format(args);
+  const std::string command = FormatCommand(args);
   bool wake = false;
   {
     std::lock_guard lock(mu_);
@@ -134,6 +101,15 @@ void RedisPipeline::FlushLocked() {
     return;
   }
   WatchWritable(false);
+}
+
+void RedisPipeline::MarkDownLocked(std::string_view why) {
+  down_until_ = Clock::now() + options_.retry_after;
+  if (!was_down_) {
+    was_down_ = true;
+    log::Warn("redis unreachable",
+              {{"host", options_.url.host}, {"user", "cache pipeline"}, {"why", why}});
+  }
 }
 
 void RedisPipeline::WatchWritable(bool on) {
@@ -226,12 +202,7 @@ void RedisPipeline::Connect() {
       redisFree(c);
     }
     std::lock_guard lock(mu_);
-    down_until_ = Clock::now() + options_.retry_after;
-    if (!was_down_) {
-      was_down_ = true;
-      log::Warn("redis unreachable",
-                {{"host", options_.url.host}, {"user", "cache pipeline"}, {"why", failed}});
-    }
+    MarkDownLocked(failed);
     return;
   }
   fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
@@ -294,7 +265,7 @@ void RedisPipeline::ReadReplies() {
       Drop("a reply that no command asked for");
       return;
     }
-    auto values = ToValues(static_cast<const redisReply*>(reply), pending->keys);
+    auto values = MGetValues(*static_cast<const redisReply*>(reply), pending->keys);
     freeReplyObject(reply);
     pending->done(std::move(values));  // without the lock: it may answer a call
   }
@@ -311,13 +282,7 @@ void RedisPipeline::Drop(std::string_view why) {
     watching_out_ = false;
     out_.clear();
     if (had && !stop_) {
-      down_until_ = Clock::now() + options_.retry_after;
-      if (!was_down_) {
-        was_down_ = true;
-        log::Warn("redis unreachable", {{"host", options_.url.host},
-                                        {"user", "cache pipeline"},
-                                        {"why", std::string(why)}});
-      }
+      MarkDownLocked(why);
     }
   }
   if (context_ != nullptr) {

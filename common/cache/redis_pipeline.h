@@ -69,6 +69,8 @@ class RedisPipeline final {
   // is left.
   void FlushLocked();
   void WatchWritable(bool on);
+  // With mu_ held: no connection attempt for retry_after; the first failure of an outage is logged.
+  void MarkDownLocked(std::string_view why);
 
   const RedisOptions options_;
   const int epoll_fd_;

@@ -12,7 +12,9 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -134,6 +136,27 @@ bool CanBind(int port) {
 // Below the ephemeral range: a port from there (what bind to port 0 hands out) can become the
 // local end of some outgoing connection (to MariaDB, Redis, a service) before the child process
 // binds it, and the child then fails to start with EADDRINUSE.
+std::string FreshTestDir(const std::string& prefix) {
+  std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
+  std::replace(test.begin(), test.end(), '/', '_');
+  const std::string dir =
+      ::testing::TempDir() + "/" + prefix + "-" + std::to_string(getpid()) + "-" + test;
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  return dir;
+}
+
+std::unique_ptr<Process> StartRedisServer(int port, const std::string& dir,
+                                          std::vector<std::string> extra) {
+  const char* env = std::getenv("DJ_REDIS_SERVER");
+  std::vector<std::string> args = {"--port", std::to_string(port), "--bind", "127.0.0.1",
+                                   "--save", "", "--appendonly", "no", "--dir", dir};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return std::make_unique<Process>(env != nullptr && *env != '\0' ? env : "/usr/bin/redis-server",
+                                   std::move(args), std::map<std::string, std::string>{},
+                                   dir + "/redis.log");
+}
+
 int FreePort() {
   static const int low = EphemeralLow();
   thread_local std::mt19937 rng{std::random_device{}()};

@@ -76,6 +76,16 @@ class Process final {
   std::optional<int> status_;
 };
 
+// An empty directory of this test's own: <test temp dir>/<prefix>-<pid>-<test name> ('/' of a
+// parameterized name made '_'), emptied if an earlier run left it.
+std::string FreshTestDir(const std::string& prefix);
+
+// A redis-server of the test's own on 127.0.0.1:`port`, without persistence, its files and
+// redis.log in `dir` (DJ_REDIS_SERVER, else /usr/bin/redis-server); `extra` adds arguments
+// ("--requirepass", ...). The caller waits until it answers.
+std::unique_ptr<Process> StartRedisServer(int port, const std::string& dir,
+                                          std::vector<std::string> extra = {});
+
 struct HttpResponse {
   int status = 0;
   std::map<std::string, std::string> headers;  // lower-case names

@@ -3,7 +3,6 @@
 // coming back, a reply that does not come in time, and nothing left waiting when it is destroyed.
 #include "common/cache/redis_pipeline.h"
 
-#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -19,21 +18,12 @@ using Values = RedisPipeline::Values;
 class RedisPipelineTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/dj-pipeline-" + std::to_string(getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testing::FreshTestDir("dj-pipeline");
     port_ = testing::FreePort();
   }
 
   void StartRedis() {
-    const char* env = std::getenv("DJ_REDIS_SERVER");
-    redis_ = std::make_unique<testing::Process>(
-        env != nullptr && *env != '\0' ? env : "/usr/bin/redis-server",
-        std::vector<std::string>{"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save",
-                                 "", "--appendonly", "no", "--dir", dir_, "--requirepass",
-                                 "pipe-pw"},
-        std::map<std::string, std::string>{}, dir_ + "/redis.log");
+    redis_ = testing::StartRedisServer(port_, dir_, {"--requirepass", "pipe-pw"});
     ASSERT_TRUE(testing::WaitFor([&] { return Blocking().Get("ping").ok(); },
                                  std::chrono::seconds(20)))
         << redis_->Log();

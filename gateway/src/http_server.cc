@@ -370,14 +370,7 @@ class Session final : public std::enable_shared_from_this<Session> {
       Close();  // the client went away
       return;
     }
-    stream_.expires_after(server_.options.idle_timeout);  // a client that does not read
-    http::async_write(stream_, *sr, [self = shared_from_this(), res, sr](beast::error_code ec, size_t) {
-      if (ec) {
-        self->Close();
-        return;
-      }
-      self->Read();
-    });
+    Send(std::move(res), std::move(sr), true);
   }
 
   // The response to send for `r`, with the headers every answer carries.
@@ -413,19 +406,26 @@ class Session final : public std::enable_shared_from_this<Session> {
 
   void Reply(HttpResponse r, bool keep_alive) {
     auto res = Build(std::move(r), keep_alive);
+    Send(res, std::make_shared<http::response_serializer<http::string_body>>(*res), keep_alive);
+  }
+
+  // Writes what `sr` has left of `res` on the strand; then drains, closes or awaits the next
+  // request.
+  void Send(std::shared_ptr<http::response<http::string_body>> res,
+            std::shared_ptr<http::response_serializer<http::string_body>> sr, bool keep_alive) {
     stream_.expires_after(server_.options.idle_timeout);  // a client that does not read
-    http::async_write(stream_, *res,
-                      [self = shared_from_this(), res, keep_alive](beast::error_code ec, size_t) {
-                        if (!ec && self->drain_) {
-                          self->Drain();
-                          return;
-                        }
-                        if (ec || !keep_alive) {
-                          self->Close();
-                          return;
-                        }
-                        self->Read();
-                      });
+    http::async_write(stream_, *sr, [self = shared_from_this(), res, sr,
+                                     keep_alive](beast::error_code ec, size_t) {
+      if (!ec && self->drain_) {
+        self->Drain();
+        return;
+      }
+      if (ec || !keep_alive) {
+        self->Close();
+        return;
+      }
+      self->Read();
+    });
   }
 
   // The answer to a CORS preflight: which methods and headers a browser may send.
@@ -555,7 +555,8 @@ class Session final : public std::enable_shared_from_this<Session> {
 }  // namespace
 
 void HttpServer::Impl::Accept() {
-  acceptor.async_accept(asio::make_strand(NextContext()), [this](beast::error_code ec, tcp::socket socket) {
+  acceptor.async_accept(asio::make_strand(NextContext()), [this](beast::error_code ec,
+                                                                 tcp::socket socket) {
     if (ec) {
       if (stopping || ec == asio::error::operation_aborted) {
         return;

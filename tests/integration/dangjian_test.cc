@@ -48,10 +48,7 @@ int ExpectedDemoOrganizations() {
 class DangjianTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/dangjian-" + std::to_string(getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testing::FreshTestDir("dangjian");
   }
 
   std::unique_ptr<testing::Process> Launch(const std::string& data_dir, int port,

@@ -3,7 +3,6 @@
 // different ids, and a process that stops gives its id back.
 #include <unistd.h>
 
-#include <filesystem>
 #include <regex>
 
 #include "absl/strings/numbers.h"
@@ -18,27 +17,15 @@ namespace {
 using testing::BinDir;
 using testing::Http;
 
-std::string RedisServer() {
-  const char* env = std::getenv("DJ_REDIS_SERVER");
-  return env != nullptr && *env != '\0' ? env : "/usr/bin/redis-server";
-}
-
 class NodeIdTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = ::testing::TempDir() + "/dj-node-id-" + std::to_string(getpid()) + "-" +
-           ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testing::FreshTestDir("dj-node-id");
     auto db = testing::TestDatabase::Create();
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
     redis_port_ = testing::FreePort();
-    redis_ = std::make_unique<testing::Process>(
-        RedisServer(),
-        std::vector<std::string>{"--port", std::to_string(redis_port_), "--bind", "127.0.0.1",
-                                 "--save", "", "--appendonly", "no", "--dir", dir_},
-        std::map<std::string, std::string>{}, dir_ + "/redis.log");
+    redis_ = testing::StartRedisServer(redis_port_, dir_);
     redis_cache_ = cache::NewRedisCache(
         {.url = {"", "127.0.0.1", redis_port_, 0}, .retry_after = std::chrono::milliseconds(10)});
     ASSERT_TRUE(

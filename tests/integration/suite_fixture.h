@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cstdlib>
 #include <cstdio>
-#include <filesystem>
 #include <sstream>
 #include <vector>
 
@@ -26,11 +25,6 @@ namespace dj {
 namespace pb = dangjian::org::v1;
 using testing::BinDir;
 using testing::HttpResponse;
-
-inline std::string RedisServer() {
-  const char* env = std::getenv("DJ_REDIS_SERVER");
-  return env != nullptr && *env != '\0' ? env : "/usr/bin/redis-server";
-}
 
 inline pb::Organization ParseOrg(const std::string& json) {
   pb::Organization o;
@@ -119,11 +113,7 @@ class Topo : public ::testing::Test {
              const std::map<std::string, std::string>& member_env = {}) {
     topology_ = topology;
     gateway_env.emplace("DJ_SIGN_IN_LIMIT_PER_IP", "1000");
-    std::string test = ::testing::UnitTest::GetInstance()->current_test_info()->name();
-    std::replace(test.begin(), test.end(), '/', '_');  // parameterized names contain '/'
-    dir_ = ::testing::TempDir() + "/dj-it-" + std::to_string(getpid()) + "-" + test;
-    std::filesystem::remove_all(dir_);
-    std::filesystem::create_directories(dir_);
+    dir_ = testing::FreshTestDir("dj-it");
     http_port_ = testing::FreePort();
     if (topology == Topology::kEmbedded) {
       gateway_env.insert(member_env.begin(), member_env.end());
@@ -238,11 +228,7 @@ class Topo : public ::testing::Test {
   std::string BackendLog() { return org_ ? org_->Log() : gateway_->Log(); }
 
   void StartRedis() {
-    redis_ = std::make_unique<testing::Process>(
-        RedisServer(),
-        std::vector<std::string>{"--port", std::to_string(redis_port_), "--bind", "127.0.0.1",
-                                 "--save", "", "--appendonly", "no", "--dir", dir_},
-        std::map<std::string, std::string>{}, dir_ + "/redis.log");
+    redis_ = testing::StartRedisServer(redis_port_, dir_);
     auto cache = cache::NewRedisCache(
         {.url = {"", "127.0.0.1", redis_port_, 0}, .retry_after = std::chrono::milliseconds(10)});
     ASSERT_TRUE(

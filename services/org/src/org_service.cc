@@ -722,11 +722,11 @@ void OrgService::GetCached(std::shared_ptr<rpc::UnaryCall> call,
   // Trusted as Get trusts a copy: stamped no earlier than the tree's version read in the same
   // round trip (a move since may have changed its path), and granted to the caller.
   auto use = [who = *std::move(who), &request, response](cache::CacheAside::Found& found) {
+    const std::optional<int64_t> current = TreeVersion::Parse(found.companion);
     int64_t version = 0;
-    int64_t current = 0;
     std::string bytes;
-    return found.companion.has_value() && absl::SimpleAtoi(*found.companion, &current) &&
-           TreeVersion::Unstamp(found.value, &version, &bytes) && version >= current &&
+    return current.has_value() && TreeVersion::Unstamp(found.value, &version, &bytes) &&
+           version >= *current &&
            response->ParseFromString(bytes) &&
            AuthorizeOrganization(who, "read", request.name(), response->path(), nullptr).ok();
   };

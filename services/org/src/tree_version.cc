@@ -47,9 +47,8 @@ absl::StatusOr<int64_t> TreeVersion::Current(const std::optional<std::string>& c
   if (cache_ == nullptr) {
     return absl::FailedPreconditionError("no cache");
   }
-  int64_t version = 0;
-  if (cached.has_value() && absl::SimpleAtoi(*cached, &version)) {
-    return version;
+  if (std::optional<int64_t> version = Parse(cached); version.has_value()) {
+    return *version;
   }
   ASSIGN_OR_RETURN(db::Pool::Lease lease, pool_.Acquire());
   ASSIGN_OR_RETURN(const int64_t stored, Read(*lease));
@@ -57,11 +56,19 @@ absl::StatusOr<int64_t> TreeVersion::Current(const std::optional<std::string>& c
   ASSIGN_OR_RETURN(const bool put, cache_->SetIfAbsent(kCacheKey, absl::StrCat(stored), kKeep));
   if (!put) {
     auto again = cache_->Get(kCacheKey);
-    if (again.ok() && again->has_value() && absl::SimpleAtoi(**again, &version)) {
-      return version;
+    if (std::optional<int64_t> version = again.ok() ? Parse(*again) : std::nullopt; version) {
+      return *version;
     }
   }
   return stored;
+}
+
+std::optional<int64_t> TreeVersion::Parse(const std::optional<std::string>& cached) {
+  int64_t version = 0;
+  if (cached.has_value() && absl::SimpleAtoi(*cached, &version)) {
+    return version;
+  }
+  return std::nullopt;
 }
 
 std::string TreeVersion::Stamp(int64_t version, std::string_view value) {

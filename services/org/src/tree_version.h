@@ -42,6 +42,8 @@ class TreeVersion final {
   // round trip for both): that value when it is one, else as Current().
   absl::StatusOr<int64_t> Current(const std::optional<std::string>& cached);
   static std::string_view CacheKey();
+  // The version in the cache key's value `cached`; nullopt when absent or not a number.
+  static std::optional<int64_t> Parse(const std::optional<std::string>& cached);
 
   // A copied value with the version it was read at, and back (the cache's format).
   static std::string Stamp(int64_t version, std::string_view value);
