@@ -98,6 +98,32 @@ class Connection {
   }
 };
 
+// A result's rows as `T`s, through `from` (a store's row mapper); the error passed on.
+template <typename T, typename From>
+absl::StatusOr<std::vector<T>> MapRows(absl::StatusOr<Result> result, From&& from) {
+  if (!result.ok()) {
+    return result.status();
+  }
+  std::vector<T> out;
+  out.reserve(result->rows.size());
+  for (const Row& r : result->rows) {
+    out.push_back(from(r));
+  }
+  return out;
+}
+
+// The first row as a `T`, or nullopt when there is none.
+template <typename T, typename From>
+absl::StatusOr<std::optional<T>> MapOne(absl::StatusOr<Result> result, From&& from) {
+  if (!result.ok()) {
+    return result.status();
+  }
+  if (result->rows.empty()) {
+    return std::optional<T>();
+  }
+  return std::optional<T>(from(result->rows.front()));
+}
+
 class Driver {
  public:
   virtual ~Driver() = default;

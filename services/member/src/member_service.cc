@@ -20,6 +20,7 @@
 #include "dangjian/org/v1/events.pb.h"
 #include "dangjian/org/v1/org.grpc.pb.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/member/src/member_store.h"
 
 namespace dj::member {
 namespace {
@@ -279,6 +280,11 @@ absl::Status MemberService::OnOrganizationEvent(const events::Event& event) {
         if (!changed.ok()) {
           return changed.status();
         }
+        // Member records keep their organization's path too: the same move, same transaction.
+        auto members = MemberStore::RewritePaths(c, moved.old_path(), moved.new_path());
+        if (!members.ok()) {
+          return members.status();
+        }
         if (*changed > 0) {
           log::Info("account scopes follow a moved organization",
                     {{"organization", moved.organization()}, {"accounts", absl::StrCat(*changed)}});
@@ -313,40 +319,13 @@ pb::Account MemberService::ToProto(const AccountRow& row) const {
   return a;
 }
 
-absl::StatusOr<std::string> MemberService::CurrentPaths::Of(const auth::Principal& who,
-                                                            int64_t org) {
-  auto it = known_.find(org);
-  if (it == known_.end()) {
-    it = known_.emplace(org, lookup_(who, rpc::FormatName("organizations", org))).first;
-  }
-  return it->second;
-}
-
 absl::Status MemberService::Authorized(const auth::Principal& who, std::string_view action,
                                        const AccountRow& row, audit::Entry* entry,
                                        CurrentPaths* current) const {
-  auto decide = [&](std::string_view path) {
-    return auth::AuthorizeOrHide(who, action,
-                                 {std::string(kAccounts), std::string(path), row.member},
-                                 AccountNotFound(rpc::FormatName(kAccounts, row.id)),
-                                 entry != nullptr ? &entry->detail : nullptr);
-  };
-  if (current == nullptr || row.scope_org == 0) {
-    return decide(row.scope_path);
-  }
-  // Granted on the top's path ("/": a whole-tree scope, or the owner's own account): no path
-  // can change that.
-  if (absl::Status anyway = decide("/"); anyway.ok()) {
-    return anyway;
-  }
-  // Refused or hidden by the copy: refused (a move into the caller's subtree shows once applied).
-  RETURN_IF_ERROR(decide(row.scope_path));
-  auto path = current->Of(who, row.scope_org);
-  if (path.status().code() == absl::StatusCode::kNotFound) {
-    return decide("/");  // the caller cannot see the account's organization any more: hidden
-  }
-  RETURN_IF_ERROR(path.status());
-  return *path == row.scope_path ? absl::OkStatus() : decide(*path);
+  return auth::AuthorizeCopiedPath(who, action,
+                                   {std::string(kAccounts), row.scope_path, row.member},
+                                   row.scope_org, AccountNotFound(rpc::FormatName(kAccounts, row.id)),
+                                   entry != nullptr ? &entry->detail : nullptr, current);
 }
 
 absl::StatusOr<pb::Account> MemberService::CreateAccount(const auth::Principal& who,

@@ -14,6 +14,7 @@
 #include "common/audit/recorder.h"
 #include "common/auth/jwt.h"
 #include "common/auth/password.h"
+#include "common/auth/current_path.h"
 #include "common/auth/principal.h"
 #include "common/cache/cache.h"
 #include "common/db/pool.h"
@@ -37,10 +38,7 @@ struct MemberServiceOptions {
   std::function<int64_t()> now_us;  // microseconds since the epoch; the system clock if unset
 };
 
-// The materialized path of organization `name` ("organizations/5" -> "/1/5/"), asked of the org
-// service on behalf of `who` (so an organization outside their scope is NOT_FOUND).
-using OrgPathLookup =
-    std::function<absl::StatusOr<std::string>(const auth::Principal& who, std::string_view name)>;
+using OrgPathLookup = auth::OrgPathLookup;
 
 // The lookup through the org service's client (in-process or over the network), as the caller.
 OrgPathLookup OrgPathsVia(const rpc::ServiceClient& org);
@@ -128,18 +126,7 @@ class MemberService final {
   // How long a revocation is kept: until every token it refuses has expired.
   int64_t RevocationLifetimeUs() const;
   dangjian::member::v1::Account ToProto(const AccountRow& row) const;
-  // The current paths of organizations as the org service answers them for the caller, each
-  // asked once per request (ListAccounts looks at many accounts of few organizations).
-  class CurrentPaths {
-   public:
-    explicit CurrentPaths(const OrgPathLookup& lookup) : lookup_(lookup) {}
-    // NOT_FOUND when the caller cannot see organization `org` (or it is gone).
-    absl::StatusOr<std::string> Of(const auth::Principal& who, int64_t org);
-
-   private:
-    const OrgPathLookup& lookup_;
-    std::map<int64_t, absl::StatusOr<std::string>> known_;
-  };
+  using CurrentPaths = auth::CurrentPaths;
   // Authorize `action` on `row`; out of scope looks exactly like a missing account.
   // An account's scope_path is a copy that follows moves through the org events, so between a
   // move and this service applying it the copy may be stale. With `current`, a decision that

@@ -31,7 +31,16 @@ absl::StatusOr<std::unique_ptr<runtime::ServiceInstance>> Start(runtime::Service
   if (absl::Status s = service->Bootstrap(*bootstrap); !s.ok()) {
     return Named("DJ_BOOTSTRAP_ADMIN_PASSWORD", s);
   }
-  return std::make_unique<MemberInstance>(std::move(service));
+  auto vault = PiiVaultFrom(context.config, context.audit_key);
+  if (!vault.ok()) {
+    return Named("DJ_PII_KEYS", vault.status());
+  }
+  auto owned_vault = std::make_unique<crypto::PiiVault>(*std::move(vault));
+  auto records = std::make_unique<MemberRecords>(
+      *context.backends.pool, *context.backends.ids, context.auth, context.audit_key,
+      OrgPathsVia(context.Client("org")), *owned_vault, MemberOptionsFrom(context.config).now_us);
+  return std::make_unique<MemberInstance>(std::move(service), std::move(owned_vault),
+                                          std::move(records));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "common/runtime/module.h"
+#include "services/member/src/member_records.h"
 #include "services/member/src/member_service.h"
 
 namespace dj::member {
@@ -13,17 +14,22 @@ extern const runtime::ServiceModule kModule;
 
 class MemberInstance final : public runtime::ServiceInstance {
  public:
-  explicit MemberInstance(std::unique_ptr<MemberService> service) : service_(std::move(service)) {}
+  MemberInstance(std::unique_ptr<MemberService> service, std::unique_ptr<crypto::PiiVault> vault,
+                 std::unique_ptr<MemberRecords> records)
+      : service_(std::move(service)), vault_(std::move(vault)), records_(std::move(records)) {}
 
   std::vector<grpc::Service*> grpc_services() override {
-    return {service_->auth_service(), service_->account_service()};
+    return {service_->auth_service(), service_->account_service(), records_.get()};
   }
   std::vector<runtime::Subscription> subscriptions() override;
 
   MemberService& service() { return *service_; }
+  MemberRecords& records() { return *records_; }
 
  private:
   std::unique_ptr<MemberService> service_;
+  std::unique_ptr<crypto::PiiVault> vault_;  // used by records_
+  std::unique_ptr<MemberRecords> records_;
 };
 
 }  // namespace dj::member

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/jwt.h"
+#include "common/crypto/crypto.h"
 #include "common/runtime/strings.h"
 
 namespace dj::member {
@@ -38,6 +39,13 @@ std::vector<runtime::Setting> MemberSettings() {
        "password of the first administrator `admin`, created when there are no accounts"},
       {"bootstrap-admin-password-file", "", false,
        "file whose first line is that password (instead of the setting)"},
+      {"pii-keys", "", false,
+       "keys sealing ID and phone numbers (SM4 + HMAC-SM3): id=secret[,id=secret], secrets of "
+       "32+ characters; the first seals, all open (rotate by putting a new one first, then "
+       "dj-member --reseal-pii); unset: derived from the audit key"},
+      {"pii-index-key", "", false,
+       "key of the blind indexes that find members by ID or phone number (32+ characters, not "
+       "rotated); unset: derived from the audit key"},
   };
 }
 
@@ -53,6 +61,27 @@ MemberServiceOptions MemberOptionsFrom(const runtime::Config& config) {
   o.access_token_ttl = std::chrono::seconds(config.GetInt("access-token-ttl-seconds"));
   o.sessions.idle = std::chrono::minutes(config.GetInt("session-idle-minutes"));
   return o;
+}
+
+absl::StatusOr<crypto::PiiVault> PiiVaultFrom(const runtime::Config& config,
+                                              std::string_view audit_key) {
+  std::vector<crypto::PiiKey> keys;
+  if (config.Has("pii-keys") && !config.Get("pii-keys").empty()) {
+    auto parsed = crypto::ParsePiiKeys(config.Get("pii-keys"));
+    if (!parsed.ok()) {
+      return parsed.status();
+    }
+    keys = *std::move(parsed);
+  } else {
+    keys.push_back({"a0", crypto::Hex(crypto::Hmac(crypto::Digest::kSm3, audit_key,
+                                                   "dangjian pii seal key a0"))});
+  }
+  std::string index_key = config.Has("pii-index-key") ? config.Get("pii-index-key") : "";
+  if (index_key.empty()) {
+    index_key =
+        crypto::Hex(crypto::Hmac(crypto::Digest::kSm3, audit_key, "dangjian pii index key"));
+  }
+  return crypto::PiiVault::Create(std::move(keys), std::move(index_key));
 }
 
 absl::StatusOr<std::string> BootstrapPasswordFrom(const runtime::Config& config) {

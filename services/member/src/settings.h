@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "common/crypto/pii.h"
 #include "common/runtime/config.h"
 #include "services/member/src/member_service.h"
 
@@ -18,6 +19,12 @@ namespace dj::member {
 std::vector<runtime::Setting> MemberSettings();
 
 MemberServiceOptions MemberOptionsFrom(const runtime::Config& config);
+
+// The vault of personal data: keys from pii-keys ("id=secret,...", the first seals) and
+// pii-index-key; where they are not set (the one-process binary, a first look), keys derived
+// from the audit key (key id "a0"), so nothing is ever stored in clear.
+absl::StatusOr<crypto::PiiVault> PiiVaultFrom(const runtime::Config& config,
+                                              std::string_view audit_key);
 
 // The bootstrap password from the setting or the file (first line); "" when neither is given.
 absl::StatusOr<std::string> BootstrapPasswordFrom(const runtime::Config& config);

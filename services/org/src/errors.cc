@@ -3,11 +3,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/rpc/errors.h"
+#include "common/rpc/text.h"
 #include "common/runtime/strings.h"
 
 namespace dj::org {
 
-std::string Etag(int64_t version) { return absl::StrCat("v", version); }
+std::string Etag(int64_t version) { return rpc::Etag(version); }
 
 absl::Status OrganizationNotFound(std::string_view name) {
   return rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",

@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/rpc/text.h"
 #include "absl/status/status.h"
 #include "dangjian/org/v1/org.pb.h"
 
@@ -52,13 +53,9 @@ absl::Status CheckPlacement(const StructureRules& rules, std::optional<Kind> par
 absl::Status CheckChildrenFit(const StructureRules& rules, Kind kind,
                               const std::vector<Kind>& child_kinds, std::string_view kind_field);
 
-// Trims ASCII and ideographic (U+3000) spaces at both ends.
-std::string TrimDisplayName(std::string_view name);
-// Free text (already trimmed): valid UTF-8, no control characters, at most `max_chars`
-// characters (not bytes: MySQL's VARCHAR counts characters); `required`: not empty.
-// INVALID_ARGUMENT naming `field` and why.
-absl::Status ValidateText(std::string_view text, std::string_view field, int max_chars,
-                          bool required);
+// Text fields: common/rpc/text.h.
+using rpc::TrimDisplayName;
+using rpc::ValidateText;
 // Non-empty after trimming, at most max_display_name_chars characters, valid UTF-8, no
 // control characters.
 absl::Status ValidateDisplayName(const StructureRules& rules, std::string_view name,

@@ -1,18 +1,15 @@
 // The structure rules in force on a date: the versions the work committee added (table
-// rule_sets) over the shipped national default. Every replica re-reads the versions at most
-// every `refresh` (and at once after its own write), so a new version reaches all of them within
-// that time; versions only take effect from today on, so no check ever ran under rules that
-// changed afterwards.
+// rule_sets, kind "structure") over the shipped national default, through the suite's one
+// versioned rule book (common/rules/rule_book.h).
 #pragma once
 
 #include <chrono>
 #include <functional>
-#include <mutex>
-#include <optional>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "common/db/pool.h"
+#include "common/rules/rule_book.h"
 #include "services/org/src/structure_rule_set.h"
 
 namespace dj::org {
@@ -23,16 +20,19 @@ class RuleBook final {
            std::chrono::seconds refresh = std::chrono::seconds(5));
 
   // The rules in force on `date` (read on `c` when given and due, as Versions).
-  absl::StatusOr<StructureRules> InForce(const time::CivilDate& date, db::Connection* c = nullptr);
+  absl::StatusOr<StructureRules> InForce(const time::CivilDate& date, db::Connection* c = nullptr) {
+    return book_.InForce(date, c);
+  }
   // Today's rules (Asia/Shanghai).
-  absl::StatusOr<StructureRules> Today();
-  // The same inside a transaction: when the versions must be read again, they are read on `c`
-  // (a second connection could wait behind the transactions that hold the others).
-  absl::StatusOr<StructureRules> Today(db::Connection& c);
-  time::CivilDate TodayDate() const;
+  absl::StatusOr<StructureRules> Today() { return book_.Today(); }
+  // The same inside a transaction (the versions read on `c` when due).
+  absl::StatusOr<StructureRules> Today(db::Connection& c) { return book_.Today(c); }
+  time::CivilDate TodayDate() const { return book_.TodayDate(); }
 
   // Every version, newest first, version 0 last; read on `c` when given and due.
-  absl::StatusOr<std::vector<RuleSetVersion>> Versions(db::Connection* c = nullptr);
+  absl::StatusOr<std::vector<RuleSetVersion>> Versions(db::Connection* c = nullptr) {
+    return book_.Versions(c);
+  }
 
   // In the caller's transaction: adds `in` as the next version, by `creator`. INVALID_ARGUMENT
   // naming the field for bad rules, an effective date before today or one already taken.
@@ -40,17 +40,10 @@ class RuleBook final {
                                      const dangjian::org::v1::StructureRuleSet& in,
                                      const std::string& creator);
   // Drops what was read, so the next call reads again (after a committed Add).
-  void Forget();
+  void Forget() { book_.Forget(); }
 
  private:
-  absl::StatusOr<std::vector<RuleSetVersion>> Load(db::Connection& c);
-
-  db::Pool& pool_;
-  std::function<int64_t()> now_us_;
-  std::chrono::seconds refresh_;
-  std::mutex mu_;
-  std::optional<std::vector<RuleSetVersion>> versions_;  // guarded by mu_; stored ones only
-  std::chrono::steady_clock::time_point loaded_at_;      // guarded by mu_
+  rules::RuleBook<StructureRules> book_;
 };
 
 }  // namespace dj::org

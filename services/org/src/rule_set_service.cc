@@ -13,16 +13,8 @@ namespace {
 
 namespace pb = dangjian::org::v1;
 
-// Rule sets apply to the whole tree. Reading them is allowed at the caller's own scope (the rules
-// govern their subtree too); adding a version needs the whole tree.
 absl::Status Allowed(const auth::Principal& who, std::string_view action, std::string* why) {
-  const std::string path =
-      action == "read" && who.scope_org != 0 ? absl::StrCat("/", who.scope_org, "/") : "/";
-  return auth::AuthorizeOrHide(
-      who, action, {"rule_sets", path, ""},
-      rpc::Error(absl::StatusCode::kPermissionDenied, "PERMISSION_DENIED",
-                 "rule sets are changed for the whole tree, by a committee admin"),
-      why);
+  return rules::AuthorizeRuleSets(who, action, why);
 }
 
 }  // namespace

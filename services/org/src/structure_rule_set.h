@@ -6,20 +6,14 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "common/rules/rule_book.h"
 #include "common/time/civil_date.h"
 #include "dangjian/org/v1/rules.pb.h"
 #include "services/org/src/organization_rules.h"
 
 namespace dj::org {
 
-struct RuleSetVersion {
-  int32_t version = 0;  // 0: the national default
-  time::CivilDate effective_date;
-  std::string note;
-  StructureRules rules;
-  int64_t create_time_us = 0;
-  std::string creator;
-};
+using RuleSetVersion = rules::Version<StructureRules>;
 
 // Checks a rule set a committee admin sends; violations name "rule_set.<field>". Does not look
 // at name, version, effective_date, create_time or creator.

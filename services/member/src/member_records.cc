@@ -1,0 +1,1263 @@
+// Member handlers: validate, authorize at the member's organization path, write with the audit
+// row and the outbox event in one transaction, answer masked unless read_pii is granted.
+#include "services/member/src/member_records.h"
+
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "common/audit/caller.h"
+#include "common/auth/authorize.h"
+#include "common/db/errors.h"
+#include "common/rpc/errors.h"
+#include "common/rpc/handler.h"
+#include "common/rpc/names.h"
+#include "common/rpc/requests.h"
+#include "common/rpc/text.h"
+#include "common/runtime/status_macros.h"
+#include "common/runtime/strings.h"
+#include "common/time/clock.h"
+#include "dangjian/member/v1/events.pb.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/member/src/development.h"
+#include "services/member/src/id_number.h"
+
+namespace dj::member {
+
+namespace pb = dangjian::member::v1;
+using google::protobuf::util::TimeUtil;
+
+namespace {
+
+constexpr std::string_view kMembers = "members";
+constexpr std::string_view kOrganizations = "organizations";
+constexpr std::string_view kErrorDomain = "member.dangjian";
+constexpr int kMaxNameChars = 50;
+
+absl::Status MemberNotFound(std::string_view name) {
+  return rpc::Error(absl::StatusCode::kNotFound, "MEMBER_NOT_FOUND",
+                    absl::StrCat(AV(name), " does not exist"));
+}
+
+absl::Status EtagMismatch(std::string_view name) {
+  return rpc::Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
+                    absl::StrCat(AV(name),
+                                 " was changed since it was read; get it again and retry"));
+}
+
+auth::Resource MemberResource(const MemberRow& row) {
+  return {std::string(kMembers), row.org_path, rpc::FormatName(kMembers, row.id)};
+}
+
+// An optional date field of the request: absent, or a valid date (else naming `field`).
+absl::StatusOr<std::optional<time::CivilDate>> OptionalDate(bool has, const google::type::Date& d,
+                                                            std::string_view field) {
+  if (!has) {
+    return std::optional<time::CivilDate>();
+  }
+  ASSIGN_OR_RETURN(const time::CivilDate date, time::FromProto(d, field));
+  return std::optional<time::CivilDate>(date);
+}
+
+void SetDate(const std::optional<time::CivilDate>& d, google::type::Date* out) {
+  if (d.has_value()) {
+    *out = time::ToProto(*d);
+  }
+}
+
+Gender GenderOf(int32_t g) {
+  return g == pb::MALE ? Gender::kMale : g == pb::FEMALE ? Gender::kFemale : Gender::kUnspecified;
+}
+int32_t GenderProto(Gender g) {
+  return g == Gender::kMale ? pb::MALE : g == Gender::kFemale ? pb::FEMALE : 0;
+}
+
+// The stage dates a record holds, in pipeline order.
+std::vector<StageEntry> HistoryOf(const MemberRow& row) {
+  std::vector<StageEntry> out;
+  const std::pair<Stage, const std::optional<time::CivilDate>*> dates[] = {
+      {Stage::kApplicant, &row.application_date}, {Stage::kActivist, &row.activist_date},
+      {Stage::kCandidate, &row.candidate_date},   {Stage::kProbationary, &row.join_date},
+      {Stage::kFull, &row.full_member_date}};
+  for (const auto& [stage, date] : dates) {
+    if (date->has_value() && static_cast<int32_t>(stage) <= row.stage) {
+      out.push_back({stage, **date});
+    }
+  }
+  return out;
+}
+
+PipelineState StateOf(const MemberRow& row) {
+  return {.birth_date = row.birth_date,
+          .history = HistoryOf(row),
+          .extensions = row.extensions,
+          .extension_months = row.extension_months};
+}
+
+pb::MemberSnapshot Snapshot(const MemberRow& row) {
+  pb::MemberSnapshot s;
+  s.set_member(rpc::FormatName(kMembers, row.id));
+  s.set_display_name(row.display_name);
+  s.set_organization(rpc::FormatName(kOrganizations, row.organization_id));
+  s.set_organization_path(row.org_path);
+  s.set_stage(static_cast<pb::Stage>(row.stage));
+  s.set_status(static_cast<pb::MembershipStatus>(row.status));
+  s.set_category(static_cast<pb::MemberCategory>(row.category));
+  s.set_party_affairs_cadre(row.party_affairs_cadre);
+  return s;
+}
+
+// Text fields of a record, trimmed and checked.
+absl::Status TakeText(std::string_view in, std::string_view field, int max_chars, bool required,
+                      std::string& out) {
+  out = rpc::TrimDisplayName(in);
+  return rpc::ValidateText(out, field, max_chars, required);
+}
+
+const rpc::UpdatableFields& Updatable() {
+  static const rpc::UpdatableFields kFields = {
+      .fields = {"display_name", "gender", "ethnicity", "birth_date", "id_number", "phone",
+                 "education", "work_unit", "job_title", "category", "party_affairs_cadre",
+                 "residence_community", "community_report_date"},
+      .refused = {
+          {"name", "is output only"},
+          {"organization", "changes only by a transfer"},
+          {"stage", "changes only through the pipeline methods (:admitActivist, ...)"},
+          {"status", "changes only through :changeStatus"},
+          {"application_date", "is set by the pipeline"},
+          {"activist_date", "is set by the pipeline"},
+          {"candidate_date", "is set by the pipeline"},
+          {"join_date", "is set by the pipeline"},
+          {"full_member_date", "is set by the pipeline"},
+          {"party_standing_years", "is output only"},
+          {"probation_end_date", "is output only"},
+          {"pii_masked", "is output only"},
+          {"etag", "is output only"},
+          {"create_time", "is output only"},
+          {"update_time", "is output only"},
+      }};
+  return kFields;
+}
+
+std::set<std::string> SetFields(const pb::Member& in) {
+  std::set<std::string> set;
+  if (!in.display_name().empty()) set.insert("display_name");
+  if (in.gender() != 0) set.insert("gender");
+  if (!in.ethnicity().empty()) set.insert("ethnicity");
+  if (in.has_birth_date()) set.insert("birth_date");
+  if (!in.id_number().empty()) set.insert("id_number");
+  if (!in.phone().empty()) set.insert("phone");
+  if (in.education() != 0) set.insert("education");
+  if (!in.work_unit().empty()) set.insert("work_unit");
+  if (!in.job_title().empty()) set.insert("job_title");
+  if (in.category() != 0) set.insert("category");
+  if (in.party_affairs_cadre()) set.insert("party_affairs_cadre");
+  if (!in.residence_community().empty()) set.insert("residence_community");
+  if (in.has_community_report_date()) set.insert("community_report_date");
+  return set;
+}
+
+}  // namespace
+
+// --- gRPC adapters: who is calling, then the operation, then the reply ---
+
+#define DJ_MEMBER_RPC(Method, Request, Response, Call)                                         \
+  grpc::Status MemberRecords::Method(grpc::ServerContext* ctx, const pb::Request* req,       \
+                                     Response* resp) {                                         \
+    return audit::WithCaller(*ctx, auth_, audit_, kErrorDomain,                               \
+                             [&](const auth::Principal& who) {                                \
+                               return rpc::Reply(*ctx, kErrorDomain, Call, resp);              \
+                             });                                                               \
+  }
+
+DJ_MEMBER_RPC(CreateMember, CreateMemberRequest, Pb, Create(who, *req))
+DJ_MEMBER_RPC(GetMember, GetMemberRequest, Pb, Get(who, *req))
+DJ_MEMBER_RPC(GetMyMember, GetMyMemberRequest, Pb, GetMine(who))
+DJ_MEMBER_RPC(ListMembers, ListMembersRequest, pb::ListMembersResponse, List(who, *req))
+DJ_MEMBER_RPC(SearchMembers, SearchMembersRequest, pb::SearchMembersResponse, Search(who, *req))
+DJ_MEMBER_RPC(UpdateMember, UpdateMemberRequest, Pb, Update(who, *req))
+DJ_MEMBER_RPC(AdmitActivist, AdmitActivistRequest, Pb, AdmitActivistOp(who, *req))
+DJ_MEMBER_RPC(ApproveCandidate, ApproveCandidateRequest, Pb, ApproveCandidateOp(who, *req))
+DJ_MEMBER_RPC(AdmitProbationary, AdmitProbationaryRequest, Pb, AdmitProbationaryOp(who, *req))
+DJ_MEMBER_RPC(ExtendProbation, ExtendProbationRequest, Pb, ExtendProbationOp(who, *req))
+DJ_MEMBER_RPC(ConvertToFull, ConvertToFullRequest, Pb, ConvertToFullOp(who, *req))
+DJ_MEMBER_RPC(ListStages, ListStagesRequest, pb::ListStagesResponse, Stages(who, *req))
+DJ_MEMBER_RPC(ListDueConversions, ListDueConversionsRequest, pb::ListDueConversionsResponse,
+              DueConversions(who, *req))
+DJ_MEMBER_RPC(ChangeMemberStatus, ChangeMemberStatusRequest, Pb, ChangeStatus(who, *req))
+DJ_MEMBER_RPC(GetMemberRules, GetMemberRulesRequest, pb::MemberRuleSet, RulesInForce(who, *req))
+DJ_MEMBER_RPC(ListMemberRuleSets, ListMemberRuleSetsRequest, pb::ListMemberRuleSetsResponse,
+              RuleSets(who))
+DJ_MEMBER_RPC(CreateMemberRuleSet, CreateMemberRuleSetRequest, pb::MemberRuleSet,
+              AddRuleSet(who, *req))
+
+#undef DJ_MEMBER_RPC
+
+MemberRecords::MemberRecords(db::Pool& pool, ids::IdGenerator& ids,
+                             const auth::InternalAuth& auth, std::string audit_key,
+                             auth::OrgPathLookup org_paths, const crypto::PiiVault& vault,
+                             std::function<int64_t()> now_us)
+    : pool_(pool),
+      ids_(ids),
+      auth_(auth),
+      audit_(pool, std::move(audit_key), "auditLogs/member"),
+      org_paths_(std::move(org_paths)),
+      vault_(vault),
+      now_us_(now_us ? std::move(now_us) : std::function<int64_t()>(time::NowMicros)),
+      rules_(NewMemberRuleBook(pool, now_us_)) {}
+
+MemberRecords::~MemberRecords() = default;
+
+int64_t MemberRecords::NowUs() const { return now_us_(); }
+time::CivilDate MemberRecords::Today() const { return time::ShanghaiDate(NowUs() / 1'000'000); }
+
+absl::StatusOr<int64_t> MemberRecords::FollowMove(db::Connection& c, std::string_view old_path,
+                                                  std::string_view new_path) {
+  return MemberStore::RewritePaths(c, old_path, new_path);
+}
+
+absl::StatusOr<std::string> MemberRecords::ScopePath(const auth::Principal& who) {
+  if (who.scope_org == 0) {
+    return std::string("/");
+  }
+  return org_paths_(who, rpc::FormatName(kOrganizations, who.scope_org));
+}
+
+bool MemberRecords::MayReadPii(const auth::Principal& who, const MemberRow& row) const {
+  return auth::Authorize(who, "read_pii", MemberResource(row)).ok();
+}
+
+pb::Member MemberRecords::ToProto(const MemberRow& row) const {
+  pb::Member m;
+  m.set_name(rpc::FormatName(kMembers, row.id));
+  m.set_display_name(row.display_name);
+  m.set_gender(static_cast<pb::Gender>(row.gender));
+  m.set_ethnicity(row.ethnicity);
+  SetDate(row.birth_date, m.mutable_birth_date());
+  m.set_id_number(row.id_number.masked);
+  m.set_phone(row.phone.masked);
+  m.set_pii_masked(true);
+  m.set_education(static_cast<pb::Education>(row.education));
+  m.set_work_unit(row.work_unit);
+  m.set_job_title(row.job_title);
+  m.set_organization(rpc::FormatName(kOrganizations, row.organization_id));
+  m.set_category(static_cast<pb::MemberCategory>(row.category));
+  m.set_stage(static_cast<pb::Stage>(row.stage));
+  m.set_status(static_cast<pb::MembershipStatus>(row.status));
+  SetDate(row.application_date, m.mutable_application_date());
+  SetDate(row.activist_date, m.mutable_activist_date());
+  SetDate(row.candidate_date, m.mutable_candidate_date());
+  SetDate(row.join_date, m.mutable_join_date());
+  SetDate(row.full_member_date, m.mutable_full_member_date());
+  if (row.stage == pb::FULL && row.full_member_date.has_value()) {
+    m.set_party_standing_years(PartyStandingYears(*row.full_member_date, Today()));
+  }
+  if (row.stage == pb::PROBATIONARY) {
+    SetDate(row.probation_end_date, m.mutable_probation_end_date());
+  }
+  m.set_party_affairs_cadre(row.party_affairs_cadre);
+  m.set_residence_community(row.residence_community);
+  SetDate(row.community_report_date, m.mutable_community_report_date());
+  m.set_etag(rpc::Etag(row.version));
+  *m.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(row.create_time_us);
+  *m.mutable_update_time() = TimeUtil::MicrosecondsToTimestamp(row.update_time_us);
+  return m;
+}
+
+absl::StatusOr<pb::Member> MemberRecords::Answer(const auth::Principal& who, const MemberRow& row,
+                                                 std::string_view action) {
+  pb::Member m = ToProto(row);
+  if (!MayReadPii(who, row)) {
+    return m;
+  }
+  const std::string name = m.name();
+  if (!row.id_number.sealed.empty()) {
+    ASSIGN_OR_RETURN(std::string id, vault_.Open(row.id_number.sealed, name + "/id_number"));
+    m.set_id_number(std::move(id));
+  }
+  if (!row.phone.sealed.empty()) {
+    ASSIGN_OR_RETURN(std::string phone, vault_.Open(row.phone.sealed, name + "/phone"));
+    m.set_phone(std::move(phone));
+  }
+  m.set_pii_masked(false);
+  // A read of personal data in clear is recorded; if it cannot be, it is not served.
+  audit::Entry entry = audit::Recorder::For(who, std::string(action), name, row.org_path);
+  entry.detail = "id_number, phone in clear";
+  RETURN_IF_ERROR(audit_.Record(entry, absl::OkStatus()));
+  return m;
+}
+
+absl::Status MemberRecords::Seal(MemberRow& row, const std::string& id_number,
+                                 const std::string& phone) const {
+  const std::string name = rpc::FormatName(kMembers, row.id);
+  row.pii_key_id = vault_.current_key_id();
+  if (id_number.empty()) {
+    row.id_number = {};
+  } else {
+    ASSIGN_OR_RETURN(row.id_number.sealed, vault_.Seal(id_number, name + "/id_number"));
+    row.id_number.index = vault_.BlindIndex("id_number", id_number);
+    row.id_number.masked = MaskIdNumber(id_number);
+  }
+  if (phone.empty()) {
+    row.phone = {};
+  } else {
+    ASSIGN_OR_RETURN(row.phone.sealed, vault_.Seal(phone, name + "/phone"));
+    row.phone.index = vault_.BlindIndex("phone", phone);
+    row.phone.masked = MaskPhone(phone);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MemberRecords::Publish(db::Connection& c, const MemberRow& row,
+                                    const google::protobuf::Message& event) {
+  events::Event e;
+  e.stream = std::string(kMemberStream);
+  e.type = event.GetDescriptor()->full_name();
+  e.key = rpc::FormatName(kMembers, row.id);
+  e.payload = event.SerializeAsString();
+  return events::Append(c, ids_, std::move(e), NowUs()).status();
+}
+
+// --- create ---
+
+namespace {
+
+// The details of a record a create or update takes, normalized and checked; `ids` normalized ID
+// number and phone go into `id_number` and `phone` (in clear, to be sealed).
+struct Details {
+  MemberRow row;
+  std::string id_number;
+  std::string phone;
+};
+
+absl::Status TakeDetails(const pb::Member& in, const std::set<std::string>& paths,
+                         const time::CivilDate& today, Details& d) {
+  MemberRow& row = d.row;
+  if (paths.contains("display_name")) {
+    RETURN_IF_ERROR(TakeText(in.display_name(), "member.display_name", kMaxNameChars, true,
+                             row.display_name));
+  }
+  if (paths.contains("gender")) {
+    if (!pb::Gender_IsValid(in.gender())) {
+      return rpc::InvalidArgument({{"member.gender", "must be MALE or FEMALE"}});
+    }
+    row.gender = in.gender();
+  }
+  if (paths.contains("ethnicity")) {
+    RETURN_IF_ERROR(TakeText(in.ethnicity(), "member.ethnicity", 20, false, row.ethnicity));
+  }
+  if (paths.contains("birth_date")) {
+    ASSIGN_OR_RETURN(row.birth_date,
+                     OptionalDate(in.has_birth_date(), in.birth_date(), "member.birth_date"));
+    if (row.birth_date.has_value() && *row.birth_date > today) {
+      return rpc::InvalidArgument({{"member.birth_date", "must not be in the future"}});
+    }
+  }
+  if (paths.contains("id_number")) {
+    if (in.id_number().empty()) {
+      return rpc::InvalidArgument(
+          {{"member.id_number", "required: the resident ID number (18 characters)"}});
+    }
+    ASSIGN_OR_RETURN(d.id_number, NormalizeIdNumber(in.id_number(), "member.id_number", today));
+  }
+  if (paths.contains("phone") && !in.phone().empty()) {
+    ASSIGN_OR_RETURN(d.phone, NormalizePhone(in.phone(), "member.phone"));
+  }
+  if (paths.contains("education")) {
+    if (!pb::Education_IsValid(in.education())) {
+      return rpc::InvalidArgument({{"member.education", "must be a known level"}});
+    }
+    row.education = in.education();
+  }
+  if (paths.contains("work_unit")) {
+    RETURN_IF_ERROR(TakeText(in.work_unit(), "member.work_unit", 100, false, row.work_unit));
+  }
+  if (paths.contains("job_title")) {
+    RETURN_IF_ERROR(TakeText(in.job_title(), "member.job_title", 50, false, row.job_title));
+  }
+  if (paths.contains("category")) {
+    if (in.category() == pb::MEMBER_CATEGORY_UNSPECIFIED ||
+        !pb::MemberCategory_IsValid(in.category())) {
+      return rpc::InvalidArgument(
+          {{"member.category", "required: IN_SERVICE, RETIRED, STUDENT or OTHER"}});
+    }
+    row.category = in.category();
+  }
+  if (paths.contains("party_affairs_cadre")) {
+    row.party_affairs_cadre = in.party_affairs_cadre();
+  }
+  if (paths.contains("residence_community")) {
+    RETURN_IF_ERROR(TakeText(in.residence_community(), "member.residence_community", 100, false,
+                             row.residence_community));
+  }
+  if (paths.contains("community_report_date")) {
+    ASSIGN_OR_RETURN(row.community_report_date,
+                     OptionalDate(in.has_community_report_date(), in.community_report_date(),
+                                  "member.community_report_date"));
+    if (row.community_report_date.has_value() && *row.community_report_date > today) {
+      return rpc::InvalidArgument({{"member.community_report_date", "must not be in the future"}});
+    }
+  }
+  return absl::OkStatus();
+}
+
+// The ID number's birth date and gender fill in what the record leaves out, and must agree with
+// what it states.
+absl::Status AgreeWithIdNumber(Details& d) {
+  if (d.id_number.empty()) {
+    return absl::OkStatus();
+  }
+  const IdNumberFacts facts = FactsOf(d.id_number);
+  RETURN_IF_ERROR(CrossCheck(facts, d.row.birth_date, GenderOf(d.row.gender), "member.birth_date",
+                             "member.gender"));
+  if (!d.row.birth_date.has_value()) {
+    d.row.birth_date = facts.birth_date;
+  }
+  if (d.row.gender == 0) {
+    d.row.gender = GenderProto(facts.gender);
+  }
+  return absl::OkStatus();
+}
+
+// A record registered at a stage: the dates up to it, strictly increasing, none in the future,
+// the one of the stage itself required, and the applicant old enough at the first of them.
+absl::Status TakeStageDates(const pb::Member& in, const DevelopmentRules& rules,
+                            const time::CivilDate& today, MemberRow& row) {
+  if (in.stage() == pb::STAGE_UNSPECIFIED || !pb::Stage_IsValid(in.stage())) {
+    return rpc::InvalidArgument(
+        {{"member.stage", "required: APPLICANT, ACTIVIST, CANDIDATE, PROBATIONARY or FULL"}});
+  }
+  row.stage = in.stage();
+  struct Field {
+    Stage stage;
+    const char* name;
+    bool has;
+    const google::type::Date& date;
+    std::optional<time::CivilDate>* out;
+  };
+  const Field fields[] = {
+      {Stage::kApplicant, "member.application_date", in.has_application_date(),
+       in.application_date(), &row.application_date},
+      {Stage::kActivist, "member.activist_date", in.has_activist_date(), in.activist_date(),
+       &row.activist_date},
+      {Stage::kCandidate, "member.candidate_date", in.has_candidate_date(), in.candidate_date(),
+       &row.candidate_date},
+      {Stage::kProbationary, "member.join_date", in.has_join_date(), in.join_date(),
+       &row.join_date},
+      {Stage::kFull, "member.full_member_date", in.has_full_member_date(), in.full_member_date(),
+       &row.full_member_date}};
+  std::optional<time::CivilDate> previous;
+  std::string previous_field;
+  for (const Field& f : fields) {
+    const int32_t stage = static_cast<int32_t>(f.stage);
+    if (stage > row.stage) {
+      if (f.has) {
+        return rpc::InvalidArgument(
+            {{f.name, absl::StrCat("must be empty for a member at stage ",
+                                   pb::Stage_Name(static_cast<pb::Stage>(row.stage)))}});
+      }
+      continue;
+    }
+    ASSIGN_OR_RETURN(*f.out, OptionalDate(f.has, f.date, f.name));
+    // The stage's own date, and for a member the date of joining (入党), are required.
+    if ((stage == row.stage || (f.stage == Stage::kProbationary && row.stage == pb::FULL)) &&
+        !f.out->has_value()) {
+      return rpc::InvalidArgument(
+          {{f.name, absl::StrCat("required for a member at stage ",
+                                 pb::Stage_Name(static_cast<pb::Stage>(row.stage)))}});
+    }
+    if (!f.out->has_value()) {
+      continue;
+    }
+    if (**f.out > today) {
+      return rpc::InvalidArgument({{f.name, "must not be in the future"}});
+    }
+    if (previous.has_value() && **f.out <= *previous) {
+      return rpc::InvalidArgument(
+          {{f.name, absl::StrCat("must be after ", previous_field, " (",
+                                 time::ToIso(*previous), "): stages follow one another")}});
+    }
+    if (!previous.has_value() && row.birth_date.has_value()) {
+      auto adult = time::AddYears(*row.birth_date, rules.min_application_age_years);
+      if (adult.ok() && **f.out < *adult) {
+        return rpc::InvalidArgument(
+            {{f.name, absl::StrCat("the person must be at least ", rules.min_application_age_years,
+                                   " years old on this date")}});
+      }
+    }
+    previous = *f.out;
+    previous_field = std::string(f.name).substr(7);  // without "member."
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<pb::Member> MemberRecords::Create(const auth::Principal& who,
+                                                 const pb::CreateMemberRequest& request) {
+  if (!request.has_member()) {
+    return rpc::InvalidArgument({{"member", "required"}});
+  }
+  const pb::Member& in = request.member();
+  RETURN_IF_ERROR(rpc::ValidateRequestId(request.request_id()));
+  if (!in.name().empty()) {
+    return rpc::InvalidArgument({{"member.name", "is assigned by the service; leave it empty"}});
+  }
+  if (in.status() != pb::MEMBERSHIP_STATUS_UNSPECIFIED && in.status() != pb::NORMAL) {
+    return rpc::InvalidArgument(
+        {{"member.status", "a new record is NORMAL; change it afterwards with :changeStatus"}});
+  }
+  const time::CivilDate today = Today();
+  ASSIGN_OR_RETURN(const MemberRules rules, rules_->InForce(today));
+  Details d;
+  std::set<std::string> paths(Updatable().fields.begin(), Updatable().fields.end());
+  RETURN_IF_ERROR(TakeDetails(in, paths, today, d));
+  RETURN_IF_ERROR(AgreeWithIdNumber(d));
+  MemberRow& row = d.row;
+  RETURN_IF_ERROR(TakeStageDates(in, rules.development, today, row));
+  if (row.stage == pb::PROBATIONARY) {
+    row.probation_end_date = ProbationEnds(rules.development, StateOf(row));
+  }
+  if (in.organization().empty()) {
+    return rpc::InvalidArgument(
+        {{"member.organization", "required: the organization the member belongs to"}});
+  }
+  ASSIGN_OR_RETURN(row.organization_id,
+                   rpc::ParseName(in.organization(), kOrganizations, "member.organization"));
+  auto path = org_paths_(who, in.organization());
+  if (!path.ok()) {
+    return path.status().code() == absl::StatusCode::kNotFound
+               ? rpc::WithViolation(path.status(),
+                                    {"member.organization", "no such organization in your scope"})
+               : path.status();
+  }
+  row.org_path = *path;
+  row.status = pb::NORMAL;
+  row.id = ids_.Next();
+  row.create_time_us = row.update_time_us = NowUs();
+  RETURN_IF_ERROR(Seal(row, d.id_number, d.phone));
+  const std::string request_id = auth::IdempotencyKey(who, request.request_id());
+  const std::string name = rpc::FormatName(kMembers, row.id);
+  audit::Entry entry = audit::Recorder::For(who, "members.create", name, row.org_path);
+  std::optional<MemberRow> earlier_row;
+  ASSIGN_OR_RETURN(
+      const std::optional<MemberRow> replay,
+      rpc::CreateOnce<MemberRow>(
+          audit_, pool_, entry,
+          {.request_id = request_id,
+           .what = "member",
+           .request_id_index = kMemberRequestIdIndex,
+           .find = MemberStore::FindByRequestId,
+           .replay = [&](db::Connection&, const MemberRow& earlier, audit::Entry& e) {
+             e.resource = rpc::FormatName(kMembers, earlier.id);
+             e.org_path = earlier.org_path;
+             return auth::AuthorizeOrHide(who, "create", MemberResource(earlier),
+                                          MemberNotFound(e.resource), &e.detail);
+           },
+           .write = [&](db::Connection& c, audit::Entry& e) -> absl::Status {
+             RETURN_IF_ERROR(auth::AuthorizeOrHide(
+                 who, "create", MemberResource(row),
+                 rpc::WithViolation(
+                     rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
+                                absl::StrCat(in.organization(),
+                                             " is outside your scope or does not exist")),
+                     {"member.organization", "no such organization in your scope"}),
+                 &e.detail));
+             RETURN_IF_ERROR(MemberStore::Insert(c, row, request_id));
+             for (const StageEntry& s : HistoryOf(row)) {
+               RETURN_IF_ERROR(MemberStore::AppendStage(
+                   c, {.member_id = row.id,
+                       .stage = static_cast<int32_t>(s.stage),
+                       .date = s.date,
+                       .approving_org_id = row.organization_id,
+                       .reason = "registered with the record",
+                       .recorded_by = who.subject,
+                       .record_time_us = row.create_time_us}));
+             }
+             pb::MemberCreated created;
+             *created.mutable_member() = Snapshot(row);
+             return Publish(c, row, created);
+           },
+           .same =
+               [&](const MemberRow& earlier) {
+                 return earlier.display_name == row.display_name &&
+                        earlier.organization_id == row.organization_id &&
+                        earlier.id_number.index == row.id_number.index &&
+                        earlier.stage == row.stage;
+               },
+           .explain = [&](absl::Status status) -> absl::Status {
+             if (db::DuplicateKeyOn(status, kIdNumberIndex)) {
+               // Says that the number is registered, never where: the record may be outside
+               // the caller's scope.
+               return rpc::WithViolation(
+                   rpc::Error(absl::StatusCode::kAlreadyExists, "ID_NUMBER_REGISTERED",
+                              "member.id_number: a member with this ID number is already "
+                              "registered (a transfer moves a member between organizations)"),
+                   {"member.id_number", "is already registered"});
+             }
+             return status;
+           }}));
+  return Answer(who, replay.has_value() ? *replay : row, "members.create");
+}
+
+// --- reads ---
+
+absl::StatusOr<pb::Member> MemberRecords::Get(const auth::Principal& who,
+                                              const pb::GetMemberRequest& request) {
+  ASSIGN_OR_RETURN(const int64_t id, rpc::ParseName(request.name(), kMembers, "name"));
+  ASSIGN_OR_RETURN(const std::optional<MemberRow> row,
+                   pool_.Run([&](db::Connection& c) { return MemberStore::Find(c, id, false); }));
+  if (!row.has_value()) {
+    return MemberNotFound(request.name());
+  }
+  audit::Entry entry = audit::Recorder::For(who, "members.read", request.name(), row->org_path);
+  auth::CurrentPaths current(org_paths_);
+  absl::Status allowed =
+      auth::AuthorizeCopiedPath(who, "read", MemberResource(*row), row->organization_id,
+                                MemberNotFound(request.name()), &entry.detail, &current);
+  if (!allowed.ok()) {
+    audit_.Refuse(std::move(entry), allowed);
+    return allowed;
+  }
+  return Answer(who, *row, "members.read_pii");
+}
+
+absl::StatusOr<pb::Member> MemberRecords::GetMine(const auth::Principal& who) {
+  if (who.member.empty()) {
+    return rpc::Error(absl::StatusCode::kNotFound, "NO_MEMBER_RECORD",
+                      "your account is not bound to a member record");
+  }
+  pb::GetMemberRequest request;
+  request.set_name(who.member);
+  return Get(who, request);
+}
+
+absl::StatusOr<pb::ListMembersResponse> MemberRecords::List(const auth::Principal& who,
+                                                            const pb::ListMembersRequest& request) {
+  if (request.organization().empty()) {
+    return rpc::InvalidArgument({{"organization", "required: organizations/{id}"}});
+  }
+  ASSIGN_OR_RETURN(const int64_t org,
+                   rpc::ParseName(request.organization(), kOrganizations, "organization"));
+  MemberFilter filter{.organization_id = org, .direct_only = request.direct_only()};
+  RETURN_IF_ERROR(
+      TakeText(request.name_prefix(), "name_prefix", kMaxNameChars, false, filter.name_prefix));
+  for (const auto& [value, valid, field] :
+       {std::tuple<int32_t, bool, const char*>{request.stage(), pb::Stage_IsValid(request.stage()),
+                                               "stage"},
+        {request.status(), pb::MembershipStatus_IsValid(request.status()), "status"},
+        {request.category(), pb::MemberCategory_IsValid(request.category()), "category"}}) {
+    if (!valid) {
+      return rpc::InvalidArgument({{field, "must be a known value"}});
+    }
+  }
+  filter.stage = request.stage();
+  filter.status = request.status();
+  filter.category = request.category();
+  ASSIGN_OR_RETURN(const int32_t size, rpc::PageSize(request.page_size()));
+  const std::string fingerprint =
+      absl::StrCat("members|", org, "|", filter.direct_only, "|", filter.name_prefix, "|",
+                   filter.stage, "|", filter.status, "|", filter.category);
+  ASSIGN_OR_RETURN(const std::string cursor, rpc::DecodePageToken(request.page_token(), fingerprint));
+  std::optional<NameCursor> after;
+  if (!cursor.empty()) {
+    std::pair<std::string, std::string> parts = absl::StrSplit(cursor, absl::MaxSplits('\n', 1));
+    int64_t id = 0;
+    if (!absl::SimpleAtoi(parts.second, &id)) {
+      return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
+    }
+    after = NameCursor{parts.first, id};
+  }
+  // The organization's current path, as the org service answers it for the caller (NOT_FOUND
+  // outside their scope), and the right to read members there.
+  auto path = org_paths_(who, request.organization());
+  if (!path.ok()) {
+    return path.status().code() == absl::StatusCode::kNotFound
+               ? rpc::WithViolation(path.status(),
+                                    {"organization", "no such organization in your scope"})
+               : path.status();
+  }
+  filter.org_path = *path;
+  audit::Entry entry = audit::Recorder::For(who, "members.list", request.organization(), *path);
+  absl::Status allowed = auth::AuthorizeOrHide(
+      who, "read", {std::string(kMembers), *path, ""},
+      rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
+                 absl::StrCat(request.organization(), " does not exist")),
+      &entry.detail);
+  if (!allowed.ok()) {
+    audit_.Refuse(std::move(entry), allowed);
+    return allowed;
+  }
+  ASSIGN_OR_RETURN(std::vector<MemberRow> rows, pool_.Run([&](db::Connection& c) {
+                     return MemberStore::List(c, filter, after, size + 1);
+                   }));
+  const bool more = rpc::TrimPage(rows, size);
+  pb::ListMembersResponse out;
+  const bool pii = auth::Authorize(who, "read_pii", {std::string(kMembers), *path, ""}).ok();
+  for (const MemberRow& r : rows) {
+    if (pii) {
+      // One audit row per page in clear, not per member.
+      pb::Member m = ToProto(r);
+      const std::string name = m.name();
+      if (!r.id_number.sealed.empty()) {
+        ASSIGN_OR_RETURN(std::string id, vault_.Open(r.id_number.sealed, name + "/id_number"));
+        m.set_id_number(std::move(id));
+      }
+      if (!r.phone.sealed.empty()) {
+        ASSIGN_OR_RETURN(std::string phone, vault_.Open(r.phone.sealed, name + "/phone"));
+        m.set_phone(std::move(phone));
+      }
+      m.set_pii_masked(false);
+      *out.add_members() = std::move(m);
+    } else {
+      *out.add_members() = ToProto(r);
+    }
+  }
+  if (more && !rows.empty()) {
+    out.set_next_page_token(rpc::EncodePageToken(
+        fingerprint, absl::StrCat(rows.back().display_name, "\n", rows.back().id)));
+  }
+  if (pii && !rows.empty()) {
+    audit::Entry read = audit::Recorder::For(who, "members.list_pii", request.organization(), *path);
+    read.detail = absl::StrCat(rows.size(), " members' id_number, phone in clear");
+    RETURN_IF_ERROR(audit_.Record(read, absl::OkStatus()));
+  }
+  return out;
+}
+
+absl::StatusOr<pb::SearchMembersResponse> MemberRecords::Search(
+    const auth::Principal& who, const pb::SearchMembersRequest& request) {
+  if (request.id_number().empty() == request.phone().empty()) {
+    return rpc::InvalidArgument(
+        {{"id_number", "give exactly one of id_number and phone, in full"}});
+  }
+  ASSIGN_OR_RETURN(const std::string scope, ScopePath(who));
+  std::vector<MemberRow> rows;
+  std::string by;
+  if (!request.id_number().empty()) {
+    ASSIGN_OR_RETURN(const std::string id,
+                     NormalizeIdNumber(request.id_number(), "id_number", Today()));
+    const std::string index = vault_.BlindIndex("id_number", id);
+    ASSIGN_OR_RETURN(rows, pool_.Run([&](db::Connection& c) {
+                       return MemberStore::FindByIdNumberIndex(c, index, scope);
+                     }));
+    by = "id_number";
+  } else {
+    ASSIGN_OR_RETURN(const std::string phone, NormalizePhone(request.phone(), "phone"));
+    const std::string index = vault_.BlindIndex("phone", phone);
+    ASSIGN_OR_RETURN(rows, pool_.Run([&](db::Connection& c) {
+                       return MemberStore::FindByPhoneIndex(c, index, scope, 50);
+                     }));
+    by = "phone";
+  }
+  pb::SearchMembersResponse out;
+  auth::CurrentPaths current(org_paths_);
+  for (const MemberRow& r : rows) {
+    absl::Status seen =
+        auth::AuthorizeCopiedPath(who, "read", MemberResource(r), r.organization_id,
+                                  MemberNotFound(""), nullptr, &current);
+    if (seen.code() != absl::StatusCode::kOk && seen.code() != absl::StatusCode::kNotFound &&
+        seen.code() != absl::StatusCode::kPermissionDenied) {
+      return seen;
+    }
+    if (seen.ok()) {
+      ASSIGN_OR_RETURN(*out.add_members(), Answer(who, r, "members.search_pii"));
+    }
+  }
+  // A look-up by personal data is recorded, found or not (never the number itself).
+  audit::Entry entry = audit::Recorder::For(who, "members.search", "members", scope);
+  entry.detail = absl::StrCat("by ", by, ": ", out.members_size(), " found");
+  RETURN_IF_ERROR(audit_.Record(entry, absl::OkStatus()));
+  return out;
+}
+
+// --- changes ---
+
+absl::StatusOr<MemberRow> MemberRecords::LockToChange(db::Connection& c,
+                                                      const auth::Principal& who,
+                                                      std::string_view name,
+                                                      std::string_view etag,
+                                                      std::string_view action,
+                                                      audit::Entry& entry) {
+  ASSIGN_OR_RETURN(const int64_t id, rpc::ParseName(name, kMembers, "name"));
+  ASSIGN_OR_RETURN(std::optional<MemberRow> row, MemberStore::Find(c, id, /*for_update=*/true));
+  if (!row.has_value()) {
+    return MemberNotFound(name);
+  }
+  entry.org_path = row->org_path;
+  RETURN_IF_ERROR(auth::AuthorizeOrHide(who, action, MemberResource(*row), MemberNotFound(name),
+                                        &entry.detail));
+  if (!etag.empty() && etag != rpc::Etag(row->version)) {
+    return EtagMismatch(name);
+  }
+  return *std::move(row);
+}
+
+absl::StatusOr<pb::Member> MemberRecords::Update(const auth::Principal& who,
+                                                 const pb::UpdateMemberRequest& request) {
+  if (!request.has_member()) {
+    return rpc::InvalidArgument({{"member", "required"}});
+  }
+  const pb::Member& in = request.member();
+  if (in.etag().empty()) {
+    return rpc::InvalidArgument({{"member.etag", "required: the etag you read"}});
+  }
+  ASSIGN_OR_RETURN(const std::set<std::string> paths,
+                   rpc::ResolveUpdateMask(request.update_mask(), SetFields(in), Updatable()));
+  const time::CivilDate today = Today();
+  Details change;
+  RETURN_IF_ERROR(TakeDetails(in, paths, today, change));
+  audit::Entry entry = audit::Recorder::For(who, "members.update", in.name(), "/");
+  entry.detail = absl::StrJoin(paths, ",");
+  MemberRow updated;
+  RETURN_IF_ERROR(audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(MemberRow row, LockToChange(c, who, in.name(), in.etag(), "update", entry));
+    const std::string name = in.name();
+    // The clear values the row keeps unless changed, to check them together and reseal.
+    Details d{.row = row};
+    if (!row.id_number.sealed.empty()) {
+      ASSIGN_OR_RETURN(d.id_number, vault_.Open(row.id_number.sealed, name + "/id_number"));
+    }
+    if (!row.phone.sealed.empty()) {
+      ASSIGN_OR_RETURN(d.phone, vault_.Open(row.phone.sealed, name + "/phone"));
+    }
+    const MemberRow& n = change.row;
+    if (paths.contains("display_name")) d.row.display_name = n.display_name;
+    if (paths.contains("gender")) d.row.gender = n.gender;
+    if (paths.contains("ethnicity")) d.row.ethnicity = n.ethnicity;
+    if (paths.contains("birth_date")) d.row.birth_date = n.birth_date;
+    if (paths.contains("id_number")) d.id_number = change.id_number;
+    if (paths.contains("phone")) d.phone = change.phone;
+    if (paths.contains("education")) d.row.education = n.education;
+    if (paths.contains("work_unit")) d.row.work_unit = n.work_unit;
+    if (paths.contains("job_title")) d.row.job_title = n.job_title;
+    if (paths.contains("category")) d.row.category = n.category;
+    if (paths.contains("party_affairs_cadre")) d.row.party_affairs_cadre = n.party_affairs_cadre;
+    if (paths.contains("residence_community")) {
+      d.row.residence_community = n.residence_community;
+    }
+    if (paths.contains("community_report_date")) {
+      d.row.community_report_date = n.community_report_date;
+    }
+    RETURN_IF_ERROR(AgreeWithIdNumber(d));
+    RETURN_IF_ERROR(Seal(d.row, d.id_number, d.phone));
+    d.row.version = row.version + 1;
+    d.row.update_time_us = std::max(NowUs(), row.update_time_us + 1);
+    ASSIGN_OR_RETURN(const bool written, MemberStore::Update(c, d.row, row.version));
+    if (!written) {
+      return EtagMismatch(name);
+    }
+    pb::MemberUpdated event;
+    *event.mutable_member() = Snapshot(d.row);
+    RETURN_IF_ERROR(Publish(c, d.row, event));
+    updated = std::move(d.row);
+    return absl::OkStatus();
+  }));
+  return Answer(who, updated, "members.update");
+}
+
+// --- the pipeline ---
+
+struct MemberRecords::Step {
+  std::string_view action;  // audit action
+  std::string_view name;
+  std::string_view etag;
+  Stage next = Stage::kUnspecified;  // kUnspecified: an extension
+  const google::type::Date* date = nullptr;
+  bool has_date = false;
+  std::string_view approving_organization;
+  const google::protobuf::RepeatedPtrField<std::string>* sponsors = nullptr;
+  const google::protobuf::RepeatedPtrField<std::string>* contacts = nullptr;
+  int32_t extension_months = 0;
+  std::string_view reason;
+};
+
+absl::StatusOr<pb::Member> MemberRecords::Advance(const auth::Principal& who, const Step& step) {
+  if (!step.has_date) {
+    return rpc::InvalidArgument({{"date", "required: the date of the decision"}});
+  }
+  ASSIGN_OR_RETURN(const time::CivilDate date, time::FromProto(*step.date, "date"));
+  const time::CivilDate today = Today();
+  std::vector<int64_t> sponsor_ids;
+  std::vector<std::string> sponsor_names, contact_names;
+  for (const auto& [list, field, ids, names] :
+       {std::tuple{step.sponsors, "sponsors", &sponsor_ids, &sponsor_names},
+        std::tuple{step.contacts, "contacts", static_cast<std::vector<int64_t>*>(nullptr),
+                   &contact_names}}) {
+    if (list == nullptr) {
+      continue;
+    }
+    for (int i = 0; i < list->size(); ++i) {
+      const std::string f = absl::StrCat(field, "[", i, "]");
+      ASSIGN_OR_RETURN(const int64_t id, rpc::ParseName(list->Get(i), kMembers, f));
+      const std::string n = rpc::FormatName(kMembers, id);
+      if (std::find(names->begin(), names->end(), n) != names->end()) {
+        return rpc::InvalidArgument({{f, "is named twice"}});
+      }
+      names->push_back(n);
+      if (ids != nullptr) {
+        ids->push_back(id);
+      }
+    }
+  }
+  int64_t approving = 0;
+  if (!step.approving_organization.empty()) {
+    ASSIGN_OR_RETURN(approving, rpc::ParseName(step.approving_organization, kOrganizations,
+                                               "approving_organization"));
+    auto path = org_paths_(who, step.approving_organization);
+    if (!path.ok()) {
+      return path.status().code() == absl::StatusCode::kNotFound
+                 ? rpc::WithViolation(path.status(), {"approving_organization",
+                                                      "no such organization in your scope"})
+                 : path.status();
+    }
+  }
+  if (step.next == Stage::kUnspecified) {
+    std::string reason;
+    RETURN_IF_ERROR(TakeText(step.reason, "reason", 200, true, reason));
+  }
+  audit::Entry entry = audit::Recorder::For(who, std::string(step.action), std::string(step.name), "/");
+  MemberRow changed;
+  RETURN_IF_ERROR(audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(MemberRow row,
+                     LockToChange(c, who, step.name, step.etag, "develop", entry));
+    if (row.status == pb::LEFT || row.status == pb::DECEASED) {
+      return rpc::WithViolation(
+          rpc::Error(absl::StatusCode::kFailedPrecondition, "MEMBERSHIP_ENDED",
+                     absl::StrCat(AV(step.name), " is no longer a member (status ",
+                                  pb::MembershipStatus_Name(
+                                      static_cast<pb::MembershipStatus>(row.status)),
+                                  ")")),
+          {"name", "the membership has ended"});
+    }
+    ASSIGN_OR_RETURN(const MemberRules rules, rules_->InForce(date, &c));
+    const PipelineState state = StateOf(row);
+    if (step.next == Stage::kUnspecified) {
+      RETURN_IF_ERROR(
+          CheckExtension(rules.development, state, step.extension_months, date, today, ""));
+      row.extensions += 1;
+      row.extension_months += step.extension_months;
+    } else {
+      RETURN_IF_ERROR(CheckAdvance(rules.development, state, step.next, date,
+                                   std::span<const std::string>(sponsor_names), today, ""));
+      // Sponsors: full members in good standing of the same organization, not the person.
+      for (size_t i = 0; i < sponsor_ids.size(); ++i) {
+        const std::string f = absl::StrCat("sponsors[", i, "]");
+        if (sponsor_ids[i] == row.id) {
+          return rpc::InvalidArgument({{f, "cannot be the person themself"}});
+        }
+        ASSIGN_OR_RETURN(const std::optional<MemberRow> sponsor,
+                         MemberStore::Find(c, sponsor_ids[i], false));
+        if (!sponsor.has_value() || sponsor->organization_id != row.organization_id) {
+          return rpc::InvalidArgument({{f, "must be a member of the same organization"}});
+        }
+        if (sponsor->stage != pb::FULL || sponsor->status != pb::NORMAL) {
+          return rpc::InvalidArgument(
+              {{f, "must be a full member (正式党员) in good standing"}});
+        }
+      }
+      switch (step.next) {
+        case Stage::kActivist: row.activist_date = date; break;
+        case Stage::kCandidate: row.candidate_date = date; break;
+        case Stage::kProbationary: row.join_date = date; break;
+        case Stage::kFull: row.full_member_date = date; break;
+        default: break;
+      }
+      row.stage = static_cast<int32_t>(step.next);
+    }
+    row.probation_end_date = row.stage == pb::PROBATIONARY
+                                 ? ProbationEnds(rules.development, StateOf(row))
+                                 : std::nullopt;
+    const int32_t from = static_cast<int32_t>(state.history.empty() ? Stage::kUnspecified
+                                                                    : state.history.back().stage);
+    row.version += 1;
+    row.update_time_us = std::max(NowUs(), row.update_time_us + 1);
+    ASSIGN_OR_RETURN(const bool written, MemberStore::Update(c, row, row.version - 1));
+    if (!written) {
+      return EtagMismatch(step.name);
+    }
+    RETURN_IF_ERROR(MemberStore::AppendStage(
+        c, {.member_id = row.id,
+            .stage = row.stage,
+            .date = date,
+            .approving_org_id = approving != 0 ? approving : row.organization_id,
+            .sponsors = sponsor_names,
+            .contacts = contact_names,
+            .extension_months = step.extension_months,
+            .reason = std::string(step.reason),
+            .recorded_by = who.subject,
+            .record_time_us = row.update_time_us}));
+    pb::MemberStageChanged event;
+    *event.mutable_member() = Snapshot(row);
+    event.set_from_stage(static_cast<pb::Stage>(from));
+    event.set_to_stage(static_cast<pb::Stage>(row.stage));
+    *event.mutable_date() = time::ToProto(date);
+    RETURN_IF_ERROR(Publish(c, row, event));
+    changed = std::move(row);
+    return absl::OkStatus();
+  }));
+  return Answer(who, changed, step.action);
+}
+
+absl::StatusOr<pb::Member> MemberRecords::AdmitActivistOp(const auth::Principal& who,
+                                                          const pb::AdmitActivistRequest& r) {
+  return Advance(who, {.action = "members.admit_activist", .name = r.name(), .etag = r.etag(),
+                       .next = Stage::kActivist, .date = &r.date(), .has_date = r.has_date(),
+                       .approving_organization = r.approving_organization(),
+                       .contacts = &r.contacts()});
+}
+
+absl::StatusOr<pb::Member> MemberRecords::ApproveCandidateOp(const auth::Principal& who,
+                                                             const pb::ApproveCandidateRequest& r) {
+  return Advance(who, {.action = "members.approve_candidate", .name = r.name(),
+                       .etag = r.etag(), .next = Stage::kCandidate, .date = &r.date(),
+                       .has_date = r.has_date(),
+                       .approving_organization = r.approving_organization(),
+                       .sponsors = &r.sponsors()});
+}
+
+absl::StatusOr<pb::Member> MemberRecords::AdmitProbationaryOp(
+    const auth::Principal& who, const pb::AdmitProbationaryRequest& r) {
+  return Advance(who, {.action = "members.admit_probationary", .name = r.name(),
+                       .etag = r.etag(), .next = Stage::kProbationary, .date = &r.date(),
+                       .has_date = r.has_date(),
+                       .approving_organization = r.approving_organization(),
+                       .sponsors = &r.sponsors()});
+}
+
+absl::StatusOr<pb::Member> MemberRecords::ExtendProbationOp(const auth::Principal& who,
+                                                            const pb::ExtendProbationRequest& r) {
+  return Advance(who, {.action = "members.extend_probation", .name = r.name(), .etag = r.etag(),
+                       .next = Stage::kUnspecified, .date = &r.date(), .has_date = r.has_date(),
+                       .extension_months = r.months(), .reason = r.reason()});
+}
+
+absl::StatusOr<pb::Member> MemberRecords::ConvertToFullOp(const auth::Principal& who,
+                                                          const pb::ConvertToFullRequest& r) {
+  return Advance(who, {.action = "members.convert_to_full", .name = r.name(), .etag = r.etag(),
+                       .next = Stage::kFull, .date = &r.date(), .has_date = r.has_date(),
+                       .approving_organization = r.approving_organization()});
+}
+
+absl::StatusOr<pb::ListStagesResponse> MemberRecords::Stages(const auth::Principal& who,
+                                                             const pb::ListStagesRequest& request) {
+  pb::GetMemberRequest get;
+  get.set_name(request.parent());
+  ASSIGN_OR_RETURN(const int64_t id, rpc::ParseName(request.parent(), kMembers, "parent"));
+  ASSIGN_OR_RETURN(const std::optional<MemberRow> row,
+                   pool_.Run([&](db::Connection& c) { return MemberStore::Find(c, id, false); }));
+  if (!row.has_value()) {
+    return MemberNotFound(request.parent());
+  }
+  audit::Entry entry = audit::Recorder::For(who, "members.stages", request.parent(), row->org_path);
+  auth::CurrentPaths current(org_paths_);
+  absl::Status allowed =
+      auth::AuthorizeCopiedPath(who, "read", MemberResource(*row), row->organization_id,
+                                MemberNotFound(request.parent()), &entry.detail, &current);
+  if (!allowed.ok()) {
+    audit_.Refuse(std::move(entry), allowed);
+    return allowed;
+  }
+  ASSIGN_OR_RETURN(const std::vector<StageRow> stages,
+                   pool_.Run([&](db::Connection& c) { return MemberStore::Stages(c, id); }));
+  pb::ListStagesResponse out;
+  for (const StageRow& s : stages) {
+    pb::StageRecord* r = out.add_stages();
+    r->set_stage(static_cast<pb::Stage>(s.stage));
+    *r->mutable_date() = time::ToProto(s.date);
+    r->set_approving_organization(rpc::FormatName(kOrganizations, s.approving_org_id));
+    for (const std::string& n : s.sponsors) r->add_sponsors(n);
+    for (const std::string& n : s.contacts) r->add_contacts(n);
+    r->set_extension_months(s.extension_months);
+    r->set_reason(s.reason);
+    r->set_recorded_by(s.recorded_by);
+    *r->mutable_record_time() = TimeUtil::MicrosecondsToTimestamp(s.record_time_us);
+  }
+  return out;
+}
+
+absl::StatusOr<pb::ListDueConversionsResponse> MemberRecords::DueConversions(
+    const auth::Principal& who, const pb::ListDueConversionsRequest& request) {
+  ASSIGN_OR_RETURN(const int64_t org,
+                   rpc::ParseName(request.organization(), kOrganizations, "organization"));
+  if (request.within_days() < 0 || request.within_days() > 366) {
+    return rpc::InvalidArgument({{"within_days", "must be 0-366 (30 when unset)"}});
+  }
+  const int32_t within = request.within_days() == 0 ? 30 : request.within_days();
+  ASSIGN_OR_RETURN(const int32_t size, rpc::PageSize(request.page_size()));
+  const std::string fingerprint = absl::StrCat("due|", org, "|", within);
+  ASSIGN_OR_RETURN(const std::string cursor,
+                   rpc::DecodePageToken(request.page_token(), fingerprint));
+  std::optional<std::pair<time::CivilDate, int64_t>> after;
+  if (!cursor.empty()) {
+    std::pair<std::string, std::string> parts = absl::StrSplit(cursor, absl::MaxSplits('|', 1));
+    auto d = time::ParseIso(parts.first);
+    int64_t id = 0;
+    if (!d.ok() || !absl::SimpleAtoi(parts.second, &id)) {
+      return rpc::InvalidArgument({{"page_token", "is not a token this service issued"}});
+    }
+    after = std::make_pair(*d, id);
+  }
+  auto path = org_paths_(who, request.organization());
+  if (!path.ok()) {
+    return path.status().code() == absl::StatusCode::kNotFound
+               ? rpc::WithViolation(path.status(),
+                                    {"organization", "no such organization in your scope"})
+               : path.status();
+  }
+  audit::Entry entry =
+      audit::Recorder::For(who, "members.due_conversions", request.organization(), *path);
+  absl::Status allowed = auth::AuthorizeOrHide(
+      who, "read", {std::string(kMembers), *path, ""},
+      rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
+                 absl::StrCat(request.organization(), " does not exist")),
+      &entry.detail);
+  if (!allowed.ok()) {
+    audit_.Refuse(std::move(entry), allowed);
+    return allowed;
+  }
+  const time::CivilDate today = Today();
+  ASSIGN_OR_RETURN(const time::CivilDate until, time::AddDays(today, within));
+  ASSIGN_OR_RETURN(std::vector<MemberRow> rows, pool_.Run([&](db::Connection& c) {
+                     return MemberStore::DueConversions(c, *path, until, after, size + 1);
+                   }));
+  const bool more = rpc::TrimPage(rows, size);
+  pb::ListDueConversionsResponse out;
+  for (const MemberRow& r : rows) {
+    pb::DueConversion* d = out.add_conversions();
+    *d->mutable_member() = ToProto(r);
+    *d->mutable_probation_end_date() = time::ToProto(*r.probation_end_date);
+    d->set_days_left(static_cast<int32_t>(time::DaysBetween(today, *r.probation_end_date)));
+  }
+  if (more && !rows.empty()) {
+    out.set_next_page_token(rpc::EncodePageToken(
+        fingerprint,
+        absl::StrCat(time::ToIso(*rows.back().probation_end_date), "|", rows.back().id)));
+  }
+  return out;
+}
+
+absl::StatusOr<pb::Member> MemberRecords::ChangeStatus(const auth::Principal& who,
+                                                       const pb::ChangeMemberStatusRequest& r) {
+  if (r.status() == pb::MEMBERSHIP_STATUS_UNSPECIFIED || !pb::MembershipStatus_IsValid(r.status())) {
+    return rpc::InvalidArgument({{"status", "required: the new membership status"}});
+  }
+  if (!r.has_date()) {
+    return rpc::InvalidArgument({{"date", "required: from when"}});
+  }
+  ASSIGN_OR_RETURN(const time::CivilDate date, time::FromProto(r.date(), "date"));
+  if (date > Today()) {
+    return rpc::InvalidArgument({{"date", "must not be in the future"}});
+  }
+  std::string reason;
+  RETURN_IF_ERROR(TakeText(r.reason(), "reason", 200, true, reason));
+  audit::Entry entry = audit::Recorder::For(who, "members.change_status", r.name(), "/");
+  entry.detail = pb::MembershipStatus_Name(r.status());
+  MemberRow changed;
+  RETURN_IF_ERROR(audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
+    ASSIGN_OR_RETURN(MemberRow row, LockToChange(c, who, r.name(), r.etag(), "change_status",
+                                                 entry));
+    if (row.status == pb::LEFT || row.status == pb::DECEASED) {
+      return rpc::WithViolation(
+          rpc::Error(absl::StatusCode::kFailedPrecondition, "STATUS_FINAL",
+                     absl::StrCat("the status ",
+                                  pb::MembershipStatus_Name(
+                                      static_cast<pb::MembershipStatus>(row.status)),
+                                  " is final")),
+          {"status", "cannot change after LEFT or DECEASED"});
+    }
+    if (row.status == r.status()) {
+      return rpc::InvalidArgument({{"status", "is the member's status already"}});
+    }
+    if (row.status_date.has_value() && date < *row.status_date) {
+      return rpc::InvalidArgument(
+          {{"date", absl::StrCat("must not be before the last change of status (",
+                                 time::ToIso(*row.status_date), ")")}});
+    }
+    const int32_t from = row.status;
+    row.status = r.status();
+    row.status_date = date;
+    row.version += 1;
+    row.update_time_us = std::max(NowUs(), row.update_time_us + 1);
+    ASSIGN_OR_RETURN(const bool written, MemberStore::Update(c, row, row.version - 1));
+    if (!written) {
+      return EtagMismatch(r.name());
+    }
+    RETURN_IF_ERROR(MemberStore::AppendStatusChange(c, {.member_id = row.id,
+                                                         .from_status = from,
+                                                         .to_status = row.status,
+                                                         .date = date,
+                                                         .reason = reason,
+                                                         .recorded_by = who.subject,
+                                                         .record_time_us = row.update_time_us}));
+    pb::MemberStatusChanged event;
+    *event.mutable_member() = Snapshot(row);
+    event.set_from_status(static_cast<pb::MembershipStatus>(from));
+    event.set_to_status(static_cast<pb::MembershipStatus>(row.status));
+    *event.mutable_date() = time::ToProto(date);
+    RETURN_IF_ERROR(Publish(c, row, event));
+    changed = std::move(row);
+    return absl::OkStatus();
+  }));
+  return Answer(who, changed, "members.change_status");
+}
+
+// --- rule sets ---
+
+absl::StatusOr<pb::MemberRuleSet> MemberRecords::RulesInForce(const auth::Principal& who,
+                                                              const pb::GetMemberRulesRequest& r) {
+  RETURN_IF_ERROR(rules::AuthorizeRuleSets(who, "read"));
+  time::CivilDate date = Today();
+  if (r.has_date()) {
+    ASSIGN_OR_RETURN(date, time::FromProto(r.date(), "date"));
+  }
+  ASSIGN_OR_RETURN(const std::vector<MemberRuleVersion> versions, rules_->Versions());
+  for (const MemberRuleVersion& v : versions) {
+    if (v.effective_date <= date) {
+      return dj::member::ToProto(v);
+    }
+  }
+  return dj::member::ToProto(rules_->national_default());
+}
+
+absl::StatusOr<pb::ListMemberRuleSetsResponse> MemberRecords::RuleSets(
+    const auth::Principal& who) {
+  RETURN_IF_ERROR(rules::AuthorizeRuleSets(who, "read"));
+  ASSIGN_OR_RETURN(const std::vector<MemberRuleVersion> versions, rules_->Versions());
+  pb::ListMemberRuleSetsResponse out;
+  for (const MemberRuleVersion& v : versions) {
+    *out.add_rule_sets() = dj::member::ToProto(v);
+  }
+  return out;
+}
+
+absl::StatusOr<pb::MemberRuleSet> MemberRecords::AddRuleSet(
+    const auth::Principal& who, const pb::CreateMemberRuleSetRequest& request) {
+  if (!request.has_rule_set()) {
+    return rpc::InvalidArgument({{"rule_set", "required"}});
+  }
+  const pb::MemberRuleSet& in = request.rule_set();
+  ASSIGN_OR_RETURN(MemberRules rules, MemberRulesFromProto(in));
+  audit::Entry entry = audit::Recorder::For(who, "rule_sets.create", "ruleSets/member", "/");
+  MemberRuleVersion added;
+  RETURN_IF_ERROR(audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
+    RETURN_IF_ERROR(rules::AuthorizeRuleSets(who, "create", &entry.detail));
+    pb::MemberRuleSet body = in;
+    body.clear_name();
+    body.clear_version();
+    body.clear_creator();
+    body.clear_create_time();
+    ASSIGN_OR_RETURN(added, rules_->Add(c, rules, MemberRuleSetJson(body),
+                                        in.has_effective_date() ? &in.effective_date() : nullptr,
+                                        in.note(), who.subject));
+    entry.resource = absl::StrCat("ruleSets/member/versions/", added.version);
+    return absl::OkStatus();
+  }));
+  rules_->Forget();
+  return dj::member::ToProto(added);
+}
+
+}  // namespace dj::member
