@@ -12,6 +12,11 @@ find_package(OpenSSL 3 REQUIRED)
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(HIREDIS REQUIRED IMPORTED_TARGET hiredis)
 pkg_check_modules(SQLITE3 REQUIRED IMPORTED_TARGET sqlite3)
+# Spreadsheets (member import and export): .xlsx read with libzip + pugixml, written with
+# libxlsxwriter.
+pkg_check_modules(LIBZIP REQUIRED IMPORTED_TARGET libzip)
+pkg_check_modules(XLSXWRITER REQUIRED IMPORTED_TARGET xlsxwriter)
+find_package(pugixml CONFIG REQUIRED)
 
 # Debian ships no CMake or pkg-config file for Connector/C++ 1.1.
 find_path(MYSQLCPPCONN_INCLUDE_DIR NAMES cppconn/driver.h mysql_driver.h REQUIRED)

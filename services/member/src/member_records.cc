@@ -24,6 +24,7 @@
 #include "google/protobuf/util/time_util.h"
 #include "services/member/src/development.h"
 #include "services/member/src/id_number.h"
+#include "services/member/src/member_access.h"
 
 namespace dj::member {
 
@@ -32,25 +33,10 @@ using google::protobuf::util::TimeUtil;
 
 namespace {
 
-constexpr std::string_view kMembers = "members";
-constexpr std::string_view kOrganizations = "organizations";
-constexpr std::string_view kErrorDomain = "member.dangjian";
 constexpr int kMaxNameChars = 50;
 
-absl::Status MemberNotFound(std::string_view name) {
-  return rpc::Error(absl::StatusCode::kNotFound, "MEMBER_NOT_FOUND",
-                    absl::StrCat(AV(name), " does not exist"));
-}
 
-absl::Status EtagMismatch(std::string_view name) {
-  return rpc::Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                    absl::StrCat(AV(name),
-                                 " was changed since it was read; get it again and retry"));
-}
 
-auth::Resource MemberResource(const MemberRow& row) {
-  return {std::string(kMembers), row.org_path, rpc::FormatName(kMembers, row.id)};
-}
 
 // An optional date field of the request: absent, or a valid date (else naming `field`).
 absl::StatusOr<std::optional<time::CivilDate>> OptionalDate(bool has, const google::type::Date& d,
@@ -97,18 +83,6 @@ PipelineState StateOf(const MemberRow& row) {
           .extension_months = row.extension_months};
 }
 
-pb::MemberSnapshot Snapshot(const MemberRow& row) {
-  pb::MemberSnapshot s;
-  s.set_member(rpc::FormatName(kMembers, row.id));
-  s.set_display_name(row.display_name);
-  s.set_organization(rpc::FormatName(kOrganizations, row.organization_id));
-  s.set_organization_path(row.org_path);
-  s.set_stage(static_cast<pb::Stage>(row.stage));
-  s.set_status(static_cast<pb::MembershipStatus>(row.status));
-  s.set_category(static_cast<pb::MemberCategory>(row.category));
-  s.set_party_affairs_cadre(row.party_affairs_cadre);
-  return s;
-}
 
 // Text fields of a record, trimmed and checked.
 absl::Status TakeText(std::string_view in, std::string_view field, int max_chars, bool required,
@@ -311,15 +285,6 @@ absl::Status MemberRecords::Seal(MemberRow& row, const std::string& id_number,
   return absl::OkStatus();
 }
 
-absl::Status MemberRecords::Publish(db::Connection& c, const MemberRow& row,
-                                    const google::protobuf::Message& event) {
-  events::Event e;
-  e.stream = std::string(kMemberStream);
-  e.type = event.GetDescriptor()->full_name();
-  e.key = rpc::FormatName(kMembers, row.id);
-  e.payload = event.SerializeAsString();
-  return events::Append(c, ids_, std::move(e), NowUs()).status();
-}
 
 // --- create ---
 
@@ -527,14 +492,8 @@ absl::StatusOr<pb::Member> MemberRecords::Create(const auth::Principal& who,
   }
   ASSIGN_OR_RETURN(row.organization_id,
                    rpc::ParseName(in.organization(), kOrganizations, "member.organization"));
-  auto path = org_paths_(who, in.organization());
-  if (!path.ok()) {
-    return path.status().code() == absl::StatusCode::kNotFound
-               ? rpc::WithViolation(path.status(),
-                                    {"member.organization", "no such organization in your scope"})
-               : path.status();
-  }
-  row.org_path = *path;
+  ASSIGN_OR_RETURN(row.org_path,
+                   OrganizationPath(org_paths_, who, in.organization(), "member.organization"));
   row.status = pb::NORMAL;
   row.id = ids_.Next();
   row.create_time_us = row.update_time_us = NowUs();
@@ -579,7 +538,7 @@ absl::StatusOr<pb::Member> MemberRecords::Create(const auth::Principal& who,
              }
              pb::MemberCreated created;
              *created.mutable_member() = Snapshot(row);
-             return Publish(c, row, created);
+             return PublishMemberEvent(c, ids_, row, NowUs(), created);
            },
            .same =
                [&](const MemberRow& earlier) {
@@ -673,13 +632,9 @@ absl::StatusOr<pb::ListMembersResponse> MemberRecords::List(const auth::Principa
   }
   // The organization's current path, as the org service answers it for the caller (NOT_FOUND
   // outside their scope), and the right to read members there.
-  auto path = org_paths_(who, request.organization());
-  if (!path.ok()) {
-    return path.status().code() == absl::StatusCode::kNotFound
-               ? rpc::WithViolation(path.status(),
-                                    {"organization", "no such organization in your scope"})
-               : path.status();
-  }
+  ASSIGN_OR_RETURN(const std::string org_path,
+                   OrganizationPath(org_paths_, who, request.organization(), "organization"));
+  const std::string* path = &org_path;
   filter.org_path = *path;
   audit::Entry entry = audit::Recorder::For(who, "members.list", request.organization(), *path);
   absl::Status allowed = auth::AuthorizeOrHide(
@@ -776,25 +731,6 @@ absl::StatusOr<pb::SearchMembersResponse> MemberRecords::Search(
 
 // --- changes ---
 
-absl::StatusOr<MemberRow> MemberRecords::LockToChange(db::Connection& c,
-                                                      const auth::Principal& who,
-                                                      std::string_view name,
-                                                      std::string_view etag,
-                                                      std::string_view action,
-                                                      audit::Entry& entry) {
-  ASSIGN_OR_RETURN(const int64_t id, rpc::ParseName(name, kMembers, "name"));
-  ASSIGN_OR_RETURN(std::optional<MemberRow> row, MemberStore::Find(c, id, /*for_update=*/true));
-  if (!row.has_value()) {
-    return MemberNotFound(name);
-  }
-  entry.org_path = row->org_path;
-  RETURN_IF_ERROR(auth::AuthorizeOrHide(who, action, MemberResource(*row), MemberNotFound(name),
-                                        &entry.detail));
-  if (!etag.empty() && etag != rpc::Etag(row->version)) {
-    return EtagMismatch(name);
-  }
-  return *std::move(row);
-}
 
 absl::StatusOr<pb::Member> MemberRecords::Update(const auth::Principal& who,
                                                  const pb::UpdateMemberRequest& request) {
@@ -814,7 +750,7 @@ absl::StatusOr<pb::Member> MemberRecords::Update(const auth::Principal& who,
   entry.detail = absl::StrJoin(paths, ",");
   MemberRow updated;
   RETURN_IF_ERROR(audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    ASSIGN_OR_RETURN(MemberRow row, LockToChange(c, who, in.name(), in.etag(), "update", entry));
+    ASSIGN_OR_RETURN(MemberRow row, LockMember(c, who, in.name(), in.etag(), "update", entry));
     const std::string name = in.name();
     // The clear values the row keeps unless changed, to check them together and reseal.
     Details d{.row = row};
@@ -852,7 +788,7 @@ absl::StatusOr<pb::Member> MemberRecords::Update(const auth::Principal& who,
     }
     pb::MemberUpdated event;
     *event.mutable_member() = Snapshot(d.row);
-    RETURN_IF_ERROR(Publish(c, d.row, event));
+    RETURN_IF_ERROR(PublishMemberEvent(c, ids_, d.row, NowUs(), event));
     updated = std::move(d.row);
     return absl::OkStatus();
   }));
@@ -907,13 +843,9 @@ absl::StatusOr<pb::Member> MemberRecords::Advance(const auth::Principal& who, co
   if (!step.approving_organization.empty()) {
     ASSIGN_OR_RETURN(approving, rpc::ParseName(step.approving_organization, kOrganizations,
                                                "approving_organization"));
-    auto path = org_paths_(who, step.approving_organization);
-    if (!path.ok()) {
-      return path.status().code() == absl::StatusCode::kNotFound
-                 ? rpc::WithViolation(path.status(), {"approving_organization",
-                                                      "no such organization in your scope"})
-                 : path.status();
-    }
+    RETURN_IF_ERROR(OrganizationPath(org_paths_, who, step.approving_organization,
+                                     "approving_organization")
+                        .status());
   }
   if (step.next == Stage::kUnspecified) {
     std::string reason;
@@ -923,8 +855,8 @@ absl::StatusOr<pb::Member> MemberRecords::Advance(const auth::Principal& who, co
   MemberRow changed;
   RETURN_IF_ERROR(audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
     ASSIGN_OR_RETURN(MemberRow row,
-                     LockToChange(c, who, step.name, step.etag, "develop", entry));
-    if (row.status == pb::LEFT || row.status == pb::DECEASED) {
+                     LockMember(c, who, step.name, step.etag, "develop", entry));
+    if (MembershipEnded(row.status)) {
       return rpc::WithViolation(
           rpc::Error(absl::StatusCode::kFailedPrecondition, "MEMBERSHIP_ENDED",
                      absl::StrCat(AV(step.name), " is no longer a member (status ",
@@ -995,7 +927,7 @@ absl::StatusOr<pb::Member> MemberRecords::Advance(const auth::Principal& who, co
     event.set_from_stage(static_cast<pb::Stage>(from));
     event.set_to_stage(static_cast<pb::Stage>(row.stage));
     *event.mutable_date() = time::ToProto(date);
-    RETURN_IF_ERROR(Publish(c, row, event));
+    RETURN_IF_ERROR(PublishMemberEvent(c, ids_, row, NowUs(), event));
     changed = std::move(row);
     return absl::OkStatus();
   }));
@@ -1101,13 +1033,9 @@ absl::StatusOr<pb::ListDueConversionsResponse> MemberRecords::DueConversions(
     }
     after = std::make_pair(*d, id);
   }
-  auto path = org_paths_(who, request.organization());
-  if (!path.ok()) {
-    return path.status().code() == absl::StatusCode::kNotFound
-               ? rpc::WithViolation(path.status(),
-                                    {"organization", "no such organization in your scope"})
-               : path.status();
-  }
+  ASSIGN_OR_RETURN(const std::string org_path,
+                   OrganizationPath(org_paths_, who, request.organization(), "organization"));
+  const std::string* path = &org_path;
   audit::Entry entry =
       audit::Recorder::For(who, "members.due_conversions", request.organization(), *path);
   absl::Status allowed = auth::AuthorizeOrHide(
@@ -1158,9 +1086,9 @@ absl::StatusOr<pb::Member> MemberRecords::ChangeStatus(const auth::Principal& wh
   entry.detail = pb::MembershipStatus_Name(r.status());
   MemberRow changed;
   RETURN_IF_ERROR(audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    ASSIGN_OR_RETURN(MemberRow row, LockToChange(c, who, r.name(), r.etag(), "change_status",
+    ASSIGN_OR_RETURN(MemberRow row, LockMember(c, who, r.name(), r.etag(), "change_status",
                                                  entry));
-    if (row.status == pb::LEFT || row.status == pb::DECEASED) {
+    if (MembershipEnded(row.status)) {
       return rpc::WithViolation(
           rpc::Error(absl::StatusCode::kFailedPrecondition, "STATUS_FINAL",
                      absl::StrCat("the status ",
@@ -1168,6 +1096,10 @@ absl::StatusOr<pb::Member> MemberRecords::ChangeStatus(const auth::Principal& wh
                                       static_cast<pb::MembershipStatus>(row.status)),
                                   " is final")),
           {"status", "cannot change after LEFT or DECEASED"});
+    }
+    if (r.status() == pb::TRANSFERRED_OUT) {
+      return rpc::InvalidArgument(
+          {{"status", "TRANSFERRED_OUT is set by a transfer out of the system (its receipt)"}});
     }
     if (row.status == r.status()) {
       return rpc::InvalidArgument({{"status", "is the member's status already"}});
@@ -1198,7 +1130,7 @@ absl::StatusOr<pb::Member> MemberRecords::ChangeStatus(const auth::Principal& wh
     event.set_from_status(static_cast<pb::MembershipStatus>(from));
     event.set_to_status(static_cast<pb::MembershipStatus>(row.status));
     *event.mutable_date() = time::ToProto(date);
-    RETURN_IF_ERROR(Publish(c, row, event));
+    RETURN_IF_ERROR(PublishMemberEvent(c, ids_, row, NowUs(), event));
     changed = std::move(row);
     return absl::OkStatus();
   }));

@@ -22,8 +22,6 @@
 
 namespace dj::member {
 
-inline constexpr std::string_view kMemberStream = "member.members";
-
 class MemberRecords final : public dangjian::member::v1::MemberService::Service {
  public:
   // `now_us`: microseconds since the epoch; the system clock when unset.
@@ -139,14 +137,6 @@ class MemberRecords final : public dangjian::member::v1::MemberService::Service 
   Pb ToProto(const MemberRow& row) const;
   // Seals, indexes and masks `id_number` and `phone` (already normalized) for row `id`.
   absl::Status Seal(MemberRow& row, const std::string& id_number, const std::string& phone) const;
-  // A member row locked for a change by `who` doing `action`; NOT_FOUND outside the scope,
-  // ABORTED when `etag` (optional) is not the row's.
-  absl::StatusOr<MemberRow> LockToChange(db::Connection& c, const auth::Principal& who,
-                                         std::string_view name, std::string_view etag,
-                                         std::string_view action, audit::Entry& entry);
-  // Appends a member event of `type` to the outbox in the caller's transaction.
-  absl::Status Publish(db::Connection& c, const MemberRow& row,
-                       const google::protobuf::Message& event);
   // The path of `who`'s scope organization ("/" for the whole tree).
   absl::StatusOr<std::string> ScopePath(const auth::Principal& who);
 

@@ -21,6 +21,7 @@
 #include "dangjian/org/v1/org.grpc.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/member/src/member_store.h"
+#include "services/member/src/transfer_store.h"
 
 namespace dj::member {
 namespace {
@@ -284,6 +285,11 @@ absl::Status MemberService::OnOrganizationEvent(const events::Event& event) {
         auto members = MemberStore::RewritePaths(c, moved.old_path(), moved.new_path());
         if (!members.ok()) {
           return members.status();
+        }
+        // And transfers keep both sides' paths.
+        auto transfers = TransferStore::RewritePaths(c, moved.old_path(), moved.new_path());
+        if (!transfers.ok()) {
+          return transfers.status();
         }
         if (*changed > 0) {
           log::Info("account scopes follow a moved organization",

@@ -183,6 +183,20 @@ absl::StatusOr<bool> MemberStore::Update(db::Connection& c, const MemberRow& row
   return r->affected_rows > 0;
 }
 
+absl::StatusOr<bool> MemberStore::Reassign(db::Connection& c, int64_t id, int64_t organization_id,
+                                           std::string_view org_path, int64_t expected_version,
+                                           int64_t update_time_us) {
+  auto r = c.Exec(
+      "UPDATE members SET organization_id = ?, org_path = ?, version = ?, update_time_us = ? "
+      "WHERE id = ? AND version = ?",
+      {organization_id, std::string(org_path), expected_version + 1, update_time_us, id,
+       expected_version});
+  if (!r.ok()) {
+    return r.status();
+  }
+  return r->affected_rows > 0;
+}
+
 absl::StatusOr<std::vector<MemberRow>> MemberStore::List(db::Connection& c,
                                                          const MemberFilter& filter,
                                                          const std::optional<NameCursor>& after,

@@ -115,6 +115,13 @@ class MemberStore final {
   static absl::StatusOr<bool> Update(db::Connection& c, const MemberRow& row,
                                      int64_t expected_version);
 
+  // The member now belongs to organization `organization_id` at `org_path` (a transfer was
+  // accepted): writes those, the new version and update time if the stored version is still
+  // `expected_version`. False when it was not.
+  static absl::StatusOr<bool> Reassign(db::Connection& c, int64_t id, int64_t organization_id,
+                                       std::string_view org_path, int64_t expected_version,
+                                       int64_t update_time_us);
+
   // A page of members matching `filter`, by display name then id, after `after`.
   static absl::StatusOr<std::vector<MemberRow>> List(db::Connection& c, const MemberFilter& filter,
                                                      const std::optional<NameCursor>& after,

@@ -36,11 +36,20 @@ absl::StatusOr<std::unique_ptr<runtime::ServiceInstance>> Start(runtime::Service
     return Named("DJ_PII_KEYS", vault.status());
   }
   auto owned_vault = std::make_unique<crypto::PiiVault>(*std::move(vault));
+  const auto now_us = MemberOptionsFrom(context.config).now_us;
   auto records = std::make_unique<MemberRecords>(
       *context.backends.pool, *context.backends.ids, context.auth, context.audit_key,
-      OrgPathsVia(context.Client("org")), *owned_vault, MemberOptionsFrom(context.config).now_us);
+      OrgPathsVia(context.Client("org")), *owned_vault, now_us);
+  auto transfers = std::make_unique<TransferService>(
+      *context.backends.pool, *context.backends.ids, context.auth, context.audit_key,
+      OrgPathsVia(context.Client("org")), records->rules(), now_us);
+  auto dues = std::make_unique<DuesService>(*context.backends.pool, *context.backends.ids,
+                                            context.auth, context.audit_key,
+                                            OrgPathsVia(context.Client("org")), records->rules(),
+                                            now_us);
   return std::make_unique<MemberInstance>(std::move(service), std::move(owned_vault),
-                                          std::move(records));
+                                          std::move(records), std::move(transfers),
+                                          std::move(dues));
 }
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include "services/member/src/id_number.h"
 #include "services/member/src/member_records.h"
 #include "services/member/src/member_store.h"
+#include "services/member/src/pii_reseal.h"
 #include "services/member/src/schema.h"
 
 namespace dj::member {
@@ -630,6 +631,40 @@ TEST_P(MemberRecordsTest, MemberPathsFollowAMovedSubtree) {
   pb::GetMemberRequest get;
   get.set_name(m.name());
   EXPECT_TRUE(records_->Get(Secretary6(), get).ok());
+}
+
+TEST_P(MemberRecordsTest, KeysRotateByResealingEveryRow) {
+  const std::string id = Id({1979, 9, 9});
+  pb::Member m = Full("旧钥匙", {1979, 9, 9}, {2004, 7, 1});
+  Full("另一人", {1981, 1, 1}, {2006, 7, 1}, 13);
+  // A new key first, the old one still there to open what it sealed.
+  auto rotated = crypto::PiiVault::Create(
+      {{"k2", std::string(40, 'b')}, {"k1", std::string(40, 'a')}}, std::string(40, 'i'));
+  ASSERT_TRUE(rotated.ok()) << rotated.status();
+  auto resealed = ResealPii(*pool_, *rotated, /*batch=*/1);
+  ASSERT_TRUE(resealed.ok()) << resealed.status();
+  EXPECT_EQ(resealed->rows, 2);
+  EXPECT_EQ(resealed->batches, 2);
+  EXPECT_EQ(ResealPii(*pool_, *rotated)->rows, 0);  // nothing left: a second run does nothing
+  EXPECT_FALSE(absl::StrContains(Dump("members"), "|k1|"));
+  // The old key retired: everything still reads, and the blind index still finds.
+  auto only_new = crypto::PiiVault::Create({{"k2", std::string(40, 'b')}}, std::string(40, 'i'));
+  ASSERT_TRUE(only_new.ok());
+  vault_ = std::make_unique<crypto::PiiVault>(*only_new);
+  Start();
+  pb::GetMemberRequest get;
+  get.set_name(m.name());
+  auto clear = records_->Get(OrgAdmin5(), get);
+  ASSERT_TRUE(clear.ok()) << clear.status();
+  EXPECT_EQ(clear->id_number(), id);
+  pb::SearchMembersRequest search;
+  search.set_id_number(id);
+  EXPECT_EQ(records_->Search(Admin(), search)->members_size(), 1);
+  // A vault that lacks the key a row names cannot read it (configuration, not a missing row).
+  auto old_only = crypto::PiiVault::Create({{"k1", std::string(40, 'a')}}, std::string(40, 'i'));
+  vault_ = std::make_unique<crypto::PiiVault>(*old_only);
+  Start();
+  EXPECT_EQ(records_->Get(OrgAdmin5(), get).status().code(), absl::StatusCode::kInternal);
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, MemberRecordsTest,

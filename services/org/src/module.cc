@@ -14,6 +14,12 @@ std::vector<runtime::Subscription> OrgInstance::subscriptions() {
            .group = CommunityService::kOrgEventsGroup,
            .handler = [this](const events::Event& e) {
              return server_.communities().OnOrganizationEvent(e);
+           }},
+          // Appointments end when their member leaves, dies or is transferred out.
+          {.stream = "member.members",
+           .group = OfficerService::kMemberEventsGroup,
+           .handler = [this](const events::Event& e) {
+             return server_.officers().OnMemberEvent(e);
            }}};
 }
 

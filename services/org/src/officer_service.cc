@@ -14,7 +14,9 @@
 #include "common/rpc/names.h"
 #include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
+#include "common/runtime/log.h"
 #include "common/time/clock.h"
+#include "dangjian/member/v1/events.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/org/src/errors.h"
 #include "services/org/src/org_service.h"
@@ -780,6 +782,59 @@ grpc::Status OfficerService::ListExpiringTerms(grpc::ServerContext* context,
   return audit::WithCaller(*context, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) {
     return rpc::Reply(*context, kErrorDomain, ListExpiring(who, *request), response);
   });
+}
+
+absl::Status OfficerService::OnMemberEvent(const events::Event& event) {
+  namespace mpb = dangjian::member::v1;
+  std::string member;
+  int64_t keep_organization = 0;
+  google::type::Date date;
+  if (event.type == mpb::MemberStatusChanged::descriptor()->full_name()) {
+    mpb::MemberStatusChanged changed;
+    if (!changed.ParseFromString(event.payload)) {
+      log::Error("unreadable MemberStatusChanged event", {{"event", absl::StrCat(event.id)}});
+      return absl::OkStatus();  // a broken event would block the stream: take it
+    }
+    if (changed.to_status() != mpb::LEFT && changed.to_status() != mpb::DECEASED) {
+      return absl::OkStatus();
+    }
+    member = changed.member().member();
+    date = changed.date();
+  } else if (event.type == mpb::MemberTransferred::descriptor()->full_name()) {
+    mpb::MemberTransferred moved;
+    if (!moved.ParseFromString(event.payload)) {
+      log::Error("unreadable MemberTransferred event", {{"event", absl::StrCat(event.id)}});
+      return absl::OkStatus();
+    }
+    member = moved.member().member();
+    date = moved.date();
+    if (!moved.to_organization().empty()) {
+      auto id = rpc::ParseName(moved.to_organization(), "organizations", "to_organization");
+      keep_organization = id.ok() ? *id : 0;
+    }
+  } else {
+    return absl::OkStatus();
+  }
+  auto day = time::FromProto(date, "date");
+  if (member.empty() || !day.ok()) {
+    log::Error("member event without member or date", {{"event", absl::StrCat(event.id)}});
+    return absl::OkStatus();
+  }
+  return events::ApplyInOrder(
+      pool_, kMemberEventsGroup, event,
+      [&](db::Connection& c) -> absl::Status {
+        auto ended = OfficerStore::EndOfficersOfMember(c, member, keep_organization, *day,
+                                                       now_us_());
+        if (!ended.ok()) {
+          return ended.status();
+        }
+        if (*ended > 0) {
+          log::Info("appointments ended with the member's membership or transfer",
+                    {{"member", member}, {"officers", absl::StrCat(*ended)}});
+        }
+        return absl::OkStatus();
+      },
+      now_us_());
 }
 
 }  // namespace dj::org

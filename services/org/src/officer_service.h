@@ -8,6 +8,7 @@
 #include <string>
 
 #include "common/audit/recorder.h"
+#include "common/events/events.h"
 #include "common/auth/principal.h"
 #include "common/db/pool.h"
 #include "common/ids/id_generator.h"
@@ -62,6 +63,12 @@ class OfficerService final : public dangjian::org::v1::OfficerService::Service {
       const auth::Principal& who, const dangjian::org::v1::ListTermsRequest& request);
   absl::StatusOr<dangjian::org::v1::ListExpiringTermsResponse> ListExpiring(
       const auth::Principal& who, const dangjian::org::v1::ListExpiringTermsRequest& request);
+
+  // Consumes the member service's events (stream "member.members"): a member who LEFT or is
+  // DECEASED ends every appointment on that date; one transferred ends those outside the new
+  // organization on the transfer date. Once per event, in each member's order.
+  static constexpr char kMemberEventsGroup[] = "org.officers";
+  absl::Status OnMemberEvent(const events::Event& event);
 
  private:
   time::CivilDate Today() const;

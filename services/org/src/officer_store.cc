@@ -242,18 +242,42 @@ absl::StatusOr<std::vector<ExpiringTermRow>> OfficerStore::ListExpiring(
   return out;
 }
 
-absl::StatusOr<int64_t> OfficerStore::EndOfficersOf(db::Connection& c, int64_t organization_id,
-                                                    const time::CivilDate& date,
-                                                    int64_t update_time_us) {
-  auto r = c.Exec(
-      "UPDATE officers SET end_date = CASE WHEN start_date > ? THEN start_date ELSE ? END, "
-      "version = version + 1, update_time_us = ? "
-      "WHERE organization_id = ? AND (end_date IS NULL OR end_date > ?)",
-      {DateValue(date), DateValue(date), update_time_us, organization_id, DateValue(date)});
+namespace {
+// Ends the officers `where` selects (its parameters `params`) still in office after `date`: on
+// `date`, or on their start when that is later; a new version each.
+absl::StatusOr<int64_t> EndOfficersWhere(db::Connection& c, std::string_view where,
+                                         std::vector<db::Value> params,
+                                         const time::CivilDate& date, int64_t update_time_us) {
+  std::vector<db::Value> all = {DateValue(date), DateValue(date), update_time_us};
+  for (db::Value& v : params) {
+    all.push_back(std::move(v));
+  }
+  all.push_back(DateValue(date));
+  auto r = c.Execute(absl::StrCat("UPDATE officers SET end_date = CASE WHEN start_date > ? THEN "
+                                  "start_date ELSE ? END, version = version + 1, "
+                                  "update_time_us = ? WHERE ",
+                                  AV(where), " AND (end_date IS NULL OR end_date > ?)"),
+                     all);
   if (!r.ok()) {
     return r.status();
   }
   return r->affected_rows;
+}
+}  // namespace
+
+absl::StatusOr<int64_t> OfficerStore::EndOfficersOf(db::Connection& c, int64_t organization_id,
+                                                    const time::CivilDate& date,
+                                                    int64_t update_time_us) {
+  return EndOfficersWhere(c, "organization_id = ?", {organization_id}, date, update_time_us);
+}
+
+absl::StatusOr<int64_t> OfficerStore::EndOfficersOfMember(db::Connection& c,
+                                                          std::string_view member,
+                                                          int64_t except_organization_id,
+                                                          const time::CivilDate& date,
+                                                          int64_t update_time_us) {
+  return EndOfficersWhere(c, "member = ? AND organization_id <> ?",
+                          {std::string(member), except_organization_id}, date, update_time_us);
 }
 
 absl::StatusOr<int64_t> OfficerStore::EndCurrentTermOf(db::Connection& c, int64_t organization_id,

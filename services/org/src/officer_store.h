@@ -118,6 +118,13 @@ class OfficerStore final {
   // how many.
   static absl::StatusOr<int64_t> EndOfficersOf(db::Connection& c, int64_t organization_id,
                                                const time::CivilDate& date, int64_t update_time_us);
+  // Ends the appointments of `member` ("members/{id}") still in office after `date`, in every
+  // organization but `except_organization_id` (0: none excepted), as EndOfficersOf does. Returns
+  // how many.
+  static absl::StatusOr<int64_t> EndOfficersOfMember(db::Connection& c, std::string_view member,
+                                                     int64_t except_organization_id,
+                                                     const time::CivilDate& date,
+                                                     int64_t update_time_us);
   // Ends the current term of `organization_id` on `date` (on its start when that is later).
   // Returns how many terms ended (0 or 1).
   static absl::StatusOr<int64_t> EndCurrentTermOf(db::Connection& c, int64_t organization_id,
