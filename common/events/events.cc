@@ -1,5 +1,8 @@
 // Outbox append, relay and the in-process bus.
 #include "common/events/events.h"
+
+#include <algorithm>
+
 #include "common/time/clock.h"
 
 #include "absl/strings/escaping.h"
@@ -114,6 +117,42 @@ absl::StatusOr<Event> Append(db::Connection& c, ids::IdGenerator& ids, Event eve
     return r.status();
   }
   return event;
+}
+
+absl::StatusOr<std::vector<Event>> AppendFirst(db::Connection& c, ids::IdGenerator& ids,
+                                               std::vector<Event> events, int64_t now_us) {
+  constexpr size_t kRowsPerStatement = 200;
+  for (size_t begin = 0; begin < events.size(); begin += kRowsPerStatement) {
+    const size_t end = std::min(events.size(), begin + kRowsPerStatement);
+    std::vector<db::Value> sequences;
+    std::vector<db::Value> rows;
+    std::string sequence_sql = "INSERT INTO event_sequences (event_key, last_sequence) VALUES ";
+    std::string outbox_sql =
+        "INSERT INTO outbox (id, stream, type, event_key, sequence, payload, occurred_us, "
+        "published_us) VALUES ";
+    for (size_t i = begin; i < end; ++i) {
+      Event& e = events[i];
+      if (e.key.empty()) {
+        return absl::InvalidArgumentError("an event needs the key of the aggregate it is about");
+      }
+      e.sequence = 1;
+      e.id = ids.Next();
+      if (e.occurred_us == 0) {
+        e.occurred_us = now_us;
+      }
+      absl::StrAppend(&sequence_sql, i == begin ? "" : ", ", "(?, 1)");
+      sequences.emplace_back(e.key);
+      absl::StrAppend(&outbox_sql, i == begin ? "" : ", ", "(?, ?, ?, ?, ?, ?, ?, NULL)");
+      for (db::Value v : {db::Value(e.id), db::Value(e.stream), db::Value(e.type),
+                          db::Value(e.key), db::Value(e.sequence),
+                          db::Value(absl::Base64Escape(e.payload)), db::Value(e.occurred_us)}) {
+        rows.push_back(std::move(v));
+      }
+    }
+    RETURN_IF_ERROR(c.Execute(sequence_sql, sequences).status());
+    RETURN_IF_ERROR(c.Execute(outbox_sql, rows).status());
+  }
+  return events;
 }
 
 absl::StatusOr<bool> MarkProcessed(db::Connection& c, std::string_view consumer, int64_t event_id,

@@ -72,6 +72,13 @@ std::span<const EmbeddedFile> Schema(db::Dialect dialect);
 absl::StatusOr<Event> Append(db::Connection& c, ids::IdGenerator& ids, Event event,
                              int64_t now_us);
 
+// The first event of each of many aggregates created in the caller's transaction (a bulk create,
+// e.g. a spreadsheet import): each key must have no event yet (its sequence is 1; a key that has
+// one fails the whole call with ALREADY_EXISTS). Written in a few multi-row statements instead of
+// two per event. Returns the events with their ids and sequences.
+absl::StatusOr<std::vector<Event>> AppendFirst(db::Connection& c, ids::IdGenerator& ids,
+                                               std::vector<Event> events, int64_t now_us);
+
 // In a consumer's transaction: records that `consumer` applied `event_id`. False when it had
 // already (a redelivery): the caller then skips the effect and commits.
 absl::StatusOr<bool> MarkProcessed(db::Connection& c, std::string_view consumer, int64_t event_id,

@@ -25,6 +25,7 @@
 #include "dangjian/member/v1/dues.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/member/src/member_access.h"
+#include "services/member/src/member_export.h"
 
 namespace dj::member {
 
@@ -333,6 +334,7 @@ DJ_DUES_RPC(PayDues, PayDuesRequest, DuesPayment, Pay(who, *req))
 DJ_DUES_RPC(CreateDuesReduction, CreateDuesReductionRequest, DuesReduction, Reduce(who, *req))
 DJ_DUES_RPC(PayDuesMonth, PayDuesMonthRequest, PayDuesMonthResponse, PayMonth(who, *req))
 DJ_DUES_RPC(GetDuesSheet, GetDuesSheetRequest, DuesSheet, Sheet(who, *req))
+DJ_DUES_RPC(ExportDuesSheet, ExportDuesSheetRequest, ExportedFile, ExportSheet(who, *req))
 DJ_DUES_RPC(ListArrears, ListArrearsRequest, ListArrearsResponse, Arrears(who, *req))
 
 #undef DJ_DUES_RPC
@@ -1086,6 +1088,51 @@ absl::StatusOr<pb::ListArrearsResponse> DuesService::Arrears(const auth::Princip
   }
   if (more) {
     out.set_next_page_token(rpc::EncodePageToken(fingerprint, page_end));
+  }
+  return out;
+}
+
+namespace {
+// 12345 fen -> "123.45" (yuan, as a dues sheet shows money).
+std::string Yuan(int64_t fen) {
+  return absl::StrCat(fen / 100, ".", absl::Dec(fen % 100, absl::kZeroPad2));
+}
+}  // namespace
+
+absl::StatusOr<pb::ExportedFile> DuesService::ExportSheet(const auth::Principal& who,
+                                                          const pb::ExportDuesSheetRequest& r) {
+  if (!pb::FileFormat_IsValid(r.format())) {
+    return rpc::InvalidArgument({{"format", "XLSX or CSV"}});
+  }
+  pb::GetDuesSheetRequest get;
+  get.set_organization(r.organization());
+  get.set_month(r.month());
+  ASSIGN_OR_RETURN(const pb::DuesSheet sheet, Sheet(who, get));
+  dj::member::Sheet table{.name = absl::StrCat("党费 ", sheet.month()),
+              .header = {"姓名", "人员类别", "缴费基数(元)", "应缴(元)", "已缴(元)", "缴费日期",
+                         "收据号", "代缴人"}};
+  for (const pb::DuesSheetRow& row : sheet.rows()) {
+    const pb::DuesMonth& d = row.dues();
+    table.rows.push_back(
+        {row.display_name(), CategoryWord(row.category()), d.has_base() ? Yuan(d.base_fen()) : "",
+         Yuan(d.due_fen()), d.paid() ? Yuan(d.paid_fen()) : "",
+         d.has_pay_date() ? time::ToIso(*time::FromProto(d.pay_date(), "pay_date")) : "",
+         d.receipt_number(), d.payer()});
+  }
+  table.rows.push_back({"合计", "", "", Yuan(sheet.total_due_fen()), Yuan(sheet.total_paid_fen()),
+                        "", "", ""});
+  pb::ExportedFile out;
+  out.set_rows(sheet.rows_size());
+  const std::string stem = absl::StrCat("dues-", sheet.month());
+  if (r.format() == pb::CSV) {
+    out.set_content(WriteCsv(table));
+    out.set_content_type("text/csv; charset=utf-8");
+    out.set_file_name(stem + ".csv");
+  } else {
+    ASSIGN_OR_RETURN(std::string bytes, WriteXlsx(table));
+    out.set_content(std::move(bytes));
+    out.set_content_type("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    out.set_file_name(stem + ".xlsx");
   }
   return out;
 }

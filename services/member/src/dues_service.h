@@ -56,6 +56,9 @@ class DuesService final : public dangjian::member::v1::DuesService::Service {
   grpc::Status GetDuesSheet(grpc::ServerContext* ctx,
                             const dangjian::member::v1::GetDuesSheetRequest* req,
                             dangjian::member::v1::DuesSheet* resp) override;
+  grpc::Status ExportDuesSheet(grpc::ServerContext* ctx,
+                               const dangjian::member::v1::ExportDuesSheetRequest* req,
+                               dangjian::member::v1::ExportedFile* resp) override;
   grpc::Status ListArrears(grpc::ServerContext* ctx,
                            const dangjian::member::v1::ListArrearsRequest* req,
                            dangjian::member::v1::ListArrearsResponse* resp) override;
@@ -73,6 +76,9 @@ class DuesService final : public dangjian::member::v1::DuesService::Service {
       const auth::Principal& who, const dangjian::member::v1::PayDuesMonthRequest& request);
   absl::StatusOr<dangjian::member::v1::DuesSheet> Sheet(
       const auth::Principal& who, const dangjian::member::v1::GetDuesSheetRequest& request);
+  // The sheet as .xlsx or CSV (member_export.h: no cell runs as a formula).
+  absl::StatusOr<dangjian::member::v1::ExportedFile> ExportSheet(
+      const auth::Principal& who, const dangjian::member::v1::ExportDuesSheetRequest& request);
   absl::StatusOr<dangjian::member::v1::ListArrearsResponse> Arrears(
       const auth::Principal& who, const dangjian::member::v1::ListArrearsRequest& request);
 

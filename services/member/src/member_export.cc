@@ -179,20 +179,6 @@ std::string EducationWord(pb::Education e) {
   }
 }
 
-std::string CategoryWord(pb::MemberCategory c) {
-  switch (c) {
-    case pb::IN_SERVICE:
-      return "在职";
-    case pb::RETIRED:
-      return "离退休";
-    case pb::STUDENT:
-      return "学生";
-    case pb::OTHER:
-      return "其他";
-    default:
-      return "";
-  }
-}
 
 std::string StageWord(pb::Stage s) {
   switch (s) {
@@ -231,6 +217,21 @@ std::string StatusWord(pb::MembershipStatus s) {
 }
 
 }  // namespace
+
+std::string CategoryWord(pb::MemberCategory c) {
+  switch (c) {
+    case pb::IN_SERVICE:
+      return "在职";
+    case pb::RETIRED:
+      return "离退休";
+    case pb::STUDENT:
+      return "学生";
+    case pb::OTHER:
+      return "其他";
+    default:
+      return "";
+  }
+}
 
 absl::StatusOr<std::string> WriteXlsx(const Sheet& sheet) {
   if (absl::Status s = CheckCells(sheet); !s.ok()) {

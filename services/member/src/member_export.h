@@ -34,6 +34,9 @@ std::string WriteCsv(const Sheet& sheet);
 // imported again), enum values as the Chinese words, dates as YYYY-MM-DD, then two columns the
 // importer skips: 党籍状态 (status) and 党龄 (party_standing_years). ID numbers and phones are
 // written as given: mask them first unless the caller may read personal data.
+// The word a roster uses for a category (在职, 离退休, 学生, 其他), as the importer reads it.
+std::string CategoryWord(dangjian::member::v1::MemberCategory category);
+
 Sheet MemberSheet(const std::vector<dangjian::member::v1::Member>& members);
 
 }  // namespace dj::member

@@ -72,6 +72,15 @@ class MemberRecords final : public dangjian::member::v1::MemberService::Service 
   grpc::Status ChangeMemberStatus(grpc::ServerContext* ctx,
                                   const dangjian::member::v1::ChangeMemberStatusRequest* req,
                                   Pb* resp) override;
+  grpc::Status ImportMembers(grpc::ServerContext* ctx,
+                             const dangjian::member::v1::ImportMembersRequest* req,
+                             dangjian::member::v1::ImportMembersResponse* resp) override;
+  grpc::Status ExportMembers(grpc::ServerContext* ctx,
+                             const dangjian::member::v1::ExportMembersRequest* req,
+                             dangjian::member::v1::ExportedFile* resp) override;
+  grpc::Status ListStandingMilestones(
+      grpc::ServerContext* ctx, const dangjian::member::v1::ListStandingMilestonesRequest* req,
+      dangjian::member::v1::ListStandingMilestonesResponse* resp) override;
   grpc::Status GetMemberRules(grpc::ServerContext* ctx,
                               const dangjian::member::v1::GetMemberRulesRequest* req,
                               dangjian::member::v1::MemberRuleSet* resp) override;
@@ -110,6 +119,13 @@ class MemberRecords final : public dangjian::member::v1::MemberService::Service 
       const auth::Principal& who, const dangjian::member::v1::ListDueConversionsRequest& request);
   absl::StatusOr<Pb> ChangeStatus(const auth::Principal& who,
                                   const dangjian::member::v1::ChangeMemberStatusRequest& request);
+  // A branch's spreadsheet, all rows or none (member_files.cc).
+  absl::StatusOr<dangjian::member::v1::ImportMembersResponse> Import(
+      const auth::Principal& who, const dangjian::member::v1::ImportMembersRequest& request);
+  absl::StatusOr<dangjian::member::v1::ExportedFile> Export(
+      const auth::Principal& who, const dangjian::member::v1::ExportMembersRequest& request);
+  absl::StatusOr<dangjian::member::v1::ListStandingMilestonesResponse> Milestones(
+      const auth::Principal& who, const dangjian::member::v1::ListStandingMilestonesRequest& r);
   absl::StatusOr<dangjian::member::v1::MemberRuleSet> RulesInForce(
       const auth::Principal& who, const dangjian::member::v1::GetMemberRulesRequest& request);
   absl::StatusOr<dangjian::member::v1::ListMemberRuleSetsResponse> RuleSets(
@@ -137,6 +153,10 @@ class MemberRecords final : public dangjian::member::v1::MemberService::Service 
   Pb ToProto(const MemberRow& row) const;
   // Seals, indexes and masks `id_number` and `phone` (already normalized) for row `id`.
   absl::Status Seal(MemberRow& row, const std::string& id_number, const std::string& phone) const;
+  // The current path of `organization` for `who`, with the right to `action` members there
+  // (refusals audited as `audit_action`; out of scope NOT_FOUND as a missing organization).
+  absl::StatusOr<std::string> MembersAt(const auth::Principal& who, std::string_view organization,
+                                        std::string_view action, std::string_view audit_action);
   // The path of `who`'s scope organization ("/" for the whole tree).
   absl::StatusOr<std::string> ScopePath(const auth::Principal& who);
 

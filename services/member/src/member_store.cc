@@ -2,9 +2,12 @@
 // rewrites) go through common/db.
 #include "services/member/src/member_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
 
 namespace dj::member {
@@ -133,6 +136,18 @@ std::string LikePrefix(std::string_view prefix) {
   return out;
 }
 
+// The keyset condition "after (date, id)" on `column`, appended to `where`.
+void AfterDate(std::string& where, std::vector<db::Value>& params, std::string_view column,
+               const std::optional<std::pair<time::CivilDate, int64_t>>& after) {
+  if (!after.has_value()) {
+    return;
+  }
+  absl::StrAppend(&where, " AND (", AV(column), " > ? OR (", AV(column), " = ? AND id > ?))");
+  params.emplace_back(time::ToIso(after->first));
+  params.emplace_back(time::ToIso(after->first));
+  params.emplace_back(after->second);
+}
+
 std::vector<std::string> SplitNames(const std::string& joined) {
   std::vector<std::string> out;
   for (absl::string_view part : absl::StrSplit(joined, ',', absl::SkipEmpty())) {
@@ -168,6 +183,51 @@ absl::Status MemberStore::Insert(db::Connection& c, const MemberRow& row,
       absl::StrCat("INSERT INTO members (", AV(kColumns), ", request_id) VALUES (",
                    db::Placeholders(params.size()), ")");
   return c.Execute(sql, params).status();
+}
+
+namespace {
+constexpr size_t kRowsPerStatement = 200;
+}  // namespace
+
+absl::Status MemberStore::InsertMany(db::Connection& c, const std::vector<MemberRow>& rows) {
+  for (size_t begin = 0; begin < rows.size(); begin += kRowsPerStatement) {
+    const size_t end = std::min(rows.size(), begin + kRowsPerStatement);
+    std::vector<db::Value> params;
+    std::string sql = absl::StrCat("INSERT INTO members (", AV(kColumns), ", request_id) VALUES ");
+    for (size_t i = begin; i < end; ++i) {
+      params.emplace_back(rows[i].id);
+      params.emplace_back(rows[i].organization_id);
+      params.emplace_back(rows[i].org_path);
+      const size_t first = params.size();
+      for (db::Value& v : Values(rows[i])) {
+        params.push_back(std::move(v));
+      }
+      params.push_back(db::Null());
+      absl::StrAppend(&sql, i == begin ? "(" : ", (", db::Placeholders(params.size() - first + 3),
+                      ")");
+    }
+    RETURN_IF_ERROR(c.Execute(sql, params).status());
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::set<std::string>> MemberStore::RegisteredIdNumbers(
+    db::Connection& c, const std::vector<std::string>& indexes) {
+  std::set<std::string> out;
+  for (size_t begin = 0; begin < indexes.size(); begin += kRowsPerStatement) {
+    const size_t end = std::min(indexes.size(), begin + kRowsPerStatement);
+    std::vector<db::Value> params(indexes.begin() + static_cast<ptrdiff_t>(begin),
+                                  indexes.begin() + static_cast<ptrdiff_t>(end));
+    ASSIGN_OR_RETURN(const db::Result found,
+                     c.Execute(absl::StrCat("SELECT id_number_index FROM members WHERE "
+                                            "id_number_index IN (",
+                                            db::Placeholders(params.size()), ")"),
+                               params));
+    for (const db::Row& r : found.rows) {
+      out.insert(r.Text(0));
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<bool> MemberStore::Update(db::Connection& c, const MemberRow& row,
@@ -260,15 +320,54 @@ absl::StatusOr<std::vector<MemberRow>> MemberStore::DueConversions(
       "probation_end_date <= ?";
   std::vector<db::Value> params = {time::ToIso(until)};
   AddSubtree(where, params, "org_path", path);
-  if (after.has_value()) {
-    where += " AND (probation_end_date > ? OR (probation_end_date = ? AND id > ?))";
-    params.emplace_back(time::ToIso(after->first));
-    params.emplace_back(time::ToIso(after->first));
-    params.emplace_back(after->second);
-  }
+  AfterDate(where, params, "probation_end_date", after);
   params.emplace_back(int64_t{limit});
   return Rows(
       c.Execute(Select(absl::StrCat(where, " ORDER BY probation_end_date, id LIMIT ?")), params));
+}
+
+
+absl::StatusOr<std::vector<MemberRow>> MemberStore::FullMembersBetween(
+    db::Connection& c, std::string_view path, const time::CivilDate& from,
+    const time::CivilDate& to, const std::optional<std::pair<time::CivilDate, int64_t>>& after,
+    int limit) {
+  // Stage 5 FULL; status 1 NORMAL, 4 MOBILE (dangjian.member.v1 enums).
+  std::string where =
+      "WHERE stage = 5 AND status IN (1, 4) AND full_member_date >= ? AND full_member_date <= ?";
+  std::vector<db::Value> params = {time::ToIso(from), time::ToIso(to)};
+  AddSubtree(where, params, "org_path", path);
+  AfterDate(where, params, "full_member_date", after);
+  params.emplace_back(int64_t{limit});
+  return Rows(
+      c.Execute(Select(absl::StrCat(where, " ORDER BY full_member_date, id LIMIT ?")), params));
+}
+
+absl::StatusOr<std::vector<MemberRow>> MemberStore::WithStatus(
+    db::Connection& c, std::string_view path, int32_t status,
+    const std::optional<std::pair<time::CivilDate, int64_t>>& after, int limit) {
+  std::string where = "WHERE status = ? AND status_date IS NOT NULL";
+  std::vector<db::Value> params = {int64_t{status}};
+  AddSubtree(where, params, "org_path", path);
+  AfterDate(where, params, "status_date", after);
+  params.emplace_back(int64_t{limit});
+  return Rows(c.Execute(Select(absl::StrCat(where, " ORDER BY status_date, id LIMIT ?")), params));
+}
+
+absl::StatusOr<std::optional<int64_t>> MemberStore::FindImport(db::Connection& c,
+                                                               std::string_view request_key) {
+  return db::MapOne<int64_t>(
+      c.Exec("SELECT imported FROM member_imports WHERE request_key = ?",
+             {std::string(request_key)}),
+      [](const db::Row& r) { return r.Int(0); });
+}
+
+absl::Status MemberStore::InsertImport(db::Connection& c, std::string_view request_key,
+                                       int64_t organization_id, int64_t imported, int64_t now_us) {
+  return c
+      .Exec("INSERT INTO member_imports (request_key, organization_id, imported, create_time_us) "
+            "VALUES (?, ?, ?, ?)",
+            {std::string(request_key), organization_id, imported, now_us})
+      .status();
 }
 
 absl::Status MemberStore::AppendStage(db::Connection& c, StageRow row) {
@@ -286,6 +385,31 @@ absl::Status MemberStore::AppendStage(db::Connection& c, StageRow row) {
            row.approving_org_id, absl::StrJoin(row.sponsors, ","), absl::StrJoin(row.contacts, ","),
            int64_t{row.extension_months}, row.reason, row.recorded_by, row.record_time_us})
       .status();
+}
+
+absl::Status MemberStore::InsertStages(db::Connection& c, const std::vector<StageRow>& rows) {
+  for (size_t begin = 0; begin < rows.size(); begin += kRowsPerStatement) {
+    const size_t end = std::min(rows.size(), begin + kRowsPerStatement);
+    std::vector<db::Value> params;
+    std::string sql =
+        "INSERT INTO member_stages (member_id, seq, stage, stage_date, approving_org_id, "
+        "sponsors, contacts, extension_months, reason, recorded_by, record_time_us) VALUES ";
+    for (size_t i = begin; i < end; ++i) {
+      const StageRow& row = rows[i];
+      absl::StrAppend(&sql, i == begin ? "" : ", ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
+      for (db::Value v : {db::Value(row.member_id), db::Value(int64_t{row.seq}),
+                          db::Value(int64_t{row.stage}), db::Value(time::ToIso(row.date)),
+                          db::Value(row.approving_org_id),
+                          db::Value(absl::StrJoin(row.sponsors, ",")),
+                          db::Value(absl::StrJoin(row.contacts, ",")),
+                          db::Value(int64_t{row.extension_months}), db::Value(row.reason),
+                          db::Value(row.recorded_by), db::Value(row.record_time_us)}) {
+        params.push_back(std::move(v));
+      }
+    }
+    RETURN_IF_ERROR(c.Execute(sql, params).status());
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::vector<StageRow>> MemberStore::Stages(db::Connection& c, int64_t member_id) {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,11 @@ class MemberStore final {
   static absl::StatusOr<std::optional<MemberRow>> FindByRequestId(db::Connection& c,
                                                                   std::string_view request_id);
   static absl::Status Insert(db::Connection& c, const MemberRow& row, std::string_view request_id);
+  // Many new rows in a few multi-row statements (a spreadsheet import).
+  static absl::Status InsertMany(db::Connection& c, const std::vector<MemberRow>& rows);
+  // Which of the blind indexes `indexes` are registered already.
+  static absl::StatusOr<std::set<std::string>> RegisteredIdNumbers(
+      db::Connection& c, const std::vector<std::string>& indexes);
   // Writes every column but id, organization and request id if the stored version is still
   // `expected_version` (the row's version is the new one). False when it was not.
   static absl::StatusOr<bool> Update(db::Connection& c, const MemberRow& row,
@@ -140,8 +146,27 @@ class MemberStore final {
       db::Connection& c, std::string_view path, const time::CivilDate& until,
       const std::optional<std::pair<time::CivilDate, int64_t>>& after, int limit);
 
+  // FULL members in good standing (NORMAL, MOBILE) in the subtree of `path` who became full
+  // members in [from, to], by that date and id, after (date, id).
+  static absl::StatusOr<std::vector<MemberRow>> FullMembersBetween(
+      db::Connection& c, std::string_view path, const time::CivilDate& from,
+      const time::CivilDate& to, const std::optional<std::pair<time::CivilDate, int64_t>>& after,
+      int limit);
+  // Members with `status` in the subtree of `path`, by the date of that status and id.
+  static absl::StatusOr<std::vector<MemberRow>> WithStatus(
+      db::Connection& c, std::string_view path, int32_t status,
+      const std::optional<std::pair<time::CivilDate, int64_t>>& after, int limit);
+
+  // Imports by request key: how many rows the first call registered, if there was one.
+  static absl::StatusOr<std::optional<int64_t>> FindImport(db::Connection& c,
+                                                           std::string_view request_key);
+  static absl::Status InsertImport(db::Connection& c, std::string_view request_key,
+                                   int64_t organization_id, int64_t imported, int64_t now_us);
+
   // Stages: the next seq is the count + 1 (the member's row is locked by the caller).
   static absl::Status AppendStage(db::Connection& c, StageRow row);
+  // The first stages of new members (each row's seq as given), in multi-row statements.
+  static absl::Status InsertStages(db::Connection& c, const std::vector<StageRow>& rows);
   static absl::StatusOr<std::vector<StageRow>> Stages(db::Connection& c, int64_t member_id);
   static absl::Status AppendStatusChange(db::Connection& c, const StatusChangeRow& row);
 

@@ -6,6 +6,7 @@
 // edge, the monthly sheet, a member reading only their own, and the turn of the year.
 #include <set>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/auth/authorize.h"
 #include "common/auth/principal.h"
@@ -589,6 +590,23 @@ TEST_P(DuesServiceTest, TheMonthlySheetTotalsDueAndPaid) {
   EXPECT_EQ(sheet->total_paid_fen(), 1500);
   EXPECT_EQ(sheet->member_count(), 2);
   EXPECT_EQ(sheet->paid_count(), 1);
+  // The same sheet as a file, amounts in yuan, a total line.
+  pb::ExportDuesSheetRequest export_csv;
+  export_csv.set_organization("organizations/5");
+  export_csv.set_month("2026-11");
+  export_csv.set_format(pb::CSV);
+  auto csv = dues_->ExportSheet(Secretary5(), export_csv);
+  ASSERT_TRUE(csv.ok()) << csv.status();
+  EXPECT_EQ(csv->rows(), 2);
+  EXPECT_TRUE(absl::StrContains(csv->content(), "Alpha,在职,3000.00,15.00,15.00,2026-12-07"))
+      << csv->content();
+  EXPECT_TRUE(absl::StrContains(csv->content(), "合计,,,75.00,15.00")) << csv->content();
+  export_csv.set_format(pb::XLSX);
+  auto xlsx = dues_->ExportSheet(Secretary5(), export_csv);
+  ASSERT_TRUE(xlsx.ok()) << xlsx.status();
+  EXPECT_EQ(xlsx->content().substr(0, 2), "PK");
+  EXPECT_EQ(dues_->ExportSheet(Secretary6(), export_csv).status().code(),
+            absl::StatusCode::kNotFound);
 
   r.set_month("2026-12");
   sheet = dues_->Sheet(Secretary5(), r);

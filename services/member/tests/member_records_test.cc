@@ -667,6 +667,150 @@ TEST_P(MemberRecordsTest, KeysRotateByResealingEveryRow) {
   EXPECT_EQ(records_->Get(OrgAdmin5(), get).status().code(), absl::StatusCode::kInternal);
 }
 
+// A branch roster as Chinese Excel saves it: UTF-8 here (the parser's own tests cover GB18030
+// and .xlsx); `rows` after the header.
+std::string Roster(const std::vector<std::string>& rows) {
+  std::string csv = "姓名,身份证号,手机号,人员类别,党员类别,入党日期,转正日期\r\n";
+  for (const std::string& r : rows) {
+    csv += r + "\r\n";
+  }
+  return csv;
+}
+
+TEST_P(MemberRecordsTest, AnImportRegistersEveryRowOrNone) {
+  const std::string a = Id({1980, 1, 1}, 11), b = Id({1950, 2, 2}, 13), c = Id({1982, 3, 3}, 15);
+  pb::ImportMembersRequest r;
+  r.set_organization("organizations/5");
+  r.set_request_id("import-0123456789abcdef");
+  r.set_file(Roster({"甲," + a + ",13800000001,在职,正式党员,2005-07-01,2006-07-01",
+                     "乙," + b + ",,退休,正式党员,1970-07-01,1971-07-01",
+                     "丙," + c + ",13800000003,在职,预备党员,2026-03-01,"}));
+  r.set_file_name("roster.csv");
+
+  // A bad check character in row 3, a row repeating row 2's number: nothing written, each named.
+  pb::ImportMembersRequest bad = r;
+  std::string wrong = c;
+  wrong[17] = wrong[17] == '0' ? '1' : '0';
+  bad.set_file(Roster({"甲," + a + ",13800000001,在职,正式党员,2005-07-01,2006-07-01",
+                       "乙," + b + ",,退休,正式党员,1970-07-01,1971-07-01",
+                       "丙," + wrong + ",13800000003,在职,预备党员,2026-03-01,",
+                       "丁," + b + ",,在职,正式党员,2001-07-01,2002-07-01"}));
+  auto refused = records_->Import(Secretary5(), bad);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(Fields(refused.status()),
+            (std::set<std::string>{"rows[4].身份证号", "rows[5].身份证号"}))
+      << refused.status();
+  EXPECT_FALSE(absl::StrContains(refused.status().ToString(), b));
+  EXPECT_EQ(Count("members"), 0);
+  EXPECT_EQ(Count("outbox"), 0);
+  EXPECT_EQ(Count("member_imports"), 0);
+
+  // Checked only: nothing written either.
+  pb::ImportMembersRequest check = r;
+  check.set_validate_only(true);
+  ASSERT_TRUE(records_->Import(Secretary5(), check).ok());
+  EXPECT_EQ(Count("members"), 0);
+
+  auto imported = records_->Import(Secretary5(), r);
+  ASSERT_TRUE(imported.ok()) << imported.status();
+  EXPECT_EQ(imported->imported(), 3);
+  EXPECT_EQ(Count("members"), 3);
+  EXPECT_EQ(Count("outbox"), 3);
+  EXPECT_EQ(Count("member_stages"), 5);  // joined and converted, twice; joined
+  EXPECT_FALSE(absl::StrContains(Dump("members"), a));
+  // A retry answers the first call; a second import of the same people is refused.
+  auto again = records_->Import(Secretary5(), r);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->replayed());
+  EXPECT_EQ(Count("members"), 3);
+  pb::ImportMembersRequest twice = r;
+  twice.set_request_id("import-fedcba9876543210");
+  EXPECT_TRUE(Fields(records_->Import(Secretary5(), twice).status()).contains("rows[2].身份证号"));
+  EXPECT_EQ(Count("members"), 3);
+
+  // Out of scope, and without the right (an auditor): refused before the file is read.
+  EXPECT_EQ(records_->Import(Secretary6(), r).status().code(), absl::StatusCode::kNotFound);
+  pb::ListMembersRequest list;
+  list.set_organization("organizations/5");
+  auto listed = records_->List(Secretary5(), list);
+  ASSERT_TRUE(listed.ok());
+  EXPECT_EQ(listed->members_size(), 3);
+  // The check, the import, the replay and the refused second import (the organization out of
+  // scope is refused by the org service, in its own log).
+  EXPECT_EQ(AuditRows("members.import"), 4);
+}
+
+TEST_P(MemberRecordsTest, ExportsAreMaskedUnlessPiiMayBeReadAndNeverRunFormulas) {
+  pb::Member m = Person("=HYPERLINK(\"x\")", Id({1980, 1, 1}), pb::FULL);
+  SetDate(m.mutable_join_date(), 2005, 7, 1);
+  SetDate(m.mutable_full_member_date(), 2006, 7, 1);
+  ASSERT_TRUE(Create(Admin(), m).ok());
+  pb::ExportMembersRequest r;
+  r.set_organization("organizations/5");
+  r.set_format(pb::CSV);
+  auto masked = records_->Export(Secretary5(), r);
+  ASSERT_TRUE(masked.ok()) << masked.status();
+  EXPECT_EQ(masked->rows(), 1);
+  EXPECT_TRUE(absl::StrContains(masked->content(), "320681********"));
+  EXPECT_TRUE(absl::StrContains(masked->content(), "'=HYPERLINK"));
+  EXPECT_EQ(AuditRows("members.export"), 1);
+  auto clear = records_->Export(OrgAdmin5(), r);
+  ASSERT_TRUE(clear.ok());
+  EXPECT_TRUE(absl::StrContains(clear->content(), Id({1980, 1, 1})));
+  EXPECT_EQ(AuditRows("members.export_pii"), 1);
+  r.set_format(pb::XLSX);
+  auto xlsx = records_->Export(Secretary5(), r);
+  ASSERT_TRUE(xlsx.ok()) << xlsx.status();
+  EXPECT_EQ(xlsx->content().substr(0, 2), "PK");
+  // An export re-imports (masked numbers are refused, so from the one in clear).
+  pb::ImportMembersRequest back;
+  back.set_organization("organizations/6");
+  back.set_request_id("reimport-0123456789ab");
+  back.set_file(clear->content());
+  auto reimport = records_->Import(Admin(), back);
+  EXPECT_TRUE(Fields(reimport.status()).contains("rows[2].身份证号")) << reimport.status();
+}
+
+TEST_P(MemberRecordsTest, FiftyYearsByTheComingFirstOfJuly) {
+  Full("一九七五", {1950, 1, 1}, {1975, 7, 1}, 11);
+  const pb::Member m76 = Full("一九七六七一", {1951, 1, 1}, {1976, 7, 1}, 13);
+  const pb::Member m762 = Full("一九七六七二", {1952, 1, 1}, {1976, 7, 2}, 15);
+  pb::ListStandingMilestonesRequest r;
+  r.set_organization("organizations/1");
+  auto names = [&] {
+    std::vector<std::string> out;
+    auto listed = records_->Milestones(Admin(), r);
+    EXPECT_TRUE(listed.ok()) << listed.status();
+    for (const pb::StandingMilestone& s : listed->members()) {
+      out.push_back(s.member().name());
+      EXPECT_EQ(s.standing_years(), 50);
+    }
+    return out;
+  };
+  for (const time::CivilDate& today : {time::CivilDate{2026, 6, 30}, time::CivilDate{2026, 7, 1}}) {
+    now_ = At(today);
+    EXPECT_EQ(names(), (std::vector<std::string>{m76.name()})) << time::ToIso(today);
+  }
+  now_ = At({2026, 7, 2});  // the coming 1 July is 2027's
+  EXPECT_EQ(names(), (std::vector<std::string>{m762.name()}));
+
+  pb::ChangeMemberStatusRequest lost;
+  lost.set_name(m76.name());
+  lost.set_status(pb::LOST_CONTACT);
+  SetDate(lost.mutable_date(), 2026, 1, 5);
+  lost.set_reason("半年联系不上");
+  ASSERT_TRUE(records_->ChangeStatus(Secretary5(), lost).ok());
+  pb::ListStandingMilestonesRequest lost_list;
+  lost_list.set_organization("organizations/5");
+  lost_list.set_lost_contact(true);
+  auto listed = records_->Milestones(Secretary5(), lost_list);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->members_size(), 1);
+  EXPECT_EQ(listed->members(0).member().name(), m76.name());
+  EXPECT_EQ(records_->Milestones(Secretary6(), lost_list).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 INSTANTIATE_TEST_SUITE_P(Databases, MemberRecordsTest,
                          ::testing::Values(db::Dialect::kMySql, db::Dialect::kSqlite),
                          testing::DialectName);

@@ -47,6 +47,8 @@ CREATE TABLE IF NOT EXISTS members (
   KEY idx_members_org_name (organization_id, display_name, id),
   KEY idx_members_path_name (org_path, display_name, id),
   KEY idx_members_probation (stage, probation_end_date),
+  KEY idx_members_standing (stage, full_member_date),
+  KEY idx_members_status (status, status_date),
   KEY idx_members_key (pii_key_id)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
 
@@ -91,4 +93,13 @@ CREATE TABLE IF NOT EXISTS rule_sets (
   create_time_us BIGINT NOT NULL,
   PRIMARY KEY (rule_kind, version),
   UNIQUE KEY uk_rule_sets_effective (rule_kind, effective_date)
+) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;
+
+-- Spreadsheet imports, by the caller's request id: a retry answers what the first call did.
+CREATE TABLE IF NOT EXISTS member_imports (
+  request_key VARCHAR(200) CHARACTER SET ascii COLLATE ascii_bin NOT NULL,
+  organization_id BIGINT NOT NULL,
+  imported INT NOT NULL,
+  create_time_us BIGINT NOT NULL,
+  PRIMARY KEY (request_key)
 ) ENGINE = InnoDB DEFAULT CHARSET = utf8mb4 COLLATE = utf8mb4_unicode_ci;

@@ -43,6 +43,8 @@ CREATE INDEX IF NOT EXISTS idx_members_phone ON members (phone_index);
 CREATE INDEX IF NOT EXISTS idx_members_org_name ON members (organization_id, display_name, id);
 CREATE INDEX IF NOT EXISTS idx_members_path_name ON members (org_path, display_name, id);
 CREATE INDEX IF NOT EXISTS idx_members_probation ON members (stage, probation_end_date);
+CREATE INDEX IF NOT EXISTS idx_members_standing ON members (stage, full_member_date);
+CREATE INDEX IF NOT EXISTS idx_members_status ON members (status, status_date);
 CREATE INDEX IF NOT EXISTS idx_members_key ON members (pii_key_id);
 
 CREATE TABLE IF NOT EXISTS member_stages (
@@ -83,3 +85,10 @@ CREATE TABLE IF NOT EXISTS rule_sets (
   PRIMARY KEY (rule_kind, version)
 );
 CREATE UNIQUE INDEX IF NOT EXISTS uk_rule_sets_effective ON rule_sets (rule_kind, effective_date);
+
+CREATE TABLE IF NOT EXISTS member_imports (
+  request_key TEXT NOT NULL PRIMARY KEY,
+  organization_id INTEGER NOT NULL,
+  imported INTEGER NOT NULL,
+  create_time_us INTEGER NOT NULL
+);
