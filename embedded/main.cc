@@ -8,6 +8,7 @@
 #include "common/runtime/service_main.h"
 #include "embedded/src/data_dir.h"
 #include "embedded/src/demo.h"
+#include "embedded/src/demo_members.h"
 #include "embedded/src/suite.h"
 #include "gateway/src/http_server.h"
 #include "services/org/src/module.h"
@@ -70,6 +71,17 @@ void LoadDemo(dj::embedded::Suite& suite) {
                  {"pairings", std::to_string(demo->pairings)},
                  {"stations", std::to_string(demo->stations)},
                  {"terms", std::to_string(demo->terms)}});
+  auto* member = dynamic_cast<dj::member::MemberInstance*>(suite.Instance("member"));
+  if (org == nullptr || member == nullptr) {
+    return;
+  }
+  auto members = dj::embedded::LoadDemoMembers(org->server(), *member);
+  if (!members.ok()) {
+    dj::runtime::ExitOnError("dangjian", "--demo", members.status());
+  }
+  dj::log::Info("demo members", {{"registered", std::to_string(members->members)},
+                                 {"transfers", std::to_string(members->transfers)},
+                                 {"dues_payments", std::to_string(members->dues_payments)}});
 }
 
 }  // namespace

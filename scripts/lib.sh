@@ -165,3 +165,39 @@ sign_in() {
   fi
   jq -r '.accessToken // empty' <<<"${body}"
 }
+
+# start_distributed_suite VAR PIDS BIN: the distributed topology for a benchmark: MariaDB and
+# Redis under VAR, dj-org, dj-member and dj-gateway from BIN (pid files in PIDS, logs in
+# VAR/log), with keys made for this run (exported). Sets mysql_port, redis_port, grpc_port,
+# member_port, gw_port, their metrics ports (metrics_port: dj-org, member_metrics, gw_metrics)
+# and admin_initial/admin_pw (the bootstrap administrator's passwords).
+start_distributed_suite() {
+  local var="$1" pids="$2" bin="$3"
+  mysql_port=$(free_port); redis_port=$(free_port)
+  grpc_port=$(free_port); metrics_port=$(free_port); gw_port=$(free_port)
+  start_mariadb "${var}/mysql" "${mysql_port}" benchpw
+  mv "${var}/mysql/mariadbd.pid" "${pids}/mariadbd.pid"
+  start_redis "${var}/redis" "${redis_port}"
+  mv "${var}/redis/redis.pid" "${pids}/redis.pid"
+  mariadb --no-defaults -h127.0.0.1 -P"${mysql_port}" -uroot -pbenchpw \
+    -e "CREATE DATABASE dj_org CHARACTER SET utf8mb4; CREATE DATABASE dj_member CHARACTER SET utf8mb4"
+  # Keys for this run.
+  export DJ_INTERNAL_SECRET="$(random_secret)" DJ_AUDIT_KEY="$(random_secret)"
+  export DJ_JWT_KEYS="bench=$(random_secret)"
+  admin_initial=$(random_password); admin_pw=$(random_password)
+  member_port=$(free_port); member_metrics=$(free_port); gw_metrics=$(free_port)
+  DJ_MYSQL_URL="mysql://root:benchpw@127.0.0.1:${mysql_port}/dj_org" \
+  DJ_REDIS_URL="redis://127.0.0.1:${redis_port}/0" DJ_LOG_LEVEL=warn \
+  DJ_GRPC_LISTEN="127.0.0.1:${grpc_port}" DJ_METRICS_LISTEN="127.0.0.1:${metrics_port}" \
+    start_process dj-org "${pids}" "${var}/log" "${bin}"/dj-org
+  DJ_MYSQL_URL="mysql://root:benchpw@127.0.0.1:${mysql_port}/dj_member" \
+  DJ_REDIS_URL="redis://127.0.0.1:${redis_port}/0" DJ_LOG_LEVEL=warn \
+  DJ_GRPC_LISTEN="127.0.0.1:${member_port}" DJ_METRICS_LISTEN="127.0.0.1:${member_metrics}" \
+  DJ_ORG_ADDR="127.0.0.1:${grpc_port}" DJ_BOOTSTRAP_ADMIN_PASSWORD="${admin_initial}" \
+    start_process dj-member "${pids}" "${var}/log" "${bin}"/dj-member
+  DJ_HTTP_LISTEN="127.0.0.1:${gw_port}" DJ_ORG_ADDR="127.0.0.1:${grpc_port}" DJ_LOG_LEVEL=warn \
+  DJ_METRICS_LISTEN="127.0.0.1:${gw_metrics}" \
+  DJ_MEMBER_ADDR="127.0.0.1:${member_port}" DJ_REDIS_URL="redis://127.0.0.1:${redis_port}/0" \
+    start_process dj-gateway "${pids}" "${var}/log" "${bin}"/dj-gateway
+  wait_http "http://127.0.0.1:${gw_port}/readyz" 60 || die "dj-gateway not ready"
+}

@@ -317,16 +317,29 @@ absl::Status MembershipEndedError(std::string_view name, const MemberRow& row) {
 
 }  // namespace
 
+namespace {
+// What an idempotent create of a member's dues row (`Row` has member_id) does on a replay: the
+// earlier row answers again if `who` still holds `action` on that member's dues.
+template <typename Row>
+std::function<absl::Status(db::Connection&, const Row&, audit::Entry&)> ReplayAuthorized(
+    const auth::Principal& who, const std::string& name, std::string_view action) {
+  return [&who, name, action](db::Connection& c, const Row& earlier,
+                              audit::Entry& e) -> absl::Status {
+    ASSIGN_OR_RETURN(const std::optional<MemberRow> m,
+                     MemberStore::Find(c, earlier.member_id, false));
+    if (!m.has_value()) {
+      return MemberNotFound(name);
+    }
+    e.org_path = m->org_path;
+    return auth::AuthorizeOrHide(who, action, DuesResource(*m), MemberNotFound(name), &e.detail);
+  };
+}
+}  // namespace
+
 // --- gRPC adapters ---
 
-#define DJ_DUES_RPC(Method, Request, Response, Call)                                        \
-  grpc::Status DuesService::Method(grpc::ServerContext* ctx, const pb::Request* req,        \
-                                   pb::Response* resp) {                                    \
-    return audit::WithCaller(*ctx, auth_, audit_, kErrorDomain,                            \
-                             [&](const auth::Principal& who) {                             \
-                               return rpc::Reply(*ctx, kErrorDomain, Call, resp);           \
-                             });                                                            \
-  }
+#define DJ_DUES_RPC(Method, Request, Response, Call) \
+  DJ_GRPC_HANDLER(DuesService, Method, pb::Request, pb::Response, Call)
 
 DJ_DUES_RPC(GetMemberDues, GetMemberDuesRequest, MemberDues, MemberDuesOf(who, *req))
 DJ_DUES_RPC(DeclareDuesBase, DeclareDuesBaseRequest, DuesDeclaration, Declare(who, *req))
@@ -596,17 +609,7 @@ absl::StatusOr<pb::DuesPayment> DuesService::Pay(const auth::Principal& who,
            .what = "payment",
            .request_id_index = kPaymentRequestIdIndex,
            .find = DuesStore::PaymentByRequestId,
-           .replay = [&](db::Connection& c, const PaymentRow& earlier,
-                         audit::Entry& e) -> absl::Status {
-             ASSIGN_OR_RETURN(const std::optional<MemberRow> m,
-                              MemberStore::Find(c, earlier.member_id, false));
-             if (!m.has_value()) {
-               return MemberNotFound(name);
-             }
-             e.org_path = m->org_path;
-             return auth::AuthorizeOrHide(who, "pay", DuesResource(*m), MemberNotFound(name),
-                                          &e.detail);
-           },
+           .replay = ReplayAuthorized<PaymentRow>(who, name, "pay"),
            .write = [&](db::Connection& c, audit::Entry& e) -> absl::Status {
              ASSIGN_OR_RETURN(const MemberRow member, LockDues(c, who, id, "pay", e));
              ASSIGN_OR_RETURN(const std::vector<MemberRuleVersion> versions,
@@ -895,17 +898,7 @@ absl::StatusOr<pb::DuesReduction> DuesService::Reduce(const auth::Principal& who
            .what = "reduction",
            .request_id_index = kReductionRequestIdIndex,
            .find = DuesStore::ReductionByRequestId,
-           .replay = [&](db::Connection& c, const ReductionRow& earlier,
-                         audit::Entry& e) -> absl::Status {
-             ASSIGN_OR_RETURN(const std::optional<MemberRow> m,
-                              MemberStore::Find(c, earlier.member_id, false));
-             if (!m.has_value()) {
-               return MemberNotFound(name);
-             }
-             e.org_path = m->org_path;
-             return auth::AuthorizeOrHide(who, "approve", DuesResource(*m), MemberNotFound(name),
-                                          &e.detail);
-           },
+           .replay = ReplayAuthorized<ReductionRow>(who, name, "approve"),
            .write = [&](db::Connection& c, audit::Entry& e) -> absl::Status {
              ASSIGN_OR_RETURN(const MemberRow member, LockDues(c, who, id, "approve", e));
              // Approval one level up: not by the member's own organization.

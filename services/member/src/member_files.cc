@@ -241,16 +241,7 @@ absl::StatusOr<pb::ExportedFile> MemberRecords::Export(const auth::Principal& wh
     for (const MemberRow& r : rows) {
       pb::Member m = ToProto(r);
       if (pii) {
-        const std::string name = m.name();
-        if (!r.id_number.sealed.empty()) {
-          ASSIGN_OR_RETURN(std::string id, vault_.Open(r.id_number.sealed, name + "/id_number"));
-          m.set_id_number(std::move(id));
-        }
-        if (!r.phone.sealed.empty()) {
-          ASSIGN_OR_RETURN(std::string phone, vault_.Open(r.phone.sealed, name + "/phone"));
-          m.set_phone(std::move(phone));
-        }
-        m.set_pii_masked(false);
+        RETURN_IF_ERROR(InClear(r, m));
       }
       members.push_back(std::move(m));
     }

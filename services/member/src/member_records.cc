@@ -35,14 +35,8 @@ using google::protobuf::util::TimeUtil;
 
 // --- gRPC adapters: who is calling, then the operation, then the reply ---
 
-#define DJ_MEMBER_RPC(Method, Request, Response, Call)                                         \
-  grpc::Status MemberRecords::Method(grpc::ServerContext* ctx, const pb::Request* req,       \
-                                     Response* resp) {                                         \
-    return audit::WithCaller(*ctx, auth_, audit_, kErrorDomain,                               \
-                             [&](const auth::Principal& who) {                                \
-                               return rpc::Reply(*ctx, kErrorDomain, Call, resp);              \
-                             });                                                               \
-  }
+#define DJ_MEMBER_RPC(Method, Request, Response, Call) \
+  DJ_GRPC_HANDLER(MemberRecords, Method, pb::Request, Response, Call)
 
 DJ_MEMBER_RPC(CreateMember, CreateMemberRequest, Pb, Create(who, *req))
 DJ_MEMBER_RPC(GetMember, GetMemberRequest, Pb, Get(who, *req))
@@ -172,7 +166,17 @@ absl::StatusOr<pb::Member> MemberRecords::Answer(const auth::Principal& who, con
   if (!MayReadPii(who, row)) {
     return m;
   }
-  const std::string name = m.name();
+  RETURN_IF_ERROR(InClear(row, m));
+  const std::string& name = m.name();
+  // A read of personal data in clear is recorded; if it cannot be, it is not served.
+  audit::Entry entry = audit::Recorder::For(who, std::string(action), name, row.org_path);
+  entry.detail = "id_number, phone in clear";
+  RETURN_IF_ERROR(audit_.Record(entry, absl::OkStatus()));
+  return m;
+}
+
+absl::Status MemberRecords::InClear(const MemberRow& row, pb::Member& m) const {
+  const std::string name = rpc::FormatName(kMembers, row.id);
   if (!row.id_number.sealed.empty()) {
     ASSIGN_OR_RETURN(std::string id, vault_.Open(row.id_number.sealed, name + "/id_number"));
     m.set_id_number(std::move(id));
@@ -182,11 +186,7 @@ absl::StatusOr<pb::Member> MemberRecords::Answer(const auth::Principal& who, con
     m.set_phone(std::move(phone));
   }
   m.set_pii_masked(false);
-  // A read of personal data in clear is recorded; if it cannot be, it is not served.
-  audit::Entry entry = audit::Recorder::For(who, std::string(action), name, row.org_path);
-  entry.detail = "id_number, phone in clear";
-  RETURN_IF_ERROR(audit_.Record(entry, absl::OkStatus()));
-  return m;
+  return absl::OkStatus();
 }
 
 absl::Status MemberRecords::Seal(MemberRow& row, const std::string& id_number,
@@ -392,16 +392,7 @@ absl::StatusOr<pb::ListMembersResponse> MemberRecords::List(const auth::Principa
     if (pii) {
       // One audit row per page in clear, not per member.
       pb::Member m = ToProto(r);
-      const std::string name = m.name();
-      if (!r.id_number.sealed.empty()) {
-        ASSIGN_OR_RETURN(std::string id, vault_.Open(r.id_number.sealed, name + "/id_number"));
-        m.set_id_number(std::move(id));
-      }
-      if (!r.phone.sealed.empty()) {
-        ASSIGN_OR_RETURN(std::string phone, vault_.Open(r.phone.sealed, name + "/phone"));
-        m.set_phone(std::move(phone));
-      }
-      m.set_pii_masked(false);
+      RETURN_IF_ERROR(InClear(r, m));
       *out.add_members() = std::move(m);
     } else {
       *out.add_members() = ToProto(r);

@@ -151,6 +151,9 @@ class MemberRecords final : public dangjian::member::v1::MemberService::Service 
   absl::StatusOr<Pb> Answer(const auth::Principal& who, const MemberRow& row,
                             std::string_view action);
   Pb ToProto(const MemberRow& row) const;
+  // The ID number and phone of `row` opened into `m` (pii_masked false). No audit row: the
+  // caller records the read.
+  absl::Status InClear(const MemberRow& row, Pb& m) const;
   // Seals, indexes and masks `id_number` and `phone` (already normalized) for row `id`.
   absl::Status Seal(MemberRow& row, const std::string& id_number, const std::string& phone) const;
   // The current path of `organization` for `who`, with the right to `action` members there

@@ -106,13 +106,8 @@ void SetDate(const std::optional<time::CivilDate>& d, google::type::Date* out) {
 
 // --- gRPC adapters: who is calling, then the operation, then the reply ---
 
-#define DJ_TRANSFER_RPC(Method, Request, Response, Call)                                          \
-  grpc::Status TransferService::Method(grpc::ServerContext* ctx, const pb::Request* req,          \
-                                       Response* resp) {                                          \
-    return audit::WithCaller(*ctx, auth_, audit_, kErrorDomain, [&](const auth::Principal& who) { \
-      return rpc::Reply(*ctx, kErrorDomain, Call, resp);                                          \
-    });                                                                                           \
-  }
+#define DJ_TRANSFER_RPC(Method, Request, Response, Call) \
+  DJ_GRPC_HANDLER(TransferService, Method, pb::Request, Response, Call)
 
 DJ_TRANSFER_RPC(CreateTransfer, CreateTransferRequest, Pb, Create(who, *req))
 DJ_TRANSFER_RPC(GetTransfer, GetTransferRequest, Pb, Get(who, *req))

@@ -19,65 +19,26 @@
 #include "services/member/src/id_number.h"
 #include "services/member/src/member_records.h"
 #include "services/member/src/schema.h"
+#include "services/member/tests/member_fixture.h"
 
 namespace dj::member {
 namespace {
 
 namespace pb = dangjian::member::v1;
 
-const std::string kAuditKey(32, 'k');
+using fixture::At;
 
-// Noon of `date` in Shanghai.
-int64_t At(const time::CivilDate& date) {
-  return time::ShanghaiMidnightMicros(date) + int64_t{12} * 3600 * 1'000'000;
-}
-
-class DuesServiceTest : public testing::ServiceDatabaseTest {
+class DuesServiceTest : public fixture::MemberServiceTestBase {
  protected:
-  DuesServiceTest() : ServiceDatabaseTest(Schema, "member") {}
-
   void SetUp() override {
-    ServiceDatabaseTest::SetUp();
+    MemberServiceTestBase::SetUp();
     if (HasFatalFailure()) {
       return;
     }
-    ids_ = std::make_unique<ids::IdGenerator>(7);
-    auth_ = std::make_unique<auth::InternalAuth>(*auth::InternalAuth::Create(std::string(32, 's')));
-    auto vault = crypto::PiiVault::Create({{"k1", std::string(40, 'a')}}, std::string(40, 'i'));
-    ASSERT_TRUE(vault.ok()) << vault.status();
-    vault_ = std::make_unique<crypto::PiiVault>(*vault);
-    auth::OrgPathLookup lookup = [this](const auth::Principal& who,
-                                        std::string_view name) -> absl::StatusOr<std::string> {
-      auto it = orgs_.find(std::string(name));
-      if (it == orgs_.end() || !auth::PathInScope(it->second, who.scope_org)) {
-        return absl::NotFoundError(absl::StrCat(AV(name), " does not exist"));
-      }
-      return it->second;
-    };
-    records_ = std::make_unique<MemberRecords>(*pool_, *ids_, *auth_, kAuditKey, lookup, *vault_,
-                                               [this] { return now_; });
-    dues_ = std::make_unique<DuesService>(*pool_, *ids_, *auth_, kAuditKey, lookup,
-                                          records_->rules(), [this] { return now_; });
+    dues_ = std::make_unique<DuesService>(*pool_, *ids_, *auth_, kAuditKey, OrgPaths(),
+                                          records_->rules(), Clock());
   }
 
-  static auth::Principal Admin() {
-    return {.subject = "accounts/1", .roles = {"committee_admin"}, .scope_org = 1};
-  }
-  static auth::Principal Root() {
-    return {.subject = "accounts/0", .roles = {"committee_admin"}, .scope_org = 0};
-  }
-  static auth::Principal OrgAdmin5() {
-    return {.subject = "accounts/2", .roles = {"org_admin"}, .scope_org = 5};
-  }
-  static auth::Principal Secretary5() {
-    return {.subject = "accounts/3", .roles = {"secretary"}, .scope_org = 5};
-  }
-  static auth::Principal Secretary6() {
-    return {.subject = "accounts/4", .roles = {"secretary"}, .scope_org = 6};
-  }
-  static auth::Principal Self(const std::string& member) {
-    return {.subject = "accounts/9", .roles = {"member"}, .scope_org = 5, .member = member};
-  }
   static void SetDate(google::type::Date* d, const time::CivilDate& date) {
     d->set_year(date.year);
     d->set_month(date.month);
@@ -189,35 +150,13 @@ class DuesServiceTest : public testing::ServiceDatabaseTest {
     return out;
   }
 
-  int64_t Count(std::string_view table) {
-    auto n = pool_->Run([&](db::Connection& c) {
-      return c.Exec(absl::StrCat("SELECT COUNT(*) FROM ", AV(table)), {});
-    });
-    EXPECT_TRUE(n.ok()) << n.status();
-    return n.ok() ? n->rows[0].Int(0) : -1;
-  }
   // Rows of every dues table and the outbox, to see that a refusal wrote nothing.
   std::vector<int64_t> Written() {
     return {Count("dues_declarations"), Count("dues_payments"), Count("dues_payment_months"),
             Count("dues_reductions"), Count("dues_batches"), Count("outbox")};
   }
-  static std::set<std::string> Fields(const absl::Status& s) {
-    std::set<std::string> out;
-    for (const rpc::FieldViolation& v : rpc::Violations(s)) {
-      out.insert(v.field);
-    }
-    return out;
-  }
 
-  std::map<std::string, std::string> orgs_ = {{"organizations/1", "/1/"},
-                                              {"organizations/5", "/1/5/"},
-                                              {"organizations/6", "/1/6/"}};
-  int64_t now_ = At({2026, 12, 7});
   int32_t seq_ = 11;
-  std::unique_ptr<ids::IdGenerator> ids_;
-  std::unique_ptr<auth::InternalAuth> auth_;
-  std::unique_ptr<crypto::PiiVault> vault_;
-  std::unique_ptr<MemberRecords> records_;
   std::unique_ptr<DuesService> dues_;
 };
 

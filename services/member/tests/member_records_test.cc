@@ -19,69 +19,17 @@
 #include "services/member/src/member_store.h"
 #include "services/member/src/pii_reseal.h"
 #include "services/member/src/schema.h"
+#include "services/member/tests/member_fixture.h"
 
 namespace dj::member {
 namespace {
 
 namespace pb = dangjian::member::v1;
 
-const std::string kAuditKey(32, 'k');
+using fixture::At;
 
-// Noon of `date` in Shanghai.
-int64_t At(const time::CivilDate& date) {
-  return time::ShanghaiMidnightMicros(date) + int64_t{12} * 3600 * 1'000'000;
-}
-
-class MemberRecordsTest : public testing::ServiceDatabaseTest {
+class MemberRecordsTest : public fixture::MemberServiceTestBase {
  protected:
-  MemberRecordsTest() : ServiceDatabaseTest(Schema, "member") {}
-
-  void SetUp() override {
-    ServiceDatabaseTest::SetUp();
-    if (HasFatalFailure()) {
-      return;
-    }
-    ids_ = std::make_unique<ids::IdGenerator>(7);
-    auth_ = std::make_unique<auth::InternalAuth>(*auth::InternalAuth::Create(std::string(32, 's')));
-    auto vault = crypto::PiiVault::Create({{"k1", std::string(40, 'a')}}, std::string(40, 'i'));
-    ASSERT_TRUE(vault.ok()) << vault.status();
-    vault_ = std::make_unique<crypto::PiiVault>(*vault);
-    Start();
-  }
-
-  void Start() {
-    records_ = std::make_unique<MemberRecords>(
-        *pool_, *ids_, *auth_, kAuditKey,
-        [this](const auth::Principal& who, std::string_view name) -> absl::StatusOr<std::string> {
-          auto it = orgs_.find(std::string(name));
-          if (it == orgs_.end() || !auth::PathInScope(it->second, who.scope_org)) {
-            return absl::NotFoundError(absl::StrCat(AV(name), " does not exist"));
-          }
-          return it->second;
-        },
-        *vault_, [this] { return now_; });
-  }
-
-  static auth::Principal Admin() {
-    return {.subject = "accounts/1", .roles = {"committee_admin"}, .scope_org = 1};
-  }
-  // The first administrator, over the whole tree (rule sets are changed for all of it).
-  static auth::Principal Root() {
-    return {.subject = "accounts/0", .roles = {"committee_admin"}, .scope_org = 0};
-  }
-  static auth::Principal OrgAdmin5() {
-    return {.subject = "accounts/2", .roles = {"org_admin"}, .scope_org = 5};
-  }
-  static auth::Principal Secretary5() {
-    return {.subject = "accounts/3", .roles = {"secretary"}, .scope_org = 5};
-  }
-  static auth::Principal Secretary6() {
-    return {.subject = "accounts/4", .roles = {"secretary"}, .scope_org = 6};
-  }
-  static auth::Principal Self(const std::string& member) {
-    return {.subject = "accounts/9", .roles = {"member"}, .scope_org = 5, .member = member};
-  }
-
   // A person born on `birth` (sequence odd: male) with a valid ID number.
   static std::string Id(const time::CivilDate& birth, int seq = 11) {
     return MakeIdNumber("320681", birth, seq);
@@ -123,51 +71,6 @@ class MemberRecordsTest : public testing::ServiceDatabaseTest {
     EXPECT_TRUE(out.ok()) << out.status();
     return out.ok() ? *out : pb::Member();
   }
-
-  int64_t Count(std::string_view table) {
-    auto n = pool_->Run([&](db::Connection& c) {
-      return c.Exec(absl::StrCat("SELECT COUNT(*) FROM ", AV(table)), {});
-    });
-    EXPECT_TRUE(n.ok()) << n.status();
-    return n.ok() ? n->rows[0].Int(0) : -1;
-  }
-  // Every text value of every row of `table`, joined.
-  std::string Dump(std::string_view table) {
-    auto rows = pool_->Run(
-        [&](db::Connection& c) { return c.Exec(absl::StrCat("SELECT * FROM ", AV(table)), {}); });
-    EXPECT_TRUE(rows.ok()) << rows.status();
-    std::string out;
-    for (const db::Row& r : rows->rows) {
-      for (size_t i = 0; i < r.values.size(); ++i) {
-        absl::StrAppend(&out, r.Text(i), "|");
-      }
-      out += "\n";
-    }
-    return out;
-  }
-  int64_t AuditRows(std::string_view action) {
-    audit::Recorder::FlushAll();
-    auto n = pool_->Run([&](db::Connection& c) {
-      return c.Exec("SELECT COUNT(*) FROM audit_log WHERE action = ?", {std::string(action)});
-    });
-    return n.ok() ? n->rows[0].Int(0) : -1;
-  }
-  static std::set<std::string> Fields(const absl::Status& s) {
-    std::set<std::string> out;
-    for (const rpc::FieldViolation& v : rpc::Violations(s)) {
-      out.insert(v.field);
-    }
-    return out;
-  }
-
-  std::map<std::string, std::string> orgs_ = {{"organizations/1", "/1/"},
-                                              {"organizations/5", "/1/5/"},
-                                              {"organizations/6", "/1/6/"}};
-  int64_t now_ = At({2026, 12, 7});
-  std::unique_ptr<ids::IdGenerator> ids_;
-  std::unique_ptr<auth::InternalAuth> auth_;
-  std::unique_ptr<crypto::PiiVault> vault_;
-  std::unique_ptr<MemberRecords> records_;
 };
 
 TEST_P(MemberRecordsTest, ARecordIsSealedAtRestMaskedByDefaultAndAuditedInClear) {
@@ -651,7 +554,7 @@ TEST_P(MemberRecordsTest, KeysRotateByResealingEveryRow) {
   auto only_new = crypto::PiiVault::Create({{"k2", std::string(40, 'b')}}, std::string(40, 'i'));
   ASSERT_TRUE(only_new.ok());
   vault_ = std::make_unique<crypto::PiiVault>(*only_new);
-  Start();
+  StartRecords();
   pb::GetMemberRequest get;
   get.set_name(m.name());
   auto clear = records_->Get(OrgAdmin5(), get);
@@ -663,7 +566,7 @@ TEST_P(MemberRecordsTest, KeysRotateByResealingEveryRow) {
   // A vault that lacks the key a row names cannot read it (configuration, not a missing row).
   auto old_only = crypto::PiiVault::Create({{"k1", std::string(40, 'a')}}, std::string(40, 'i'));
   vault_ = std::make_unique<crypto::PiiVault>(*old_only);
-  Start();
+  StartRecords();
   EXPECT_EQ(records_->Get(OrgAdmin5(), get).status().code(), absl::StatusCode::kInternal);
 }
 

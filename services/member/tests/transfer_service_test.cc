@@ -17,6 +17,7 @@
 #include "services/member/src/id_number.h"
 #include "services/member/src/member_records.h"
 #include "services/member/src/schema.h"
+#include "services/member/tests/member_fixture.h"
 #include "services/member/src/transfer_service.h"
 
 namespace dj::member {
@@ -24,55 +25,17 @@ namespace {
 
 namespace pb = dangjian::member::v1;
 
-const std::string kAuditKey(32, 'k');
+using fixture::At;
 
-// Noon of `date` in Shanghai.
-int64_t At(const time::CivilDate& date) {
-  return time::ShanghaiMidnightMicros(date) + int64_t{12} * 3600 * 1'000'000;
-}
-
-class TransferServiceTest : public testing::ServiceDatabaseTest {
+class TransferServiceTest : public fixture::MemberServiceTestBase {
  protected:
-  TransferServiceTest() : ServiceDatabaseTest(Schema, "member") {}
-
   void SetUp() override {
-    ServiceDatabaseTest::SetUp();
+    MemberServiceTestBase::SetUp();
     if (HasFatalFailure()) {
       return;
     }
-    ids_ = std::make_unique<ids::IdGenerator>(7);
-    auth_ = std::make_unique<auth::InternalAuth>(*auth::InternalAuth::Create(std::string(32, 's')));
-    auto vault = crypto::PiiVault::Create({{"k1", std::string(40, 'a')}}, std::string(40, 'i'));
-    ASSERT_TRUE(vault.ok()) << vault.status();
-    vault_ = std::make_unique<crypto::PiiVault>(*vault);
-    auto lookup = [this](const auth::Principal& who,
-                         std::string_view name) -> absl::StatusOr<std::string> {
-      auto it = orgs_.find(std::string(name));
-      if (it == orgs_.end() || !auth::PathInScope(it->second, who.scope_org)) {
-        return absl::NotFoundError(absl::StrCat(AV(name), " does not exist"));
-      }
-      return it->second;
-    };
-    records_ = std::make_unique<MemberRecords>(*pool_, *ids_, *auth_, kAuditKey, lookup, *vault_,
-                                               [this] { return now_; });
-    transfers_ = std::make_unique<TransferService>(*pool_, *ids_, *auth_, kAuditKey, lookup,
-                                                   records_->rules(), [this] { return now_; });
-  }
-
-  static auth::Principal Admin() {
-    return {.subject = "accounts/1", .roles = {"committee_admin"}, .scope_org = 1};
-  }
-  static auth::Principal Secretary5() {
-    return {.subject = "accounts/3", .roles = {"secretary"}, .scope_org = 5};
-  }
-  static auth::Principal Secretary6() {
-    return {.subject = "accounts/4", .roles = {"secretary"}, .scope_org = 6};
-  }
-  static auth::Principal Auditor5() {
-    return {.subject = "accounts/8", .roles = {"auditor"}, .scope_org = 5};
-  }
-  static auth::Principal Self(const std::string& member) {
-    return {.subject = "accounts/9", .roles = {"member"}, .scope_org = 5, .member = member};
+    transfers_ = std::make_unique<TransferService>(*pool_, *ids_, *auth_, kAuditKey, OrgPaths(),
+                                                   records_->rules(), Clock());
   }
 
   static void SetDate(google::type::Date* d, const time::CivilDate& date) {
@@ -150,13 +113,6 @@ class TransferServiceTest : public testing::ServiceDatabaseTest {
     return records_->Get(who, r).ok();
   }
 
-  int64_t Count(std::string_view table) {
-    auto n = pool_->Run([&](db::Connection& c) {
-      return c.Exec(absl::StrCat("SELECT COUNT(*) FROM ", AV(table)), {});
-    });
-    EXPECT_TRUE(n.ok()) << n.status();
-    return n.ok() ? n->rows[0].Int(0) : -1;
-  }
   int64_t AuditRows(std::string_view action, std::string_view outcome = "OK") {
     audit::Recorder::FlushAll();
     auto n = pool_->Run([&](db::Connection& c) {
@@ -181,13 +137,6 @@ class TransferServiceTest : public testing::ServiceDatabaseTest {
     }
     return out;
   }
-  static std::set<std::string> Fields(const absl::Status& s) {
-    std::set<std::string> out;
-    for (const rpc::FieldViolation& v : rpc::Violations(s)) {
-      out.insert(v.field);
-    }
-    return out;
-  }
   std::vector<std::string> Names(const pb::ListTransfersResponse& page) {
     std::vector<std::string> out;
     for (const pb::Transfer& t : page.transfers()) {
@@ -207,15 +156,6 @@ class TransferServiceTest : public testing::ServiceDatabaseTest {
     return transfers_->List(who, r);
   }
 
-  std::map<std::string, std::string> orgs_ = {{"organizations/1", "/1/"},
-                                              {"organizations/5", "/1/5/"},
-                                              {"organizations/6", "/1/6/"},
-                                              {"organizations/7", "/1/7/"}};
-  int64_t now_ = At({2026, 12, 7});
-  std::unique_ptr<ids::IdGenerator> ids_;
-  std::unique_ptr<auth::InternalAuth> auth_;
-  std::unique_ptr<crypto::PiiVault> vault_;
-  std::unique_ptr<MemberRecords> records_;
   std::unique_ptr<TransferService> transfers_;
 };
 

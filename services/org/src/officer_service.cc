@@ -786,45 +786,52 @@ grpc::Status OfficerService::ListExpiringTerms(grpc::ServerContext* context,
 
 absl::Status OfficerService::OnMemberEvent(const events::Event& event) {
   namespace mpb = dangjian::member::v1;
+  // Which appointments the event ends: none (most member events), or those of `member` outside
+  // `keep_organization` (0: all) from `date`. Every event of a member still passes through
+  // ApplyInOrder, so the member's position moves on and a later event is not kept waiting.
   std::string member;
   int64_t keep_organization = 0;
-  google::type::Date date;
+  std::optional<time::CivilDate> day;
+  auto date_of = [&](const google::type::Date& d) {
+    auto parsed = time::FromProto(d, "date");
+    if (parsed.ok()) {
+      day = *parsed;
+    }
+  };
   if (event.type == mpb::MemberStatusChanged::descriptor()->full_name()) {
     mpb::MemberStatusChanged changed;
     if (!changed.ParseFromString(event.payload)) {
       log::Error("unreadable MemberStatusChanged event", {{"event", absl::StrCat(event.id)}});
-      return absl::OkStatus();  // a broken event would block the stream: take it
+    } else if (changed.to_status() == mpb::LEFT || changed.to_status() == mpb::DECEASED ||
+               changed.to_status() == mpb::TRANSFERRED_OUT) {
+      member = changed.member().member();
+      date_of(changed.date());
     }
-    if (changed.to_status() != mpb::LEFT && changed.to_status() != mpb::DECEASED) {
-      return absl::OkStatus();
-    }
-    member = changed.member().member();
-    date = changed.date();
   } else if (event.type == mpb::MemberTransferred::descriptor()->full_name()) {
     mpb::MemberTransferred moved;
     if (!moved.ParseFromString(event.payload)) {
       log::Error("unreadable MemberTransferred event", {{"event", absl::StrCat(event.id)}});
-      return absl::OkStatus();
+    } else {
+      member = moved.member().member();
+      date_of(moved.date());
+      if (!moved.to_organization().empty()) {
+        auto id = rpc::ParseName(moved.to_organization(), "organizations", "to_organization");
+        keep_organization = id.ok() ? *id : 0;
+      }
     }
-    member = moved.member().member();
-    date = moved.date();
-    if (!moved.to_organization().empty()) {
-      auto id = rpc::ParseName(moved.to_organization(), "organizations", "to_organization");
-      keep_organization = id.ok() ? *id : 0;
-    }
-  } else {
-    return absl::OkStatus();
   }
-  auto day = time::FromProto(date, "date");
-  if (member.empty() || !day.ok()) {
-    log::Error("member event without member or date", {{"event", absl::StrCat(event.id)}});
-    return absl::OkStatus();
+  if (!member.empty() && !day.has_value()) {
+    log::Error("member event without a date", {{"event", absl::StrCat(event.id)}});
+    member.clear();  // a broken event would block the stream: take it
   }
   return events::ApplyInOrder(
       pool_, kMemberEventsGroup, event,
       [&](db::Connection& c) -> absl::Status {
-        auto ended = OfficerStore::EndOfficersOfMember(c, member, keep_organization, *day,
-                                                       now_us_());
+        if (member.empty()) {
+          return absl::OkStatus();
+        }
+        auto ended =
+            OfficerStore::EndOfficersOfMember(c, member, keep_organization, *day, now_us_());
         if (!ended.ok()) {
           return ended.status();
         }
