@@ -146,6 +146,8 @@ int main(int argc, char** argv) {
   dj::runtime::WaitForShutdownSignal();
   const auto grace = std::chrono::seconds(config.GetInt("shutdown-grace-seconds"));
   http.Shutdown(grace);
+  // Nothing may call into the services once their in-process server is shut down.
+  (*gateway)->StopBackgroundWork();
   (*suite)->Shutdown(grace);
   dj::log::Info("stopped");
   return 0;

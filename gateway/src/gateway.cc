@@ -707,4 +707,10 @@ void Gateway::CheckReady(std::function<void(bool, std::string)> done) {
   }
 }
 
+void Gateway::StopBackgroundWork() {
+  if (revocations_) {
+    revocations_->Stop();
+  }
+}
+
 }  // namespace dj::gateway

@@ -104,6 +104,11 @@ struct Route {
 
 class Gateway final {
  public:
+  // Stops the gateway's own background work (the revocation poller) before the services it
+  // asks are shut down (the one-process binary shuts its in-process server down after the
+  // HTTP server and then this).
+  void StopBackgroundWork();
+
   // The backends the descriptor set has services for ("org", ...), in order.
   static std::vector<std::string> BackendNames();
   // Those and then the backends `options.extra_descriptor_sets` add.

@@ -11,7 +11,9 @@ namespace dj::gateway {
 Revocations::Revocations(Fetch fetch, RevocationsOptions options)
     : fetch_(std::move(fetch)), options_(std::move(options)) {}
 
-Revocations::~Revocations() {
+Revocations::~Revocations() { Stop(); }
+
+void Revocations::Stop() {
   {
     std::lock_guard lock(thread_mu_);
     stop_ = true;

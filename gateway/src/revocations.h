@@ -38,6 +38,8 @@ class Revocations final {
 
   Revocations(Fetch fetch, RevocationsOptions options);
   ~Revocations();  // stops the thread
+  // Stops the polling thread (idempotent): before the services it asks go away.
+  void Stop();
 
   // Whether a token of account `subject` ("accounts/12") from session `session_id` issued at
   // session epoch `epoch` has been revoked.

@@ -786,9 +786,11 @@ grpc::Status OfficerService::ListExpiringTerms(grpc::ServerContext* context,
 
 absl::Status OfficerService::OnMemberEvent(const events::Event& event) {
   namespace mpb = dangjian::member::v1;
-  // Which appointments the event ends: none (most member events), or those of `member` outside
-  // `keep_organization` (0: all) from `date`. Every event of a member still passes through
-  // ApplyInOrder, so the member's position moves on and a later event is not kept waiting.
+  // Which appointments the event ends: none (most member events: taken at once, nothing
+  // written), or those of `member` outside `keep_organization` (0: all) from `date`, once per
+  // event (ApplyOnce). Not in the member's order (ApplyInOrder would need a position written
+  // for every member event): ending appointments "still in office after a date" is idempotent,
+  // and the events that end them come once in a member's life.
   std::string member;
   int64_t keep_organization = 0;
   std::optional<time::CivilDate> day;
@@ -824,12 +826,12 @@ absl::Status OfficerService::OnMemberEvent(const events::Event& event) {
     log::Error("member event without a date", {{"event", absl::StrCat(event.id)}});
     member.clear();  // a broken event would block the stream: take it
   }
-  return events::ApplyInOrder(
+  if (member.empty()) {
+    return absl::OkStatus();
+  }
+  return events::ApplyOnce(
       pool_, kMemberEventsGroup, event,
       [&](db::Connection& c) -> absl::Status {
-        if (member.empty()) {
-          return absl::OkStatus();
-        }
         auto ended =
             OfficerStore::EndOfficersOfMember(c, member, keep_organization, *day, now_us_());
         if (!ended.ok()) {

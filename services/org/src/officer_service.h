@@ -66,7 +66,8 @@ class OfficerService final : public dangjian::org::v1::OfficerService::Service {
 
   // Consumes the member service's events (stream "member.members"): a member who LEFT or is
   // DECEASED ends every appointment on that date; one transferred ends those outside the new
-  // organization on the transfer date. Once per event, in each member's order.
+  // organization on the transfer date. Once per event (the effect is idempotent; other member
+  // events are taken without a write).
   static constexpr char kMemberEventsGroup[] = "org.officers";
   absl::Status OnMemberEvent(const events::Event& event);
 
