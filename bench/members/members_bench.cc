@@ -242,8 +242,8 @@ int SqlSearch(const std::map<std::string, std::string>& f) {
     all.insert(all.end(), l.begin(), l.end());
   }
   std::sort(all.begin(), all.end());
-  std::printf("%.0f %.3f %.3f\n", static_cast<double>(all.size()) / seconds,
-              all[all.size() / 2], all[all.size() * 99 / 100]);
+  std::printf("%.0f %.3f %.3f\n", static_cast<double>(all.size()) / seconds, all[all.size() / 2],
+              all[all.size() * 99 / 100]);
   return 0;
 }
 

@@ -14,12 +14,11 @@ absl::StatusOr<std::string> CurrentPaths::Of(const Principal& who, int64_t org) 
 }
 
 absl::Status AuthorizeCopiedPath(const Principal& who, std::string_view action,
-                                 const Resource& resource, int64_t org,
-                                 const absl::Status& missing, std::string* why,
-                                 CurrentPaths* current) {
+                                 const Resource& resource, int64_t org, const absl::Status& missing,
+                                 std::string* why, CurrentPaths* current) {
   auto decide = [&](std::string_view path) {
-    return AuthorizeOrHide(who, action, {resource.kind, std::string(path), resource.owner},
-                           missing, why);
+    return AuthorizeOrHide(who, action, {resource.kind, std::string(path), resource.owner}, missing,
+                           why);
   };
   if (current == nullptr || org == 0) {
     return decide(resource.path);

@@ -39,8 +39,7 @@ class CurrentPaths final {
 // checked again on the current path: a move out of the caller's subtree is refused at once, one
 // into it shows once the copy follows.
 absl::Status AuthorizeCopiedPath(const Principal& who, std::string_view action,
-                                 const Resource& resource, int64_t org,
-                                 const absl::Status& missing, std::string* why,
-                                 CurrentPaths* current);
+                                 const Resource& resource, int64_t org, const absl::Status& missing,
+                                 std::string* why, CurrentPaths* current);
 
 }  // namespace dj::auth

@@ -70,8 +70,7 @@ class RuleBook final {
   using Parse = std::function<absl::StatusOr<Rules>(std::string_view body)>;
 
   RuleBook(db::Pool& pool, std::string kind, Version<Rules> national_default, Parse parse,
-           std::function<int64_t()> now_us,
-           std::chrono::seconds refresh = std::chrono::seconds(5))
+           std::function<int64_t()> now_us, std::chrono::seconds refresh = std::chrono::seconds(5))
       : pool_(pool),
         kind_(std::move(kind)),
         national_(std::move(national_default)),
@@ -162,10 +161,10 @@ class RuleBook final {
     for (StoredVersion& r : *rows) {
       auto rules = parse_(r.body);
       if (!rules.ok()) {
-        return absl::DataLossError(
-            std::string(kind_).append(" rule set version ")
-                .append(std::to_string(r.version))
-                .append(" cannot be read"));
+        return absl::DataLossError(std::string(kind_)
+                                       .append(" rule set version ")
+                                       .append(std::to_string(r.version))
+                                       .append(" cannot be read"));
       }
       out.push_back({.version = r.version,
                      .effective_date = r.effective_date,

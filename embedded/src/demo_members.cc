@@ -31,11 +31,11 @@ const char* const kSurnames[] = {"张", "王", "李", "赵", "陈", "刘", "杨"
                                  "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹",
                                  "彭", "曾", "肖", "田", "董", "袁", "潘", "于", "蒋", "蔡",
                                  "施", "沈", "顾", "陆", "倪", "季", "龚", "茅", "瞿", "秦"};
-const char* const kGiven[] = {"建国", "建华", "志强", "秀英", "桂英", "海燕", "丽娟", "伟",   "芳",
-                              "敏",   "静",   "磊",   "洋",   "勇",   "艳",   "杰",   "娟",   "涛",
-                              "明",   "超",   "霞",   "平",   "刚",   "玲",   "红梅", "晓东", "春燕",
-                              "卫东", "文博", "思远", "子涵", "雨桐", "浩然", "欣怡", "宇航", "佳琪",
-                              "国庆", "爱华", "振兴", "立新", "金凤", "玉兰", "德明", "永刚", "晨曦"};
+const char* const kGiven[] = {
+    "建国", "建华", "志强", "秀英", "桂英", "海燕", "丽娟", "伟",   "芳",   "敏",   "静",   "磊",
+    "洋",   "勇",   "艳",   "杰",   "娟",   "涛",   "明",   "超",   "霞",   "平",   "刚",   "玲",
+    "红梅", "晓东", "春燕", "卫东", "文博", "思远", "子涵", "雨桐", "浩然", "欣怡", "宇航", "佳琪",
+    "国庆", "爱华", "振兴", "立新", "金凤", "玉兰", "德明", "永刚", "晨曦"};
 const char* const kJobs[] = {"科员", "副科长", "科长", "副主任", "主任", "办事员", "副局长"};
 
 // A deterministic generator per branch: the standard fixes mt19937's sequence, and only its raw
@@ -65,8 +65,8 @@ std::string Roster(int branch, int members, int* next_person, const time::CivilD
     // Born 1938-2002; 50-year members are among the oldest.
     const time::CivilDate birth{draw.Between(1938, 2002), draw.Between(1, 12), draw.Between(1, 28)};
     const std::string id = member::MakeIdNumber(kRegion, birth, person % 1000);
-    const std::string name = absl::StrCat(kSurnames[draw.Between(0, 49)],
-                                          kGiven[draw.Between(0, 44)]);
+    const std::string name =
+        absl::StrCat(kSurnames[draw.Between(0, 49)], kGiven[draw.Between(0, 44)]);
     const int age = today.year - birth.year;
     const char* category = age >= 60 ? "离退休" : "在职";
     std::string stage = "正式党员";
@@ -81,7 +81,8 @@ std::string Roster(int branch, int members, int* next_person, const time::CivilD
                   std::stoi(joined.substr(8, 2))});
     } else if (roll < 95) {
       stage = "预备党员";
-      joined = Iso({today.year - (today.month > 6 ? 0 : 1), draw.Between(1, 6), draw.Between(1, 28)});
+      joined =
+          Iso({today.year - (today.month > 6 ? 0 : 1), draw.Between(1, 6), draw.Between(1, 28)});
     } else if (roll < 97) {
       stage = "发展对象";
       applied = Iso({today.year - 3, 3, 1});
@@ -107,7 +108,8 @@ std::string Roster(int branch, int members, int* next_person, const time::CivilD
 
 // OK, or an answer that says the write was done before (a load completed by a later start).
 absl::Status DoneBefore(absl::Status s) {
-  if (s.code() == absl::StatusCode::kAlreadyExists || s.code() == absl::StatusCode::kFailedPrecondition ||
+  if (s.code() == absl::StatusCode::kAlreadyExists ||
+      s.code() == absl::StatusCode::kFailedPrecondition ||
       s.code() == absl::StatusCode::kInvalidArgument) {
     return absl::OkStatus();
   }
@@ -136,7 +138,8 @@ absl::StatusOr<MemberDemoSummary> LoadDemoMembers(org::OrgServer& org,
   sub.set_name(root);
   sub.set_page_size(500);
   for (;;) {
-    ASSIGN_OR_RETURN(const opb::ListDescendantsResponse page, org.organizations().Descendants(who, sub));
+    ASSIGN_OR_RETURN(const opb::ListDescendantsResponse page,
+                     org.organizations().Descendants(who, sub));
     for (const opb::Organization& o : page.organizations()) {
       if (o.kind() == opb::BRANCH) {
         branches.push_back(o);
@@ -161,21 +164,19 @@ absl::StatusOr<MemberDemoSummary> LoadDemoMembers(org::OrgServer& org,
   int assigned = 0;
   int next_person = 1;
   for (size_t i = 0; i < branches.size(); ++i) {
-    const int count = i + 1 == branches.size()
-                          ? kDemoMembers - assigned
-                          : weights[i] * kDemoMembers / weight_sum;
+    const int count =
+        i + 1 == branches.size() ? kDemoMembers - assigned : weights[i] * kDemoMembers / weight_sum;
     assigned += count;
     mpb::ImportMembersRequest r;
     r.set_organization(branches[i].name());
     r.set_request_id(absl::StrCat("dangjian-demo-members-", i));
     r.set_file_name("roster.csv");
-    r.set_file(Roster(static_cast<int>(i), count, &next_person, today,
-                      branches[i].display_name()));
+    r.set_file(Roster(static_cast<int>(i), count, &next_person, today, branches[i].display_name()));
     auto imported = members.records().Import(who, r);
     if (!imported.ok()) {
-      return absl::Status(imported.status().code(),
-                          absl::StrCat("demo members of ", branches[i].name(), ": ",
-                                       imported.status().message()));
+      return absl::Status(
+          imported.status().code(),
+          absl::StrCat("demo members of ", branches[i].name(), ": ", imported.status().message()));
     }
     summary.members += imported->imported();
   }

@@ -55,11 +55,11 @@ TEST_P(MemberSuite, MembersThroughTheGatewayWithTheirPersonalDataProtected) {
   pb::Organization branch = MustCreate(root.name(), "BRANCH", "财政局第一党支部");
   pb::Organization other = MustCreate(root.name(), "BRANCH", "教育局第一党支部");
 
-  HttpResponse created = Post(
-      "/v1/members?requestId=member-create-000001",
-      MemberJson("张三", kId1, kPhone1, branch.name(),
-                 R"("stage":"FULL","joinDate":{"year":2010,"month":7,"day":1},)"
-                 R"("fullMemberDate":{"year":2011,"month":7,"day":1})"));
+  HttpResponse created =
+      Post("/v1/members?requestId=member-create-000001",
+           MemberJson("张三", kId1, kPhone1, branch.name(),
+                      R"("stage":"FULL","joinDate":{"year":2010,"month":7,"day":1},)"
+                      R"("fullMemberDate":{"year":2011,"month":7,"day":1})"));
   ASSERT_EQ(created.status, 200) << created.body;
   const mpb::Member zhang = ParseMember(created.body);
   EXPECT_EQ(zhang.id_number(), kId1);  // the administrator may read personal data
@@ -67,10 +67,10 @@ TEST_P(MemberSuite, MembersThroughTheGatewayWithTheirPersonalDataProtected) {
   EXPECT_EQ(zhang.gender(), mpb::MALE);
   EXPECT_EQ(zhang.birth_date().year(), 1985);
 
-  HttpResponse li = Post("/v1/members",
-                         MemberJson("李四", kId2, kPhone2, branch.name(),
-                                    R"("stage":"FULL","joinDate":{"year":1995,"month":7,"day":1},)"
-                                    R"("fullMemberDate":{"year":1996,"month":7,"day":1})"));
+  HttpResponse li =
+      Post("/v1/members", MemberJson("李四", kId2, kPhone2, branch.name(),
+                                     R"("stage":"FULL","joinDate":{"year":1995,"month":7,"day":1},)"
+                                     R"("fullMemberDate":{"year":1996,"month":7,"day":1})"));
   ASSERT_EQ(li.status, 200) << li.body;
   const mpb::Member lisi = ParseMember(li.body);
 
@@ -78,16 +78,17 @@ TEST_P(MemberSuite, MembersThroughTheGatewayWithTheirPersonalDataProtected) {
   std::string bad_id = kId3;
   bad_id.back() = '5';
   HttpResponse refused =
-      Post("/v1/members", MemberJson("王五", bad_id, kPhone1, branch.name(),
-                                     R"("stage":"APPLICANT","applicationDate":{"year":2026,"month":1,"day":5})"));
+      Post("/v1/members",
+           MemberJson("王五", bad_id, kPhone1, branch.name(),
+                      R"("stage":"APPLICANT","applicationDate":{"year":2026,"month":1,"day":5})"));
   EXPECT_EQ(refused.status, 400) << refused.body;
   EXPECT_EQ(ViolationField(refused.body), "member.id_number");
   EXPECT_FALSE(absl::StrContains(refused.body, bad_id.substr(0, 14)));
-  HttpResponse contradicts = Post(
-      "/v1/members",
-      MemberJson("王五", kId3, kPhone1, branch.name(),
-                 R"("birthDate":{"year":1992,"month":3,"day":16},"stage":"APPLICANT",)"
-                 R"("applicationDate":{"year":2026,"month":1,"day":5})"));
+  HttpResponse contradicts =
+      Post("/v1/members",
+           MemberJson("王五", kId3, kPhone1, branch.name(),
+                      R"("birthDate":{"year":1992,"month":3,"day":16},"stage":"APPLICANT",)"
+                      R"("applicationDate":{"year":2026,"month":1,"day":5})"));
   EXPECT_EQ(contradicts.status, 400) << contradicts.body;
   EXPECT_EQ(ViolationField(contradicts.body), "member.birth_date");
 
@@ -136,8 +137,9 @@ TEST_P(MemberSuite, MembersThroughTheGatewayWithTheirPersonalDataProtected) {
   // 李四 is the branch's secretary; when he leaves, the org service ends the appointment.
   HttpResponse officer = Post(
       "/v1/" + branch.name() + "/officers",
-      absl::StrCat(R"({"member":")", lisi.name(),
-                   R"(","memberDisplayName":"李四","role":"SECRETARY","startDate":{"year":2024,"month":1,"day":1}})"));
+      absl::StrCat(
+          R"({"member":")", lisi.name(),
+          R"(","memberDisplayName":"李四","role":"SECRETARY","startDate":{"year":2024,"month":1,"day":1}})"));
   ASSERT_EQ(officer.status, 200) << officer.body;
   HttpResponse left =
       As(secretary, "POST", "/v1/" + lisi.name() + ":changeStatus",
@@ -164,8 +166,9 @@ TEST_P(MemberSuite, ThePipelineAndItsListsThroughTheGateway) {
   pb::Organization root = MustCreate("", "WORK_COMMITTEE", "市级机关工委");
   pb::Organization branch = MustCreate(root.name(), "BRANCH", "第一党支部");
   HttpResponse applicant =
-      Post("/v1/members", MemberJson("申请人", kId3, kPhone1, branch.name(),
-                                     R"("stage":"APPLICANT","applicationDate":{"year":2024,"month":3,"day":1})"));
+      Post("/v1/members",
+           MemberJson("申请人", kId3, kPhone1, branch.name(),
+                      R"("stage":"APPLICANT","applicationDate":{"year":2024,"month":3,"day":1})"));
   ASSERT_EQ(applicant.status, 200) << applicant.body;
   const std::string name = ParseMember(applicant.body).name();
   HttpResponse activist =

@@ -42,8 +42,8 @@ constexpr int64_t kMaxBaseFen = 10'000'000'000;  // 100 million yuan a month: a 
 constexpr int32_t kMaxReductionMonths = 120;
 constexpr int64_t kMaxFixedFen = 10'000'000;
 constexpr int32_t kMaxThresholdMonths = 600;
-constexpr int kChunk = 500;       // members read at a time by the lists
-constexpr int kMaxBatch = 2000;   // members of one organization paid in one batch
+constexpr int kChunk = 500;      // members read at a time by the lists
+constexpr int kMaxBatch = 2000;  // members of one organization paid in one batch
 constexpr int kMaxNoteChars = 200;
 constexpr int kMaxPayerChars = 50;
 
@@ -117,8 +117,7 @@ struct Window {
 // One member's dues: what each month owes, what is paid. See the header for when dues are owed.
 class Ledger {
  public:
-  Ledger(const MemberRow& member, const DuesRecord& record)
-      : member_(member), record_(record) {
+  Ledger(const MemberRow& member, const DuesRecord& record) : member_(member), record_(record) {
     for (const DeclarationRow& d : record.declarations) {
       bases_.push_back({d.from, d.base_fen});
     }
@@ -163,10 +162,8 @@ class Ledger {
       if (start > end) {
         continue;
       }
-      const DuesCategory category =
-          CategoryOf(i == 0 ? member_.category : decls[i - 1].category);
-      std::vector<MonthDue> part =
-          DueMonths(start, end, category, rules_for, bases_, reductions_);
+      const DuesCategory category = CategoryOf(i == 0 ? member_.category : decls[i - 1].category);
+      std::vector<MonthDue> part = DueMonths(start, end, category, rules_for, bases_, reductions_);
       out.insert(out.end(), part.begin(), part.end());
       start = AddMonths(end, 1);
     }
@@ -188,8 +185,7 @@ class Ledger {
       begin = std::min(begin, record_.declarations.front().from);  // by from month
     }
     Window w{.start = std::max(MonthOf(*joined), begin)};
-    if ((MembershipEnded(member_.status)) &&
-        member_.status_date.has_value()) {
+    if ((MembershipEnded(member_.status)) && member_.status_date.has_value()) {
       w.end = AddMonths(MonthOf(*member_.status_date), -1);
       if (*w.end < w.start) {
         return std::nullopt;
@@ -261,8 +257,8 @@ pb::DuesPayment PaymentProto(const PaymentRow& p) {
   *out.mutable_pay_date() = time::ToProto(p.pay_date);
   out.set_recorded_by(p.recorded_by);
   if (p.batch_id != 0) {
-    out.set_batch(absl::StrCat(rpc::FormatName(kOrganizations, p.organization_id),
-                               "/duesBatches/", p.batch_id));
+    out.set_batch(absl::StrCat(rpc::FormatName(kOrganizations, p.organization_id), "/duesBatches/",
+                               p.batch_id));
   }
   out.set_organization(rpc::FormatName(kOrganizations, p.organization_id));
   *out.mutable_create_time() = TimeUtil::MicrosecondsToTimestamp(p.create_time_us);
@@ -307,11 +303,11 @@ absl::Status PublishPaid(db::Connection& c, ids::IdGenerator& ids, const MemberR
 
 absl::Status MembershipEndedError(std::string_view name, const MemberRow& row) {
   return rpc::WithViolation(
-      rpc::Error(absl::StatusCode::kFailedPrecondition, "MEMBERSHIP_ENDED",
-                 absl::StrCat(AV(name), ": the membership has ended (status ",
-                              pb::MembershipStatus_Name(
-                                  static_cast<pb::MembershipStatus>(row.status)),
-                              ")")),
+      rpc::Error(
+          absl::StatusCode::kFailedPrecondition, "MEMBERSHIP_ENDED",
+          absl::StrCat(AV(name), ": the membership has ended (status ",
+                       pb::MembershipStatus_Name(static_cast<pb::MembershipStatus>(row.status)),
+                       ")")),
       {"parent", "the membership has ended"});
 }
 
@@ -355,21 +351,13 @@ DJ_DUES_RPC(ListArrears, ListArrearsRequest, ListArrearsResponse, Arrears(who, *
 DuesService::DuesService(db::Pool& pool, ids::IdGenerator& ids, const auth::InternalAuth& auth,
                          std::string audit_key, auth::OrgPathLookup org_paths,
                          MemberRuleBook& rules, std::function<int64_t()> now_us)
-    : pool_(pool),
-      ids_(ids),
-      auth_(auth),
-      audit_(pool, std::move(audit_key), "auditLogs/member"),
-      org_paths_(std::move(org_paths)),
-      rules_(rules),
-      now_us_(now_us ? std::move(now_us) : std::function<int64_t()>(time::NowMicros)) {}
+    : MemberHandlers(pool, ids, auth, std::move(audit_key), std::move(org_paths),
+                     std::move(now_us)),
+      rules_(rules) {}
 
 DuesService::~DuesService() = default;
 
-int64_t DuesService::NowUs() const { return now_us_(); }
-time::CivilDate DuesService::Today() const { return time::ShanghaiDate(NowUs() / 1'000'000); }
-
-absl::StatusOr<int64_t> DuesService::MemberIdOf(const auth::Principal& who,
-                                                std::string_view name,
+absl::StatusOr<int64_t> DuesService::MemberIdOf(const auth::Principal& who, std::string_view name,
                                                 std::string_view field) const {
   constexpr std::string_view kSuffix = "/dues";
   if (!name.ends_with(kSuffix)) {
@@ -404,8 +392,7 @@ absl::StatusOr<std::string> DuesService::AuthorizeOrganization(const auth::Princ
                                                                std::string_view name,
                                                                std::string_view action,
                                                                std::string_view audit_action) {
-  ASSIGN_OR_RETURN(const std::string path,
-                   OrganizationPath(org_paths_, who, name, "organization"));
+  ASSIGN_OR_RETURN(const std::string path, OrganizationPath(org_paths_, who, name, "organization"));
   audit::Entry entry =
       audit::Recorder::For(who, std::string(audit_action), std::string(name), path);
   absl::Status allowed = auth::AuthorizeOrHide(who, action, {std::string(kDues), path, ""},
@@ -509,14 +496,14 @@ absl::StatusOr<pb::DuesDeclaration> DuesService::Declare(const auth::Principal& 
   const std::optional<YearMonth> from =
       Month(in.from_month(), "declaration.from_month", violations);
   if (from.has_value() && MonthsBetween(*from, current) > kMaxDeclareBackMonths) {
-    violations.push_back({"declaration.from_month",
-                          absl::StrCat("must be at most ", kMaxDeclareBackMonths,
-                                       " months before the current month")});
+    violations.push_back(
+        {"declaration.from_month", absl::StrCat("must be at most ", kMaxDeclareBackMonths,
+                                                " months before the current month")});
   }
   if (from.has_value() && MonthsBetween(current, *from) > kMaxDeclareAheadMonths) {
-    violations.push_back({"declaration.from_month",
-                          absl::StrCat("must be at most ", kMaxDeclareAheadMonths,
-                                       " months after the current month")});
+    violations.push_back(
+        {"declaration.from_month", absl::StrCat("must be at most ", kMaxDeclareAheadMonths,
+                                                " months after the current month")});
   }
   if (in.base_fen() < 0) {
     violations.push_back({"declaration.base_fen",
@@ -612,11 +599,9 @@ absl::StatusOr<pb::DuesPayment> DuesService::Pay(const auth::Principal& who,
            .replay = ReplayAuthorized<PaymentRow>(who, name, "pay"),
            .write = [&](db::Connection& c, audit::Entry& e) -> absl::Status {
              ASSIGN_OR_RETURN(const MemberRow member, LockDues(c, who, id, "pay", e));
-             ASSIGN_OR_RETURN(const std::vector<MemberRuleVersion> versions,
-                              rules_.Versions(&c));
+             ASSIGN_OR_RETURN(const std::vector<MemberRuleVersion> versions, rules_.Versions(&c));
              const RulesByDate rules(versions);
-             ASSIGN_OR_RETURN(const std::vector<DuesRecord> records,
-                              DuesStore::Records(c, {id}));
+             ASSIGN_OR_RETURN(const std::vector<DuesRecord> records, DuesStore::Records(c, {id}));
              const Ledger ledger(member, records.front());
              const time::CivilDate today = Today();
              RETURN_IF_ERROR(CheckPaymentMonths(rules.On(today), months, ledger.paid(),
@@ -628,14 +613,16 @@ absl::StatusOr<pb::DuesPayment> DuesService::Pay(const auth::Principal& who,
                const std::vector<MonthDue> due = ledger.Due(m, m, rules);
                const std::string text = ToText(m);
                if (due.empty()) {
-                 owed.push_back({"payment.months",
-                                 absl::StrCat(text, ": no dues are owed for this month (before "
-                                                    "the member's dues start, or after the "
-                                                    "membership ended)")});
+                 owed.push_back(
+                     {"payment.months", absl::StrCat(text,
+                                                     ": no dues are owed for this month (before "
+                                                     "the member's dues start, or after the "
+                                                     "membership ended)")});
                } else if (due.front().base_missing) {
-                 owed.push_back({"payment.months",
-                                 absl::StrCat(text, ": no base income is declared for this "
-                                                    "month; declare it first")});
+                 owed.push_back(
+                     {"payment.months", absl::StrCat(text,
+                                                     ": no base income is declared for this "
+                                                     "month; declare it first")});
                } else if (due.front().due_fen == 0) {
                  owed.push_back(
                      {"payment.months", absl::StrCat(text, ": nothing is owed (exempt)")});
@@ -686,8 +673,8 @@ absl::StatusOr<pb::DuesPayment> DuesService::Pay(const auth::Principal& who,
   return PaymentProto(replay.has_value() ? *replay : written);
 }
 
-absl::StatusOr<pb::PayDuesMonthResponse> DuesService::PayMonth(
-    const auth::Principal& who, const pb::PayDuesMonthRequest& r) {
+absl::StatusOr<pb::PayDuesMonthResponse> DuesService::PayMonth(const auth::Principal& who,
+                                                               const pb::PayDuesMonthRequest& r) {
   ASSIGN_OR_RETURN(const int64_t org,
                    rpc::ParseName(r.organization(), kOrganizations, "organization"));
   RETURN_IF_ERROR(rpc::ValidateRequestId(r.request_id()));
@@ -729,26 +716,23 @@ absl::StatusOr<pb::PayDuesMonthResponse> DuesService::PayMonth(
            },
            .write = [&](db::Connection& c, audit::Entry& e) -> absl::Status {
              // Every member of the organization locked: nobody pays one of them meanwhile.
-             ASSIGN_OR_RETURN(
-                 const DuesStore::MemberPage members,
-                 DuesStore::Members(c, {.organization_id = org, .direct_only = true},
-                                    std::nullopt, std::nullopt, kMaxBatch + 1, true));
+             ASSIGN_OR_RETURN(const DuesStore::MemberPage members,
+                              DuesStore::Members(c, {.organization_id = org, .direct_only = true},
+                                                 std::nullopt, std::nullopt, kMaxBatch + 1, true));
              if (members.rows.size() > static_cast<size_t>(kMaxBatch)) {
                return rpc::WithViolation(
-                   rpc::Error(absl::StatusCode::kFailedPrecondition, "BATCH_TOO_LARGE",
-                              absl::StrCat("more than ", kMaxBatch,
-                                           " members: pay them one by one")),
+                   rpc::Error(
+                       absl::StatusCode::kFailedPrecondition, "BATCH_TOO_LARGE",
+                       absl::StrCat("more than ", kMaxBatch, " members: pay them one by one")),
                    {"organization", "has too many members for one batch"});
              }
-             ASSIGN_OR_RETURN(const std::vector<MemberRuleVersion> versions,
-                              rules_.Versions(&c));
+             ASSIGN_OR_RETURN(const std::vector<MemberRuleVersion> versions, rules_.Versions(&c));
              const RulesByDate rules(versions);
              std::vector<int64_t> ids;
              for (const MemberRow& m : members.rows) {
                ids.push_back(m.id);
              }
-             ASSIGN_OR_RETURN(const std::vector<DuesRecord> records,
-                              DuesStore::Records(c, ids));
+             ASSIGN_OR_RETURN(const std::vector<DuesRecord> records, DuesStore::Records(c, ids));
              const time::CivilDate today = Today();
              RETURN_IF_ERROR(
                  CheckPaymentMonths(rules.On(today), {*month}, {}, MonthOf(today), "month"));
@@ -785,15 +769,13 @@ absl::StatusOr<pb::PayDuesMonthResponse> DuesService::PayMonth(
              if (owing.empty()) {
                return rpc::WithViolation(
                    rpc::Error(absl::StatusCode::kFailedPrecondition, "NOTHING_DUE",
-                              absl::StrCat("no member of ", org_name, " owes ", text,
-                                           " unpaid")),
+                              absl::StrCat("no member of ", org_name, " owes ", text, " unpaid")),
                    {"month", "nothing is owed and unpaid for this month"});
              }
              if (r.amount_fen() != total) {
                return rpc::InvalidArgument(
                    {{"amount_fen", absl::StrCat("must equal what ", owing.size(),
-                                                " members owe for ", text, ": ", total,
-                                                " fen")}});
+                                                " members owe for ", text, ": ", total, " fen")}});
              }
              batch = {.id = ids_.Next(),
                       .organization_id = org,
@@ -833,9 +815,8 @@ absl::StatusOr<pb::PayDuesMonthResponse> DuesService::PayMonth(
                }}));
   if (replay.has_value()) {
     batch = *replay;
-    ASSIGN_OR_RETURN(paid, pool_.Run([&](db::Connection& c) {
-                       return DuesStore::BatchPayments(c, batch.id);
-                     }));
+    ASSIGN_OR_RETURN(
+        paid, pool_.Run([&](db::Connection& c) { return DuesStore::BatchPayments(c, batch.id); }));
   }
   pb::PayDuesMonthResponse out;
   out.set_batch(absl::StrCat(rpc::FormatName(kOrganizations, batch.organization_id),
@@ -866,14 +847,13 @@ absl::StatusOr<pb::DuesReduction> DuesService::Reduce(const auth::Principal& who
     if (*to < *from) {
       violations.push_back({"reduction.to_month", "must not be before from_month"});
     } else if (MonthsBetween(*from, *to) >= kMaxReductionMonths) {
-      violations.push_back({"reduction.to_month",
-                            absl::StrCat("the span must be at most ", kMaxReductionMonths,
-                                         " months")});
+      violations.push_back({"reduction.to_month", absl::StrCat("the span must be at most ",
+                                                               kMaxReductionMonths, " months")});
     }
   }
   if (in.amount_fen() < 0 || in.amount_fen() > kMaxFixedFen) {
-    violations.push_back({"reduction.amount_fen",
-                          "must be the monthly amount owed instead, in fen, 0 to exempt"});
+    violations.push_back(
+        {"reduction.amount_fen", "must be the monthly amount owed instead, in fen, 0 to exempt"});
   }
   std::string reason;
   if (absl::Status s = TakeText(in.reason(), "reduction.reason", kMaxNoteChars, true, reason);
@@ -1102,8 +1082,8 @@ absl::StatusOr<pb::ExportedFile> DuesService::ExportSheet(const auth::Principal&
   get.set_month(r.month());
   ASSIGN_OR_RETURN(const pb::DuesSheet sheet, Sheet(who, get));
   dj::member::Sheet table{.name = absl::StrCat("党费 ", sheet.month()),
-              .header = {"姓名", "人员类别", "缴费基数(元)", "应缴(元)", "已缴(元)", "缴费日期",
-                         "收据号", "代缴人"}};
+                          .header = {"姓名", "人员类别", "缴费基数(元)", "应缴(元)", "已缴(元)",
+                                     "缴费日期", "收据号", "代缴人"}};
   for (const pb::DuesSheetRow& row : sheet.rows()) {
     const pb::DuesMonth& d = row.dues();
     table.rows.push_back(
@@ -1112,8 +1092,8 @@ absl::StatusOr<pb::ExportedFile> DuesService::ExportSheet(const auth::Principal&
          d.has_pay_date() ? time::ToIso(*time::FromProto(d.pay_date(), "pay_date")) : "",
          d.receipt_number(), d.payer()});
   }
-  table.rows.push_back({"合计", "", "", Yuan(sheet.total_due_fen()), Yuan(sheet.total_paid_fen()),
-                        "", "", ""});
+  table.rows.push_back(
+      {"合计", "", "", Yuan(sheet.total_due_fen()), Yuan(sheet.total_paid_fen()), "", "", ""});
   pb::ExportedFile out;
   out.set_rows(sheet.rows_size());
   const std::string stem = absl::StrCat("dues-", sheet.month());

@@ -26,11 +26,13 @@
 #include "dangjian/member/v1/dues.grpc.pb.h"
 #include "services/member/src/dues.h"
 #include "services/member/src/dues_store.h"
+#include "services/member/src/member_access.h"
 #include "services/member/src/member_rules.h"
 
 namespace dj::member {
 
-class DuesService final : public dangjian::member::v1::DuesService::Service {
+class DuesService final : public dangjian::member::v1::DuesService::Service,
+                          private MemberHandlers {
  public:
   // `rules`: the member rule book (MemberRecords::rules()), read for the dues part.
   // `now_us`: microseconds since the epoch; the system clock when unset.
@@ -83,8 +85,6 @@ class DuesService final : public dangjian::member::v1::DuesService::Service {
       const auth::Principal& who, const dangjian::member::v1::ListArrearsRequest& request);
 
  private:
-  int64_t NowUs() const;
-  time::CivilDate Today() const;
   // The member named by `name` (`members/{id}/dues`, or `members/me/dues` for the caller).
   absl::StatusOr<int64_t> MemberIdOf(const auth::Principal& who, std::string_view name,
                                      std::string_view field) const;
@@ -94,17 +94,10 @@ class DuesService final : public dangjian::member::v1::DuesService::Service {
   // The organization `name`'s path with `action` on dues there authorized (NOT_FOUND outside
   // the caller's scope; refusals recorded).
   absl::StatusOr<std::string> AuthorizeOrganization(const auth::Principal& who,
-                                                    std::string_view name,
-                                                    std::string_view action,
+                                                    std::string_view name, std::string_view action,
                                                     std::string_view audit_action);
 
-  db::Pool& pool_;
-  ids::IdGenerator& ids_;
-  const auth::InternalAuth& auth_;
-  audit::Recorder audit_;
-  auth::OrgPathLookup org_paths_;
   MemberRuleBook& rules_;
-  std::function<int64_t()> now_us_;
 };
 
 }  // namespace dj::member

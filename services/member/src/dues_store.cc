@@ -203,14 +203,13 @@ absl::StatusOr<std::vector<DuesRecord>> DuesStore::Records(db::Connection& c,
                              in, " ORDER BY m.member_id, m.month"),
                 ids));
   for (const db::Row& r : paid.rows) {
-    out[index[r.Int(0)]].paid.push_back(
-        {.member_id = r.Int(0),
-         .month = MonthFromKey(r.Int(1)),
-         .due_fen = r.Int(2),
-         .payment_id = r.Int(3),
-         .receipt_number = r.Text(4),
-         .pay_date = r.OptionalDate(5).value_or(time::CivilDate{}),
-         .payer = r.Text(6)});
+    out[index[r.Int(0)]].paid.push_back({.member_id = r.Int(0),
+                                         .month = MonthFromKey(r.Int(1)),
+                                         .due_fen = r.Int(2),
+                                         .payment_id = r.Int(3),
+                                         .receipt_number = r.Text(4),
+                                         .pay_date = r.OptionalDate(5).value_or(time::CivilDate{}),
+                                         .payer = r.Text(6)});
   }
   ASSIGN_OR_RETURN(const db::Result reductions,
                    c.Execute(absl::StrCat("SELECT ", AV(kReductionColumns),
@@ -228,22 +227,22 @@ absl::Status DuesStore::Declare(db::Connection& c, const DeclarationRow& row) {
                          {row.member_id, MonthKey(row.from)})
                       .status());
   return c
-      .Exec("INSERT INTO dues_declarations (member_id, from_month, base_fen, category, note, "
-            "declared_by, declare_time_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            {row.member_id, MonthKey(row.from), row.base_fen, int64_t{row.category}, row.note,
-             row.declared_by, row.declare_time_us})
+      .Exec(
+          "INSERT INTO dues_declarations (member_id, from_month, base_fen, category, note, "
+          "declared_by, declare_time_us) VALUES (?, ?, ?, ?, ?, ?, ?)",
+          {row.member_id, MonthKey(row.from), row.base_fen, int64_t{row.category}, row.note,
+           row.declared_by, row.declare_time_us})
       .status();
 }
 
 absl::Status DuesStore::InsertPayment(db::Connection& c, const PaymentRow& row,
                                       std::string_view request_id) {
-  RETURN_IF_ERROR(
-      c.Exec(absl::StrCat("INSERT INTO dues_payments (", AV(kPaymentColumns),
-                          ", request_id) VALUES (", db::Placeholders(12), ")"),
-             {row.id, row.member_id, row.organization_id, row.org_path, row.amount_fen, row.payer,
-              row.receipt_number, db::DateOrNull(row.pay_date), row.batch_id, row.recorded_by,
-              row.create_time_us, db::TextOrNull(request_id)})
-          .status());
+  RETURN_IF_ERROR(c.Exec(absl::StrCat("INSERT INTO dues_payments (", AV(kPaymentColumns),
+                                      ", request_id) VALUES (", db::Placeholders(12), ")"),
+                         {row.id, row.member_id, row.organization_id, row.org_path, row.amount_fen,
+                          row.payer, row.receipt_number, db::DateOrNull(row.pay_date), row.batch_id,
+                          row.recorded_by, row.create_time_us, db::TextOrNull(request_id)})
+                      .status());
   for (const auto& [month, due_fen] : row.months) {
     RETURN_IF_ERROR(c.Exec("INSERT INTO dues_payment_months (member_id, month, payment_id, "
                            "due_fen) VALUES (?, ?, ?, ?)",
@@ -255,12 +254,12 @@ absl::Status DuesStore::InsertPayment(db::Connection& c, const PaymentRow& row,
 
 absl::StatusOr<std::optional<PaymentRow>> DuesStore::PaymentByRequestId(
     db::Connection& c, std::string_view request_id) {
-  ASSIGN_OR_RETURN(std::vector<PaymentRow> rows,
-                   db::MapRows<PaymentRow>(
-                       c.Exec(absl::StrCat("SELECT ", AV(kPaymentColumns),
-                                           " FROM dues_payments WHERE request_id = ?"),
-                              {std::string(request_id)}),
-                       PaymentFromDb));
+  ASSIGN_OR_RETURN(
+      std::vector<PaymentRow> rows,
+      db::MapRows<PaymentRow>(c.Exec(absl::StrCat("SELECT ", AV(kPaymentColumns),
+                                                  " FROM dues_payments WHERE request_id = ?"),
+                                     {std::string(request_id)}),
+                              PaymentFromDb));
   RETURN_IF_ERROR(AddMonths(c, rows));
   if (rows.empty()) {
     return std::optional<PaymentRow>();
@@ -270,13 +269,13 @@ absl::StatusOr<std::optional<PaymentRow>> DuesStore::PaymentByRequestId(
 
 absl::StatusOr<std::vector<PaymentRow>> DuesStore::MemberPayments(db::Connection& c,
                                                                   int64_t member_id) {
-  ASSIGN_OR_RETURN(std::vector<PaymentRow> rows,
-                   db::MapRows<PaymentRow>(
-                       c.Exec(absl::StrCat("SELECT ", AV(kPaymentColumns),
-                                           " FROM dues_payments WHERE member_id = ? "
-                                           "ORDER BY id DESC"),
-                              {member_id}),
-                       PaymentFromDb));
+  ASSIGN_OR_RETURN(
+      std::vector<PaymentRow> rows,
+      db::MapRows<PaymentRow>(c.Exec(absl::StrCat("SELECT ", AV(kPaymentColumns),
+                                                  " FROM dues_payments WHERE member_id = ? "
+                                                  "ORDER BY id DESC"),
+                                     {member_id}),
+                              PaymentFromDb));
   RETURN_IF_ERROR(AddMonths(c, rows));
   return rows;
 }
@@ -305,18 +304,17 @@ absl::Status DuesStore::InsertReduction(db::Connection& c, const ReductionRow& r
 
 absl::StatusOr<std::optional<ReductionRow>> DuesStore::ReductionByRequestId(
     db::Connection& c, std::string_view request_id) {
-  return db::MapOne<ReductionRow>(
-      c.Exec(absl::StrCat("SELECT ", AV(kReductionColumns),
-                          " FROM dues_reductions WHERE request_id = ?"),
-             {std::string(request_id)}),
-      ReductionFromDb);
+  return db::MapOne<ReductionRow>(c.Exec(absl::StrCat("SELECT ", AV(kReductionColumns),
+                                                      " FROM dues_reductions WHERE request_id = ?"),
+                                         {std::string(request_id)}),
+                                  ReductionFromDb);
 }
 
 absl::Status DuesStore::InsertBatch(db::Connection& c, const BatchRow& row,
                                     std::string_view request_id) {
   return c
-      .Exec(absl::StrCat("INSERT INTO dues_batches (", AV(kBatchColumns),
-                         ", request_id) VALUES (", db::Placeholders(10), ")"),
+      .Exec(absl::StrCat("INSERT INTO dues_batches (", AV(kBatchColumns), ", request_id) VALUES (",
+                         db::Placeholders(10), ")"),
             {row.id, row.organization_id, row.org_path, MonthKey(row.month), row.amount_fen,
              int64_t{row.member_count}, row.payer, row.recorded_by, row.create_time_us,
              db::TextOrNull(request_id)})

@@ -134,8 +134,7 @@ class DuesStore final {
   // A member's payments (newest first), or a batch's (by id), with their months.
   static absl::StatusOr<std::vector<PaymentRow>> MemberPayments(db::Connection& c,
                                                                 int64_t member_id);
-  static absl::StatusOr<std::vector<PaymentRow>> BatchPayments(db::Connection& c,
-                                                               int64_t batch_id);
+  static absl::StatusOr<std::vector<PaymentRow>> BatchPayments(db::Connection& c, int64_t batch_id);
 
   static absl::Status InsertReduction(db::Connection& c, const ReductionRow& row,
                                       std::string_view request_id);

@@ -7,10 +7,23 @@
 #include "common/rpc/text.h"
 #include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
+#include "common/time/clock.h"
 
 namespace dj::member {
 
 namespace pb = dangjian::member::v1;
+
+MemberHandlers::MemberHandlers(db::Pool& pool, ids::IdGenerator& ids,
+                               const auth::InternalAuth& auth, std::string audit_key,
+                               auth::OrgPathLookup org_paths, std::function<int64_t()> now_us)
+    : pool_(pool),
+      ids_(ids),
+      auth_(auth),
+      audit_(pool, std::move(audit_key), "auditLogs/member"),
+      org_paths_(std::move(org_paths)),
+      now_us_(now_us ? std::move(now_us) : std::function<int64_t()>(time::NowMicros)) {}
+
+time::CivilDate MemberHandlers::Today() const { return time::ShanghaiDate(NowUs() / 1'000'000); }
 
 absl::Status MemberNotFound(std::string_view name) {
   return rpc::Error(absl::StatusCode::kNotFound, "MEMBER_NOT_FOUND",
@@ -22,9 +35,9 @@ bool MembershipEnded(int32_t status) {
 }
 
 absl::Status EtagMismatch(std::string_view name) {
-  return rpc::Error(absl::StatusCode::kAborted, "ETAG_MISMATCH",
-                    absl::StrCat(AV(name),
-                                 " was changed since it was read; get it again and retry"));
+  return rpc::Error(
+      absl::StatusCode::kAborted, "ETAG_MISMATCH",
+      absl::StrCat(AV(name), " was changed since it was read; get it again and retry"));
 }
 
 auth::Resource MemberResource(const MemberRow& row) {

@@ -4,20 +4,46 @@
 // current path as the org service answers it for the caller.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "absl/status/statusor.h"
 #include "common/audit/audit_log.h"
+#include "common/audit/recorder.h"
 #include "common/auth/authorize.h"
 #include "common/auth/current_path.h"
+#include "common/auth/principal.h"
 #include "common/db/db.h"
+#include "common/db/pool.h"
 #include "common/ids/id_generator.h"
 #include "dangjian/member/v1/events.pb.h"
 #include "google/protobuf/message.h"
 #include "services/member/src/member_store.h"
 
 namespace dj::member {
+
+// What every gRPC service class of the member service stands on: the database, ids, the trust
+// in the gateway, the member service's audit log (auditLogs/member), the org service's paths
+// and the clock (injected by tests; the system's otherwise).
+class MemberHandlers {
+ protected:
+  MemberHandlers(db::Pool& pool, ids::IdGenerator& ids, const auth::InternalAuth& auth,
+                 std::string audit_key, auth::OrgPathLookup org_paths,
+                 std::function<int64_t()> now_us);
+  ~MemberHandlers() = default;
+
+  int64_t NowUs() const { return now_us_(); }
+  // Today in Asia/Shanghai.
+  time::CivilDate Today() const;
+
+  db::Pool& pool_;
+  ids::IdGenerator& ids_;
+  const auth::InternalAuth& auth_;
+  audit::Recorder audit_;
+  auth::OrgPathLookup org_paths_;
+  std::function<int64_t()> now_us_;  // never empty
+};
 
 inline constexpr std::string_view kMembers = "members";
 inline constexpr std::string_view kOrganizations = "organizations";

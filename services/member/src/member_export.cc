@@ -179,7 +179,6 @@ std::string EducationWord(pb::Education e) {
   }
 }
 
-
 std::string StageWord(pb::Stage s) {
   switch (s) {
     case pb::APPLICANT:

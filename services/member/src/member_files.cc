@@ -61,8 +61,7 @@ absl::StatusOr<pb::ImportMembersResponse> MemberRecords::Import(
                    rpc::ParseName(request.organization(), kOrganizations, "organization"));
   ASSIGN_OR_RETURN(const std::string path,
                    MembersAt(who, request.organization(), "create", "members.import"));
-  ASSIGN_OR_RETURN(const ParsedImport parsed,
-                   ParseMemberFile(request.file(), request.file_name()));
+  ASSIGN_OR_RETURN(const ParsedImport parsed, ParseMemberFile(request.file(), request.file_name()));
   const time::CivilDate today = Today();
   ASSIGN_OR_RETURN(const MemberRules rules, rules_->InForce(today));
 
@@ -110,8 +109,8 @@ absl::StatusOr<pb::ImportMembersResponse> MemberRecords::Import(
     }
     const std::string index = vault_.BlindIndex("id_number", details->id_number);
     if (auto [at, fresh] = first_row_of.emplace(index, in.row); !fresh) {
-      problems.push_back({RowField(in.row, id_column),
-                          absl::StrCat("the same ID number as row ", at->second)});
+      problems.push_back(
+          {RowField(in.row, id_column), absl::StrCat("the same ID number as row ", at->second)});
       continue;
     }
     details->row.id_number.index = index;
@@ -131,10 +130,10 @@ absl::StatusOr<pb::ImportMembersResponse> MemberRecords::Import(
   }
   const std::string request_key = auth::IdempotencyKey(who, request.request_id());
   audit::Entry entry = audit::Recorder::For(who, "members.import", request.organization(), path);
-  entry.detail = absl::StrCat(rows.size(), " rows", request.validate_only() ? ", checked only" : "");
+  entry.detail =
+      absl::StrCat(rows.size(), " rows", request.validate_only() ? ", checked only" : "");
   absl::Status written = audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    ASSIGN_OR_RETURN(const std::optional<int64_t> earlier,
-                     MemberStore::FindImport(c, request_key));
+    ASSIGN_OR_RETURN(const std::optional<int64_t> earlier, MemberStore::FindImport(c, request_key));
     if (earlier.has_value()) {
       out.set_replayed(true);
       out.set_imported(static_cast<int32_t>(*earlier));
@@ -208,7 +207,8 @@ absl::StatusOr<pb::ImportMembersResponse> MemberRecords::Import(
   });
   if (written.code() == absl::StatusCode::kAlreadyExists) {
     // A concurrent twin with the same request id (or number) won: answer as a retry would.
-    auto earlier = pool_.Run([&](db::Connection& c) { return MemberStore::FindImport(c, request_key); });
+    auto earlier =
+        pool_.Run([&](db::Connection& c) { return MemberStore::FindImport(c, request_key); });
     if (earlier.ok() && earlier->has_value()) {
       pb::ImportMembersResponse replay;
       replay.set_replayed(true);
@@ -230,14 +230,14 @@ absl::StatusOr<pb::ExportedFile> MemberRecords::Export(const auth::Principal& wh
   ASSIGN_OR_RETURN(const std::string path,
                    MembersAt(who, request.organization(), "read", "members.export"));
   const bool pii = auth::Authorize(who, "read_pii", {std::string(kMembers), path, ""}).ok();
-  MemberFilter filter{.organization_id = org, .org_path = path,
-                      .direct_only = request.direct_only()};
+  MemberFilter filter{
+      .organization_id = org, .org_path = path, .direct_only = request.direct_only()};
   std::vector<pb::Member> members;
   std::optional<NameCursor> after;
   for (;;) {
     ASSIGN_OR_RETURN(const std::vector<MemberRow> rows, pool_.Run([&](db::Connection& c) {
-                       return MemberStore::List(c, filter, after, 500);
-                     }));
+      return MemberStore::List(c, filter, after, 500);
+    }));
     for (const MemberRow& r : rows) {
       pb::Member m = ToProto(r);
       if (pii) {
@@ -270,10 +270,10 @@ absl::StatusOr<pb::ExportedFile> MemberRecords::Export(const auth::Principal& wh
     out.set_file_name(stem + ".xlsx");
   }
   // An export is a read of every record in it; one in clear is personal data leaving.
-  audit::Entry entry = audit::Recorder::For(
-      who, pii ? "members.export_pii" : "members.export", request.organization(), path);
-  entry.detail = absl::StrCat(members.size(), " members",
-                              pii ? ", id_number and phone in clear" : ", masked");
+  audit::Entry entry = audit::Recorder::For(who, pii ? "members.export_pii" : "members.export",
+                                            request.organization(), path);
+  entry.detail =
+      absl::StrCat(members.size(), " members", pii ? ", id_number and phone in clear" : ", masked");
   RETURN_IF_ERROR(audit_.Record(entry, absl::OkStatus()));
   return out;
 }
@@ -305,8 +305,8 @@ absl::StatusOr<pb::ListStandingMilestonesResponse> MemberRecords::Milestones(
   std::vector<MemberRow> rows;
   if (r.lost_contact()) {
     ASSIGN_OR_RETURN(rows, pool_.Run([&](db::Connection& c) {
-                       return MemberStore::WithStatus(c, path, pb::LOST_CONTACT, after, size + 1);
-                     }));
+      return MemberStore::WithStatus(c, path, pb::LOST_CONTACT, after, size + 1);
+    }));
   } else {
     // Those whose 党龄 is exactly `years` on the coming 1 July: full members from the day after
     // 1 July `years` + 1 years before it, to 1 July `years` years before it (this year's awards;
@@ -314,8 +314,8 @@ absl::StatusOr<pb::ListStandingMilestonesResponse> MemberRecords::Milestones(
     const time::CivilDate to{july_first.year - years, 7, 1};
     ASSIGN_OR_RETURN(const time::CivilDate from, time::AddDays({to.year - 1, 7, 1}, 1));
     ASSIGN_OR_RETURN(rows, pool_.Run([&](db::Connection& c) {
-                       return MemberStore::FullMembersBetween(c, path, from, to, after, size + 1);
-                     }));
+      return MemberStore::FullMembersBetween(c, path, from, to, after, size + 1);
+    }));
   }
   const bool more = rpc::TrimPage(rows, size);
   pb::ListStandingMilestonesResponse out;

@@ -32,7 +32,6 @@ namespace dj::member {
 namespace pb = dangjian::member::v1;
 using google::protobuf::util::TimeUtil;
 
-
 // --- gRPC adapters: who is calling, then the operation, then the reply ---
 
 #define DJ_MEMBER_RPC(Method, Request, Response, Call) \
@@ -65,23 +64,15 @@ DJ_MEMBER_RPC(CreateMemberRuleSet, CreateMemberRuleSetRequest, pb::MemberRuleSet
 
 #undef DJ_MEMBER_RPC
 
-MemberRecords::MemberRecords(db::Pool& pool, ids::IdGenerator& ids,
-                             const auth::InternalAuth& auth, std::string audit_key,
-                             auth::OrgPathLookup org_paths, const crypto::PiiVault& vault,
-                             std::function<int64_t()> now_us)
-    : pool_(pool),
-      ids_(ids),
-      auth_(auth),
-      audit_(pool, std::move(audit_key), "auditLogs/member"),
-      org_paths_(std::move(org_paths)),
+MemberRecords::MemberRecords(db::Pool& pool, ids::IdGenerator& ids, const auth::InternalAuth& auth,
+                             std::string audit_key, auth::OrgPathLookup org_paths,
+                             const crypto::PiiVault& vault, std::function<int64_t()> now_us)
+    : MemberHandlers(pool, ids, auth, std::move(audit_key), std::move(org_paths),
+                     std::move(now_us)),
       vault_(vault),
-      now_us_(now_us ? std::move(now_us) : std::function<int64_t()>(time::NowMicros)),
       rules_(NewMemberRuleBook(pool, now_us_)) {}
 
 MemberRecords::~MemberRecords() = default;
-
-int64_t MemberRecords::NowUs() const { return now_us_(); }
-time::CivilDate MemberRecords::Today() const { return time::ShanghaiDate(NowUs() / 1'000'000); }
 
 absl::StatusOr<int64_t> MemberRecords::FollowMove(db::Connection& c, std::string_view old_path,
                                                   std::string_view new_path) {
@@ -89,9 +80,9 @@ absl::StatusOr<int64_t> MemberRecords::FollowMove(db::Connection& c, std::string
 }
 
 absl::StatusOr<std::string> MemberRecords::MembersAt(const auth::Principal& who,
-                                                    std::string_view organization,
-                                                    std::string_view action,
-                                                    std::string_view audit_action) {
+                                                     std::string_view organization,
+                                                     std::string_view action,
+                                                     std::string_view audit_action) {
   if (organization.empty()) {
     return rpc::InvalidArgument({{"organization", "required: organizations/{id}"}});
   }
@@ -100,11 +91,11 @@ absl::StatusOr<std::string> MemberRecords::MembersAt(const auth::Principal& who,
                    OrganizationPath(org_paths_, who, organization, "organization"));
   audit::Entry entry =
       audit::Recorder::For(who, std::string(audit_action), std::string(organization), path);
-  absl::Status allowed = auth::AuthorizeOrHide(
-      who, action, {std::string(kMembers), path, ""},
-      rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
-                 absl::StrCat(AV(organization), " does not exist")),
-      &entry.detail);
+  absl::Status allowed =
+      auth::AuthorizeOrHide(who, action, {std::string(kMembers), path, ""},
+                            rpc::Error(absl::StatusCode::kNotFound, "ORGANIZATION_NOT_FOUND",
+                                       absl::StrCat(AV(organization), " does not exist")),
+                            &entry.detail);
   if (!allowed.ok()) {
     audit_.Refuse(std::move(entry), allowed);
     return allowed;
@@ -210,9 +201,7 @@ absl::Status MemberRecords::Seal(MemberRow& row, const std::string& id_number,
   return absl::OkStatus();
 }
 
-
 // --- create ---
-
 
 absl::StatusOr<pb::Member> MemberRecords::Create(const auth::Principal& who,
                                                  const pb::CreateMemberRequest& request) {
@@ -256,12 +245,13 @@ absl::StatusOr<pb::Member> MemberRecords::Create(const auth::Principal& who,
            .what = "member",
            .request_id_index = kMemberRequestIdIndex,
            .find = MemberStore::FindByRequestId,
-           .replay = [&](db::Connection&, const MemberRow& earlier, audit::Entry& e) {
-             e.resource = rpc::FormatName(kMembers, earlier.id);
-             e.org_path = earlier.org_path;
-             return auth::AuthorizeOrHide(who, "create", MemberResource(earlier),
-                                          MemberNotFound(e.resource), &e.detail);
-           },
+           .replay =
+               [&](db::Connection&, const MemberRow& earlier, audit::Entry& e) {
+                 e.resource = rpc::FormatName(kMembers, earlier.id);
+                 e.org_path = earlier.org_path;
+                 return auth::AuthorizeOrHide(who, "create", MemberResource(earlier),
+                                              MemberNotFound(e.resource), &e.detail);
+               },
            .write = [&](db::Connection& c, audit::Entry& e) -> absl::Status {
              RETURN_IF_ERROR(auth::AuthorizeOrHide(
                  who, "create", MemberResource(row),
@@ -273,14 +263,13 @@ absl::StatusOr<pb::Member> MemberRecords::Create(const auth::Principal& who,
                  &e.detail));
              RETURN_IF_ERROR(MemberStore::Insert(c, row, request_id));
              for (const StageEntry& s : HistoryOf(row)) {
-               RETURN_IF_ERROR(MemberStore::AppendStage(
-                   c, {.member_id = row.id,
-                       .stage = static_cast<int32_t>(s.stage),
-                       .date = s.date,
-                       .approving_org_id = row.organization_id,
-                       .reason = "registered with the record",
-                       .recorded_by = who.subject,
-                       .record_time_us = row.create_time_us}));
+               RETURN_IF_ERROR(MemberStore::AppendStage(c, {.member_id = row.id,
+                                                            .stage = static_cast<int32_t>(s.stage),
+                                                            .date = s.date,
+                                                            .approving_org_id = row.organization_id,
+                                                            .reason = "registered with the record",
+                                                            .recorded_by = who.subject,
+                                                            .record_time_us = row.create_time_us}));
              }
              pb::MemberCreated created;
              *created.mutable_member() = Snapshot(row);
@@ -366,7 +355,8 @@ absl::StatusOr<pb::ListMembersResponse> MemberRecords::List(const auth::Principa
   const std::string fingerprint =
       absl::StrCat("members|", org, "|", filter.direct_only, "|", filter.name_prefix, "|",
                    filter.stage, "|", filter.status, "|", filter.category);
-  ASSIGN_OR_RETURN(const std::string cursor, rpc::DecodePageToken(request.page_token(), fingerprint));
+  ASSIGN_OR_RETURN(const std::string cursor,
+                   rpc::DecodePageToken(request.page_token(), fingerprint));
   std::optional<NameCursor> after;
   if (!cursor.empty()) {
     std::pair<std::string, std::string> parts = absl::StrSplit(cursor, absl::MaxSplits('\n', 1));
@@ -383,8 +373,8 @@ absl::StatusOr<pb::ListMembersResponse> MemberRecords::List(const auth::Principa
   const std::string* path = &org_path;
   filter.org_path = org_path;
   ASSIGN_OR_RETURN(std::vector<MemberRow> rows, pool_.Run([&](db::Connection& c) {
-                     return MemberStore::List(c, filter, after, size + 1);
-                   }));
+    return MemberStore::List(c, filter, after, size + 1);
+  }));
   const bool more = rpc::TrimPage(rows, size);
   pb::ListMembersResponse out;
   const bool pii = auth::Authorize(who, "read_pii", {std::string(kMembers), *path, ""}).ok();
@@ -403,7 +393,8 @@ absl::StatusOr<pb::ListMembersResponse> MemberRecords::List(const auth::Principa
         fingerprint, absl::StrCat(rows.back().display_name, "\n", rows.back().id)));
   }
   if (pii && !rows.empty()) {
-    audit::Entry read = audit::Recorder::For(who, "members.list_pii", request.organization(), *path);
+    audit::Entry read =
+        audit::Recorder::For(who, "members.list_pii", request.organization(), *path);
     read.detail = absl::StrCat(rows.size(), " members' id_number, phone in clear");
     RETURN_IF_ERROR(audit_.Record(read, absl::OkStatus()));
   }
@@ -424,23 +415,22 @@ absl::StatusOr<pb::SearchMembersResponse> MemberRecords::Search(
                      NormalizeIdNumber(request.id_number(), "id_number", Today()));
     const std::string index = vault_.BlindIndex("id_number", id);
     ASSIGN_OR_RETURN(rows, pool_.Run([&](db::Connection& c) {
-                       return MemberStore::FindByIdNumberIndex(c, index, scope);
-                     }));
+      return MemberStore::FindByIdNumberIndex(c, index, scope);
+    }));
     by = "id_number";
   } else {
     ASSIGN_OR_RETURN(const std::string phone, NormalizePhone(request.phone(), "phone"));
     const std::string index = vault_.BlindIndex("phone", phone);
     ASSIGN_OR_RETURN(rows, pool_.Run([&](db::Connection& c) {
-                       return MemberStore::FindByPhoneIndex(c, index, scope, 50);
-                     }));
+      return MemberStore::FindByPhoneIndex(c, index, scope, 50);
+    }));
     by = "phone";
   }
   pb::SearchMembersResponse out;
   auth::CurrentPaths current(org_paths_);
   for (const MemberRow& r : rows) {
-    absl::Status seen =
-        auth::AuthorizeCopiedPath(who, "read", MemberResource(r), r.organization_id,
-                                  MemberNotFound(""), nullptr, &current);
+    absl::Status seen = auth::AuthorizeCopiedPath(who, "read", MemberResource(r), r.organization_id,
+                                                  MemberNotFound(""), nullptr, &current);
     if (seen.code() != absl::StatusCode::kOk && seen.code() != absl::StatusCode::kNotFound &&
         seen.code() != absl::StatusCode::kPermissionDenied) {
       return seen;
@@ -458,7 +448,6 @@ absl::StatusOr<pb::SearchMembersResponse> MemberRecords::Search(
 
 // --- changes ---
 
-
 absl::StatusOr<pb::Member> MemberRecords::Update(const auth::Principal& who,
                                                  const pb::UpdateMemberRequest& request) {
   if (!request.has_member()) {
@@ -468,8 +457,9 @@ absl::StatusOr<pb::Member> MemberRecords::Update(const auth::Principal& who,
   if (in.etag().empty()) {
     return rpc::InvalidArgument({{"member.etag", "required: the etag you read"}});
   }
-  ASSIGN_OR_RETURN(const std::set<std::string> paths,
-                   rpc::ResolveUpdateMask(request.update_mask(), SetMemberFields(in), UpdatableMemberFields()));
+  ASSIGN_OR_RETURN(
+      const std::set<std::string> paths,
+      rpc::ResolveUpdateMask(request.update_mask(), SetMemberFields(in), UpdatableMemberFields()));
   const time::CivilDate today = Today();
   Details change;
   RETURN_IF_ERROR(TakeDetails(in, paths, today, change));
@@ -570,26 +560,26 @@ absl::StatusOr<pb::Member> MemberRecords::Advance(const auth::Principal& who, co
   if (!step.approving_organization.empty()) {
     ASSIGN_OR_RETURN(approving, rpc::ParseName(step.approving_organization, kOrganizations,
                                                "approving_organization"));
-    RETURN_IF_ERROR(OrganizationPath(org_paths_, who, step.approving_organization,
-                                     "approving_organization")
-                        .status());
+    RETURN_IF_ERROR(
+        OrganizationPath(org_paths_, who, step.approving_organization, "approving_organization")
+            .status());
   }
   if (step.next == Stage::kUnspecified) {
     std::string reason;
     RETURN_IF_ERROR(TakeText(step.reason, "reason", 200, true, reason));
   }
-  audit::Entry entry = audit::Recorder::For(who, std::string(step.action), std::string(step.name), "/");
+  audit::Entry entry =
+      audit::Recorder::For(who, std::string(step.action), std::string(step.name), "/");
   MemberRow changed;
   RETURN_IF_ERROR(audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    ASSIGN_OR_RETURN(MemberRow row,
-                     LockMember(c, who, step.name, step.etag, "develop", entry));
+    ASSIGN_OR_RETURN(MemberRow row, LockMember(c, who, step.name, step.etag, "develop", entry));
     if (MembershipEnded(row.status)) {
       return rpc::WithViolation(
-          rpc::Error(absl::StatusCode::kFailedPrecondition, "MEMBERSHIP_ENDED",
-                     absl::StrCat(AV(step.name), " is no longer a member (status ",
-                                  pb::MembershipStatus_Name(
-                                      static_cast<pb::MembershipStatus>(row.status)),
-                                  ")")),
+          rpc::Error(
+              absl::StatusCode::kFailedPrecondition, "MEMBERSHIP_ENDED",
+              absl::StrCat(AV(step.name), " is no longer a member (status ",
+                           pb::MembershipStatus_Name(static_cast<pb::MembershipStatus>(row.status)),
+                           ")")),
           {"name", "the membership has ended"});
     }
     ASSIGN_OR_RETURN(const MemberRules rules, rules_->InForce(date, &c));
@@ -614,16 +604,24 @@ absl::StatusOr<pb::Member> MemberRecords::Advance(const auth::Principal& who, co
           return rpc::InvalidArgument({{f, "must be a member of the same organization"}});
         }
         if (sponsor->stage != pb::FULL || sponsor->status != pb::NORMAL) {
-          return rpc::InvalidArgument(
-              {{f, "must be a full member (正式党员) in good standing"}});
+          return rpc::InvalidArgument({{f, "must be a full member (正式党员) in good standing"}});
         }
       }
       switch (step.next) {
-        case Stage::kActivist: row.activist_date = date; break;
-        case Stage::kCandidate: row.candidate_date = date; break;
-        case Stage::kProbationary: row.join_date = date; break;
-        case Stage::kFull: row.full_member_date = date; break;
-        default: break;
+        case Stage::kActivist:
+          row.activist_date = date;
+          break;
+        case Stage::kCandidate:
+          row.candidate_date = date;
+          break;
+        case Stage::kProbationary:
+          row.join_date = date;
+          break;
+        case Stage::kFull:
+          row.full_member_date = date;
+          break;
+        default:
+          break;
       }
       row.stage = static_cast<int32_t>(step.next);
     }
@@ -663,16 +661,23 @@ absl::StatusOr<pb::Member> MemberRecords::Advance(const auth::Principal& who, co
 
 absl::StatusOr<pb::Member> MemberRecords::AdmitActivistOp(const auth::Principal& who,
                                                           const pb::AdmitActivistRequest& r) {
-  return Advance(who, {.action = "members.admit_activist", .name = r.name(), .etag = r.etag(),
-                       .next = Stage::kActivist, .date = &r.date(), .has_date = r.has_date(),
+  return Advance(who, {.action = "members.admit_activist",
+                       .name = r.name(),
+                       .etag = r.etag(),
+                       .next = Stage::kActivist,
+                       .date = &r.date(),
+                       .has_date = r.has_date(),
                        .approving_organization = r.approving_organization(),
                        .contacts = &r.contacts()});
 }
 
 absl::StatusOr<pb::Member> MemberRecords::ApproveCandidateOp(const auth::Principal& who,
                                                              const pb::ApproveCandidateRequest& r) {
-  return Advance(who, {.action = "members.approve_candidate", .name = r.name(),
-                       .etag = r.etag(), .next = Stage::kCandidate, .date = &r.date(),
+  return Advance(who, {.action = "members.approve_candidate",
+                       .name = r.name(),
+                       .etag = r.etag(),
+                       .next = Stage::kCandidate,
+                       .date = &r.date(),
                        .has_date = r.has_date(),
                        .approving_organization = r.approving_organization(),
                        .sponsors = &r.sponsors()});
@@ -680,8 +685,11 @@ absl::StatusOr<pb::Member> MemberRecords::ApproveCandidateOp(const auth::Princip
 
 absl::StatusOr<pb::Member> MemberRecords::AdmitProbationaryOp(
     const auth::Principal& who, const pb::AdmitProbationaryRequest& r) {
-  return Advance(who, {.action = "members.admit_probationary", .name = r.name(),
-                       .etag = r.etag(), .next = Stage::kProbationary, .date = &r.date(),
+  return Advance(who, {.action = "members.admit_probationary",
+                       .name = r.name(),
+                       .etag = r.etag(),
+                       .next = Stage::kProbationary,
+                       .date = &r.date(),
                        .has_date = r.has_date(),
                        .approving_organization = r.approving_organization(),
                        .sponsors = &r.sponsors()});
@@ -689,15 +697,24 @@ absl::StatusOr<pb::Member> MemberRecords::AdmitProbationaryOp(
 
 absl::StatusOr<pb::Member> MemberRecords::ExtendProbationOp(const auth::Principal& who,
                                                             const pb::ExtendProbationRequest& r) {
-  return Advance(who, {.action = "members.extend_probation", .name = r.name(), .etag = r.etag(),
-                       .next = Stage::kUnspecified, .date = &r.date(), .has_date = r.has_date(),
-                       .extension_months = r.months(), .reason = r.reason()});
+  return Advance(who, {.action = "members.extend_probation",
+                       .name = r.name(),
+                       .etag = r.etag(),
+                       .next = Stage::kUnspecified,
+                       .date = &r.date(),
+                       .has_date = r.has_date(),
+                       .extension_months = r.months(),
+                       .reason = r.reason()});
 }
 
 absl::StatusOr<pb::Member> MemberRecords::ConvertToFullOp(const auth::Principal& who,
                                                           const pb::ConvertToFullRequest& r) {
-  return Advance(who, {.action = "members.convert_to_full", .name = r.name(), .etag = r.etag(),
-                       .next = Stage::kFull, .date = &r.date(), .has_date = r.has_date(),
+  return Advance(who, {.action = "members.convert_to_full",
+                       .name = r.name(),
+                       .etag = r.etag(),
+                       .next = Stage::kFull,
+                       .date = &r.date(),
+                       .has_date = r.has_date(),
                        .approving_organization = r.approving_organization()});
 }
 
@@ -766,8 +783,8 @@ absl::StatusOr<pb::ListDueConversionsResponse> MemberRecords::DueConversions(
   const time::CivilDate today = Today();
   ASSIGN_OR_RETURN(const time::CivilDate until, time::AddDays(today, within));
   ASSIGN_OR_RETURN(std::vector<MemberRow> rows, pool_.Run([&](db::Connection& c) {
-                     return MemberStore::DueConversions(c, *path, until, after, size + 1);
-                   }));
+    return MemberStore::DueConversions(c, *path, until, after, size + 1);
+  }));
   const bool more = rpc::TrimPage(rows, size);
   pb::ListDueConversionsResponse out;
   for (const MemberRow& r : rows) {
@@ -786,7 +803,8 @@ absl::StatusOr<pb::ListDueConversionsResponse> MemberRecords::DueConversions(
 
 absl::StatusOr<pb::Member> MemberRecords::ChangeStatus(const auth::Principal& who,
                                                        const pb::ChangeMemberStatusRequest& r) {
-  if (r.status() == pb::MEMBERSHIP_STATUS_UNSPECIFIED || !pb::MembershipStatus_IsValid(r.status())) {
+  if (r.status() == pb::MEMBERSHIP_STATUS_UNSPECIFIED ||
+      !pb::MembershipStatus_IsValid(r.status())) {
     return rpc::InvalidArgument({{"status", "required: the new membership status"}});
   }
   if (!r.has_date()) {
@@ -802,15 +820,14 @@ absl::StatusOr<pb::Member> MemberRecords::ChangeStatus(const auth::Principal& wh
   entry.detail = pb::MembershipStatus_Name(r.status());
   MemberRow changed;
   RETURN_IF_ERROR(audit_.Transact(entry, [&](db::Connection& c) -> absl::Status {
-    ASSIGN_OR_RETURN(MemberRow row, LockMember(c, who, r.name(), r.etag(), "change_status",
-                                                 entry));
+    ASSIGN_OR_RETURN(MemberRow row, LockMember(c, who, r.name(), r.etag(), "change_status", entry));
     if (MembershipEnded(row.status)) {
       return rpc::WithViolation(
-          rpc::Error(absl::StatusCode::kFailedPrecondition, "STATUS_FINAL",
-                     absl::StrCat("the status ",
-                                  pb::MembershipStatus_Name(
-                                      static_cast<pb::MembershipStatus>(row.status)),
-                                  " is final")),
+          rpc::Error(
+              absl::StatusCode::kFailedPrecondition, "STATUS_FINAL",
+              absl::StrCat("the status ",
+                           pb::MembershipStatus_Name(static_cast<pb::MembershipStatus>(row.status)),
+                           " is final")),
           {"status", "cannot change after LEFT or DECEASED"});
     }
     if (r.status() == pb::TRANSFERRED_OUT) {
@@ -835,12 +852,12 @@ absl::StatusOr<pb::Member> MemberRecords::ChangeStatus(const auth::Principal& wh
       return EtagMismatch(r.name());
     }
     RETURN_IF_ERROR(MemberStore::AppendStatusChange(c, {.member_id = row.id,
-                                                         .from_status = from,
-                                                         .to_status = row.status,
-                                                         .date = date,
-                                                         .reason = reason,
-                                                         .recorded_by = who.subject,
-                                                         .record_time_us = row.update_time_us}));
+                                                        .from_status = from,
+                                                        .to_status = row.status,
+                                                        .date = date,
+                                                        .reason = reason,
+                                                        .recorded_by = who.subject,
+                                                        .record_time_us = row.update_time_us}));
     pb::MemberStatusChanged event;
     *event.mutable_member() = Snapshot(row);
     event.set_from_status(static_cast<pb::MembershipStatus>(from));
@@ -871,8 +888,7 @@ absl::StatusOr<pb::MemberRuleSet> MemberRecords::RulesInForce(const auth::Princi
   return dj::member::ToProto(rules_->national_default());
 }
 
-absl::StatusOr<pb::ListMemberRuleSetsResponse> MemberRecords::RuleSets(
-    const auth::Principal& who) {
+absl::StatusOr<pb::ListMemberRuleSetsResponse> MemberRecords::RuleSets(const auth::Principal& who) {
   RETURN_IF_ERROR(rules::AuthorizeRuleSets(who, "read"));
   ASSIGN_OR_RETURN(const std::vector<MemberRuleVersion> versions, rules_->Versions());
   pb::ListMemberRuleSetsResponse out;

@@ -17,17 +17,19 @@
 #include "common/events/events.h"
 #include "common/ids/id_generator.h"
 #include "dangjian/member/v1/member.grpc.pb.h"
+#include "services/member/src/member_access.h"
 #include "services/member/src/member_rules.h"
 #include "services/member/src/member_store.h"
 
 namespace dj::member {
 
-class MemberRecords final : public dangjian::member::v1::MemberService::Service {
+class MemberRecords final : public dangjian::member::v1::MemberService::Service,
+                            private MemberHandlers {
  public:
   // `now_us`: microseconds since the epoch; the system clock when unset.
   MemberRecords(db::Pool& pool, ids::IdGenerator& ids, const auth::InternalAuth& auth,
-                std::string audit_key, auth::OrgPathLookup org_paths,
-                const crypto::PiiVault& vault, std::function<int64_t()> now_us = {});
+                std::string audit_key, auth::OrgPathLookup org_paths, const crypto::PiiVault& vault,
+                std::function<int64_t()> now_us = {});
   ~MemberRecords() override;
 
   using Pb = dangjian::member::v1::Member;
@@ -37,8 +39,7 @@ class MemberRecords final : public dangjian::member::v1::MemberService::Service 
   grpc::Status GetMember(grpc::ServerContext* ctx,
                          const dangjian::member::v1::GetMemberRequest* req, Pb* resp) override;
   grpc::Status GetMyMember(grpc::ServerContext* ctx,
-                           const dangjian::member::v1::GetMyMemberRequest* req,
-                           Pb* resp) override;
+                           const dangjian::member::v1::GetMyMemberRequest* req, Pb* resp) override;
   grpc::Status ListMembers(grpc::ServerContext* ctx,
                            const dangjian::member::v1::ListMembersRequest* req,
                            dangjian::member::v1::ListMembersResponse* resp) override;
@@ -109,8 +110,8 @@ class MemberRecords final : public dangjian::member::v1::MemberService::Service 
       const auth::Principal& who, const dangjian::member::v1::ApproveCandidateRequest& request);
   absl::StatusOr<Pb> AdmitProbationaryOp(
       const auth::Principal& who, const dangjian::member::v1::AdmitProbationaryRequest& request);
-  absl::StatusOr<Pb> ExtendProbationOp(
-      const auth::Principal& who, const dangjian::member::v1::ExtendProbationRequest& request);
+  absl::StatusOr<Pb> ExtendProbationOp(const auth::Principal& who,
+                                       const dangjian::member::v1::ExtendProbationRequest& request);
   absl::StatusOr<Pb> ConvertToFullOp(const auth::Principal& who,
                                      const dangjian::member::v1::ConvertToFullRequest& request);
   absl::StatusOr<dangjian::member::v1::ListStagesResponse> Stages(
@@ -143,8 +144,6 @@ class MemberRecords final : public dangjian::member::v1::MemberService::Service 
   struct Step;  // one pipeline step: what it checks and writes
   absl::StatusOr<Pb> Advance(const auth::Principal& who, const Step& step);
 
-  int64_t NowUs() const;
-  time::CivilDate Today() const;
   // Whether `who` may read personal data of `row` (read_pii granted at its path).
   bool MayReadPii(const auth::Principal& who, const MemberRow& row) const;
   // The record as answered: masked, or in clear (and then an audit row, `action`).
@@ -163,13 +162,7 @@ class MemberRecords final : public dangjian::member::v1::MemberService::Service 
   // The path of `who`'s scope organization ("/" for the whole tree).
   absl::StatusOr<std::string> ScopePath(const auth::Principal& who);
 
-  db::Pool& pool_;
-  ids::IdGenerator& ids_;
-  const auth::InternalAuth& auth_;
-  audit::Recorder audit_;
-  auth::OrgPathLookup org_paths_;
   const crypto::PiiVault& vault_;
-  std::function<int64_t()> now_us_;
   std::unique_ptr<MemberRuleBook> rules_;
 };
 

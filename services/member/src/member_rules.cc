@@ -3,11 +3,11 @@
 #include <cstdlib>
 
 #include "absl/strings/str_cat.h"
+#include "common/rpc/errors.h"
 #include "common/runtime/embedded_file.h"
 #include "common/runtime/log.h"
 #include "common/runtime/status_macros.h"
 #include "common/runtime/strings.h"
-#include "common/rpc/errors.h"
 #include "common/time/civil_date.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -22,7 +22,8 @@ namespace {
 
 namespace pb = dangjian::member::v1;
 
-std::vector<DuesBracket> BracketsFrom(const google::protobuf::RepeatedPtrField<pb::DuesBracket>& in) {
+std::vector<DuesBracket> BracketsFrom(
+    const google::protobuf::RepeatedPtrField<pb::DuesBracket>& in) {
   std::vector<DuesBracket> out;
   for (const pb::DuesBracket& b : in) {
     out.push_back({.up_to_fen = b.up_to_fen(), .rate_basis_points = b.rate_basis_points()});
@@ -156,8 +157,7 @@ const MemberRuleVersion& NationalMemberRules() {
   return *kDefault;
 }
 
-std::unique_ptr<MemberRuleBook> NewMemberRuleBook(db::Pool& pool,
-                                                  std::function<int64_t()> now_us) {
+std::unique_ptr<MemberRuleBook> NewMemberRuleBook(db::Pool& pool, std::function<int64_t()> now_us) {
   return std::make_unique<MemberRuleBook>(pool, "member", NationalMemberRules(),
                                           MemberRulesFromJson, std::move(now_us));
 }

@@ -328,10 +328,10 @@ pb::Account MemberService::ToProto(const AccountRow& row) const {
 absl::Status MemberService::Authorized(const auth::Principal& who, std::string_view action,
                                        const AccountRow& row, audit::Entry* entry,
                                        CurrentPaths* current) const {
-  return auth::AuthorizeCopiedPath(who, action,
-                                   {std::string(kAccounts), row.scope_path, row.member},
-                                   row.scope_org, AccountNotFound(rpc::FormatName(kAccounts, row.id)),
-                                   entry != nullptr ? &entry->detail : nullptr, current);
+  return auth::AuthorizeCopiedPath(
+      who, action, {std::string(kAccounts), row.scope_path, row.member}, row.scope_org,
+      AccountNotFound(rpc::FormatName(kAccounts, row.id)),
+      entry != nullptr ? &entry->detail : nullptr, current);
 }
 
 absl::StatusOr<pb::Account> MemberService::CreateAccount(const auth::Principal& who,

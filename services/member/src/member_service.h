@@ -12,9 +12,9 @@
 #include "absl/status/statusor.h"
 #include "common/audit/caller.h"
 #include "common/audit/recorder.h"
+#include "common/auth/current_path.h"
 #include "common/auth/jwt.h"
 #include "common/auth/password.h"
-#include "common/auth/current_path.h"
 #include "common/auth/principal.h"
 #include "common/cache/cache.h"
 #include "common/db/pool.h"
@@ -24,12 +24,11 @@
 #include "dangjian/member/v1/account.grpc.pb.h"
 #include "dangjian/member/v1/auth.grpc.pb.h"
 #include "services/member/src/account_store.h"
+#include "services/member/src/member_access.h"
 #include "services/member/src/sessions.h"
 #include "services/member/src/sign_in_throttle.h"
 
 namespace dj::member {
-
-inline constexpr std::string_view kErrorDomain = "member.dangjian";
 
 struct MemberServiceOptions {
   auth::PasswordPolicy policy;

@@ -166,8 +166,8 @@ absl::StatusOr<std::optional<MemberRow>> MemberStore::Find(db::Connection& c, in
       FromDb);
 }
 
-absl::StatusOr<std::optional<MemberRow>> MemberStore::FindByRequestId(
-    db::Connection& c, std::string_view request_id) {
+absl::StatusOr<std::optional<MemberRow>> MemberStore::FindByRequestId(db::Connection& c,
+                                                                      std::string_view request_id) {
   return db::MapOne<MemberRow>(c.Exec(Select("WHERE request_id = ?"), {std::string(request_id)}),
                                FromDb);
 }
@@ -326,7 +326,6 @@ absl::StatusOr<std::vector<MemberRow>> MemberStore::DueConversions(
       c.Execute(Select(absl::StrCat(where, " ORDER BY probation_end_date, id LIMIT ?")), params));
 }
 
-
 absl::StatusOr<std::vector<MemberRow>> MemberStore::FullMembersBetween(
     db::Connection& c, std::string_view path, const time::CivilDate& from,
     const time::CivilDate& to, const std::optional<std::pair<time::CivilDate, int64_t>>& after,
@@ -355,18 +354,18 @@ absl::StatusOr<std::vector<MemberRow>> MemberStore::WithStatus(
 
 absl::StatusOr<std::optional<int64_t>> MemberStore::FindImport(db::Connection& c,
                                                                std::string_view request_key) {
-  return db::MapOne<int64_t>(
-      c.Exec("SELECT imported FROM member_imports WHERE request_key = ?",
-             {std::string(request_key)}),
-      [](const db::Row& r) { return r.Int(0); });
+  return db::MapOne<int64_t>(c.Exec("SELECT imported FROM member_imports WHERE request_key = ?",
+                                    {std::string(request_key)}),
+                             [](const db::Row& r) { return r.Int(0); });
 }
 
 absl::Status MemberStore::InsertImport(db::Connection& c, std::string_view request_key,
                                        int64_t organization_id, int64_t imported, int64_t now_us) {
   return c
-      .Exec("INSERT INTO member_imports (request_key, organization_id, imported, create_time_us) "
-            "VALUES (?, ?, ?, ?)",
-            {std::string(request_key), organization_id, imported, now_us})
+      .Exec(
+          "INSERT INTO member_imports (request_key, organization_id, imported, create_time_us) "
+          "VALUES (?, ?, ?, ?)",
+          {std::string(request_key), organization_id, imported, now_us})
       .status();
 }
 
@@ -397,13 +396,12 @@ absl::Status MemberStore::InsertStages(db::Connection& c, const std::vector<Stag
     for (size_t i = begin; i < end; ++i) {
       const StageRow& row = rows[i];
       absl::StrAppend(&sql, i == begin ? "" : ", ", "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-      for (db::Value v : {db::Value(row.member_id), db::Value(int64_t{row.seq}),
-                          db::Value(int64_t{row.stage}), db::Value(time::ToIso(row.date)),
-                          db::Value(row.approving_org_id),
-                          db::Value(absl::StrJoin(row.sponsors, ",")),
-                          db::Value(absl::StrJoin(row.contacts, ",")),
-                          db::Value(int64_t{row.extension_months}), db::Value(row.reason),
-                          db::Value(row.recorded_by), db::Value(row.record_time_us)}) {
+      for (db::Value v :
+           {db::Value(row.member_id), db::Value(int64_t{row.seq}), db::Value(int64_t{row.stage}),
+            db::Value(time::ToIso(row.date)), db::Value(row.approving_org_id),
+            db::Value(absl::StrJoin(row.sponsors, ",")),
+            db::Value(absl::StrJoin(row.contacts, ",")), db::Value(int64_t{row.extension_months}),
+            db::Value(row.reason), db::Value(row.recorded_by), db::Value(row.record_time_us)}) {
         params.push_back(std::move(v));
       }
     }
@@ -451,11 +449,11 @@ absl::Status MemberStore::AppendStatusChange(db::Connection& c, const StatusChan
 
 absl::StatusOr<int64_t> MemberStore::RewritePaths(db::Connection& c, std::string_view old_prefix,
                                                   std::string_view new_prefix) {
-  auto r = c.Exec(absl::StrCat("UPDATE members SET org_path = ",
-                               db::ReplacePrefixSql(c.dialect(), "org_path"),
-                               " WHERE org_path >= ? AND org_path < ?"),
-                  {std::string(new_prefix), static_cast<int64_t>(old_prefix.size()) + 1,
-                   std::string(old_prefix), db::SubtreeUpperBound(old_prefix)});
+  auto r = c.Exec(
+      absl::StrCat("UPDATE members SET org_path = ", db::ReplacePrefixSql(c.dialect(), "org_path"),
+                   " WHERE org_path >= ? AND org_path < ?"),
+      {std::string(new_prefix), static_cast<int64_t>(old_prefix.size()) + 1,
+       std::string(old_prefix), db::SubtreeUpperBound(old_prefix)});
   if (!r.ok()) {
     return r.status();
   }

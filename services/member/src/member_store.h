@@ -176,9 +176,8 @@ class MemberStore final {
                                               std::string_view new_prefix);
 
   // Rows sealed under another key than `current_key_id`, by id after `after_id` (re-encryption).
-  static absl::StatusOr<std::vector<MemberRow>> SealedUnderOtherKeys(db::Connection& c,
-                                                                     std::string_view current_key_id,
-                                                                     int64_t after_id, int limit);
+  static absl::StatusOr<std::vector<MemberRow>> SealedUnderOtherKeys(
+      db::Connection& c, std::string_view current_key_id, int64_t after_id, int limit);
   // Writes the sealed fields and key id of `row` (re-encryption), whatever its version.
   static absl::Status UpdateSealed(db::Connection& c, const MemberRow& row);
 };

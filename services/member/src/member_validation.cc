@@ -35,8 +35,10 @@ int32_t GenderProto(Gender g) {
 std::vector<StageEntry> HistoryOf(const MemberRow& row) {
   std::vector<StageEntry> out;
   const std::pair<Stage, const std::optional<time::CivilDate>*> dates[] = {
-      {Stage::kApplicant, &row.application_date}, {Stage::kActivist, &row.activist_date},
-      {Stage::kCandidate, &row.candidate_date},   {Stage::kProbationary, &row.join_date},
+      {Stage::kApplicant, &row.application_date},
+      {Stage::kActivist, &row.activist_date},
+      {Stage::kCandidate, &row.candidate_date},
+      {Stage::kProbationary, &row.join_date},
       {Stage::kFull, &row.full_member_date}};
   for (const auto& [stage, date] : dates) {
     if (date->has_value() && static_cast<int32_t>(stage) <= row.stage) {
@@ -52,7 +54,6 @@ PipelineState StateOf(const MemberRow& row) {
           .extensions = row.extensions,
           .extension_months = row.extension_months};
 }
-
 
 // Text fields of a record, trimmed and checked.
 absl::Status TakeText(std::string_view in, std::string_view field, int max_chars, bool required,
@@ -108,8 +109,8 @@ absl::Status TakeDetails(const pb::Member& in, const std::set<std::string>& path
                          const time::CivilDate& today, Details& d) {
   MemberRow& row = d.row;
   if (paths.contains("display_name")) {
-    RETURN_IF_ERROR(TakeText(in.display_name(), "member.display_name", kMaxNameChars, true,
-                             row.display_name));
+    RETURN_IF_ERROR(
+        TakeText(in.display_name(), "member.display_name", kMaxNameChars, true, row.display_name));
   }
   if (paths.contains("gender")) {
     if (!pb::Gender_IsValid(in.gender())) {
@@ -209,17 +210,16 @@ absl::Status TakeStageDates(const pb::Member& in, const DevelopmentRules& rules,
     const google::type::Date& date;
     std::optional<time::CivilDate>* out;
   };
-  const Field fields[] = {
-      {Stage::kApplicant, "member.application_date", in.has_application_date(),
-       in.application_date(), &row.application_date},
-      {Stage::kActivist, "member.activist_date", in.has_activist_date(), in.activist_date(),
-       &row.activist_date},
-      {Stage::kCandidate, "member.candidate_date", in.has_candidate_date(), in.candidate_date(),
-       &row.candidate_date},
-      {Stage::kProbationary, "member.join_date", in.has_join_date(), in.join_date(),
-       &row.join_date},
-      {Stage::kFull, "member.full_member_date", in.has_full_member_date(), in.full_member_date(),
-       &row.full_member_date}};
+  const Field fields[] = {{Stage::kApplicant, "member.application_date", in.has_application_date(),
+                           in.application_date(), &row.application_date},
+                          {Stage::kActivist, "member.activist_date", in.has_activist_date(),
+                           in.activist_date(), &row.activist_date},
+                          {Stage::kCandidate, "member.candidate_date", in.has_candidate_date(),
+                           in.candidate_date(), &row.candidate_date},
+                          {Stage::kProbationary, "member.join_date", in.has_join_date(),
+                           in.join_date(), &row.join_date},
+                          {Stage::kFull, "member.full_member_date", in.has_full_member_date(),
+                           in.full_member_date(), &row.full_member_date}};
   std::optional<time::CivilDate> previous;
   std::string previous_field;
   for (const Field& f : fields) {
@@ -248,8 +248,8 @@ absl::Status TakeStageDates(const pb::Member& in, const DevelopmentRules& rules,
     }
     if (previous.has_value() && **f.out <= *previous) {
       return rpc::InvalidArgument(
-          {{f.name, absl::StrCat("must be after ", previous_field, " (",
-                                 time::ToIso(*previous), "): stages follow one another")}});
+          {{f.name, absl::StrCat("must be after ", previous_field, " (", time::ToIso(*previous),
+                                 "): stages follow one another")}});
     }
     if (!previous.has_value() && row.birth_date.has_value()) {
       auto adult = time::AddYears(*row.birth_date, rules.min_application_age_years);

@@ -49,9 +49,8 @@ const rpc::UpdatableFields& UpdatableMemberFields();
 std::set<std::string> SetMemberFields(const dangjian::member::v1::Member& in);
 
 // The fields of `in` named in `paths`, checked, into `d`.
-absl::Status TakeDetails(const dangjian::member::v1::Member& in,
-                         const std::set<std::string>& paths, const time::CivilDate& today,
-                         Details& d);
+absl::Status TakeDetails(const dangjian::member::v1::Member& in, const std::set<std::string>& paths,
+                         const time::CivilDate& today, Details& d);
 // The ID number's birth date and gender fill in what the record leaves out, and must agree with
 // what it states.
 absl::Status AgreeWithIdNumber(Details& d);

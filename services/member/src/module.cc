@@ -43,10 +43,9 @@ absl::StatusOr<std::unique_ptr<runtime::ServiceInstance>> Start(runtime::Service
   auto transfers = std::make_unique<TransferService>(
       *context.backends.pool, *context.backends.ids, context.auth, context.audit_key,
       OrgPathsVia(context.Client("org")), records->rules(), now_us);
-  auto dues = std::make_unique<DuesService>(*context.backends.pool, *context.backends.ids,
-                                            context.auth, context.audit_key,
-                                            OrgPathsVia(context.Client("org")), records->rules(),
-                                            now_us);
+  auto dues = std::make_unique<DuesService>(
+      *context.backends.pool, *context.backends.ids, context.auth, context.audit_key,
+      OrgPathsVia(context.Client("org")), records->rules(), now_us);
   return std::make_unique<MemberInstance>(std::move(service), std::move(owned_vault),
                                           std::move(records), std::move(transfers),
                                           std::move(dues));

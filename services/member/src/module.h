@@ -7,8 +7,8 @@
 #include "common/runtime/module.h"
 #include "services/member/src/dues_service.h"
 #include "services/member/src/member_records.h"
-#include "services/member/src/transfer_service.h"
 #include "services/member/src/member_service.h"
+#include "services/member/src/transfer_service.h"
 
 namespace dj::member {
 
@@ -26,8 +26,8 @@ class MemberInstance final : public runtime::ServiceInstance {
         dues_(std::move(dues)) {}
 
   std::vector<grpc::Service*> grpc_services() override {
-    return {service_->auth_service(), service_->account_service(), records_.get(),
-            transfers_.get(), dues_.get()};
+    return {service_->auth_service(), service_->account_service(), records_.get(), transfers_.get(),
+            dues_.get()};
   }
   std::vector<runtime::Subscription> subscriptions() override;
 
@@ -39,7 +39,7 @@ class MemberInstance final : public runtime::ServiceInstance {
  private:
   std::unique_ptr<MemberService> service_;
   std::unique_ptr<crypto::PiiVault> vault_;  // used by records_
-  std::unique_ptr<MemberRecords> records_;  // owns the member rule book the others read
+  std::unique_ptr<MemberRecords> records_;   // owns the member rule book the others read
   std::unique_ptr<TransferService> transfers_;
   std::unique_ptr<DuesService> dues_;
 };

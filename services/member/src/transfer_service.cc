@@ -126,18 +126,11 @@ TransferService::TransferService(db::Pool& pool, ids::IdGenerator& ids,
                                  const auth::InternalAuth& auth, std::string audit_key,
                                  auth::OrgPathLookup org_paths, MemberRuleBook& rules,
                                  std::function<int64_t()> now_us)
-    : pool_(pool),
-      ids_(ids),
-      auth_(auth),
-      audit_(pool, std::move(audit_key), "auditLogs/member"),
-      org_paths_(std::move(org_paths)),
-      rules_(rules),
-      now_us_(now_us ? std::move(now_us) : std::function<int64_t()>(time::NowMicros)) {}
+    : MemberHandlers(pool, ids, auth, std::move(audit_key), std::move(org_paths),
+                     std::move(now_us)),
+      rules_(rules) {}
 
 TransferService::~TransferService() = default;
-
-int64_t TransferService::NowUs() const { return now_us_(); }
-time::CivilDate TransferService::Today() const { return time::ShanghaiDate(NowUs() / 1'000'000); }
 
 absl::StatusOr<int64_t> TransferService::FollowMove(db::Connection& c, std::string_view old_path,
                                                     std::string_view new_path) {
@@ -675,8 +668,7 @@ absl::StatusOr<pb::Transfer> TransferService::Decide(const auth::Principal& who,
         member->status_date = *row.receipt_date;
         member->version += 1;
         member->update_time_us = std::max(now, member->update_time_us + 1);
-        ASSIGN_OR_RETURN(const bool written,
-                         MemberStore::Update(c, *member, member->version - 1));
+        ASSIGN_OR_RETURN(const bool written, MemberStore::Update(c, *member, member->version - 1));
         if (!written) {
           return EtagMismatch(MemberName(row));
         }

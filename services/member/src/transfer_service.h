@@ -15,12 +15,14 @@
 #include "common/db/pool.h"
 #include "common/ids/id_generator.h"
 #include "dangjian/member/v1/transfer.grpc.pb.h"
+#include "services/member/src/member_access.h"
 #include "services/member/src/member_rules.h"
 #include "services/member/src/transfer_store.h"
 
 namespace dj::member {
 
-class TransferService final : public dangjian::member::v1::TransferService::Service {
+class TransferService final : public dangjian::member::v1::TransferService::Service,
+                              private MemberHandlers {
  public:
   // `org_paths`: an organization's current path as the org service answers it for a caller.
   // `rules`: the member rule book (letter_valid_months), shared with MemberRecords. `now_us`:
@@ -83,8 +85,6 @@ class TransferService final : public dangjian::member::v1::TransferService::Serv
   struct Decision;  // accept, reject, cancel or confirm a receipt: what each checks and writes
   absl::StatusOr<Pb> Decide(const auth::Principal& who, const Decision& d);
 
-  int64_t NowUs() const;
-  time::CivilDate Today() const;
   Pb ToProto(const TransferRow& row, const time::CivilDate& today) const;
   // Read access to `row` for `who`: either side, or the member it moves. NOT_FOUND when neither
   // side is in scope (PERMISSION_DENIED when one is but without `read`); the refusal audited.
@@ -95,13 +95,7 @@ class TransferService final : public dangjian::member::v1::TransferService::Serv
                                                                    int32_t page_size,
                                                                    std::string_view page_token);
 
-  db::Pool& pool_;
-  ids::IdGenerator& ids_;
-  const auth::InternalAuth& auth_;
-  audit::Recorder audit_;
-  auth::OrgPathLookup org_paths_;
   MemberRuleBook& rules_;
-  std::function<int64_t()> now_us_;
 };
 
 }  // namespace dj::member

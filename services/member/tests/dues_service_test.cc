@@ -153,7 +153,7 @@ class DuesServiceTest : public fixture::MemberServiceTestBase {
   // Rows of every dues table and the outbox, to see that a refusal wrote nothing.
   std::vector<int64_t> Written() {
     return {Count("dues_declarations"), Count("dues_payments"), Count("dues_payment_months"),
-            Count("dues_reductions"), Count("dues_batches"), Count("outbox")};
+            Count("dues_reductions"),   Count("dues_batches"),  Count("outbox")};
   }
 
   int32_t seq_ = 11;
@@ -173,9 +173,8 @@ TEST_P(DuesServiceTest, BracketEdgesAndTheRetireeTableThroughTheApi) {
       {pb::IN_SERVICE, 1000000, 15000},  // 10000.00: 1.5%
       {pb::IN_SERVICE, 1000001, 20000},  // 10000.01: 2%
       {pb::IN_SERVICE, 123457, 617},     // 6.17285 rounds half-up to the fen
-      {pb::IN_SERVICE, 0, 0},
-      {pb::RETIRED, 500000, 2500},       // pension 5000.00: 0.5%
-      {pb::RETIRED, 500001, 5000},       // 5000.01: 1%
+      {pb::IN_SERVICE, 0, 0},           {pb::RETIRED, 500000, 2500},  // pension 5000.00: 0.5%
+      {pb::RETIRED, 500001, 5000},                                    // 5000.01: 1%
       {pb::RETIRED, 300000, 1500},
   };
   int i = 0;
@@ -252,8 +251,8 @@ TEST_P(DuesServiceTest, ARuleSetVersionTakesEffectFromItsMonth) {
   EXPECT_EQ(DueIn(m, "2027-07"), 36000);
   EXPECT_EQ(DueIn(m, "2027-08"), 36000);
   // A payment spanning the change owes each month under its own rules.
-  EXPECT_TRUE(Fields(Pay(m, {"2027-06", "2027-07"}, 48000).status())
-                  .contains("payment.amount_fen"));
+  EXPECT_TRUE(
+      Fields(Pay(m, {"2027-06", "2027-07"}, 48000).status()).contains("payment.amount_fen"));
   EXPECT_TRUE(Pay(m, {"2027-06", "2027-07"}, 60000).ok());
 }
 
@@ -277,16 +276,20 @@ TEST_P(DuesServiceTest, RefusedPaymentsAndNegativeIncomeWriteNothing) {
       {"a future month", [&] { return Pay(m, {"2027-01"}, 5000).status(); }, "payment.months"},
       {"7 months back", [&] { return Pay(m, {"2026-05"}, 5000).status(); }, "payment.months"},
       {"a month given twice",
-       [&] { return Pay(m, {"2026-10", "2026-10"}, 10000).status(); }, "payment.months"},
+       [&] {
+         return Pay(m, {"2026-10", "2026-10"}, 10000).status();
+       },
+       "payment.months"},
       {"a paid month among others",
-       [&] { return Pay(m, {"2026-10", "2026-11"}, 10000).status(); }, "payment.months"},
-      {"a wrong amount", [&] { return Pay(m, {"2026-10"}, 4999).status(); },
-       "payment.amount_fen"},
+       [&] {
+         return Pay(m, {"2026-10", "2026-11"}, 10000).status();
+       },
+       "payment.months"},
+      {"a wrong amount", [&] { return Pay(m, {"2026-10"}, 4999).status(); }, "payment.amount_fen"},
       {"a negative amount", [&] { return Pay(m, {"2026-10"}, -5000).status(); },
        "payment.amount_fen"},
       {"no months", [&] { return Pay(m, {}, 5000).status(); }, "payment.months"},
-      {"a malformed month", [&] { return Pay(m, {"2026-7"}, 5000).status(); },
-       "payment.months"},
+      {"a malformed month", [&] { return Pay(m, {"2026-7"}, 5000).status(); }, "payment.months"},
       {"negative income", [&] { return Declare(m, "2026-12", -1).status(); },
        "declaration.base_fen"},
       {"a malformed declaration month", [&] { return Declare(m, "2026-13", 100).status(); },
@@ -334,7 +337,7 @@ TEST_P(DuesServiceTest, TheTurnOfTheYear) {
   ASSERT_TRUE(list.ok()) << list.status();
   EXPECT_EQ(list->through_month(), "2026-12");
   ASSERT_EQ(list->members_size(), 1);
-  EXPECT_EQ(list->members(0).arrears().months_size(), 4);  // August to November
+  EXPECT_EQ(list->members(0).arrears().months_size(), 4);         // August to November
   EXPECT_EQ(list->members(0).arrears().consecutive_months(), 0);  // December is paid
   // The year turns at midnight in Shanghai (16:00 UTC on 31 December).
   now_ = time::ShanghaiMidnightMicros({2027, 1, 1}) - 1;
@@ -413,8 +416,8 @@ TEST_P(DuesServiceTest, ReductionsNeedApprovalOneLevelUp) {
   // The member's own organization may not approve either.
   EXPECT_EQ(Reduce(m, "2026-10", "2026-11", 0, OrgAdmin5()).status().code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_TRUE(Fields(Reduce(m, "2026-11", "2026-10", 0, Admin()).status())
-                  .contains("reduction.to_month"));
+  EXPECT_TRUE(
+      Fields(Reduce(m, "2026-11", "2026-10", 0, Admin()).status()).contains("reduction.to_month"));
   EXPECT_TRUE(Fields(Reduce(m, "2026-10", "2026-11", -1, Admin()).status())
                   .contains("reduction.amount_fen"));
   EXPECT_EQ(Written(), before);
@@ -463,8 +466,7 @@ TEST_P(DuesServiceTest, ArrearsAndTheSixMonthListAtItsEdge) {
   EXPECT_EQ(Names(*alert), std::vector<std::string>({"Six"}));
   EXPECT_EQ(alert->members(0).arrears().consecutive_months(), 6);
   EXPECT_EQ(alert->members(0).arrears().unpaid_fen(), 6 * 1500);
-  EXPECT_EQ(Names(*ListArrears("organizations/5", 5)),
-            std::vector<std::string>({"Five", "Six"}));
+  EXPECT_EQ(Names(*ListArrears("organizations/5", 5)), std::vector<std::string>({"Five", "Six"}));
 
   // Every member with arrears in the subtree, and their sum; the one who left is not listed.
   auto all = ListArrears("organizations/1", 0);
@@ -619,8 +621,7 @@ TEST_P(DuesServiceTest, DuesStartAtJoiningAndNotBeforeMembership) {
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(d->months_size(), 0);
   EXPECT_TRUE(d->start_month().empty());
-  EXPECT_TRUE(Fields(Pay(applicant->name(), {"2026-12"}, 20).status())
-                  .contains("payment.months"));
+  EXPECT_TRUE(Fields(Pay(applicant->name(), {"2026-12"}, 20).status()).contains("payment.months"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Databases, DuesServiceTest,

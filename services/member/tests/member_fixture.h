@@ -56,14 +56,14 @@ class MemberServiceTestBase : public dj::testing::ServiceDatabaseTest {
 
   // The org service as this one sees it: orgs_ for callers whose scope covers them.
   auth::OrgPathLookup OrgPaths() {
-    return [this](const auth::Principal& who,
-                  std::string_view name) -> absl::StatusOr<std::string> {
-      auto it = orgs_.find(std::string(name));
-      if (it == orgs_.end() || !auth::PathInScope(it->second, who.scope_org)) {
-        return absl::NotFoundError(absl::StrCat(AV(name), " does not exist"));
-      }
-      return it->second;
-    };
+    return
+        [this](const auth::Principal& who, std::string_view name) -> absl::StatusOr<std::string> {
+          auto it = orgs_.find(std::string(name));
+          if (it == orgs_.end() || !auth::PathInScope(it->second, who.scope_org)) {
+            return absl::NotFoundError(absl::StrCat(AV(name), " does not exist"));
+          }
+          return it->second;
+        };
   }
   std::function<int64_t()> Clock() {
     return [this] { return now_; };

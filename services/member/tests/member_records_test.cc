@@ -154,8 +154,8 @@ TEST_P(MemberRecordsTest, BadInputNamesTheFieldAndWritesNothing) {
       {"bad check character", [&](pb::Member& m) { m.set_id_number(bad_check); },
        "member.id_number"},
       {"no id number", [](pb::Member& m) { m.clear_id_number(); }, "member.id_number"},
-      {"birth date contradicts", [](pb::Member& m) { SetDate(m.mutable_birth_date(), 1990, 6, 16); },
-       "member.birth_date"},
+      {"birth date contradicts",
+       [](pb::Member& m) { SetDate(m.mutable_birth_date(), 1990, 6, 16); }, "member.birth_date"},
       {"gender contradicts", [](pb::Member& m) { m.set_gender(pb::FEMALE); }, "member.gender"},
       {"no name", [](pb::Member& m) { m.clear_display_name(); }, "member.display_name"},
       {"no category", [](pb::Member& m) { m.clear_category(); }, "member.category"},
@@ -170,10 +170,9 @@ TEST_P(MemberRecordsTest, BadInputNamesTheFieldAndWritesNothing) {
       {"application in the future",
        [](pb::Member& m) { SetDate(m.mutable_application_date(), 2026, 12, 8); },
        "member.application_date"},
-      {"a later stage's date",
-       [](pb::Member& m) { SetDate(m.mutable_join_date(), 2020, 1, 1); }, "member.join_date"},
-      {"status other than normal", [](pb::Member& m) { m.set_status(pb::LEFT); },
-       "member.status"},
+      {"a later stage's date", [](pb::Member& m) { SetDate(m.mutable_join_date(), 2020, 1, 1); },
+       "member.join_date"},
+      {"status other than normal", [](pb::Member& m) { m.set_status(pb::LEFT); }, "member.status"},
   };
   for (const Case& c : cases) {
     pb::Member m = Person("钱七", good, pb::APPLICANT);
@@ -267,8 +266,8 @@ TEST_P(MemberRecordsTest, ThePipelineFollowsTheRulesWithItsHistoryAndEvents) {
   SetDate(candidate.mutable_date(), 2024, 3, 14);
   candidate.add_sponsors(s1.name());
   candidate.add_sponsors(s2.name());
-  EXPECT_TRUE(Fields(records_->ApproveCandidateOp(Secretary5(), candidate).status())
-                  .contains("date"));
+  EXPECT_TRUE(
+      Fields(records_->ApproveCandidateOp(Secretary5(), candidate).status()).contains("date"));
   SetDate(candidate.mutable_date(), 2024, 3, 15);
   pb::ApproveCandidateRequest one_sponsor = candidate;
   one_sponsor.mutable_sponsors()->RemoveLast();
@@ -276,8 +275,8 @@ TEST_P(MemberRecordsTest, ThePipelineFollowsTheRulesWithItsHistoryAndEvents) {
                   .contains("sponsors"));
   pb::ApproveCandidateRequest foreign = candidate;
   foreign.set_sponsors(1, outsider.name());
-  EXPECT_TRUE(Fields(records_->ApproveCandidateOp(Secretary5(), foreign).status())
-                  .contains("sponsors[1]"));
+  EXPECT_TRUE(
+      Fields(records_->ApproveCandidateOp(Secretary5(), foreign).status()).contains("sponsors[1]"));
   pb::ApproveCandidateRequest self_sponsor = candidate;
   self_sponsor.set_sponsors(1, name);
   EXPECT_FALSE(records_->ApproveCandidateOp(Secretary5(), self_sponsor).ok());
@@ -364,9 +363,9 @@ TEST_P(MemberRecordsTest, ThePipelineFollowsTheRulesWithItsHistoryAndEvents) {
   EXPECT_EQ(types->rows[0].Text(0), "dangjian.member.v1.MemberCreated");
   EXPECT_EQ(types->rows[5].Text(0), "dangjian.member.v1.MemberStageChanged");
   // Someone without `develop` (an auditor) cannot move anyone along.
-  EXPECT_EQ(records_->AdmitActivistOp({.subject = "accounts/8", .roles = {"auditor"},
-                                       .scope_org = 5},
-                                      activist)
+  EXPECT_EQ(records_
+                ->AdmitActivistOp({.subject = "accounts/8", .roles = {"auditor"}, .scope_org = 5},
+                                  activist)
                 .status()
                 .code(),
             absl::StatusCode::kPermissionDenied);
@@ -378,8 +377,9 @@ TEST_P(MemberRecordsTest, ProbationEndingOnTheLeapDay) {
        {std::pair<time::CivilDate, time::CivilDate>{{2023, 2, 28}, {2024, 2, 28}},
         {{2024, 2, 29}, {2025, 2, 28}},
         {{2023, 8, 31}, {2024, 8, 31}}}) {
-    pb::Member m = Person(absl::StrCat("预备", joined.year, joined.month),
-                          Id({1990, 1, 1}, 100 + joined.year % 10 * 20 + joined.month), pb::PROBATIONARY);
+    pb::Member m =
+        Person(absl::StrCat("预备", joined.year, joined.month),
+               Id({1990, 1, 1}, 100 + joined.year % 10 * 20 + joined.month), pb::PROBATIONARY);
     SetDate(m.mutable_join_date(), joined.year, joined.month, joined.day);
     auto created = Create(Admin(), m);
     ASSERT_TRUE(created.ok()) << created.status();
@@ -526,9 +526,8 @@ TEST_P(MemberRecordsTest, RuleSetVersionsTakeEffectFromTheirDate) {
 
 TEST_P(MemberRecordsTest, MemberPathsFollowAMovedSubtree) {
   pb::Member m = Full("搬家", {1980, 1, 1}, {2005, 7, 1});
-  auto moved = pool_->Transact([&](db::Connection& c) {
-    return MemberRecords::FollowMove(c, "/1/5/", "/1/6/5/").status();
-  });
+  auto moved = pool_->Transact(
+      [&](db::Connection& c) { return MemberRecords::FollowMove(c, "/1/5/", "/1/6/5/").status(); });
   ASSERT_TRUE(moved.ok()) << moved;
   orgs_["organizations/5"] = "/1/6/5/";
   pb::GetMemberRequest get;

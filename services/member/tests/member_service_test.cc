@@ -16,8 +16,8 @@
 #include "common/db/url.h"
 #include "common/rpc/errors.h"
 #include "common/runtime/config.h"
-#include "dangjian/org/v1/events.pb.h"
 #include "common/testing/service_database_test.h"
+#include "dangjian/org/v1/events.pb.h"
 #include "google/protobuf/util/time_util.h"
 #include "gtest/gtest.h"
 #include "services/member/src/account_store.h"
@@ -103,20 +103,21 @@ class MemberServiceTest : public testing::ServiceDatabaseTest {
   // `org_now_` at their current paths for callers whose scope covers them (NOT_FOUND otherwise,
   // as the org service hides what is out of scope); `org_down_` makes it unreachable.
   OrgPathLookup OrgPathsFor() {
-    return [this](const auth::Principal& who, std::string_view name) -> absl::StatusOr<std::string> {
-      ++org_lookups_;
-      if (org_down_) {
-        return absl::UnavailableError("org service unreachable");
-      }
-      auto it = org_now_.find(std::string(name));
-      if (it == org_now_.end()) {
-        return OrgPaths(who, name);
-      }
-      if (!auth::PathInScope(it->second, who.scope_org)) {
-        return absl::NotFoundError(std::string(name) + " does not exist");
-      }
-      return it->second;
-    };
+    return
+        [this](const auth::Principal& who, std::string_view name) -> absl::StatusOr<std::string> {
+          ++org_lookups_;
+          if (org_down_) {
+            return absl::UnavailableError("org service unreachable");
+          }
+          auto it = org_now_.find(std::string(name));
+          if (it == org_now_.end()) {
+            return OrgPaths(who, name);
+          }
+          if (!auth::PathInScope(it->second, who.scope_org)) {
+            return absl::NotFoundError(std::string(name) + " does not exist");
+          }
+          return it->second;
+        };
   }
   // The org service's OrganizationMoved event, number `sequence` of the tree.
   static events::Event Moved(int64_t id, int64_t sequence, const std::string& org,
@@ -137,8 +138,10 @@ class MemberServiceTest : public testing::ServiceDatabaseTest {
                      const std::string& scope_path) {
     auto lease = pool_->Acquire();
     ASSERT_TRUE(lease.ok());
-    ASSERT_TRUE(AccountStore::Insert(**lease, {.id = id, .username = username,
-                                               .password_hash = "x", .scope_org = scope_org,
+    ASSERT_TRUE(AccountStore::Insert(**lease, {.id = id,
+                                               .username = username,
+                                               .password_hash = "x",
+                                               .scope_org = scope_org,
                                                .scope_path = scope_path})
                     .ok());
   }
@@ -893,7 +896,7 @@ TEST_P(MemberServiceTest, MovesOfTheTreeAreAppliedInTheirOrderOnly) {
 
   const absl::Status early = service_->OnOrganizationEvent(second);
   EXPECT_EQ(early.code(), absl::StatusCode::kUnavailable) << early;  // delivered again later
-  EXPECT_EQ(Row("secretary.b").scope_path, "/1/5/23/");               // untouched
+  EXPECT_EQ(Row("secretary.b").scope_path, "/1/5/23/");              // untouched
 
   ASSERT_TRUE(service_->OnOrganizationEvent(first).ok());
   ASSERT_TRUE(service_->OnOrganizationEvent(second).ok());
@@ -909,10 +912,10 @@ TEST_P(MemberServiceTest, MovesOfTheTreeAreAppliedInTheirOrderOnly) {
 // new subtree does not see it yet (refused, never wrongly granted).
 TEST_P(MemberServiceTest, AStalePathNeverGrantsAnAccountThatMovedAway) {
   InsertAccount(903, "clerk.c", 23, "/1/8/23/");
-  const auth::Principal of8{.subject = "accounts/81", .roles = {"secretary"}, .scope_org = 8,
-                            .username = "sec8"};
-  const auth::Principal of9{.subject = "accounts/91", .roles = {"secretary"}, .scope_org = 9,
-                            .username = "sec9"};
+  const auth::Principal of8{
+      .subject = "accounts/81", .roles = {"secretary"}, .scope_org = 8, .username = "sec8"};
+  const auth::Principal of9{
+      .subject = "accounts/91", .roles = {"secretary"}, .scope_org = 9, .username = "sec9"};
   auto get = [&](const auth::Principal& who) {
     pb::GetAccountRequest r;
     r.set_name("accounts/903");
@@ -949,10 +952,9 @@ TEST_P(MemberServiceTest, AStalePathNeverGrantsAnAccountThatMovedAway) {
   org_down_ = false;
 
   // Once the move is applied, the copy and the org service agree again.
-  ASSERT_TRUE(service_
-                  ->OnOrganizationEvent(
-                      Moved(7101, 1, "organizations/23", "/1/8/23/", "/1/9/23/"))
-                  .ok());
+  ASSERT_TRUE(
+      service_->OnOrganizationEvent(Moved(7101, 1, "organizations/23", "/1/8/23/", "/1/9/23/"))
+          .ok());
   EXPECT_EQ(Row("clerk.c").scope_path, "/1/9/23/");
   EXPECT_TRUE(get(of9).ok());
   EXPECT_TRUE(listed(of9));

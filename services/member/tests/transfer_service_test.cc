@@ -17,8 +17,8 @@
 #include "services/member/src/id_number.h"
 #include "services/member/src/member_records.h"
 #include "services/member/src/schema.h"
-#include "services/member/tests/member_fixture.h"
 #include "services/member/src/transfer_service.h"
+#include "services/member/tests/member_fixture.h"
 
 namespace dj::member {
 namespace {

@@ -246,8 +246,8 @@ namespace {
 // Ends the officers `where` selects (its parameters `params`) still in office after `date`: on
 // `date`, or on their start when that is later; a new version each.
 absl::StatusOr<int64_t> EndOfficersWhere(db::Connection& c, std::string_view where,
-                                         std::vector<db::Value> params,
-                                         const time::CivilDate& date, int64_t update_time_us) {
+                                         std::vector<db::Value> params, const time::CivilDate& date,
+                                         int64_t update_time_us) {
   std::vector<db::Value> all = {DateValue(date), DateValue(date), update_time_us};
   for (db::Value& v : params) {
     all.push_back(std::move(v));

@@ -28,8 +28,8 @@ absl::StatusOr<RuleSetVersion> RuleBook::Add(db::Connection& c, const pb::Struct
   pb::StructureRuleSet body = ToProto(draft);
   body.clear_version();
   *body.mutable_effective_date() = in.effective_date();
-  return book_.Add(c, *rules, RuleSetJson(body), in.has_effective_date() ? &in.effective_date() : nullptr,
-                   in.note(), creator);
+  return book_.Add(c, *rules, RuleSetJson(body),
+                   in.has_effective_date() ? &in.effective_date() : nullptr, in.note(), creator);
 }
 
 }  // namespace dj::org
