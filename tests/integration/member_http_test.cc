@@ -6,8 +6,10 @@
 // ID and phone numbers used: personal data never reaches a log line.
 #include <fstream>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "dangjian/member/v1/dues.pb.h"
 #include "dangjian/member/v1/member.pb.h"
 #include "dangjian/org/v1/officer.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -190,6 +192,79 @@ TEST_P(MemberSuite, ThePipelineAndItsListsThroughTheGateway) {
   EXPECT_TRUE(absl::StrContains(rules.body, "\"probationMonths\":12")) << rules.body;
   HttpResponse due = Http(http_port_, "GET", "/v1/" + branch.name() + ":listDueConversions");
   EXPECT_EQ(due.status, 200) << due.body;
+}
+
+TEST_P(MemberSuite, ARosterTransfersAndDuesThroughTheGateway) {
+  pb::Organization root = MustCreate("", "WORK_COMMITTEE", "市级机关工委");
+  pb::Organization a = MustCreate(root.name(), "BRANCH", "财政局党支部");
+  pb::Organization b = MustCreate(root.name(), "BRANCH", "教育局党支部");
+  // A branch's roster in one step (the file's bytes are base64 in JSON).
+  const std::string roster = absl::StrCat(
+      "姓名,身份证号,手机号,人员类别,党员类别,入党日期,转正日期\r\n",
+      "张三,", kId1, ",", kPhone1, ",在职,正式党员,2010-07-01,2011-07-01\r\n",
+      "李四,", kId2, ",", kPhone2, ",在职,正式党员,1995-07-01,1996-07-01\r\n");
+  const std::string body = absl::StrCat(R"({"file":")", absl::Base64Escape(roster),
+                                        R"(","fileName":"roster.csv","requestId":"roster-import-000001"})");
+  HttpResponse imported = Post("/v1/" + a.name() + "/members:import", body);
+  ASSERT_EQ(imported.status, 200) << imported.body;
+  mpb::ImportMembersResponse result;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(imported.body, &result).ok());
+  ASSERT_EQ(result.imported(), 2);
+  HttpResponse again = Post("/v1/" + a.name() + "/members:import", body);
+  EXPECT_TRUE(absl::StrContains(again.body, "\"replayed\":true")) << again.body;
+  // A bad row: the whole file refused, the row and column named.
+  const std::string bad = absl::StrCat(R"({"file":")",
+                                       absl::Base64Escape(absl::StrCat(
+                                           "姓名,身份证号,人员类别,党员类别,入党日期,转正日期\n",
+                                           "王五,", std::string(kId3).substr(0, 17), "5",
+                                           ",在职,正式党员,2001-07-01,2002-07-01\n")),
+                                       R"(","requestId":"roster-import-000002"})");
+  HttpResponse refused = Post("/v1/" + b.name() + "/members:import", bad);
+  EXPECT_EQ(refused.status, 400) << refused.body;
+  EXPECT_EQ(ViolationField(refused.body), "rows[2].身份证号");
+
+  // The export, as CSV (the administrator may read the numbers).
+  HttpResponse exported =
+      Http(http_port_, "GET", "/v1/" + a.name() + "/members:export?format=CSV");
+  ASSERT_EQ(exported.status, 200) << exported.body;
+  mpb::ExportedFile file;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(exported.body, &file).ok());
+  EXPECT_EQ(file.rows(), 2);
+  EXPECT_TRUE(absl::StrContains(file.content(), kId1));
+
+  // Dues: a base declared, last month paid, the sheet shows it.
+  const std::string zhang = result.members(0);
+  HttpResponse declared = Post("/v1/" + zhang + "/dues/declarations",
+                               R"({"fromMonth":"2026-11","baseFen":"300001"})");
+  ASSERT_EQ(declared.status, 200) << declared.body;
+  EXPECT_TRUE(absl::StrContains(declared.body, "\"monthlyFen\":\"3000\"")) << declared.body;
+  HttpResponse paid = Post("/v1/" + zhang + "/dues/payments",
+                           R"({"months":["2026-11"],"amountFen":"3000"})");
+  ASSERT_EQ(paid.status, 200) << paid.body;
+  HttpResponse twice = Post("/v1/" + zhang + "/dues/payments",
+                            R"({"months":["2026-11"],"amountFen":"3000"})");
+  EXPECT_EQ(twice.status, 400) << twice.body;
+  HttpResponse sheet = Http(http_port_, "GET", "/v1/" + a.name() + ":duesSheet?month=2026-11");
+  ASSERT_EQ(sheet.status, 200) << sheet.body;
+  EXPECT_TRUE(absl::StrContains(sheet.body, "\"totalPaidFen\":\"3000\"")) << sheet.body;
+
+  // A transfer to the other branch, accepted there: the record moves.
+  HttpResponse transfer = Post(
+      "/v1/transfers", absl::StrCat(R"({"member":")", zhang, R"(","toOrganization":")", b.name(),
+                                    R"(","note":"工作调动"})"));
+  ASSERT_EQ(transfer.status, 200) << transfer.body;
+  HttpResponse accepted = Post("/v1/" + Field(transfer.body, "name") + ":accept", "{}");
+  ASSERT_EQ(accepted.status, 200) << accepted.body;
+  HttpResponse moved = Http(http_port_, "GET", "/v1/" + zhang);
+  EXPECT_EQ(ParseMember(moved.body).organization(), b.name()) << moved.body;
+  HttpResponse own = Post("/v1/transfers", absl::StrCat(R"({"member":")", zhang,
+                                                        R"(","toOrganization":")", b.name(),
+                                                        R"("})"));
+  EXPECT_EQ(own.status, 400) << own.body;  // to its own organization
+  const std::string logs = AllLogs();
+  for (const char* secret : {kId1, kId2, kPhone1, kPhone2}) {
+    EXPECT_FALSE(absl::StrContains(logs, secret)) << secret;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Topologies, MemberSuite,
