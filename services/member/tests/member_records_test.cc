@@ -642,6 +642,41 @@ TEST_P(MemberRecordsTest, AnImportRegistersEveryRowOrNone) {
   EXPECT_EQ(AuditRows("members.import"), 4);
 }
 
+// A failure in the middle of an import's writes (here a trigger refusing the third stage row,
+// after every member row is in) leaves nothing: no member, no stage, no event, no import record.
+TEST_P(MemberRecordsTest, AFailureBetweenImportRowsLeavesNothing) {
+  auto trigger = pool_->Run([&](db::Connection& c) {
+    return c
+        .Exec(GetParam() == db::Dialect::kMySql
+                  ? "CREATE TRIGGER crash_mid_import BEFORE INSERT ON member_stages FOR EACH ROW "
+                    "BEGIN IF (SELECT COUNT(*) FROM member_stages) >= 2 THEN SIGNAL SQLSTATE "
+                    "'45000' SET MESSAGE_TEXT = 'crash'; END IF; END"
+                  : "CREATE TRIGGER crash_mid_import BEFORE INSERT ON member_stages WHEN "
+                    "(SELECT COUNT(*) FROM member_stages) >= 2 BEGIN SELECT RAISE(ABORT, "
+                    "'crash'); END",
+              {})
+        .status();
+  });
+  ASSERT_TRUE(trigger.ok()) << trigger;
+  pb::ImportMembersRequest r;
+  r.set_organization("organizations/5");
+  r.set_request_id("import-crash-000000001");
+  std::vector<std::string> rows;
+  for (int i = 0; i < 3; ++i) {
+    rows.push_back(absl::StrCat("成员", i, ",", Id({1980, 1, 1}, 11 + 2 * i),
+                                ",,在职,正式党员,2005-07-01,2006-07-01"));
+  }
+  r.set_file(Roster(rows));
+  // Triggers fire per row in both databases: the refusal comes inside the stage statement,
+  // after every member row was written in the same transaction.
+  auto out = records_->Import(Secretary5(), r);
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(Count("members"), 0);
+  EXPECT_EQ(Count("member_stages"), 0);
+  EXPECT_EQ(Count("outbox"), 0);
+  EXPECT_EQ(Count("member_imports"), 0);
+}
+
 TEST_P(MemberRecordsTest, ExportsAreMaskedUnlessPiiMayBeReadAndNeverRunFormulas) {
   pb::Member m = Person("=HYPERLINK(\"x\")", Id({1980, 1, 1}), pb::FULL);
   SetDate(m.mutable_join_date(), 2005, 7, 1);
