@@ -90,6 +90,13 @@ std::span<const EmbeddedFile> Schema(db::Dialect dialect) {
   return dialect == db::Dialect::kMySql ? schema_mysql::Files() : schema_sqlite::Files();
 }
 
+namespace {
+// An outbox row's columns, for Append and AppendFirst; the VALUES follow.
+constexpr std::string_view kOutboxInsert =
+    "INSERT INTO outbox (id, stream, type, event_key, sequence, payload, occurred_us, "
+    "published_us) VALUES ";
+}  // namespace
+
 absl::StatusOr<Event> Append(db::Connection& c, ids::IdGenerator& ids, Event event,
                              int64_t now_us) {
   if (event.key.empty()) {
@@ -108,11 +115,9 @@ absl::StatusOr<Event> Append(db::Connection& c, ids::IdGenerator& ids, Event eve
   if (event.occurred_us == 0) {
     event.occurred_us = now_us;
   }
-  auto r = c.Exec(
-      "INSERT INTO outbox (id, stream, type, event_key, sequence, payload, occurred_us, "
-      "published_us) VALUES (?, ?, ?, ?, ?, ?, ?, NULL)",
-      {event.id, event.stream, event.type, event.key, event.sequence,
-       absl::Base64Escape(event.payload), event.occurred_us});
+  auto r = c.Exec(absl::StrCat(AV(kOutboxInsert), "(?, ?, ?, ?, ?, ?, ?, NULL)"),
+                  {event.id, event.stream, event.type, event.key, event.sequence,
+                   absl::Base64Escape(event.payload), event.occurred_us});
   if (!r.ok()) {
     return r.status();
   }
@@ -127,9 +132,7 @@ absl::StatusOr<std::vector<Event>> AppendFirst(db::Connection& c, ids::IdGenerat
     std::vector<db::Value> sequences;
     std::vector<db::Value> rows;
     std::string sequence_sql = "INSERT INTO event_sequences (event_key, last_sequence) VALUES ";
-    std::string outbox_sql =
-        "INSERT INTO outbox (id, stream, type, event_key, sequence, payload, occurred_us, "
-        "published_us) VALUES ";
+    std::string outbox_sql(kOutboxInsert);
     for (size_t i = begin; i < end; ++i) {
       Event& e = events[i];
       if (e.key.empty()) {
@@ -143,9 +146,9 @@ absl::StatusOr<std::vector<Event>> AppendFirst(db::Connection& c, ids::IdGenerat
       absl::StrAppend(&sequence_sql, i == begin ? "" : ", ", "(?, 1)");
       sequences.emplace_back(e.key);
       absl::StrAppend(&outbox_sql, i == begin ? "" : ", ", "(?, ?, ?, ?, ?, ?, ?, NULL)");
-      for (db::Value v : {db::Value(e.id), db::Value(e.stream), db::Value(e.type),
-                          db::Value(e.key), db::Value(e.sequence),
-                          db::Value(absl::Base64Escape(e.payload)), db::Value(e.occurred_us)}) {
+      for (db::Value v : {db::Value(e.id), db::Value(e.stream), db::Value(e.type), db::Value(e.key),
+                          db::Value(e.sequence), db::Value(absl::Base64Escape(e.payload)),
+                          db::Value(e.occurred_us)}) {
         rows.push_back(std::move(v));
       }
     }

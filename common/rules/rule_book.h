@@ -62,6 +62,19 @@ struct Version {
   std::string creator;
 };
 
+// The version in force on `date` among `versions` (newest effective date first, as
+// RuleBook::Versions gives them, the national default last); the last one when none is.
+template <typename Rules>
+const Version<Rules>& VersionOn(const std::vector<Version<Rules>>& versions,
+                                const time::CivilDate& date) {
+  for (const Version<Rules>& v : versions) {
+    if (v.effective_date <= date) {
+      return v;
+    }
+  }
+  return versions.back();
+}
+
 // The rules of one kind in force on a date, over the stored versions and the national default.
 template <typename Rules>
 class RuleBook final {
@@ -89,12 +102,7 @@ class RuleBook final {
     if (!versions.ok()) {
       return versions.status();
     }
-    for (const Version<Rules>& v : *versions) {  // newest effective date first
-      if (v.effective_date <= date) {
-        return v.rules;
-      }
-    }
-    return national_.rules;
+    return VersionOn(*versions, date).rules;
   }
   absl::StatusOr<Rules> Today() { return InForce(TodayDate()); }
   // Inside a transaction: when the versions must be read again, they are read on `c` (a second

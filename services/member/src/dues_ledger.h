@@ -68,12 +68,7 @@ class RulesByDate {
   explicit RulesByDate(std::vector<MemberRuleVersion> versions) : versions_(std::move(versions)) {}
 
   const DuesRules& On(const time::CivilDate& date) const {
-    for (const MemberRuleVersion& v : versions_) {
-      if (v.effective_date <= date) {
-        return v.rules.dues;
-      }
-    }
-    return versions_.back().rules.dues;
+    return rules::VersionOn(versions_, date).rules.dues;
   }
   // A month is owed under the rules in force on its first day.
   const DuesRules& InMonth(YearMonth m) const { return On({m.year, m.month, 1}); }

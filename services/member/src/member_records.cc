@@ -527,12 +527,7 @@ absl::StatusOr<pb::MemberRuleSet> MemberRecords::RulesInForce(const auth::Princi
     ASSIGN_OR_RETURN(date, time::FromProto(r.date(), "date"));
   }
   ASSIGN_OR_RETURN(const std::vector<MemberRuleVersion> versions, rules_->Versions());
-  for (const MemberRuleVersion& v : versions) {
-    if (v.effective_date <= date) {
-      return dj::member::ToProto(v);
-    }
-  }
-  return dj::member::ToProto(rules_->national_default());
+  return dj::member::ToProto(rules::VersionOn(versions, date));
 }
 
 absl::StatusOr<pb::ListMemberRuleSetsResponse> MemberRecords::RuleSets(const auth::Principal& who) {

@@ -65,9 +65,11 @@ absl::StatusOr<int32_t> CheckElection(const StructureRules& rules,
 
 const RuleSetVersion& VersionInForce(const std::vector<RuleSetVersion>& versions,
                                      const time::CivilDate& date) {
-  auto it = std::find_if(versions.begin(), versions.end(),
-                         [&](const RuleSetVersion& v) { return v.effective_date <= date; });
-  return it != versions.end() ? *it : NationalDefaultVersion();
+  if (versions.empty()) {
+    return NationalDefaultVersion();
+  }
+  const RuleSetVersion& v = rules::VersionOn(versions, date);
+  return v.effective_date <= date ? v : NationalDefaultVersion();
 }
 
 }  // namespace dj::org
